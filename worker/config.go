@@ -1,0 +1,154 @@
+package worker
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/rs/zerolog"
+
+	"github.com/mxinvite/mxinvite/matrix"
+	"github.com/mxinvite/mxinvite/tasks"
+)
+
+// Config configures a worker. Zero fields take the documented defaults
+// through WithDefaults.
+type Config struct {
+	// Redis is where tasks, results and the rate-limit gate live. Required.
+	Redis asynq.RedisConnOpt
+
+	// Profiles are the senders this worker can invite as, by name. Required:
+	// at least one. A task naming an unknown profile ends IncorrectRequest.
+	Profiles []Profile
+
+	// Policy is the retry schedule. Default matrix.DefaultRetryPolicy():
+	// timeouts 30/60/150 s, waits 2/5/30 s, 3 retries.
+	Policy matrix.RetryPolicy
+
+	// Concurrency is the number of invites in flight in this process.
+	// Default 10.
+	Concurrency int
+
+	// Queue is the asynq queue served. Default tasks.DefaultQueue.
+	Queue string
+
+	// KeyPrefix prefixes every key mxinvite writes (results, counters,
+	// stream, gate). Default "mxinvite".
+	KeyPrefix string
+
+	// MaxRateLimitWait bounds how long one invite may keep being rate limited
+	// (from its first 429) before it ends TooManyRequests. Default 24 h.
+	MaxRateLimitWait time.Duration
+
+	// MaxRetryAfter clamps a server's advised delay. Default 1 h.
+	MaxRetryAfter time.Duration
+
+	// InProcessWait is the longest wait done in-process, holding the task,
+	// for precision; longer waits go back to asynq as a scheduled retry.
+	// Default 30 s.
+	InProcessWait time.Duration
+
+	// FinalOn5xx makes an ambiguous answer (5xx, or a timeout after the
+	// request was sent) final instead of retried, for operators who prefer a
+	// missed invite to a second email. Default false: re-check, then retry.
+	FinalOn5xx bool
+
+	// NoTxnID sends plain POST invites instead of the idempotent
+	// PUT /invite/{txnId} form. Default false (PUT where the server has it).
+	NoTxnID bool
+
+	// StreamMaxLen caps the results stream (approximately). Default 0: never
+	// trimmed.
+	StreamMaxLen int64
+
+	// ShutdownTimeout is how long in-flight invites may finish on shutdown
+	// before they are handed back to the queue. Default 30 s.
+	ShutdownTimeout time.Duration
+
+	// PollInterval is how often asynq looks for due and delayed tasks. Asynq
+	// defaults to 1 s and 5 s; the default here is 200 ms for both, so
+	// scheduled retries run within a second of their time.
+	PollInterval time.Duration
+
+	// HTTPClient is used for every Matrix call. Default: matrix's default.
+	HTTPClient *http.Client
+
+	// IdentityScheme is how identity servers are reached for checks.
+	// Default "https"; tests use "http".
+	IdentityScheme string
+
+	// Logger receives the worker's logs. Default: a disabled logger.
+	Logger *zerolog.Logger
+}
+
+// WithDefaults returns a copy with every zero field set to its default.
+func (c Config) WithDefaults() Config {
+	c.Policy = c.Policy.WithDefaults()
+	if c.Concurrency == 0 {
+		c.Concurrency = 10
+	}
+	if c.Queue == "" {
+		c.Queue = tasks.DefaultQueue
+	}
+	if c.KeyPrefix == "" {
+		c.KeyPrefix = "mxinvite"
+	}
+	if c.MaxRateLimitWait == 0 {
+		c.MaxRateLimitWait = 24 * time.Hour
+	}
+	if c.MaxRetryAfter == 0 {
+		c.MaxRetryAfter = time.Hour
+	}
+	if c.InProcessWait == 0 {
+		c.InProcessWait = 30 * time.Second
+	}
+	if c.ShutdownTimeout == 0 {
+		c.ShutdownTimeout = 30 * time.Second
+	}
+	if c.PollInterval == 0 {
+		c.PollInterval = 200 * time.Millisecond
+	}
+	if c.Logger == nil {
+		l := zerolog.Nop()
+		c.Logger = &l
+	}
+	return c
+}
+
+// Validate reports the first invalid field.
+func (c Config) Validate() error {
+	if c.Redis == nil {
+		return errors.New("worker config: Redis is required")
+	}
+	if len(c.Profiles) == 0 {
+		return errors.New("worker config: at least one sender profile is required")
+	}
+	seen := map[string]bool{}
+	for _, p := range c.Profiles {
+		if err := p.validate(); err != nil {
+			return fmt.Errorf("worker config: %w", err)
+		}
+		if seen[p.Name] {
+			return fmt.Errorf("worker config: profile %q defined twice", p.Name)
+		}
+		seen[p.Name] = true
+	}
+	if err := c.Policy.Validate(); err != nil {
+		return fmt.Errorf("worker config: %w", err)
+	}
+	if c.Concurrency < 1 {
+		return fmt.Errorf("worker config: Concurrency %d must be at least 1", c.Concurrency)
+	}
+	for name, d := range map[string]time.Duration{
+		"MaxRateLimitWait": c.MaxRateLimitWait, "MaxRetryAfter": c.MaxRetryAfter,
+		"InProcessWait": c.InProcessWait, "ShutdownTimeout": c.ShutdownTimeout,
+		"PollInterval": c.PollInterval,
+	} {
+		if d < 0 {
+			return fmt.Errorf("worker config: %s %v must not be negative", name, d)
+		}
+	}
+	return nil
+}

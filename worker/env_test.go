@@ -1,0 +1,116 @@
+package worker
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/mxinvite/mxinvite/internal/redistest"
+	"github.com/mxinvite/mxinvite/matrix"
+	"github.com/mxinvite/mxinvite/tasks"
+)
+
+const (
+	testToken   = "secret-access-token-1234"
+	testIDToken = "secret-id-token-5678"
+	testRoom    = "!room:test"
+)
+
+// env is one test's Redis, key prefix, queue and worker configuration.
+type env struct {
+	t     *testing.T
+	redis *redistest.Server
+	rdb   *redis.Client
+	cfg   Config
+	prod  *Producer
+}
+
+func newEnv(t *testing.T, hsURL string, mut ...func(*Config)) *env {
+	t.Helper()
+	r := redistest.Start(t)
+	e := &env{t: t, redis: r, rdb: r.Client(t)}
+	e.cfg = Config{
+		Redis: asynq.RedisClientOpt{Addr: r.Addr},
+		Profiles: []Profile{{
+			Name: tasks.DefaultSender, HomeserverURL: hsURL, AccessToken: testToken,
+			IDServer: "id.example.org", IDAccessToken: testIDToken,
+		}},
+		Policy: matrix.RetryPolicy{
+			Timeouts:   []time.Duration{2 * time.Second},
+			Waits:      []time.Duration{100 * time.Millisecond, 200 * time.Millisecond, 300 * time.Millisecond},
+			MaxRetries: 3,
+		},
+		Concurrency:  4,
+		Queue:        redistest.Unique(t, "q"),
+		KeyPrefix:    redistest.Unique(t, "mx"),
+		PollInterval: 50 * time.Millisecond,
+	}
+	for _, m := range mut {
+		m(&e.cfg)
+	}
+	e.prod = NewProducer(e.rdb, e.cfg.KeyPrefix, e.cfg.Queue)
+	return e
+}
+
+func (e *env) invite(address string) tasks.Invite {
+	e.t.Helper()
+	inv, err := tasks.NewInvite(tasks.Invite{Campaign: "spring", RoomID: testRoom, Medium: tasks.MediumEmail, Address: address})
+	if err != nil {
+		e.t.Fatalf("NewInvite(%q): %v", address, err)
+	}
+	return inv
+}
+
+func (e *env) enqueue(inv tasks.Invite, opts EnqueueOptions) Verdict {
+	e.t.Helper()
+	v, err := e.prod.Enqueue(context.Background(), inv, opts)
+	if err != nil {
+		e.t.Fatalf("Enqueue: %v", err)
+	}
+	return v
+}
+
+func (e *env) newWorker() *Worker {
+	e.t.Helper()
+	w, err := New(e.cfg)
+	if err != nil {
+		e.t.Fatalf("worker.New: %v", err)
+	}
+	return w
+}
+
+// runUntilIdle runs a worker until the queue is idle, failing after limit.
+func (e *env) runUntilIdle(limit time.Duration) {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
+	defer cancel()
+	if err := e.newWorker().Run(ctx, true); err != nil {
+		e.t.Fatalf("Run: %v", err)
+	}
+	if ctx.Err() != nil {
+		e.t.Fatalf("the queue was not idle within %s", limit)
+	}
+}
+
+func (e *env) result(inv tasks.Invite) Result {
+	e.t.Helper()
+	r, ok, err := NewStore(e.rdb, e.cfg.KeyPrefix, 0).Get(context.Background(), inv.Key())
+	if err != nil || !ok {
+		e.t.Fatalf("no record for %s (err %v)", inv.Address, err)
+	}
+	return r
+}
+
+// wantResult checks the persisted outcome of an invite.
+func (e *env) wantResult(inv tasks.Invite, code matrix.StatusCode, attempts int) Result {
+	e.t.Helper()
+	r := e.result(inv)
+	if !r.Final() || r.StatusCode != code || r.Status != code.String() || r.Attempts != attempts {
+		e.t.Fatalf("%s: got state %s status %d %s attempts %d (error %q); want done %d %s attempts %d",
+			inv.Address, r.State, r.StatusCode, r.Status, r.Attempts, r.Error, code, code, attempts)
+	}
+	return r
+}

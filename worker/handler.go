@@ -1,0 +1,268 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/rs/zerolog"
+
+	"github.com/mxinvite/mxinvite/matrix"
+	"github.com/mxinvite/mxinvite/tasks"
+)
+
+// Handler executes invite:3pid tasks: each delivery runs the invite's job —
+// attempts, waits and rate-limit pauses per the retry policy — until it has a
+// final status, which it persists. Waits up to Config.InProcessWait are slept
+// holding the task, for precision; longer ones hand the task back to asynq as
+// a scheduled retry that does not count as a failure.
+type Handler struct {
+	cfg      Config
+	store    *Store
+	gate     *gate
+	senders  map[string]*sender
+	stopping <-chan struct{}
+}
+
+// ProcessTask implements asynq.Handler.
+func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
+	inv, err := tasks.DecodeInvite(t.Payload())
+	if err != nil {
+		h.cfg.Logger.Error().Err(err).Msg("dropping an undecodable invite task")
+		return fmt.Errorf("undecodable invite: %v: %w", err, asynq.SkipRetry)
+	}
+	log := h.cfg.Logger.With().Str("task_id", inv.TaskID()).Str("campaign", inv.Campaign).Logger()
+	ctx = log.WithContext(ctx)
+
+	p, err := h.store.begin(ctx, inv, inv.TaskID())
+	switch {
+	case errors.Is(err, errDone), errors.Is(err, errStale):
+		log.Info().Msg("not sent again: " + err.Error())
+		return nil
+	case err != nil:
+		return err // Redis trouble: asynq retries the delivery.
+	}
+	j := &job{h: h, inv: inv, p: p, log: log}
+	err = j.run(ctx)
+	var hb *handBackError
+	if errors.As(err, &hb) {
+		// Show the invite as retrying while asynq holds it.
+		if serr := h.store.attempt(ctx, p.Key, StateRetrying, attemptUpdate{}); serr != nil {
+			return serr
+		}
+	}
+	return err
+}
+
+// job is one delivery of one invite.
+type job struct {
+	h   *Handler
+	inv tasks.Invite
+	p   progress
+	log zerolog.Logger
+	snd *sender
+}
+
+func (j *job) run(ctx context.Context) error {
+	h, inv := j.h, j.inv
+	snd, ok := h.senders[inv.Sender]
+	if !ok {
+		return j.end(ctx, finalOf(matrix.Status{Code: matrix.IncorrectRequest,
+			Message: fmt.Sprintf("no sender profile %q is configured on this worker", inv.Sender)}), 0)
+	}
+	j.snd = snd
+	idServer := inv.IDServer
+	if idServer == "" {
+		idServer = snd.IDServer
+	}
+	if idServer == "" {
+		return j.end(ctx, finalOf(matrix.Status{Code: matrix.IncorrectRequest,
+			Message: "no id_server: the task names none and the sender profile has no default"}), 0)
+	}
+	room := matrix.RoomID(inv.RoomID)
+	needRecheck := j.p.ambiguous > 0 && !h.cfg.FinalOn5xx
+
+	for {
+		if err := j.sleepUntil(ctx, j.p.notBefore); err != nil {
+			return err
+		}
+		if needRecheck {
+			if st := recheck(ctx, snd, room); !st.Good() {
+				j.log.Warn().Str("status", st.Code.String()).Msg("re-check refused the invite; not sent again")
+				return j.end(ctx, finalOf(st), 0)
+			}
+			needRecheck = false
+		}
+		if err := j.waitForGate(ctx); err != nil {
+			return err
+		}
+		if err := h.store.sending(ctx, j.p.Key); err != nil {
+			return err
+		}
+		o := snd.client.InviteBy3PID(ctx, room, idServer, snd.idToken(idServer), string(inv.Medium), inv.Address,
+			matrix.WithTimeout(h.cfg.Policy.Timeout(j.p.retries)),
+			matrix.WithRetryInterval(h.cfg.Policy.Wait(j.p.retries)),
+			j.txnOption())
+		if o.Status.Code == matrix.Abandoned {
+			return j.abandoned(o)
+		}
+		next, err := j.decide(ctx, o)
+		if err != nil || next.final {
+			return err
+		}
+		needRecheck = needRecheck || (o.Ambiguous() && !h.cfg.FinalOn5xx)
+	}
+}
+
+// txnOption makes retries of the same invite (same generation) share one
+// transaction ID, so a server with the PUT form answers a resend from its
+// cache instead of inviting — and emailing — twice.
+func (j *job) txnOption() matrix.CallOption {
+	if j.h.cfg.NoTxnID {
+		return nil // matrix skips nil options
+	}
+	return matrix.WithTxnID(strings.ReplaceAll(j.inv.TaskID(), ":", "_"))
+}
+
+type step struct{ final bool }
+
+// decide applies the retry policy to an attempt's outcome and records it.
+func (j *job) decide(ctx context.Context, o matrix.Outcome) (step, error) {
+	h, now := j.h, time.Now()
+	rateLimited := o.Status.Code == matrix.TooManyRequests
+	u := attemptUpdate{attempts: 1, requestsDelta: o.Requests - 1, rateLimited: b2i(rateLimited)}
+
+	if rateLimited {
+		if err := h.gate.limited(ctx, j.inv.Sender, o.RetryAfter); err != nil {
+			return step{}, err
+		}
+		if j.p.first429.IsZero() {
+			j.p.first429 = now
+		}
+		if now.Sub(j.p.first429) >= h.cfg.MaxRateLimitWait {
+			o.Status.Message = fmt.Sprintf("still rate limited after %s: %s", h.cfg.MaxRateLimitWait, o.Status.Message)
+			return step{final: true}, j.end(ctx, finalOfOutcome(o), 1, u)
+		}
+	}
+	retry, wait := h.cfg.Policy.Next(o, j.p.retries)
+	if retry && o.Ambiguous() && h.cfg.FinalOn5xx {
+		o.Status.Message += " (not retried: the server may have acted on it, and the worker is set to make such answers final)"
+		retry = false
+	}
+	if !retry {
+		return step{final: true}, j.end(ctx, finalOfOutcome(o), 1, u)
+	}
+
+	if !rateLimited { // 429s do not count against MaxRetries; their wait is the gate's.
+		j.p.retries++
+		j.p.notBefore = now.Add(wait)
+	}
+	if o.Ambiguous() {
+		j.p.ambiguous++
+	}
+	state := StateActive
+	if time.Until(j.p.notBefore) > h.cfg.InProcessWait {
+		state = StateRetrying
+	}
+	u.fields = j.progressFields(o)
+	if err := h.store.attempt(ctx, j.p.Key, state, u); err != nil {
+		return step{}, err
+	}
+	j.log.Info().Str("status", o.Status.Code.String()).Int("http_status", o.HTTPStatus).
+		Dur("wait", wait).Int("retries", j.p.retries).Msg("attempt failed; retrying")
+	if state == StateRetrying {
+		return step{final: true}, handBack(time.Until(j.p.notBefore))
+	}
+	return step{}, nil
+}
+
+func (j *job) progressFields(o matrix.Outcome) []any {
+	return []any{
+		"retries", j.p.retries, "ambiguous", j.p.ambiguous,
+		"first_429_ms", msOrZero(j.p.first429), "not_before_ms", msOrZero(j.p.notBefore),
+		"last_status", o.Status.Code.String(), "last_http_status", o.HTTPStatus,
+		"last_error", j.scrub(o.Status.Message),
+	}
+}
+
+// abandoned handles a delivery cancelled mid-attempt (shutdown past its
+// timeout, lease lost): nothing final is recorded; a request that went out
+// stays marked in flight, so the next delivery treats it as ambiguous.
+func (j *job) abandoned(o matrix.Outcome) error {
+	if o.Requests == 0 {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = j.h.store.attempt(ctx, j.p.Key, StateQueued, attemptUpdate{requestsDelta: -1})
+	}
+	return fmt.Errorf("invite abandoned: %s", o.Status.Message)
+}
+
+// end records the final result and tells asynq not to retry.
+func (j *job) end(ctx context.Context, f final, attempts int, u ...attemptUpdate) error {
+	var upd attemptUpdate
+	if len(u) > 0 {
+		upd = u[0]
+	}
+	upd.attempts = attempts
+	upd.fields = []any{
+		"status_code", int(f.status.Code), "status", f.status.Code.String(),
+		"http_status", f.httpStatus, "errcode", f.errcode, "error", j.scrub(f.status.Message),
+		"finished_at", time.Now().UTC().Format(time.RFC3339Nano),
+		"possible_duplicate", boolArg(f.status.Good() && j.p.ambiguous > 0),
+		"retries", j.p.retries, "ambiguous", j.p.ambiguous,
+	}
+	// The result must be written even if the delivery's context is ending.
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if _, err := j.h.store.finish(wctx, j.p.Key, upd); err != nil {
+		return err
+	}
+	j.log.Info().Str("status", f.status.Code.String()).Int("http_status", f.httpStatus).Msg("invite finished")
+	if f.status.Good() {
+		return nil
+	}
+	return fmt.Errorf("invite ended %s: %w", f.status.Code, asynq.SkipRetry)
+}
+
+// scrub removes the sender's secrets from text bound for Redis or logs
+// (matrix redacts the tokens it knows; this is the belt to its braces).
+func (j *job) scrub(s string) string {
+	if j.snd == nil {
+		return s
+	}
+	for _, secret := range j.snd.secrets() {
+		s = strings.ReplaceAll(s, secret, "(REDACTED)")
+	}
+	return s
+}
+
+// final is what a result record says about how an invite ended.
+type final struct {
+	status     matrix.Status
+	httpStatus int
+	errcode    string
+}
+
+func finalOf(st matrix.Status) final { return final{status: st} }
+
+func finalOfOutcome(o matrix.Outcome) final {
+	return final{status: o.Status, httpStatus: o.HTTPStatus, errcode: string(o.ErrCode)}
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func msOrZero(t time.Time) string {
+	if t.IsZero() {
+		return "0"
+	}
+	return strconv.FormatInt(t.UnixMilli(), 10)
+}

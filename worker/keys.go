@@ -1,0 +1,40 @@
+package worker
+
+// Key layout. Every key starts with Config.KeyPrefix (default "mxinvite"):
+//
+//	{prefix}:invite:{key}            hash   one record per invite: its identity, progress and final result
+//	{prefix}:campaign:{name}:counts  hash   per-campaign counters (see below)
+//	{prefix}:campaign:{name}:invites zset   invite keys of the campaign, scored by enqueue time (ms)
+//	{prefix}:campaigns               set    campaign names
+//	{prefix}:results                 stream one entry per final result, for downstream consumers
+//	{prefix}:gate:{sender}           hash   the sender's shared rate-limit gate (see gate.go)
+//
+// {key} is tasks.Invite.Key(): a hash of sender, room, medium and normalised
+// address, so a record survives re-invites (--again) and is found again by the
+// producer to skip invites already queued or done.
+//
+// Campaign counters: "enqueued" (registrations), "state:{queued|scheduled|
+// active|retrying|done}" (current states of its invites), "status:{Name}"
+// (final results by libQuotient status name), "requests" (invite requests
+// sent), "rate_limited" (429 answers), "possible_duplicates" (invites that
+// succeeded after an ambiguous attempt).
+//
+// Lua scripts build these keys from the prefix in ARGV: mxinvite targets a
+// single Redis (or a primary with replicas), as asynq does, not Redis Cluster.
+type keys struct{ prefix string }
+
+func (k keys) invite(key string) string       { return k.prefix + ":invite:" + key }
+func (k keys) counts(campaign string) string  { return k.prefix + ":campaign:" + campaign + ":counts" }
+func (k keys) invites(campaign string) string { return k.prefix + ":campaign:" + campaign + ":invites" }
+func (k keys) campaigns() string              { return k.prefix + ":campaigns" }
+func (k keys) results() string                { return k.prefix + ":results" }
+func (k keys) gate(sender string) string      { return k.prefix + ":gate:" + sender }
+
+// Invite states kept in the record's "state" field and counted per campaign.
+const (
+	StateQueued    = "queued"
+	StateScheduled = "scheduled"
+	StateActive    = "active"
+	StateRetrying  = "retrying"
+	StateDone      = "done"
+)

@@ -1,0 +1,71 @@
+package worker
+
+import (
+	"fmt"
+
+	"github.com/mxinvite/mxinvite/matrix"
+)
+
+// Profile is a sender: the account invites are sent from and the identity
+// server they name. Tasks carry only the profile's name, so tokens stay in the
+// worker's configuration and never reach Redis.
+type Profile struct {
+	// Name is what tasks put in their "sender" field. Default "default".
+	Name string
+	// HomeserverURL is the client-server API base URL, e.g. https://matrix.example.org.
+	HomeserverURL string
+	// AccessToken authenticates the sender at the homeserver. Never logged.
+	AccessToken string
+	// IDServer is the identity server (hostname[:port]) used when a task
+	// names none.
+	IDServer string
+	// IDAccessToken is the token registered with IDServer. Never logged.
+	IDAccessToken string
+}
+
+// String shows the profile without its tokens.
+func (p Profile) String() string {
+	return fmt.Sprintf("Profile{Name:%q HomeserverURL:%q AccessToken:%s IDServer:%q IDAccessToken:%s}",
+		p.Name, p.HomeserverURL, redacted(p.AccessToken), p.IDServer, redacted(p.IDAccessToken))
+}
+
+// GoString keeps %#v from printing tokens.
+func (p Profile) GoString() string { return p.String() }
+
+func redacted(s string) string {
+	if s == "" {
+		return `""`
+	}
+	return "(REDACTED)"
+}
+
+// secrets lists the profile's tokens, for scrubbing text before it is stored.
+func (p Profile) secrets() []string {
+	var out []string
+	for _, s := range []string{p.AccessToken, p.IDAccessToken} {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func (p Profile) validate() error {
+	if p.Name == "" {
+		return fmt.Errorf("profile: name is empty")
+	}
+	if p.HomeserverURL == "" {
+		return fmt.Errorf("profile %q: homeserver URL is empty", p.Name)
+	}
+	return nil
+}
+
+func (p Profile) client(cfg Config) *matrix.Client {
+	return matrix.NewClient(matrix.ClientConfig{
+		HomeserverURL:  p.HomeserverURL,
+		AccessToken:    p.AccessToken,
+		HTTPClient:     cfg.HTTPClient,
+		MaxRetryAfter:  cfg.MaxRetryAfter,
+		IdentityScheme: cfg.IdentityScheme,
+	})
+}

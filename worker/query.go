@@ -1,0 +1,119 @@
+package worker
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// CampaignCounts are a campaign's counters (see keys.go).
+type CampaignCounts struct {
+	Campaign string `json:"campaign"`
+	// Enqueued counts registrations, re-invites included.
+	Enqueued int `json:"enqueued"`
+	// States counts the campaign's invites by state (queued, scheduled,
+	// active, retrying, done).
+	States map[string]int `json:"states"`
+	// Statuses counts final results by status name.
+	Statuses map[string]int `json:"statuses"`
+	// Requests counts invite requests sent; RateLimited the 429s among them.
+	Requests    int `json:"requests"`
+	RateLimited int `json:"rate_limited"`
+	// PossibleDuplicates counts invites that succeeded after an attempt with
+	// an unknown outcome: their invitees may have two emails.
+	PossibleDuplicates int `json:"possible_duplicates"`
+}
+
+// Pending is the number of invites without a final result.
+func (c CampaignCounts) Pending() int {
+	n := 0
+	for state, v := range c.States {
+		if state != StateDone {
+			n += v
+		}
+	}
+	return n
+}
+
+// Counts reads a campaign's counters.
+func (s *Store) Counts(ctx context.Context, campaign string) (CampaignCounts, error) {
+	h, err := s.rdb.HGetAll(ctx, s.k.counts(campaign)).Result()
+	if err != nil {
+		return CampaignCounts{}, fmt.Errorf("read counters of campaign %q: %w", campaign, err)
+	}
+	c := CampaignCounts{Campaign: campaign, States: map[string]int{}, Statuses: map[string]int{}}
+	for f, v := range h {
+		n, _ := strconv.Atoi(v)
+		switch {
+		case strings.HasPrefix(f, "state:"):
+			if n != 0 {
+				c.States[strings.TrimPrefix(f, "state:")] = n
+			}
+		case strings.HasPrefix(f, "status:"):
+			if n != 0 {
+				c.Statuses[strings.TrimPrefix(f, "status:")] = n
+			}
+		case f == "enqueued":
+			c.Enqueued = n
+		case f == "requests":
+			c.Requests = n
+		case f == "rate_limited":
+			c.RateLimited = n
+		case f == "possible_duplicates":
+			c.PossibleDuplicates = n
+		}
+	}
+	return c, nil
+}
+
+// Campaigns lists the campaign names, sorted.
+func (s *Store) Campaigns(ctx context.Context) ([]string, error) {
+	names, err := s.rdb.SMembers(ctx, s.k.campaigns()).Result()
+	if err != nil {
+		return nil, fmt.Errorf("list campaigns: %w", err)
+	}
+	sort.Strings(names)
+	return names, nil
+}
+
+// resultsPage is how many records Results reads per round trip.
+const resultsPage = 500
+
+// Results calls fn for every invite record of the campaign, in enqueue
+// order, reading them a page at a time (memory does not grow with the
+// campaign). fn returning an error stops the walk with that error.
+func (s *Store) Results(ctx context.Context, campaign string, fn func(Result) error) error {
+	for start := int64(0); ; start += resultsPage {
+		keys, err := s.rdb.ZRange(ctx, s.k.invites(campaign), start, start+resultsPage-1).Result()
+		if err != nil {
+			return fmt.Errorf("list invites of campaign %q: %w", campaign, err)
+		}
+		if len(keys) == 0 {
+			return nil
+		}
+		cmds := make([]*redis.MapStringStringCmd, len(keys))
+		_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for i, k := range keys {
+				cmds[i] = p.HGetAll(ctx, s.k.invite(k))
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("read invites of campaign %q: %w", campaign, err)
+		}
+		for i, cmd := range cmds {
+			if h := cmd.Val(); len(h) > 0 {
+				if err := fn(resultFromHash(keys[i], h)); err != nil {
+					return err
+				}
+			}
+		}
+		if len(keys) < resultsPage {
+			return nil
+		}
+	}
+}

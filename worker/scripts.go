@@ -1,0 +1,191 @@
+package worker
+
+import "github.com/redis/go-redis/v9"
+
+// luaMove is shared by the scripts below: it moves a record to a new state
+// and keeps the campaign's "state:*" counters equal to the records' states.
+const luaMove = `
+local function move(counts, rec, new)
+  local old = redis.call('HGET', rec, 'state')
+  if old == new then return end
+  if old then redis.call('HINCRBY', counts, 'state:' .. old, -1) end
+  redis.call('HINCRBY', counts, 'state:' .. new, 1)
+  redis.call('HSET', rec, 'state', new)
+end
+local function counts_of(p, campaign) return p .. ':campaign:' .. campaign .. ':counts' end
+`
+
+// luaForget removes a final record from its campaign's counters and index, so
+// that a re-invite (a new generation) can take its place.
+const luaForget = `
+local function forget(p, rec, key)
+  local campaign = redis.call('HGET', rec, 'campaign')
+  if not campaign then return end
+  local counts = counts_of(p, campaign)
+  local state = redis.call('HGET', rec, 'state')
+  if state then redis.call('HINCRBY', counts, 'state:' .. state, -1) end
+  local status = redis.call('HGET', rec, 'status')
+  if state == 'done' and status then redis.call('HINCRBY', counts, 'status:' .. status, -1) end
+  if redis.call('HGET', rec, 'possible_duplicate') == '1' then
+    redis.call('HINCRBY', counts, 'possible_duplicates', -1)
+  end
+  redis.call('ZREM', p .. ':campaign:' .. campaign .. ':invites', key)
+  redis.call('DEL', rec)
+end
+`
+
+// luaCreate writes a new record from field/value pairs starting at ARGV[first].
+const luaCreate = `
+local function create(p, rec, key, gen, state, score, first)
+  for i = first, #ARGV, 2 do redis.call('HSET', rec, ARGV[i], ARGV[i + 1]) end
+  redis.call('HSET', rec, 'generation', gen)
+  local campaign = redis.call('HGET', rec, 'campaign')
+  local counts = counts_of(p, campaign)
+  move(counts, rec, state)
+  redis.call('HINCRBY', counts, 'enqueued', 1)
+  redis.call('ZADD', p .. ':campaign:' .. campaign .. ':invites', score, key)
+  redis.call('SADD', p .. ':campaigns', campaign)
+end
+`
+
+// registerScript records an invite a producer is about to enqueue.
+//
+// ARGV[1] prefix, ARGV[2] invite key, ARGV[3] initial state (queued|scheduled),
+// ARGV[4] "1" to re-invite a finished invite (--again), ARGV[5] score (enqueue
+// time, ms), ARGV[6] the task ID of generation 0 (tasks.Invite.TaskID; a later
+// generation N appends ":g<N>", as tasks does), ARGV[7..] field/value pairs of
+// the record.
+//
+// Returns {verdict, generation}: verdict 1 registered (enqueue it with that
+// generation), 0 already pending (queued, scheduled, active or retrying), 2
+// already done (finished; not re-invited without --again).
+var registerScript = redis.NewScript(luaMove + luaForget + luaCreate + `
+local p, key, state, again, score = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local rec = p .. ':invite:' .. key
+local gen = 0
+if redis.call('EXISTS', rec) == 1 then
+  if redis.call('HGET', rec, 'state') ~= 'done' then return {0, tonumber(redis.call('HGET', rec, 'generation') or '0')} end
+  gen = tonumber(redis.call('HGET', rec, 'generation') or '0')
+  if again ~= '1' then return {2, gen} end
+  gen = gen + 1
+  forget(p, rec, key)
+end
+create(p, rec, key, gen, state, score, 7)
+local tid = ARGV[6]
+if gen > 0 then tid = tid .. ':g' .. gen end
+redis.call('HSET', rec, 'task_id', tid)
+return {1, gen}
+`)
+
+// beginScript starts (or resumes) the processing of a delivered task.
+//
+// ARGV[1] prefix, ARGV[2] invite key, ARGV[3] the task's generation, ARGV[4]
+// score for a record created here, ARGV[5..] field/value pairs used only when
+// no record exists (a task enqueued without the producer's registration).
+//
+// Returns {"stale"} when the record belongs to a newer generation, {"done"}
+// when this generation already has its final result (redelivery: never send
+// again), else {"go", field, value, ...} with the record. A record left
+// "inflight" by a worker that died mid-request is turned into one ambiguous
+// attempt here, so the caller re-checks before resending.
+var beginScript = redis.NewScript(luaMove + luaForget + luaCreate + `
+local p, key, gen, score = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
+local rec = p .. ':invite:' .. key
+if redis.call('EXISTS', rec) == 1 then
+  local g = tonumber(redis.call('HGET', rec, 'generation') or '0')
+  if g > gen then return {'stale'} end
+  if g < gen then forget(p, rec, key) end
+end
+if redis.call('EXISTS', rec) == 0 then
+  create(p, rec, key, gen, 'queued', score, 5)
+end
+if redis.call('HGET', rec, 'state') == 'done' then return {'done'} end
+if redis.call('HGET', rec, 'inflight') == '1' then
+  redis.call('HSET', rec, 'inflight', '0', 'last_error', 'a worker stopped while this attempt was in flight')
+  redis.call('HINCRBY', rec, 'attempts', 1)
+  redis.call('HINCRBY', rec, 'ambiguous', 1)
+end
+move(counts_of(p, redis.call('HGET', rec, 'campaign')), rec, 'active')
+local out = redis.call('HGETALL', rec)
+table.insert(out, 1, 'go')
+return out
+`)
+
+// sendingScript marks a request as about to be written: if the worker dies
+// before recording the answer, the next delivery knows the outcome is unknown.
+// The request is counted now, so a crash can only over-count.
+//
+// ARGV[1] prefix, ARGV[2] invite key.
+var sendingScript = redis.NewScript(luaMove + `
+local p, key = ARGV[1], ARGV[2]
+local rec = p .. ':invite:' .. key
+redis.call('HSET', rec, 'inflight', '1')
+redis.call('HINCRBY', rec, 'requests', 1)
+redis.call('HINCRBY', counts_of(p, redis.call('HGET', rec, 'campaign')), 'requests', 1)
+return 1
+`)
+
+// attemptScript records a finished attempt that is not final.
+//
+// ARGV[1] prefix, ARGV[2] invite key, ARGV[3] new state (active|retrying),
+// ARGV[4] attempts delta, ARGV[5] requests delta (the answer's request count
+// minus the one counted by sendingScript), ARGV[6] rate-limited delta,
+// ARGV[7..] field/value pairs (progress fields).
+var attemptScript = redis.NewScript(luaMove + `
+local p, key, state = ARGV[1], ARGV[2], ARGV[3]
+local rec = p .. ':invite:' .. key
+if redis.call('HGET', rec, 'state') == 'done' then return 0 end
+local counts = counts_of(p, redis.call('HGET', rec, 'campaign'))
+redis.call('HINCRBY', rec, 'attempts', tonumber(ARGV[4]))
+redis.call('HINCRBY', rec, 'requests', tonumber(ARGV[5]))
+redis.call('HINCRBY', counts, 'requests', tonumber(ARGV[5]))
+redis.call('HINCRBY', rec, 'rate_limited', tonumber(ARGV[6]))
+redis.call('HINCRBY', counts, 'rate_limited', tonumber(ARGV[6]))
+redis.call('HSET', rec, 'inflight', '0')
+for i = 7, #ARGV, 2 do redis.call('HSET', rec, ARGV[i], ARGV[i + 1]) end
+move(counts, rec, state)
+return 1
+`)
+
+// finishScript records the final result, counts it, and appends it to the
+// results stream, exactly once per generation.
+//
+// ARGV[1] prefix, ARGV[2] invite key, ARGV[3] stream MAXLEN (0: unbounded),
+// ARGV[4] attempts delta, ARGV[5] requests delta, ARGV[6] rate-limited delta,
+// ARGV[7..] field/value pairs (status_code, status, http_status, errcode,
+// error, finished_at, possible_duplicate, …).
+//
+// Returns 1 when recorded, 0 when the invite was already final.
+var finishScript = redis.NewScript(luaMove + `
+local p, key, maxlen = ARGV[1], ARGV[2], tonumber(ARGV[3])
+local rec = p .. ':invite:' .. key
+if redis.call('HGET', rec, 'state') == 'done' then return 0 end
+local counts = counts_of(p, redis.call('HGET', rec, 'campaign'))
+redis.call('HINCRBY', rec, 'attempts', tonumber(ARGV[4]))
+redis.call('HINCRBY', rec, 'requests', tonumber(ARGV[5]))
+redis.call('HINCRBY', counts, 'requests', tonumber(ARGV[5]))
+redis.call('HINCRBY', rec, 'rate_limited', tonumber(ARGV[6]))
+redis.call('HINCRBY', counts, 'rate_limited', tonumber(ARGV[6]))
+redis.call('HSET', rec, 'inflight', '0')
+for i = 7, #ARGV, 2 do redis.call('HSET', rec, ARGV[i], ARGV[i + 1]) end
+move(counts, rec, 'done')
+redis.call('HINCRBY', counts, 'status:' .. redis.call('HGET', rec, 'status'), 1)
+if redis.call('HGET', rec, 'possible_duplicate') == '1' then
+  redis.call('HINCRBY', counts, 'possible_duplicates', 1)
+end
+local fields = {'task_id', 'campaign', 'room_id', 'medium', 'address', 'sender', 'generation',
+  'status_code', 'status', 'http_status', 'errcode', 'error', 'attempts', 'requests',
+  'rate_limited', 'possible_duplicate', 'enqueued_at', 'finished_at'}
+local entry = {'key', key}
+local vals = redis.call('HMGET', rec, unpack(fields))
+for i, f in ipairs(fields) do
+  table.insert(entry, f)
+  table.insert(entry, vals[i] or '')
+end
+if maxlen > 0 then
+  redis.call('XADD', p .. ':results', 'MAXLEN', '~', maxlen, '*', unpack(entry))
+else
+  redis.call('XADD', p .. ':results', '*', unpack(entry))
+end
+return 1
+`)

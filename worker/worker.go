@@ -1,0 +1,151 @@
+package worker
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/mxinvite/mxinvite/tasks"
+)
+
+// Worker is an asynq server that executes invite tasks with a Handler.
+type Worker struct {
+	cfg       Config
+	rdb       redis.UniversalClient
+	srv       *asynq.Server
+	handler   *Handler
+	inspector *asynq.Inspector
+
+	stopOnce sync.Once
+	stopping chan struct{}
+}
+
+// New builds a worker; it does not contact Redis until Start.
+func New(cfg Config) (*Worker, error) {
+	cfg = cfg.WithDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	rdb, ok := cfg.Redis.MakeRedisClient().(redis.UniversalClient)
+	if !ok {
+		return nil, fmt.Errorf("worker config: Redis option %T does not make a go-redis client", cfg.Redis)
+	}
+	w := &Worker{cfg: cfg, rdb: rdb, stopping: make(chan struct{})}
+	k := keys{prefix: cfg.KeyPrefix}
+	w.handler = &Handler{
+		cfg:      cfg,
+		store:    NewStore(rdb, cfg.KeyPrefix, cfg.StreamMaxLen),
+		gate:     &gate{rdb: rdb, k: k},
+		senders:  map[string]*sender{},
+		stopping: w.stopping,
+	}
+	for _, p := range cfg.Profiles {
+		w.handler.senders[p.Name] = &sender{Profile: p, client: p.client(cfg)}
+	}
+	w.srv = asynq.NewServerFromRedisClient(rdb, asynq.Config{
+		Concurrency:              cfg.Concurrency,
+		Queues:                   map[string]int{cfg.Queue: 1},
+		RetryDelayFunc:           w.handler.retryDelay,
+		IsFailure:                isFailure,
+		ShutdownTimeout:          cfg.ShutdownTimeout,
+		TaskCheckInterval:        cfg.PollInterval,
+		DelayedTaskCheckInterval: cfg.PollInterval,
+		Logger:                   asynqLogger{l: cfg.Logger},
+		LogLevel:                 asynq.WarnLevel,
+	})
+	w.inspector = asynq.NewInspectorFromRedisClient(rdb)
+	return w, nil
+}
+
+// Handler returns the task handler (for embedding in another asynq server).
+func (w *Worker) Handler() *Handler { return w.handler }
+
+// Store returns the results store the worker writes to.
+func (w *Worker) Store() *Store { return w.handler.store }
+
+// Start starts processing in the background.
+func (w *Worker) Start() error {
+	mux := asynq.NewServeMux()
+	mux.Handle(tasks.TypeInvite3PID, w.handler)
+	return w.srv.Start(mux)
+}
+
+// Shutdown stops taking tasks, hands waiting invites back to the queue at
+// once (their waits still honoured), lets in-flight requests finish within
+// ShutdownTimeout, and returns when every invite is recorded or requeued.
+func (w *Worker) Shutdown() {
+	w.stopOnce.Do(func() { close(w.stopping) })
+	w.srv.Shutdown()
+	_ = w.rdb.Close() // shared by the server and inspector, which cannot close it
+}
+
+// Run starts the worker and serves until ctx ends, or — with untilIdle —
+// until the queue has nothing pending, scheduled, retrying or active. It
+// then shuts down gracefully.
+func (w *Worker) Run(ctx context.Context, untilIdle bool) error {
+	if err := w.Start(); err != nil {
+		return err
+	}
+	defer w.Shutdown()
+	if !untilIdle {
+		<-ctx.Done()
+		return nil
+	}
+	return w.waitIdle(ctx)
+}
+
+// waitIdle returns once the queue has been seen empty twice in a row (one
+// look could fall between a task's hand-back and its rescheduling).
+func (w *Worker) waitIdle(ctx context.Context) error {
+	t := time.NewTicker(w.cfg.PollInterval)
+	defer t.Stop()
+	empty := 0
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+		idle, err := QueueIdle(w.inspector, w.cfg.Queue)
+		if err != nil {
+			w.cfg.Logger.Warn().Err(err).Msg("reading queue state")
+			empty = 0
+			continue
+		}
+		if idle {
+			empty++
+		} else {
+			empty = 0
+		}
+		if empty >= 2 {
+			return nil
+		}
+	}
+}
+
+// QueueIdle reports whether queue has no task pending, scheduled, retrying,
+// active or aggregating. A queue asynq has never seen is idle.
+func QueueIdle(in *asynq.Inspector, queue string) (bool, error) {
+	qi, err := in.GetQueueInfo(queue)
+	if err != nil {
+		queues, qerr := in.Queues()
+		if qerr == nil && !contains(queues, queue) {
+			return true, nil
+		}
+		return false, err
+	}
+	return qi.Pending+qi.Scheduled+qi.Retry+qi.Active+qi.Aggregating == 0, nil
+}
+
+func contains(xs []string, x string) bool {
+	for _, s := range xs {
+		if s == x {
+			return true
+		}
+	}
+	return false
+}
