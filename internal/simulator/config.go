@@ -1,0 +1,216 @@
+package simulator
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Defaults used when the matching Config field is left at its zero value.
+// Tests and the demo use them to talk to a default simulator.
+const (
+	DefaultServerName    = "sim.local"
+	DefaultAccessToken   = "sim-access-token"
+	DefaultUserID        = "@inviter:sim.local"
+	DefaultDeviceID      = "SIMDEVICE"
+	DefaultIDAccessToken = "sim-id-token"
+	DefaultRoomID        = "!room:sim.local"
+	DefaultRoomAlias     = "#demo:sim.local"
+	DefaultLookupPepper  = "sim-pepper"
+	DefaultTxnTTL        = 30 * time.Minute // Synapse keeps transaction responses about 30 minutes
+	DefaultMaxBodyBytes  = 64 << 10
+	// DefaultInviteLevel is the "invite" power level Synapse puts in rooms
+	// it creates (the spec's own default is 0).
+	DefaultInviteLevel = 50
+)
+
+// DownMode says how the simulator answers while it is down (see
+// [Server.SetDown]).
+type DownMode string
+
+// The outage styles.
+const (
+	// DownUnavailable answers 503 M_UNKNOWN, like a reverse proxy whose
+	// upstream is gone.
+	DownUnavailable DownMode = "503"
+	// DownClose drops the connection without an answer, like a crashed
+	// server: the client sees a network error.
+	DownClose DownMode = "close"
+)
+
+// Config configures a simulator. Every zero value means "use the default"
+// written on the field; [Config.WithDefaults] fills them in.
+type Config struct {
+	// ServerName is the homeserver's name, reported in room directory
+	// answers and OpenID tokens. Default DefaultServerName.
+	ServerName string
+
+	// Users are the accounts, by access token. Default: [DefaultUser].
+	Users []User
+
+	// IDAccessTokens are the identity-server tokens accepted as
+	// id_access_token and as Bearer tokens on /_matrix/identity/v2.
+	// Default: [DefaultIDAccessToken]. Tokens minted by
+	// /_matrix/identity/v2/account/register are accepted too.
+	IDAccessTokens []string
+
+	// TrustedIDServers, when not empty, lists the only id_server values an
+	// invite may name; others get 400 M_SERVER_NOT_TRUSTED, as on Dendrite.
+	// Default empty: any id_server is accepted (Synapse), the identity
+	// server is always this simulator.
+	TrustedIDServers []string
+
+	// Rooms are the rooms that exist. Default (nil): [DefaultRoom]. A
+	// non-nil empty slice means no rooms at all.
+	Rooms []Room
+
+	// LookupPepper is the pepper of /_matrix/identity/v2/hash_details.
+	// Default DefaultLookupPepper.
+	LookupPepper string
+
+	// DisableTxnPUT makes PUT /rooms/{roomId}/invite/{txnId} answer
+	// 404 M_UNRECOGNIZED, as every server but Synapse does. Default false.
+	DisableTxnPUT bool
+
+	// TxnTTL is how long a successful PUT answer is replayed for the same
+	// (access token, room, txnId). Default DefaultTxnTTL.
+	TxnTTL time.Duration
+
+	// CheckRoomFirst checks the room, membership and power level BEFORE
+	// calling the identity server, so a doomed invite sends no email.
+	// Default false: Synapse's order (email first, 403 afterwards).
+	CheckRoomFirst bool
+
+	// RateLimit is the per-sender limit on 3PID invites. Default off.
+	RateLimit RateLimit
+
+	// Faults are the injected latency and failures. Default none.
+	Faults Faults
+
+	// Rules are scripted answers per invitee address. Default none.
+	Rules []Rule
+
+	// DownMode is how an outage looks. Default DownUnavailable.
+	DownMode DownMode
+
+	// Seed seeds the random source behind jitter and fault rolls, so a
+	// run with the same seed and the same request order is reproducible.
+	// Default 0 (which is a seed like any other).
+	Seed int64
+
+	// MaxBodyBytes caps the request bodies read; larger ones get
+	// 413 M_TOO_LARGE. Default DefaultMaxBodyBytes (64 KiB).
+	MaxBodyBytes int64
+}
+
+// WithDefaults returns a copy of c with every zero field set to its
+// default. Slices given by the caller are copied, so later changes to
+// them do not reach a running server.
+func (c Config) WithDefaults() Config {
+	if c.ServerName == "" {
+		c.ServerName = DefaultServerName
+	}
+	if len(c.Users) == 0 {
+		c.Users = []User{DefaultUser()}
+	} else {
+		c.Users = append([]User(nil), c.Users...)
+	}
+	for i := range c.Users {
+		if c.Users[i].DeviceID == "" {
+			c.Users[i].DeviceID = DefaultDeviceID
+		}
+	}
+	if len(c.IDAccessTokens) == 0 {
+		c.IDAccessTokens = []string{DefaultIDAccessToken}
+	} else {
+		c.IDAccessTokens = append([]string(nil), c.IDAccessTokens...)
+	}
+	c.TrustedIDServers = append([]string(nil), c.TrustedIDServers...)
+	if c.Rooms == nil {
+		c.Rooms = []Room{DefaultRoom()}
+	} else {
+		rooms := make([]Room, len(c.Rooms))
+		for i, r := range c.Rooms {
+			rooms[i] = r.clone()
+		}
+		c.Rooms = rooms
+	}
+	if c.LookupPepper == "" {
+		c.LookupPepper = DefaultLookupPepper
+	}
+	if c.TxnTTL == 0 {
+		c.TxnTTL = DefaultTxnTTL
+	}
+	c.RateLimit = c.RateLimit.withDefaults()
+	c.Faults = c.Faults.withDefaults()
+	c.Rules = append([]Rule(nil), c.Rules...)
+	if c.DownMode == "" {
+		c.DownMode = DownUnavailable
+	}
+	if c.MaxBodyBytes == 0 {
+		c.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	return c
+}
+
+// Validate reports every invalid field of c (after defaults), each error
+// naming the field, joined with [errors.Join]. It returns nil for a usable
+// configuration.
+func (c Config) Validate() error {
+	c = c.WithDefaults()
+	var errs []error
+	bad := func(field, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("simulator: Config.%s: %s", field, fmt.Sprintf(format, args...)))
+	}
+	if strings.ContainsAny(c.ServerName, "/ ") {
+		bad("ServerName", "%q is not a server name", c.ServerName)
+	}
+	tokens := map[string]bool{}
+	for i, u := range c.Users {
+		field := fmt.Sprintf("Users[%d]", i)
+		if u.AccessToken == "" {
+			bad(field+".AccessToken", "empty")
+		} else if tokens[u.AccessToken] {
+			bad(field+".AccessToken", "used twice")
+		}
+		tokens[u.AccessToken] = true
+		if !validID(u.UserID, '@') {
+			bad(field+".UserID", "%q is not a user ID (@local:server)", u.UserID)
+		}
+	}
+	for i, t := range c.IDAccessTokens {
+		if t == "" {
+			bad(fmt.Sprintf("IDAccessTokens[%d]", i), "empty")
+		}
+	}
+	seen := map[string]bool{}
+	for i, r := range c.Rooms {
+		errs = append(errs, r.validate(fmt.Sprintf("Rooms[%d]", i), seen)...)
+	}
+	if c.TxnTTL < 0 {
+		bad("TxnTTL", "negative (%v)", c.TxnTTL)
+	}
+	errs = append(errs, c.RateLimit.validate("RateLimit")...)
+	errs = append(errs, c.Faults.validate("Faults")...)
+	for i, r := range c.Rules {
+		errs = append(errs, r.validate(fmt.Sprintf("Rules[%d]", i))...)
+	}
+	if c.DownMode != DownUnavailable && c.DownMode != DownClose {
+		bad("DownMode", "%q is not %q or %q", c.DownMode, DownUnavailable, DownClose)
+	}
+	if c.MaxBodyBytes < 0 {
+		bad("MaxBodyBytes", "negative (%d)", c.MaxBodyBytes)
+	}
+	return errors.Join(errs...)
+}
+
+// validID reports whether id looks like a Matrix ID with the given sigil:
+// sigil, a non-empty local part, ':' and a non-empty server name.
+func validID(id string, sigil byte) bool {
+	if len(id) < 4 || id[0] != sigil {
+		return false
+	}
+	local, server, ok := strings.Cut(id[1:], ":")
+	return ok && local != "" && server != "" && !strings.ContainsAny(id, " /")
+}

@@ -1,0 +1,188 @@
+package simulator
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+)
+
+// inviteBody is the JSON body of a 3PID invite.
+type inviteBody struct {
+	IDServer      string `json:"id_server"`
+	IDAccessToken string `json:"id_access_token"`
+	Medium        string `json:"medium"`
+	Address       string `json:"address"`
+}
+
+// handleInvite serves POST /rooms/{roomId}/invite and Synapse's
+// PUT /rooms/{roomId}/invite/{txnId}. The steps, in order:
+//
+//  1. authentication (401), then the early-request check;
+//  2. an injected fault that strikes before the server (Faults);
+//  3. for PUT, the transaction cache (a hit replays the cached answer);
+//  4. body and parameters (400), trusted identity servers (400);
+//  5. the sender's rate limit (429);
+//  6. a scripted Rule that strikes before storing;
+//  7. the identity server: lookup and store-invite, i.e. the email
+//     (after step 8 instead when Config.CheckRoomFirst);
+//  8. room, membership and power level (403);
+//  9. acceptance, logged; a scripted Rule with AfterStore answers now;
+//  10. an injected fault with Faults.AfterStore replaces the answer.
+func (s *Server) handleInvite(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodPut && s.cfg.DisableTxnPUT {
+		writeError(w, http.StatusNotFound, "M_UNRECOGNIZED", "Unrecognized request")
+		return
+	}
+	s.rec.count(func(st *Stats) { st.InviteRequests++ })
+	s.answerInvite(w, r, s.invite(w, r))
+}
+
+// answerInvite writes an invite reply and counts it.
+func (s *Server) answerInvite(w http.ResponseWriter, r *http.Request, rep reply) {
+	switch {
+	case rep.gone:
+		return
+	case rep.hang:
+		s.rec.count(func(st *Stats) { st.Timeouts++ })
+		select {
+		case <-r.Context().Done():
+		case <-s.closing:
+			// Returning would send an empty 200; drop the connection.
+			panic(http.ErrAbortHandler)
+		}
+		return
+	case rep.nonJSON:
+		s.rec.count(func(st *Stats) { st.NonJSON++ })
+	}
+	s.rec.inviteAnswer(rep.status)
+	rep.write(w)
+}
+
+// invite runs steps 1 to 10 and returns the answer to give.
+func (s *Server) invite(w http.ResponseWriter, r *http.Request) reply {
+	rep, u, ok := s.accounts.authenticate(r)
+	if !ok {
+		return rep
+	}
+	if s.limiter.early(u.UserID, arrival(r)) {
+		s.rec.count(func(st *Stats) { st.EarlyRequests++ })
+	}
+	f := s.faults.roll()
+	if f.kind != noFault && !f.afterStore {
+		return f.reply()
+	}
+	rep = s.transaction(w, r, u)
+	if f.kind != noFault && f.afterStore && !rep.gone {
+		// The server did its work (and cached it); the answer is lost.
+		return f.reply()
+	}
+	return rep
+}
+
+// transaction runs the invite, through the transaction cache for PUT.
+func (s *Server) transaction(w http.ResponseWriter, r *http.Request, u User) reply {
+	txnID := r.PathValue("txnId")
+	if r.Method != http.MethodPut {
+		return s.process(w, r, u, "")
+	}
+	key := txnKey(u, r.PathValue("roomId"), txnID)
+	e, owner := s.txns.begin(key, time.Now())
+	if !owner {
+		rep, ok := e.wait(r.Context())
+		if !ok {
+			return reply{gone: true}
+		}
+		s.rec.count(func(st *Stats) { st.TxnCacheHits++ })
+		return rep
+	}
+	rep := s.process(w, r, u, txnID)
+	s.txns.finish(key, e, rep, time.Now())
+	return rep
+}
+
+// process runs steps 4 to 9: what the homeserver itself does.
+func (s *Server) process(w http.ResponseWriter, r *http.Request, u User, txnID string) reply {
+	roomID := r.PathValue("roomId")
+	var in inviteBody
+	if rep, ok := readJSON(w, r, s.cfg.MaxBodyBytes, &in); !ok {
+		return rep
+	}
+	if rep, ok := s.validateInvite(&in); !ok {
+		return rep
+	}
+	if !u.RateLimitExempt {
+		if rep, ok := s.limiter.check(u.UserID, time.Now()); !ok {
+			return rep
+		}
+	}
+	rule, scripted := s.rules.match(in.Address)
+	if scripted && !rule.AfterStore {
+		return rule.reply()
+	}
+	if s.cfg.CheckRoomFirst {
+		if rep, ok := s.checkRoom(roomID, u); !ok {
+			return rep
+		}
+	}
+	if rep, ok := s.callIdentityServer(in, roomID); !ok {
+		return rep
+	}
+	if !s.cfg.CheckRoomFirst {
+		if rep, ok := s.checkRoom(roomID, u); !ok {
+			return rep
+		}
+	}
+	s.rec.accept(Invite{
+		RoomID: roomID, Medium: in.Medium, Address: in.Address, Sender: u.UserID,
+		IDServer: in.IDServer, Method: r.Method, TxnID: txnID, Time: time.Now(),
+	})
+	if scripted {
+		return rule.reply()
+	}
+	return okReply()
+}
+
+// validateInvite checks the parameters as Synapse does (and, for
+// TrustedIDServers, as Dendrite does), canonicalising the address.
+func (s *Server) validateInvite(in *inviteBody) (reply, bool) {
+	switch {
+	case in.Medium == "" || in.Address == "":
+		return errReply(http.StatusBadRequest, "M_MISSING_PARAM", "Missing medium or address"), false
+	case in.IDServer == "" || in.IDAccessToken == "":
+		return errReply(http.StatusBadRequest, "M_MISSING_PARAM",
+			"`id_server` and `id_access_token` are required when doing 3pid invite"), false
+	case in.Medium != "email" && in.Medium != "msisdn":
+		return errReply(http.StatusBadRequest, "M_INVALID_PARAM", fmt.Sprintf("Unsupported medium %q", in.Medium)), false
+	case len(s.cfg.TrustedIDServers) > 0 && !slices.Contains(s.cfg.TrustedIDServers, in.IDServer):
+		return errReply(http.StatusBadRequest, "M_SERVER_NOT_TRUSTED", "Untrusted server name"), false
+	}
+	in.Address = canonicalAddress(in.Medium, in.Address)
+	return reply{}, true
+}
+
+// canonicalAddress lowercases email addresses, so that "A@x" and "a@x"
+// count as the same invitee, as Synapse canonicalises them.
+func canonicalAddress(medium, address string) string {
+	address = strings.TrimSpace(address)
+	if medium == "email" {
+		return strings.ToLower(address)
+	}
+	return address
+}
+
+// checkRoom applies the event-auth rules of a third-party invite: the
+// room must exist, the inviter must be joined and have the invite level.
+func (s *Server) checkRoom(roomID string, u User) (reply, bool) {
+	room, ok := s.rooms.get(roomID)
+	switch {
+	case !ok:
+		return errReply(http.StatusForbidden, "M_FORBIDDEN", "Unknown room"), false
+	case room.Members[u.UserID] != "join":
+		return errReply(http.StatusForbidden, "M_FORBIDDEN", fmt.Sprintf("User %s not in room %s", u.UserID, roomID)), false
+	case room.powerLevel(u.UserID) < room.InviteLevel:
+		return errReply(http.StatusForbidden, "M_FORBIDDEN", "You don't have permission to invite users"), false
+	}
+	return reply{}, true
+}

@@ -1,0 +1,180 @@
+package simulator
+
+import (
+	"fmt"
+	"maps"
+	"sort"
+	"sync"
+)
+
+// Room is a room of the simulated homeserver: just the state that decides
+// whether a 3PID invite is allowed.
+type Room struct {
+	// ID is the room ID, "!opaque:server".
+	ID string
+	// Aliases resolve to the room through GET /directory/room/{roomAlias};
+	// the first one is the room's canonical alias.
+	Aliases []string
+	// Members maps user IDs to their membership: "join", "invite",
+	// "leave", "ban" or "knock". Only "join" may invite.
+	Members map[string]string
+	// PowerLevels maps user IDs to their power level; others have
+	// UsersDefault.
+	PowerLevels map[string]int
+	// UsersDefault is the power level of users not in PowerLevels.
+	UsersDefault int
+	// InviteLevel is the power level needed to invite ("invite" in
+	// m.room.power_levels). 0 is the spec's default; rooms Synapse creates
+	// use DefaultInviteLevel.
+	InviteLevel int
+}
+
+// DefaultRoom returns the default room: DefaultRoomID with alias
+// DefaultRoomAlias, where DefaultUserID is joined with power level 100
+// and inviting needs DefaultInviteLevel.
+func DefaultRoom() Room {
+	return Room{
+		ID:          DefaultRoomID,
+		Aliases:     []string{DefaultRoomAlias},
+		Members:     map[string]string{DefaultUserID: "join"},
+		PowerLevels: map[string]int{DefaultUserID: 100},
+		InviteLevel: DefaultInviteLevel,
+	}
+}
+
+// validMembership reports whether m is a membership value of the spec.
+func validMembership(m string) bool {
+	switch m {
+	case "join", "invite", "leave", "ban", "knock":
+		return true
+	}
+	return false
+}
+
+// clone returns a deep copy, so the server never shares maps with callers.
+func (r Room) clone() Room {
+	r.Aliases = append([]string(nil), r.Aliases...)
+	r.Members = maps.Clone(r.Members)
+	r.PowerLevels = maps.Clone(r.PowerLevels)
+	return r
+}
+
+// validate checks r; seen collects IDs and aliases across rooms so that
+// duplicates are reported.
+func (r Room) validate(field string, seen map[string]bool) []error {
+	var errs []error
+	bad := func(sub, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("simulator: Config.%s%s: %s", field, sub, fmt.Sprintf(format, args...)))
+	}
+	if !validID(r.ID, '!') {
+		bad(".ID", "%q is not a room ID (!opaque:server)", r.ID)
+	} else if seen[r.ID] {
+		bad(".ID", "%q used twice", r.ID)
+	}
+	seen[r.ID] = true
+	for i, a := range r.Aliases {
+		if !validID(a, '#') {
+			bad(fmt.Sprintf(".Aliases[%d]", i), "%q is not a room alias (#name:server)", a)
+		} else if seen[a] {
+			bad(fmt.Sprintf(".Aliases[%d]", i), "%q used twice", a)
+		}
+		seen[a] = true
+	}
+	for _, u := range sortedKeys(r.Members) {
+		if !validID(u, '@') {
+			bad(".Members", "%q is not a user ID", u)
+		}
+		if m := r.Members[u]; !validMembership(m) {
+			bad(".Members", "%q has membership %q, not one of join, invite, leave, ban, knock", u, m)
+		}
+	}
+	for _, u := range sortedKeys(r.PowerLevels) {
+		if !validID(u, '@') {
+			bad(".PowerLevels", "%q is not a user ID", u)
+		}
+	}
+	return errs
+}
+
+// powerLevel is the power level of userID in the room.
+func (r Room) powerLevel(userID string) int {
+	if pl, ok := r.PowerLevels[userID]; ok {
+		return pl
+	}
+	return r.UsersDefault
+}
+
+// joined lists the joined members, sorted.
+func (r Room) joined() []string {
+	var out []string
+	for _, u := range sortedKeys(r.Members) {
+		if r.Members[u] == "join" {
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
+// sortedKeys returns the keys of m in order, for stable output.
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// roomStore holds the rooms; AddRoom may change it while serving.
+type roomStore struct {
+	mu      sync.RWMutex
+	rooms   map[string]Room   // by room ID; values are never mutated
+	aliases map[string]string // alias -> room ID
+}
+
+func newRoomStore() *roomStore {
+	return &roomStore{rooms: map[string]Room{}, aliases: map[string]string{}}
+}
+
+// put adds r, or replaces the room with the same ID (so tests can change
+// memberships while a server runs).
+func (rs *roomStore) put(r Room) error {
+	if errs := r.validate("Room", map[string]bool{}); len(errs) > 0 {
+		return errs[0]
+	}
+	r = r.clone()
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	for _, a := range r.Aliases {
+		if id, ok := rs.aliases[a]; ok && id != r.ID {
+			return fmt.Errorf("simulator: alias %s already points to %s", a, id)
+		}
+	}
+	if old, ok := rs.rooms[r.ID]; ok {
+		for _, a := range old.Aliases {
+			delete(rs.aliases, a)
+		}
+	}
+	rs.rooms[r.ID] = r
+	for _, a := range r.Aliases {
+		rs.aliases[a] = r.ID
+	}
+	return nil
+}
+
+// get returns the room with this ID. The maps inside are shared and must
+// not be modified.
+func (rs *roomStore) get(id string) (Room, bool) {
+	rs.mu.RLock()
+	defer rs.mu.RUnlock()
+	r, ok := rs.rooms[id]
+	return r, ok
+}
+
+// resolve returns the room ID an alias points to.
+func (rs *roomStore) resolve(alias string) (string, bool) {
+	rs.mu.RLock()
+	defer rs.mu.RUnlock()
+	id, ok := rs.aliases[alias]
+	return id, ok
+}

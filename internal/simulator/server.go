@@ -1,0 +1,174 @@
+package simulator
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Server is a running simulator. All its methods are safe for concurrent
+// use, including the setters, which take effect on the next request.
+type Server struct {
+	cfg      Config // as given to New, defaults applied; never changed
+	accounts *accounts
+	rooms    *roomStore
+	limiter  *limiter
+	faults   *faultInjector
+	rules    *rulebook
+	txns     *txnCache
+	rec      *recorder
+	down     atomic.Bool
+	minted   atomic.Int64 // store-invite tokens issued, to make them unique
+	handler  http.Handler
+
+	closing   chan struct{} // closed by Close: releases hanging requests
+	closeOnce sync.Once
+}
+
+// New returns a simulator for cfg (defaults applied), or the errors of
+// [Config.Validate].
+func New(cfg Config) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg = cfg.WithDefaults()
+	s := &Server{
+		cfg:      cfg,
+		accounts: newAccounts(cfg.Users, cfg.IDAccessTokens),
+		rooms:    newRoomStore(),
+		limiter:  newLimiter(cfg.RateLimit),
+		faults:   newFaultInjector(cfg.Faults, cfg.Seed),
+		rules:    newRulebook(cfg.Rules),
+		txns:     newTxnCache(cfg.TxnTTL),
+		rec:      newRecorder(),
+		closing:  make(chan struct{}),
+	}
+	for _, r := range cfg.Rooms {
+		if err := s.rooms.put(r); err != nil {
+			return nil, err
+		}
+	}
+	s.handler = s.routes()
+	return s, nil
+}
+
+// Handler returns the handler serving the homeserver, the identity server
+// and the /_sim/ control paths.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Stats returns a copy of the counters.
+func (s *Server) Stats() Stats { return s.rec.snapshot() }
+
+// Accepted returns the invites accepted so far, oldest first.
+func (s *Server) Accepted() []Invite { return s.rec.acceptedLog() }
+
+// Requests returns the number of requests per endpoint name (the same map
+// as Stats().Requests).
+func (s *Server) Requests() map[string]int64 { return s.rec.snapshot().Requests }
+
+// Reset clears counters, the accepted log, rate-limit buckets and advice,
+// rule uses and the transaction cache, for a fresh benchmark run. Settings
+// (rooms, users, rules, limits, faults, outage) are kept.
+func (s *Server) Reset() {
+	s.rec.reset()
+	s.limiter.reset()
+	s.rules.reset()
+	s.txns.reset()
+}
+
+// SetDown starts (true) or ends (false) an outage: while down, every
+// /_matrix/ request is answered as Config.DownMode says. /_sim/ still works.
+func (s *Server) SetDown(down bool) { s.down.Store(down) }
+
+// SetRateLimit replaces the invite rate limit; buckets start full again.
+func (s *Server) SetRateLimit(rl RateLimit) error {
+	if errs := rl.withDefaults().validate("RateLimit"); len(errs) > 0 {
+		return errs[0]
+	}
+	s.limiter.set(rl)
+	return nil
+}
+
+// SetFaults replaces the injected latency and faults.
+func (s *Server) SetFaults(f Faults) error {
+	if errs := f.withDefaults().validate("Faults"); len(errs) > 0 {
+		return errs[0]
+	}
+	s.faults.set(f)
+	return nil
+}
+
+// SetRules replaces the scripted rules and restarts their Times counts.
+func (s *Server) SetRules(rules []Rule) error {
+	for _, r := range rules {
+		if errs := r.validate("Rules"); len(errs) > 0 {
+			return errs[0]
+		}
+	}
+	s.rules.set(rules)
+	return nil
+}
+
+// AddRoom adds a room, or replaces the room with the same ID (to change
+// memberships or power levels during a test).
+func (s *Server) AddRoom(r Room) error { return s.rooms.put(r) }
+
+// AddUser adds a user, or replaces the user with the same access token.
+func (s *Server) AddUser(u User) error {
+	if u.DeviceID == "" {
+		u.DeviceID = DefaultDeviceID
+	}
+	if u.AccessToken == "" || !validID(u.UserID, '@') {
+		return fmt.Errorf("simulator: AddUser: needs an AccessToken and a UserID like @local:server, got %q", u.UserID)
+	}
+	s.accounts.addUser(u)
+	return nil
+}
+
+// Close releases requests that are hanging on purpose (timeout faults) by
+// dropping their connections, so that an http.Server or httptest.Server
+// can shut down promptly; later timeout faults drop the connection at
+// once. The handler keeps serving other requests.
+func (s *Server) Close() {
+	s.closeOnce.Do(func() { close(s.closing) })
+}
+
+// arrivalKey keys the arrival time of a request in its context.
+type arrivalKey struct{}
+
+// arrival returns when the request reached the simulator, before any
+// injected latency: what "early" is measured against.
+func arrival(r *http.Request) time.Time {
+	if t, ok := r.Context().Value(arrivalKey{}).(time.Time); ok {
+		return t
+	}
+	return time.Now()
+}
+
+// middleware applies the outage switch and latency to /_matrix/ paths.
+func (s *Server) middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !strings.HasPrefix(r.URL.Path, "/_matrix/") {
+			next.ServeHTTP(w, r)
+			return
+		}
+		r = r.WithContext(context.WithValue(r.Context(), arrivalKey{}, time.Now()))
+		if s.down.Load() {
+			s.rec.count(func(st *Stats) { st.Outages++ })
+			if s.cfg.DownMode == DownClose {
+				// Makes net/http drop the connection without answering.
+				panic(http.ErrAbortHandler)
+			}
+			writeError(w, http.StatusServiceUnavailable, "M_UNKNOWN", "Simulated outage")
+			return
+		}
+		if !sleep(r.Context(), s.faults.delay()) {
+			return // the client went away during the latency
+		}
+		next.ServeHTTP(w, r)
+	})
+}
