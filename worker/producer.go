@@ -79,4 +79,3 @@ func (p *Producer) Enqueue(ctx context.Context, inv tasks.Invite, opts EnqueueOp
 	}
 	return Registered, nil
 }
-

@@ -55,7 +55,7 @@ func New(cfg Config) (*Worker, error) {
 		TaskCheckInterval:        cfg.PollInterval,
 		DelayedTaskCheckInterval: cfg.PollInterval,
 		Logger:                   asynqLogger{l: cfg.Logger},
-		LogLevel:                 asynq.WarnLevel,
+		LogLevel:                 asynq.ErrorLevel, // its per-task warnings repeat what the results say
 	})
 	w.inspector = asynq.NewInspectorFromRedisClient(rdb)
 	return w, nil

@@ -1,0 +1,107 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+	"github.com/urfave/cli/v3"
+
+	"github.com/mxinvite/mxinvite/tasks"
+)
+
+// env names the environment variable that may also set a flag.
+func env(flag string) cli.ValueSourceChain {
+	return cli.EnvVars("MXINVITE_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_")))
+}
+
+// redisFlags are shared by every command that talks to Redis.
+func redisFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "redis", Value: "redis://127.0.0.1:6379", Sources: env("redis"),
+			Usage: "Redis URL: redis://[:password@]host:port[/db] or rediss:// for TLS"},
+		&cli.StringFlag{Name: "prefix", Value: "mxinvite", Sources: env("prefix"),
+			Usage: "prefix of every key mxinvite writes in Redis"},
+		&cli.StringFlag{Name: "queue", Value: tasks.DefaultQueue, Sources: env("queue"),
+			Usage: "asynq queue of invite tasks"},
+	}
+}
+
+// connectRedis parses --redis and checks the server answers, so that an
+// unreachable Redis is one clear line and exit code 2 before anything is done.
+func connectRedis(ctx context.Context, cmd *cli.Command) (asynq.RedisConnOpt, redis.UniversalClient, error) {
+	raw := cmd.String("redis")
+	opt, err := asynq.ParseRedisURI(raw)
+	if err != nil {
+		return nil, nil, usageErr("--redis %q: %v", redactURL(raw), err)
+	}
+	rdb, ok := opt.MakeRedisClient().(redis.UniversalClient)
+	if !ok {
+		return nil, nil, usageErr("--redis %q: unsupported connection kind", redactURL(raw))
+	}
+	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := rdb.Ping(pctx).Err(); err != nil {
+		_ = rdb.Close()
+		return nil, nil, usageErr("--redis %s: cannot reach Redis: %v", redactURL(raw), err)
+	}
+	return opt, rdb, nil
+}
+
+// redactURL hides a password in a Redis URL.
+func redactURL(raw string) string {
+	scheme, rest, ok := strings.Cut(raw, "://")
+	if !ok {
+		return raw
+	}
+	if at := strings.LastIndex(rest, "@"); at >= 0 {
+		return scheme + "://(REDACTED)@" + rest[at+1:]
+	}
+	return raw
+}
+
+// readToken takes a token from the file flag, else from the environment
+// variable; a file must hold exactly one non-empty line.
+func readToken(cmd *cli.Command, fileFlag, envVar string) (string, error) {
+	if path := cmd.String(fileFlag); path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return "", usageErr("--%s: %v", fileFlag, err)
+		}
+		tok := strings.TrimSpace(string(b))
+		switch {
+		case tok == "":
+			return "", usageErr("--%s %s: the file is empty", fileFlag, path)
+		case strings.ContainsAny(tok, " \t\r\n"):
+			return "", usageErr("--%s %s: a token file must hold one token on one line", fileFlag, path)
+		}
+		return tok, nil
+	}
+	return strings.TrimSpace(os.Getenv(envVar)), nil
+}
+
+// parseWhen reads --at (RFC 3339) or --in (a duration); zero means now.
+func parseWhen(cmd *cli.Command) (time.Time, error) {
+	at, in := cmd.String("at"), cmd.Duration("in")
+	switch {
+	case at != "" && in != 0:
+		return time.Time{}, usageErr("--at and --in: give one, not both")
+	case at != "":
+		t, err := time.Parse(time.RFC3339, at)
+		if err != nil {
+			return time.Time{}, usageErr("--at %q: want an RFC 3339 time such as 2026-12-01T09:00:00Z", at)
+		}
+		return t, nil
+	case in < 0:
+		return time.Time{}, usageErr("--in %s: must not be negative", in)
+	case in > 0:
+		return time.Now().Add(in), nil
+	}
+	return time.Time{}, nil
+}
+
+func fail(format string, args ...any) error { return fmt.Errorf(format, args...) }

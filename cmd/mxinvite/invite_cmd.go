@@ -1,0 +1,75 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/urfave/cli/v3"
+
+	"github.com/mxinvite/mxinvite/tasks"
+	"github.com/mxinvite/mxinvite/worker"
+)
+
+func inviteCommand() *cli.Command {
+	flags := append(redisFlags(),
+		&cli.StringFlag{Name: "room", Required: true, Usage: "room ID, !opaque:server"},
+		&cli.StringFlag{Name: "campaign", Required: true, Usage: "campaign name the result is counted under"},
+		&cli.StringFlag{Name: "medium", Value: string(tasks.MediumEmail), Usage: "email or msisdn"},
+		&cli.StringFlag{Name: "address", Required: true, Usage: "email address, or phone number in international form"},
+		&cli.StringFlag{Name: "id-server", Usage: "identity server, hostname[:port] (default: the worker's)"},
+		&cli.StringFlag{Name: "sender", Value: tasks.DefaultSender, Usage: "sender profile name on the worker"},
+		&cli.StringFlag{Name: "at", Usage: "send at this RFC 3339 time"},
+		&cli.DurationFlag{Name: "in", Usage: "send after this delay"},
+		&cli.BoolFlag{Name: "again", Usage: "re-invite even if this invite already has a final result"},
+	)
+	return &cli.Command{
+		Name:         "invite",
+		Usage:        "enqueue one invite",
+		Flags:        flags,
+		OnUsageError: onUsageError,
+		Action:       runInvite,
+	}
+}
+
+func runInvite(ctx context.Context, cmd *cli.Command) error {
+	medium, err := tasks.ParseMedium(cmd.String("medium"))
+	if err != nil {
+		return usageErr("--medium: %v", err)
+	}
+	when, err := parseWhen(cmd)
+	if err != nil {
+		return err
+	}
+	inv, err := tasks.NewInvite(tasks.Invite{
+		Campaign: cmd.String("campaign"), RoomID: cmd.String("room"), Medium: medium,
+		Address: cmd.String("address"), IDServer: cmd.String("id-server"), Sender: cmd.String("sender"),
+	})
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	_, rdb, err := connectRedis(ctx, cmd)
+	if err != nil {
+		return err
+	}
+	defer rdb.Close()
+	p := worker.NewProducer(rdb, cmd.String("prefix"), cmd.String("queue"))
+	v, err := p.Enqueue(ctx, inv, worker.EnqueueOptions{ProcessAt: when, Again: cmd.Bool("again")})
+	if err != nil {
+		return fail("%v", err)
+	}
+	switch v {
+	case worker.Registered:
+		at := "now"
+		if !when.IsZero() {
+			at = when.UTC().Format(time.RFC3339)
+		}
+		fmt.Fprintf(cmd.Root().Writer, "enqueued %s (%s %s), to be sent %s\n", inv.Key(), inv.Medium, inv.Address, at)
+	case worker.AlreadyPending:
+		fmt.Fprintf(cmd.Root().Writer, "already queued: %s (%s %s); not enqueued again\n", inv.Key(), inv.Medium, inv.Address)
+	case worker.AlreadyDone:
+		fmt.Fprintf(cmd.Root().Writer, "already done: %s (%s %s) has a final result; use --again to re-invite\n",
+			inv.Key(), inv.Medium, inv.Address)
+	}
+	return nil
+}

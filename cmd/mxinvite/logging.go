@@ -1,0 +1,42 @@
+package main
+
+import (
+	"io"
+	"os"
+
+	"github.com/mattn/go-isatty"
+	"github.com/rs/zerolog"
+	"github.com/urfave/cli/v3"
+)
+
+func logFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "log-level", Value: "info", Sources: env("log-level"),
+			Usage: "debug, info, warn or error"},
+		&cli.StringFlag{Name: "log-format", Value: "auto", Sources: env("log-format"),
+			Usage: "json, console, or auto (console on a terminal)"},
+	}
+}
+
+// newLogger builds the process logger from the log flags. Tokens never reach
+// it: the matrix and worker packages redact them before logging.
+func newLogger(cmd *cli.Command, w io.Writer) (*zerolog.Logger, error) {
+	level, err := zerolog.ParseLevel(cmd.String("log-level"))
+	if err != nil || level == zerolog.NoLevel {
+		return nil, usageErr("--log-level %q: want debug, info, warn or error", cmd.String("log-level"))
+	}
+	out := w
+	switch cmd.String("log-format") {
+	case "json":
+	case "console":
+		out = zerolog.ConsoleWriter{Out: w}
+	case "auto":
+		if f, ok := w.(*os.File); ok && isatty.IsTerminal(f.Fd()) {
+			out = zerolog.ConsoleWriter{Out: w}
+		}
+	default:
+		return nil, usageErr("--log-format %q: want json, console or auto", cmd.String("log-format"))
+	}
+	l := zerolog.New(out).Level(level).With().Timestamp().Logger()
+	return &l, nil
+}

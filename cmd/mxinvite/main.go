@@ -1,0 +1,95 @@
+// Command mxinvite sends Matrix third-party invites (email address or phone
+// number → room) in the background: producers enqueue invite tasks in Redis,
+// workers send them honouring retries and rate limits, and every invite's
+// final status code is kept in Redis.
+//
+// This package only wires flags to the worker, tasks and matrix packages.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/urfave/cli/v3"
+)
+
+type silentRedisLogger struct{}
+
+func (silentRedisLogger) Printf(context.Context, string, ...any) {}
+
+// Exit codes.
+const (
+	exitFailure   = 1 // the command ran and failed
+	exitUsage     = 2 // bad flag, unreachable Redis, malformed token file: nothing was done
+	exitPreflight = 3 // a preflight check failed: nothing was enqueued
+)
+
+func main() {
+	os.Exit(run(context.Background(), os.Args, os.Stdout, os.Stderr))
+}
+
+// run executes the command line and returns the exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	// go-redis prints its connection-pool retries itself; the commands report
+	// the one error that matters, once.
+	redis.SetLogger(silentRedisLogger{})
+	app := newApp(stdout, stderr)
+	err := app.Run(ctx, args)
+	if err == nil {
+		return 0
+	}
+	fmt.Fprintln(stderr, "mxinvite: "+err.Error())
+	var ec exitCoder
+	if errors.As(err, &ec) {
+		return ec.ExitCode()
+	}
+	return exitFailure
+}
+
+type exitCoder interface{ ExitCode() int }
+
+// codedError carries an exit code with its one-line message.
+type codedError struct {
+	err  error
+	code int
+}
+
+func (e *codedError) Error() string { return e.err.Error() }
+func (e *codedError) Unwrap() error { return e.err }
+func (e *codedError) ExitCode() int { return e.code }
+
+// usageErr marks a problem with what the user asked: exit code 2.
+func usageErr(format string, args ...any) error {
+	return &codedError{err: fmt.Errorf(format, args...), code: exitUsage}
+}
+
+func newApp(stdout, stderr io.Writer) *cli.Command {
+	return &cli.Command{
+		Name:      "mxinvite",
+		Usage:     "send Matrix third-party invites in the background, and keep every result",
+		Writer:    stdout,
+		ErrWriter: stderr,
+		// Errors are printed once, by run, as one line.
+		ExitErrHandler: func(context.Context, *cli.Command, error) {},
+		OnUsageError:   onUsageError,
+		Commands: []*cli.Command{
+			workerCommand(),
+			inviteCommand(),
+			enqueueCommand(),
+			preflightCommand(),
+			statusCommand(),
+			resultsCommand(),
+			simulateCommand(),
+		},
+	}
+}
+
+// onUsageError turns urfave's usage errors (unknown flag, bad value) into
+// one line and exit code 2.
+func onUsageError(_ context.Context, _ *cli.Command, err error, _ bool) error {
+	return &codedError{err: err, code: exitUsage}
+}

@@ -1,0 +1,71 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"os"
+
+	"github.com/urfave/cli/v3"
+
+	"github.com/mxinvite/mxinvite/internal/report"
+	"github.com/mxinvite/mxinvite/matrix"
+	"github.com/mxinvite/mxinvite/worker"
+)
+
+func resultsCommand() *cli.Command {
+	flags := append(redisFlags(),
+		&cli.StringFlag{Name: "campaign", Required: true, Usage: "campaign name"},
+		&cli.StringFlag{Name: "format", Value: "jsonl", Usage: "jsonl or csv (csv re-imports with enqueue --file)"},
+		&cli.BoolFlag{Name: "failed", Usage: "only invites that ended in failure"},
+		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write to this file instead of stdout"},
+	)
+	return &cli.Command{
+		Name:         "results",
+		Usage:        "print one record per invite of a campaign",
+		Flags:        flags,
+		OnUsageError: onUsageError,
+		Action:       runResults,
+	}
+}
+
+func runResults(ctx context.Context, cmd *cli.Command) (err error) {
+	var out io.Writer = cmd.Root().Writer
+	if path := cmd.String("output"); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			return usageErr("--output: %v", err)
+		}
+		defer func() {
+			if cerr := f.Close(); err == nil && cerr != nil {
+				err = fail("--output: %v", cerr)
+			}
+		}()
+		out = f
+	}
+	bw := bufio.NewWriter(out)
+	rw, err := report.NewResultWriter(bw, cmd.String("format"))
+	if err != nil {
+		return usageErr("--format: %v", err)
+	}
+	_, rdb, err := connectRedis(ctx, cmd)
+	if err != nil {
+		return err
+	}
+	defer rdb.Close()
+	store := worker.NewStore(rdb, cmd.String("prefix"), 0)
+	failedOnly := cmd.Bool("failed")
+	err = store.Results(ctx, cmd.String("campaign"), func(r worker.Result) error {
+		if failedOnly && (!r.Final() || r.StatusCode == matrix.Success) {
+			return nil
+		}
+		return rw.Write(r)
+	})
+	if err != nil {
+		return fail("%v", err)
+	}
+	if err := rw.Flush(); err != nil {
+		return fail("write results: %v", err)
+	}
+	return bw.Flush()
+}

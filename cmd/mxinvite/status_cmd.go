@@ -1,0 +1,58 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/urfave/cli/v3"
+
+	"github.com/mxinvite/mxinvite/internal/report"
+	"github.com/mxinvite/mxinvite/worker"
+)
+
+func statusCommand() *cli.Command {
+	flags := append(redisFlags(),
+		&cli.StringFlag{Name: "campaign", Required: true, Usage: "campaign name"},
+		&cli.BoolFlag{Name: "json", Usage: "print one JSON object"},
+		&cli.BoolFlag{Name: "watch", Usage: "refresh every second until no invite of the campaign is pending"},
+	)
+	return &cli.Command{
+		Name:         "status",
+		Usage:        "show a campaign's counts: queued, scheduled, retrying, and final results by status",
+		Flags:        flags,
+		OnUsageError: onUsageError,
+		Action:       runStatus,
+	}
+}
+
+func runStatus(ctx context.Context, cmd *cli.Command) error {
+	_, rdb, err := connectRedis(ctx, cmd)
+	if err != nil {
+		return err
+	}
+	defer rdb.Close()
+	store := worker.NewStore(rdb, cmd.String("prefix"), 0)
+	out := cmd.Root().Writer
+	for {
+		c, err := store.Counts(ctx, cmd.String("campaign"))
+		if err != nil {
+			return fail("%v", err)
+		}
+		if cmd.Bool("json") {
+			if err := json.NewEncoder(out).Encode(c); err != nil {
+				return err
+			}
+		} else if err := report.WriteStatus(out, c); err != nil {
+			return err
+		}
+		if !cmd.Bool("watch") || (c.Pending() == 0 && c.Enqueued > 0) {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(time.Second):
+		}
+	}
+}

@@ -1,0 +1,135 @@
+package main
+
+import (
+	"context"
+	"os/signal"
+	"syscall"
+
+	"github.com/urfave/cli/v3"
+
+	"github.com/mxinvite/mxinvite/matrix"
+	"github.com/mxinvite/mxinvite/tasks"
+	"github.com/mxinvite/mxinvite/worker"
+)
+
+func workerCommand() *cli.Command {
+	flags := append(redisFlags(), logFlags()...)
+	flags = append(flags, profileFlags()...)
+	flags = append(flags,
+		&cli.IntFlag{Name: "concurrency", Value: 10, Sources: env("concurrency"), Usage: "invites in flight at once in this process"},
+		&cli.StringFlag{Name: "retry-waits", Value: "2s,5s,30s", Sources: env("retry-waits"), Usage: "waits before retries 1, 2, 3…; the last repeats"},
+		&cli.StringFlag{Name: "timeouts", Value: "30s,60s,150s", Sources: env("timeouts"), Usage: "per-attempt timeouts for attempts 1, 2, 3…; the last repeats"},
+		&cli.IntFlag{Name: "max-retries", Value: 3, Sources: env("max-retries"), Usage: "retries after the first attempt (429s do not count)"},
+		&cli.DurationFlag{Name: "max-rate-limit-wait", Value: worker.Config{}.WithDefaults().MaxRateLimitWait, Sources: env("max-rate-limit-wait"),
+			Usage: "give an invite up as TooManyRequests once rate limited this long"},
+		&cli.BoolFlag{Name: "final-on-5xx", Sources: env("final-on-5xx"),
+			Usage: "end an invite on an ambiguous 5xx or timeout instead of re-checking and retrying (no second email, ever)"},
+		&cli.BoolFlag{Name: "no-txn-id", Sources: env("no-txn-id"), Usage: "send POST invites, never the idempotent PUT /invite/{txnId}"},
+		&cli.DurationFlag{Name: "shutdown-timeout", Value: 30 * 1e9, Sources: env("shutdown-timeout"),
+			Usage: "on SIGTERM/SIGINT, how long in-flight invites may finish before they go back to the queue"},
+		&cli.BoolFlag{Name: "until-idle", Sources: env("until-idle"),
+			Usage: "exit 0 once no invite is pending, scheduled, retrying or active"},
+	)
+	return &cli.Command{
+		Name:         "worker",
+		Usage:        "send queued invites until stopped (SIGTERM/SIGINT) or, with --until-idle, until none is left",
+		Flags:        flags,
+		OnUsageError: onUsageError,
+		Action:       runWorker,
+	}
+}
+
+func runWorker(ctx context.Context, cmd *cli.Command) error {
+	log, err := newLogger(cmd, cmd.Root().ErrWriter)
+	if err != nil {
+		return err
+	}
+	profile, err := readProfile(cmd, true)
+	if err != nil {
+		return err
+	}
+	policy, err := policyFromFlags(cmd)
+	if err != nil {
+		return err
+	}
+	opt, rdb, err := connectRedis(ctx, cmd)
+	if err != nil {
+		return err
+	}
+	_ = rdb.Close()
+	w, err := worker.New(worker.Config{
+		Redis:            opt,
+		Profiles:         []worker.Profile{profile},
+		Policy:           policy,
+		Concurrency:      cmd.Int("concurrency"),
+		Queue:            cmd.String("queue"),
+		KeyPrefix:        cmd.String("prefix"),
+		MaxRateLimitWait: cmd.Duration("max-rate-limit-wait"),
+		FinalOn5xx:       cmd.Bool("final-on-5xx"),
+		NoTxnID:          cmd.Bool("no-txn-id"),
+		ShutdownTimeout:  cmd.Duration("shutdown-timeout"),
+		IdentityScheme:   cmd.String("identity-scheme"),
+		Logger:           log,
+	})
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	log.Info().Str("profile", profile.String()).Int("concurrency", cmd.Int("concurrency")).Msg("worker starting")
+	if err := w.Run(ctx, cmd.Bool("until-idle")); err != nil {
+		return fail("worker: %v", err)
+	}
+	log.Info().Msg("worker stopped")
+	return nil
+}
+
+func policyFromFlags(cmd *cli.Command) (matrix.RetryPolicy, error) {
+	waits, err := matrix.ParseDurations(cmd.String("retry-waits"))
+	if err != nil {
+		return matrix.RetryPolicy{}, usageErr("--retry-waits: %v", err)
+	}
+	timeouts, err := matrix.ParseDurations(cmd.String("timeouts"))
+	if err != nil {
+		return matrix.RetryPolicy{}, usageErr("--timeouts: %v", err)
+	}
+	p := matrix.RetryPolicy{Waits: waits, Timeouts: timeouts, MaxRetries: cmd.Int("max-retries")}
+	if err := p.Validate(); err != nil {
+		return p, usageErr("retry policy (--retry-waits, --timeouts, --max-retries): %v", err)
+	}
+	return p.WithDefaults(), nil
+}
+
+// profileFlags describe the sender: its homeserver, tokens and identity server.
+func profileFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "homeserver", Sources: env("homeserver"), Usage: "homeserver base URL, e.g. https://matrix.example.org"},
+		&cli.StringFlag{Name: "access-token-file", Sources: env("access-token-file"),
+			Usage: "file holding the sender's access token (or set MXINVITE_ACCESS_TOKEN)"},
+		&cli.StringFlag{Name: "id-server", Sources: env("id-server"), Usage: "default identity server, hostname[:port]"},
+		&cli.StringFlag{Name: "id-access-token-file", Sources: env("id-access-token-file"),
+			Usage: "file holding the identity server access token (or set MXINVITE_ID_ACCESS_TOKEN)"},
+		&cli.StringFlag{Name: "sender", Value: tasks.DefaultSender, Sources: env("sender"), Usage: "sender profile name tasks refer to"},
+		&cli.StringFlag{Name: "identity-scheme", Value: "https", Sources: env("identity-scheme"), Hidden: true,
+			Usage: "scheme used to reach identity servers for checks (http only for the simulator)"},
+	}
+}
+
+// readProfile builds the sender profile from the flags and token sources.
+func readProfile(cmd *cli.Command, needToken bool) (worker.Profile, error) {
+	p := worker.Profile{Name: cmd.String("sender"), HomeserverURL: cmd.String("homeserver"), IDServer: cmd.String("id-server")}
+	if p.HomeserverURL == "" {
+		return p, usageErr("--homeserver is required (or MXINVITE_HOMESERVER)")
+	}
+	var err error
+	if p.AccessToken, err = readToken(cmd, "access-token-file", "MXINVITE_ACCESS_TOKEN"); err != nil {
+		return p, err
+	}
+	if needToken && p.AccessToken == "" {
+		return p, usageErr("no access token: give --access-token-file or set MXINVITE_ACCESS_TOKEN")
+	}
+	if p.IDAccessToken, err = readToken(cmd, "id-access-token-file", "MXINVITE_ID_ACCESS_TOKEN"); err != nil {
+		return p, err
+	}
+	return p, nil
+}
