@@ -1,0 +1,34 @@
+# mxinvite — common tasks. `make test` is the test command CI runs (.ci/run).
+GO       ?= go
+FUZZTIME ?= 5s
+BIN      ?= bin/mxinvite
+
+.PHONY: build test vet fuzz demo bench clean
+
+build:
+	$(GO) build -o $(BIN) ./cmd/mxinvite
+
+# Every test, race detector on, against real Redis servers the tests start
+# themselves (redis-server from PATH) and a real Dendrite they install once.
+test: vet
+	$(GO) test -race -count=1 -timeout 20m ./...
+
+vet:
+	$(GO) vet ./...
+
+# Each fuzz target for FUZZTIME (go test -fuzz takes one target at a time).
+fuzz:
+	$(GO) test -run='^$$' -fuzz='^FuzzParseErrorResponse$$' -fuzztime=$(FUZZTIME) ./matrix/
+	$(GO) test -run='^$$' -fuzz='^FuzzDecodeInvite$$' -fuzztime=$(FUZZTIME) ./tasks/
+	$(GO) test -run='^$$' -fuzz='^FuzzReader$$' -fuzztime=$(FUZZTIME) ./internal/addrlist/
+
+# The demo: embedded Redis (or --redis), the simulator, 1,000 invites.
+demo:
+	$(GO) run ./cmd/mxinvite demo
+
+# Benchmarks against a real redis-server; writes docs/BENCHMARKS.md.
+bench:
+	$(GO) run ./internal/bench -out docs/BENCHMARKS.md
+
+clean:
+	rm -rf bin
