@@ -65,6 +65,8 @@ type job struct {
 	p   progress
 	log zerolog.Logger
 	snd *sender
+	// sentSlot is the gate slot (Redis time, ms) of the request in flight.
+	sentSlot int64
 }
 
 func (j *job) run(ctx context.Context) error {
@@ -137,7 +139,7 @@ func (j *job) decide(ctx context.Context, o matrix.Outcome) (step, error) {
 	u := attemptUpdate{attempts: 1, requestsDelta: o.Requests - 1, rateLimited: b2i(rateLimited)}
 
 	if rateLimited {
-		if err := h.gate.limited(ctx, j.inv.Sender, o.RetryAfter); err != nil {
+		if err := h.gate.limited(ctx, j.inv.Sender, o.RetryAfter, j.sentSlot); err != nil {
 			return step{}, err
 		}
 		if j.p.first429.IsZero() {

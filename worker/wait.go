@@ -86,12 +86,13 @@ func (j *job) waitForGate(ctx context.Context) error {
 		return handBack(0)
 	default:
 	}
-	wait, reserved, err := j.h.gate.acquire(ctx, j.inv.Sender, j.h.cfg.InProcessWait)
+	s, err := j.h.gate.acquire(ctx, j.inv.Sender, j.h.cfg.InProcessWait)
 	if err != nil {
 		return err
 	}
-	if !reserved {
-		return handBack(wait)
+	if !s.reserved {
+		return handBack(s.wait)
 	}
-	return j.sleep(ctx, wait)
+	j.sentSlot = s.at
+	return j.sleep(ctx, s.wait)
 }

@@ -1,0 +1,48 @@
+package addrlist
+
+import (
+	"fmt"
+
+	"github.com/mxinvite/mxinvite/tasks"
+)
+
+// Input formats, as given in Options.Format and returned by Reader.Format.
+const (
+	FormatCSV   = "csv"   // a header row, then comma- or semicolon-separated records
+	FormatTSV   = "tsv"   // a header row, then tab-separated records
+	FormatLines = "lines" // one address per line, as mailing-list software exports
+)
+
+// Options control how a Reader interprets its input.
+type Options struct {
+	// Format forces the input format: FormatCSV, FormatTSV or FormatLines.
+	// Empty means detect it from the first line.
+	Format string
+	// Column is the header name of the address column, matched without
+	// regard to case. Empty means the first header, in order of preference,
+	// among email, mail, e-mail, address, phone, msisdn, phone_number, mobile.
+	// Setting it means the input must be CSV or TSV with that column.
+	Column string
+	// Medium, if set, is the only medium accepted: rows that look like the
+	// other medium are rejected as ErrWrongMedium. Empty means infer it per
+	// row: an address with "@" is an email address, one starting with '+',
+	// '(' or a digit a phone number; anything else is rejected as a bad
+	// email address, the likelier typo.
+	Medium tasks.Medium
+}
+
+func (o Options) check() error {
+	switch o.Format {
+	case "", FormatCSV, FormatTSV:
+	case FormatLines:
+		if o.Column != "" {
+			return fmt.Errorf("addrlist: a column (%q) needs csv or tsv input, not %s", o.Column, FormatLines)
+		}
+	default:
+		return fmt.Errorf("addrlist: unknown format %q (want %s, %s or %s)", o.Format, FormatCSV, FormatTSV, FormatLines)
+	}
+	if o.Medium != "" && o.Medium != tasks.MediumEmail && o.Medium != tasks.MediumMSISDN {
+		return fmt.Errorf("addrlist: unknown medium %q (want %s or %s)", o.Medium, tasks.MediumEmail, tasks.MediumMSISDN)
+	}
+	return nil
+}

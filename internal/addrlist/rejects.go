@@ -1,0 +1,113 @@
+package addrlist
+
+import (
+	"bufio"
+	"encoding/csv"
+	"errors"
+	"io"
+	"strconv"
+	"strings"
+)
+
+// Names of the columns a RejectWriter adds to CSV/TSV rejects.
+const (
+	rejectLineColumn   = "line"
+	rejectReasonColumn = "reason"
+)
+
+// RejectWriter writes rejected rows in the format they were read in, plus
+// where they came from and why they were rejected, so the operator can fix
+// the file and import it again:
+//
+//   - CSV/TSV: the original header plus the columns "line" and "reason",
+//     then each reject's fields plus those two values, with the input's
+//     delimiter. Re-importing a reject file and rejecting rows again
+//     replaces the two columns instead of adding two more.
+//   - Plain lists: each reject as "<raw line>  # line N: reason"; the reader
+//     ignores trailing comments, so fixed lines import as they are.
+//
+// Call Flush when done.
+type RejectWriter struct {
+	lines *bufio.Writer // plain lists
+	csv   *csv.Writer   // CSV/TSV
+
+	header      []string
+	keep        int  // header columns before line and reason
+	replacing   bool // the input is itself a reject file: drop its line and reason
+	wroteHeader bool // the header goes out with the first reject: no rejects, empty file
+	record      []string
+}
+
+// NewRejectWriter returns a RejectWriter writing to w in the format of r.
+func NewRejectWriter(w io.Writer, r *Reader) *RejectWriter {
+	if r.Format() == FormatLines {
+		return &RejectWriter{lines: bufio.NewWriter(w)}
+	}
+	rw := &RejectWriter{csv: csv.NewWriter(w), header: r.Header()}
+	rw.csv.Comma = rune(r.delim)
+	rw.keep = len(rw.header)
+	if n := len(rw.header); n >= 2 &&
+		strings.EqualFold(strings.TrimSpace(rw.header[n-2]), rejectLineColumn) &&
+		strings.EqualFold(strings.TrimSpace(rw.header[n-1]), rejectReasonColumn) {
+		rw.keep, rw.replacing = n-2, true
+		rw.header = rw.header[:n-2]
+	}
+	rw.header = append(rw.header, rejectLineColumn, rejectReasonColumn)
+	return rw
+}
+
+// Write writes one rejected row. Rows without Err are refused: a reject
+// file must only hold rows that need fixing.
+func (w *RejectWriter) Write(row Row) error {
+	if row.Err == nil {
+		return errors.New("addrlist: RejectWriter.Write: row " + strconv.Itoa(row.Line) + " is not a reject")
+	}
+	reason := oneLine(row.Err.Error())
+	if w.lines != nil {
+		var raw string
+		if len(row.Raw) > 0 {
+			raw = row.Raw[0]
+		}
+		w.lines.WriteString(raw)
+		w.lines.WriteString("  # line ")
+		w.lines.WriteString(strconv.Itoa(row.Line))
+		w.lines.WriteString(": ")
+		w.lines.WriteString(reason)
+		return w.lines.WriteByte('\n')
+	}
+	if !w.wroteHeader {
+		w.wroteHeader = true
+		if err := w.csv.Write(w.header); err != nil {
+			return err
+		}
+	}
+	// Pad short rows and cut the old line/reason of re-imported rejects, so
+	// the new values land under their headers.
+	fields := row.Raw
+	if w.replacing && len(fields) > w.keep {
+		fields = fields[:w.keep]
+	}
+	w.record = append(w.record[:0], fields...)
+	for len(w.record) < w.keep {
+		w.record = append(w.record, "")
+	}
+	w.record = append(w.record, strconv.Itoa(row.Line), reason)
+	return w.csv.Write(w.record)
+}
+
+// Flush writes any buffered rejects to the underlying writer.
+func (w *RejectWriter) Flush() error {
+	if w.lines != nil {
+		return w.lines.Flush()
+	}
+	w.csv.Flush()
+	return w.csv.Error()
+}
+
+// oneLine keeps a reason on one line, as both output formats need.
+func oneLine(s string) string {
+	if strings.ContainsAny(s, "\r\n") {
+		return strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ").Replace(s)
+	}
+	return s
+}

@@ -1,0 +1,45 @@
+package tasks
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"strconv"
+)
+
+// keyHexLen is the length of Key: 128 bits of SHA-256 are plenty to make
+// collisions between invites practically impossible.
+const keyHexLen = 32
+
+// Key identifies who is invited where, by whom: the first 32 hex characters
+// of SHA-256 over the sender, room ID, medium and normalised address, each
+// preceded by its length as a uvarint so no two tuples hash the same bytes.
+//
+// Campaign, IDServer, EnqueuedAt and Generation are deliberately left out:
+// the same person invited to the same room by the same sender is the same
+// invite, whichever import it came from. Key applies NewInvite's
+// normalisation first, so a hand-filled Invite gets the same key as the
+// validated one.
+func (i Invite) Key() string {
+	c, _ := i.canonical() // best effort: an invalid invite still gets a stable key
+	h := sha256.New()
+	var buf []byte
+	for _, part := range [...]string{c.Sender, c.RoomID, string(c.Medium), c.Address} {
+		buf = binary.AppendUvarint(buf[:0], uint64(len(part)))
+		buf = append(buf, part...)
+		h.Write(buf)
+	}
+	var sum [sha256.Size]byte
+	return hex.EncodeToString(h.Sum(sum[:0])[:keyHexLen/2])
+}
+
+// TaskID is the asynq task ID of the invite: "inv:" + Key(), plus ":g<N>"
+// for a re-invite with Generation N > 0. asynq refuses a second task with an
+// ID it still holds, which is what makes enqueuing idempotent.
+func (i Invite) TaskID() string {
+	id := "inv:" + i.Key()
+	if i.Generation > 0 {
+		id += ":g" + strconv.Itoa(i.Generation)
+	}
+	return id
+}

@@ -1,0 +1,79 @@
+package tasks_test
+
+import (
+	"regexp"
+	"testing"
+	"time"
+
+	"github.com/mxinvite/mxinvite/tasks"
+)
+
+func TestKeyIsDeterministic(t *testing.T) {
+	base := mustNewInvite(t, sampleInvite())
+	if !regexp.MustCompile(`^[0-9a-f]{32}$`).MatchString(base.Key()) {
+		t.Fatalf("Key() = %q, want 32 lower-case hex digits", base.Key())
+	}
+
+	same := map[string]func(*tasks.Invite){
+		"different campaign":    func(i *tasks.Invite) { i.Campaign = "autumn" },
+		"different enqueued_at": func(i *tasks.Invite) { i.EnqueuedAt = time.Now() },
+		"different id_server":   func(i *tasks.Invite) { i.IDServer = "matrix.org" },
+		"different generation":  func(i *tasks.Invite) { i.Generation = 2 },
+		"domain case":           func(i *tasks.Invite) { i.Address = "Alice.Smith@EXAMPLE.ORG" },
+		"surrounding spaces":    func(i *tasks.Invite) { i.Address = " Alice.Smith@example.org " },
+	}
+	for name, modify := range same {
+		inv := sampleInvite()
+		modify(&inv)
+		if got := inv.Key(); got != base.Key() {
+			t.Errorf("%s: Key() = %s, want %s", name, got, base.Key())
+		}
+	}
+
+	different := map[string]func(*tasks.Invite){
+		"local part case": func(i *tasks.Invite) { i.Address = "alice.smith@example.org" },
+		"other room":      func(i *tasks.Invite) { i.RoomID = "!other:example.org" },
+		"other sender":    func(i *tasks.Invite) { i.Sender = "sales" },
+		"other medium":    func(i *tasks.Invite) { i.Medium, i.Address = tasks.MediumMSISDN, "442079460958" },
+	}
+	for name, modify := range different {
+		inv := sampleInvite()
+		modify(&inv)
+		if got := inv.Key(); got == base.Key() {
+			t.Errorf("%s: Key() = %s, the same as the base invite", name, got)
+		}
+	}
+}
+
+// TestKeyFieldsAreSeparated guards against a naive concatenation, where
+// moving characters from one field to the next would give the same hash.
+func TestKeyFieldsAreSeparated(t *testing.T) {
+	a := sampleInvite()
+	a.Sender, a.RoomID = "ab", "!c:example.org"
+	b := sampleInvite()
+	b.Sender, b.RoomID = "a", "b!c:example.org"
+	if a.Key() == b.Key() {
+		t.Errorf("shifting a byte between sender and room_id kept the key %s", a.Key())
+	}
+}
+
+func TestKeyDefaultsSender(t *testing.T) {
+	withDefault := sampleInvite()
+	withDefault.Sender = tasks.DefaultSender
+	empty := sampleInvite()
+	empty.Sender = ""
+	if withDefault.Key() != empty.Key() {
+		t.Error("an empty sender should key like DefaultSender, as NewInvite fills it in")
+	}
+}
+
+func TestTaskID(t *testing.T) {
+	inv := mustNewInvite(t, sampleInvite())
+	if got, want := inv.TaskID(), "inv:"+inv.Key(); got != want {
+		t.Errorf("TaskID() = %q, want %q", got, want)
+	}
+	inv.Generation = 2
+	if got, want := inv.TaskID(), "inv:"+inv.Key()+":g2"; got != want {
+		t.Errorf("TaskID() with generation = %q, want %q", got, want)
+	}
+}

@@ -1,0 +1,154 @@
+package tasks
+
+import (
+	"fmt"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Limits on the free-form fields, so that a payload stays small and a
+// typo'd flag cannot smuggle a whole file into Redis.
+const (
+	maxCampaignRunes = 200
+	maxRoomIDBytes   = 255 // the Matrix spec's limit on identifiers
+	maxHostnameBytes = 253
+)
+
+// The field rules below return "" when the value is fine and otherwise a
+// reason that reads well after the quoted value (see FieldError.Error).
+
+func campaignProblem(s string) string {
+	if s == "" {
+		return "must not be empty"
+	}
+	if !utf8.ValidString(s) {
+		return "must be valid UTF-8"
+	}
+	if utf8.RuneCountInString(s) > maxCampaignRunes {
+		return fmt.Sprintf("must be at most %d characters", maxCampaignRunes)
+	}
+	for _, r := range s {
+		if !unicode.IsGraphic(r) {
+			return fmt.Sprintf("must not contain control or invisible characters (found %U)", r)
+		}
+	}
+	return ""
+}
+
+// roomIDProblem checks the "!localpart:server" shape of a room ID; the
+// server part is not parsed further because the homeserver is the authority.
+func roomIDProblem(s string) string {
+	if s == "" {
+		return "must not be empty"
+	}
+	if len(s) > maxRoomIDBytes {
+		return fmt.Sprintf("must be at most %d bytes", maxRoomIDBytes)
+	}
+	if !utf8.ValidString(s) {
+		return "must be valid UTF-8"
+	}
+	for _, r := range s {
+		if unicode.IsSpace(r) || !unicode.IsGraphic(r) {
+			return "must not contain whitespace or control characters"
+		}
+	}
+	colon := strings.IndexByte(s, ':')
+	if s[0] != '!' || colon < 0 {
+		return `must start with "!" and contain ":"`
+	}
+	if colon == 1 || colon == len(s)-1 {
+		return `must have a non-empty localpart and server name, as in "!abc:example.org"`
+	}
+	return ""
+}
+
+// idServerProblem checks an identity server given as hostname[:port]: the
+// worker adds the scheme and path, so anything URL-like is a mistake.
+func idServerProblem(s string) string {
+	if s == "" {
+		return ""
+	}
+	switch {
+	case strings.Contains(s, "://"):
+		return "must be hostname[:port] without a scheme"
+	case strings.ContainsAny(s, "/?#"):
+		return "must be hostname[:port] without a path"
+	case strings.IndexByte(s, '@') >= 0:
+		return `must be hostname[:port] without "@"`
+	}
+	host, port := s, ""
+	if strings.HasPrefix(s, "[") { // IPv6 literal: [::1]:8090
+		end := strings.IndexByte(s, ']')
+		if end < 0 {
+			return `has an unterminated "[" IPv6 literal`
+		}
+		host, port = s[1:end], s[end+1:]
+		if addr, err := netip.ParseAddr(host); err != nil || !addr.Is6() || addr.Zone() != "" {
+			return "must hold an IPv6 address inside [...]"
+		}
+		if port != "" && port[0] != ':' {
+			return `must be [ipv6]:port`
+		}
+		port = strings.TrimPrefix(port, ":")
+		if port == "" && strings.HasSuffix(s, ":") {
+			return "must not have an empty port"
+		}
+	} else {
+		if colon := strings.IndexByte(s, ':'); colon >= 0 {
+			host, port = s[:colon], s[colon+1:]
+			if port == "" {
+				return "must not have an empty port"
+			}
+		}
+		if len(host) > maxHostnameBytes {
+			return fmt.Sprintf("hostname must be at most %d bytes", maxHostnameBytes)
+		}
+		for label := range strings.SplitSeq(host, ".") {
+			if reason := labelProblem(label, false); reason != "" {
+				return "hostname " + reason
+			}
+		}
+	}
+	if port != "" {
+		n, err := strconv.ParseUint(port, 10, 16)
+		if err != nil || n == 0 {
+			return "port must be a number from 1 to 65535"
+		}
+	}
+	return ""
+}
+
+// senderProblem checks a sender profile name. The charset keeps names safe to
+// use in config keys, metrics labels and log lines.
+func senderProblem(s string) string {
+	if s == "" {
+		return "must not be empty"
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '.', c == '_', c == '-':
+		default:
+			return "must be a profile name of letters, digits, '.', '_' and '-'"
+		}
+	}
+	return ""
+}
+
+// enqueuedAtProblem insists on a real timestamp that JSON can carry: a UTC
+// year outside 1..9999 would fail to marshal.
+func enqueuedAtProblem(t time.Time) string {
+	if t.IsZero() {
+		return "must be set"
+	}
+	if y := t.UTC().Year(); y < 1 || y > 9999 {
+		return "must be a year from 1 to 9999"
+	}
+	return ""
+}
+
+func quote(s string) string { return strconv.Quote(truncateRunes(s, maxErrorValueRunes)) }
