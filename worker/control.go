@@ -1,0 +1,125 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/mxinvite/mxinvite/matrix"
+	"github.com/mxinvite/mxinvite/tasks"
+)
+
+// dropScript removes the record of an invite whose task was deleted before
+// it ran, keeping the campaign counters exact.
+//
+// ARGV[1] prefix, ARGV[2] invite key, ARGV[3] generation the deleted task had.
+// Returns 1 when removed, 0 when the record moved on (active, done, or a
+// newer generation) and was left alone.
+var dropScript = redis.NewScript(luaMove + luaForget + `
+local p, key, gen = ARGV[1], ARGV[2], ARGV[3]
+local rec = p .. ':invite:' .. key
+local state = redis.call('HGET', rec, 'state')
+if not state or state == 'done' or state == 'active' then return 0 end
+if redis.call('HGET', rec, 'generation') ~= gen then return 0 end
+forget(p, rec, key)
+return 1
+`)
+
+// CancelStats says what Cancel did.
+type CancelStats struct {
+	// Cancelled invites had their tasks and records removed.
+	Cancelled int `json:"cancelled"`
+	// InFlight invites were being sent and could not be cancelled.
+	InFlight int `json:"in_flight"`
+	// Finished invites keep their results.
+	Finished int `json:"finished"`
+}
+
+// Cancel removes a campaign's invites that have not been sent yet (queued,
+// scheduled or waiting to retry): their tasks are deleted and their records
+// dropped, so they can be enqueued again later. Finished results stay; an
+// invite being sent right now cannot be recalled and is counted as in flight.
+func (p *Producer) Cancel(ctx context.Context, campaign string) (CancelStats, error) {
+	var st CancelStats
+	var todo []Result
+	err := p.store.Results(ctx, campaign, func(r Result) error {
+		switch r.State {
+		case StateDone:
+			st.Finished++
+		case StateActive:
+			st.InFlight++
+		default:
+			todo = append(todo, r)
+		}
+		return nil
+	})
+	if err != nil {
+		return st, err
+	}
+	for _, r := range todo {
+		err := p.inspector.DeleteTask(p.queue, r.TaskID)
+		switch {
+		case errors.Is(err, asynq.ErrTaskNotFound): // finished or never enqueued: the record decides
+		case err != nil:
+			st.InFlight++ // active now (asynq refuses to delete active tasks)
+			continue
+		}
+		n, err := dropScript.Run(ctx, p.store.rdb, nil, p.store.k.prefix, r.Key, r.Generation).Int()
+		if err != nil {
+			return st, fmt.Errorf("cancel invite %s: %w", r.Key, err)
+		}
+		if n == 1 {
+			st.Cancelled++
+		} else {
+			st.InFlight++
+		}
+	}
+	return st, nil
+}
+
+// RetryStats says what Retry did.
+type RetryStats struct {
+	// Enqueued invites were re-invited as a new generation.
+	Enqueued int `json:"enqueued"`
+	// Skipped invites had that status but could not be re-enqueued (pending again already).
+	Skipped int `json:"skipped"`
+}
+
+// Retry re-enqueues the campaign's finished invites whose final status is
+// code (never Success: a delivered invite is not sent again).
+func (p *Producer) Retry(ctx context.Context, campaign string, code matrix.StatusCode) (RetryStats, error) {
+	var st RetryStats
+	if code == matrix.Success {
+		return st, errors.New("retry: Success invites were delivered; re-invite them one by one with invite --again")
+	}
+	var todo []Result
+	err := p.store.Results(ctx, campaign, func(r Result) error {
+		if r.Final() && r.StatusCode == code {
+			todo = append(todo, r)
+		}
+		return nil
+	})
+	if err != nil {
+		return st, err
+	}
+	for _, r := range todo {
+		inv := tasks.Invite{
+			Campaign: r.Campaign, RoomID: r.RoomID, Medium: tasks.Medium(r.Medium), Address: r.Address,
+			IDServer: r.IDServer, Sender: r.Sender, EnqueuedAt: time.Now().UTC(),
+		}
+		v, err := p.Enqueue(ctx, inv, EnqueueOptions{Again: true})
+		if err != nil {
+			return st, err
+		}
+		if v == Registered {
+			st.Enqueued++
+		} else {
+			st.Skipped++
+		}
+	}
+	return st, nil
+}
