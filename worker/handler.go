@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
 
 	"github.com/mxinvite/mxinvite/matrix"
@@ -100,9 +101,6 @@ func (j *job) run(ctx context.Context) error {
 			needRecheck = false
 		}
 		if err := j.waitForGate(ctx); err != nil {
-			return err
-		}
-		if err := h.store.sending(ctx, j.p.Key); err != nil {
 			return err
 		}
 		o := snd.client.InviteBy3PID(ctx, room, idServer, snd.idToken(idServer), string(inv.Medium), inv.Address,
@@ -217,10 +215,15 @@ func (j *job) end(ctx context.Context, f final, attempts int, u ...attemptUpdate
 		"possible_duplicate", boolArg(f.status.Good() && j.p.ambiguous > 0),
 		"retries", j.p.retries, "ambiguous", j.p.ambiguous,
 	}
-	// The result must be written even if the delivery's context is ending.
-	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	// The result must be written even if the delivery's context is ending,
+	// and even if Redis is briefly unreachable (see finalWriteWindow).
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), finalWriteWindow)
 	defer cancel()
-	if _, err := j.h.store.finish(wctx, j.p.Key, upd); err != nil {
+	err := untilWritten(wctx, func(ctx context.Context) error {
+		_, err := j.h.store.finish(ctx, j.p.Key, upd)
+		return err
+	})
+	if err != nil {
 		return err
 	}
 	j.log.Info().Str("status", f.status.Code.String()).Int("http_status", f.httpStatus).Msg("invite finished")
@@ -228,6 +231,56 @@ func (j *job) end(ctx context.Context, f final, attempts int, u ...attemptUpdate
 		return nil
 	}
 	return fmt.Errorf("invite ended %s: %w", f.status.Code, asynq.SkipRetry)
+}
+
+// finalWriteWindow is how long a final result keeps being written while
+// Redis cannot be reached (a restart, a failover). Giving up sooner hands the
+// task back with the server's answer unrecorded: the next delivery finds the
+// request still "in flight", re-checks and sends it again, which on a server
+// without the idempotent PUT form (anything but Synapse, or NoTxnID) invites
+// and emails the invitee a second time. go-redis alone gives up after a few
+// reconnection attempts within a second, shorter than a Redis restart.
+const finalWriteWindow = 30 * time.Second
+
+// untilWritten runs write until it succeeds, fails for a reason other than
+// a Redis that is unreachable or not ready yet (an error answer, a closed
+// client), or ctx ends, waiting a little longer between tries (50 ms,
+// doubling up to 1 s).
+func untilWritten(ctx context.Context, write func(context.Context) error) error {
+	wait := 50 * time.Millisecond
+	for {
+		err := write(ctx)
+		if err == nil || !redisUnavailable(err) || ctx.Err() != nil {
+			return err
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		case <-t.C:
+		}
+		wait = min(2*wait, time.Second)
+	}
+}
+
+// redisUnavailable reports whether err says Redis could not be reached, or
+// answered that it cannot serve yet (loading its data after a restart, busy,
+// failing over), rather than refusing the command itself.
+func redisUnavailable(err error) bool {
+	if errors.Is(err, redis.ErrClosed) {
+		return false // our own client is closed: no point trying again
+	}
+	var answer redis.Error
+	if !errors.As(err, &answer) {
+		return true // no answer: refused, reset, timed out
+	}
+	for _, prefix := range []string{"LOADING", "BUSY", "TRYAGAIN", "MASTERDOWN", "READONLY"} {
+		if redis.HasErrorPrefix(answer, prefix) {
+			return true
+		}
+	}
+	return false
 }
 
 // scrub removes the sender's secrets from text bound for Redis or logs

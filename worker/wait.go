@@ -78,21 +78,34 @@ func (j *job) sleepUntil(ctx context.Context, t time.Time) error {
 	return j.sleep(ctx, time.Until(t))
 }
 
-// waitForGate waits for the sender's shared rate-limit gate; a pause longer
-// than InProcessWait hands the task back without holding a slot.
+// waitForGate waits for the sender's shared rate-limit gate, then marks the
+// request as going out; a pause longer than InProcessWait hands the task
+// back without holding a slot. A 429 that arrives while the job sleeps until
+// its slot holds it back again (at most a few times; each 429 moves the gate).
 func (j *job) waitForGate(ctx context.Context) error {
-	select {
-	case <-j.h.stopping:
-		return handBack(0)
-	default:
+	for {
+		select {
+		case <-j.h.stopping:
+			return handBack(0)
+		default:
+		}
+		s, err := j.h.gate.acquire(ctx, j.inv.Sender, j.h.cfg.InProcessWait)
+		if err != nil {
+			return err
+		}
+		if !s.reserved {
+			return handBack(s.wait)
+		}
+		j.sentSlot = s.at
+		if err := j.sleep(ctx, s.wait); err != nil {
+			return err
+		}
+		blocked, err := j.h.gate.send(ctx, j.inv.Sender, j.p.Key)
+		if err != nil || blocked == 0 {
+			return err
+		}
+		if err := j.sleep(ctx, blocked); err != nil {
+			return err
+		}
 	}
-	s, err := j.h.gate.acquire(ctx, j.inv.Sender, j.h.cfg.InProcessWait)
-	if err != nil {
-		return err
-	}
-	if !s.reserved {
-		return handBack(s.wait)
-	}
-	j.sentSlot = s.at
-	return j.sleep(ctx, s.wait)
 }

@@ -84,6 +84,7 @@ func newApp(stdout, stderr io.Writer) *cli.Command {
 			statusCommand(),
 			resultsCommand(),
 			simulateCommand(),
+			demoCommand(),
 		},
 	}
 }

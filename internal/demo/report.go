@@ -1,0 +1,24 @@
+package demo
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/mxinvite/mxinvite/internal/report"
+)
+
+// printReport prints the final report: results by status code, then what the
+// homeserver saw, which shows that the 429s were honoured.
+func printReport(o Options, s Summary) {
+	out := o.Out
+	fmt.Fprintln(out, "\nfinal report")
+	_ = report.WriteStatus(out, s.Counts)
+	fmt.Fprintf(out, "\nwhat the homeserver saw: %d invite requests, %d accepted, %d answered 429 (rate limited), "+
+		"%d sent before the advised time, %d 500s, %d invitees invited twice\n",
+		s.Sim.InviteRequests, s.Sim.Accepted, s.Sim.RateLimited, s.Sim.EarlyRequests, s.Sim.ServerErrors, s.Sim.Duplicates)
+	honoured := "every 429 was honoured: no request came before its advised time"
+	if s.Sim.EarlyRequests > 0 {
+		honoured = fmt.Sprintf("%d requests came before their advised time: they were already in flight when the 429 was sent", s.Sim.EarlyRequests)
+	}
+	fmt.Fprintf(out, "%s\ndemo finished in %s\n", honoured, s.Duration.Round(100*time.Millisecond))
+}

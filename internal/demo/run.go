@@ -1,0 +1,124 @@
+package demo
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/mxinvite/mxinvite/internal/importer"
+	"github.com/mxinvite/mxinvite/internal/preflight"
+	"github.com/mxinvite/mxinvite/internal/simulator"
+	"github.com/mxinvite/mxinvite/matrix"
+	"github.com/mxinvite/mxinvite/worker"
+)
+
+// campaign is the demo campaign's name.
+const campaign = "demo"
+
+// Summary is what the demo measured.
+type Summary struct {
+	Import   importer.Stats
+	Counts   worker.CampaignCounts
+	Sim      simulator.Stats
+	Duration time.Duration
+}
+
+// Run runs the demo and prints its progress and report to o.Out.
+func Run(ctx context.Context, o Options) (Summary, error) {
+	o = o.withDefaults()
+	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
+	defer cancel()
+	start := time.Now()
+	e, err := setUp(ctx, o)
+	if err != nil {
+		return Summary{}, err
+	}
+	defer e.close()
+	defer os.RemoveAll(e.dir)
+	out := o.Out
+	where := "embedded Redis (miniredis)"
+	if o.RedisURL != "" {
+		where = "Redis " + o.RedisURL + ", prefix " + e.prefix
+	}
+	fmt.Fprintf(out, "mxinvite demo: %s; simulated homeserver %s (rate limit %.0f/s per sender, 2%% answers 500)\n\n",
+		where, e.hsURL, o.Rate)
+
+	client := matrix.NewClient(matrix.ClientConfig{HomeserverURL: e.hsURL, AccessToken: simulator.DefaultAccessToken, IdentityScheme: "http"})
+	pf := preflight.Run(ctx, preflight.Config{Client: client, Room: simulator.DefaultRoomAlias,
+		IDServer: e.idServer, IDAccessToken: simulator.DefaultIDAccessToken})
+	fmt.Fprintf(out, "preflight %s:\n", simulator.DefaultRoomAlias)
+	if _, err := pf.WriteTo(out); err != nil {
+		return Summary{}, err
+	}
+	if !pf.OK() {
+		return Summary{}, fmt.Errorf("preflight failed against the simulator")
+	}
+
+	sum := Summary{}
+	if sum.Import, err = importList(ctx, e, o, pf.RoomID); err != nil {
+		return sum, err
+	}
+	if sum.Counts, err = send(ctx, e, o); err != nil {
+		return sum, err
+	}
+	sum.Sim, sum.Duration = e.sim.Stats(), time.Since(start)
+	printReport(o, sum)
+	return sum, nil
+}
+
+// importList writes the generated list and imports it, rejects to a file.
+func importList(ctx context.Context, e *env, o Options, room string) (importer.Stats, error) {
+	list := e.path("members.csv")
+	if _, err := writeList(list, o.Invites); err != nil {
+		return importer.Stats{}, err
+	}
+	src, err := os.Open(list)
+	if err != nil {
+		return importer.Stats{}, err
+	}
+	defer src.Close()
+	rejects, err := os.Create(e.path("rejects.csv"))
+	if err != nil {
+		return importer.Stats{}, err
+	}
+	defer rejects.Close()
+	prod := worker.NewProducer(e.rdb, e.prefix, e.queue)
+	st, err := importer.Run(ctx, importer.Options{Campaign: campaign, RoomID: room, Producer: prod}, src, rejects, nil)
+	if err != nil {
+		return st, fmt.Errorf("import: %w", err)
+	}
+	fmt.Fprintf(o.Out, "\nimported members.csv: %d rows read, %d valid, %d enqueued, %d duplicates, %d rejected (with line and reason in rejects.csv)\n\n",
+		st.Read, st.Valid, st.Enqueued, st.Duplicates, st.Rejected)
+	return st, nil
+}
+
+// send runs a worker until the campaign has no pending invite, showing
+// progress, then shuts it down gracefully.
+func send(ctx context.Context, e *env, o Options) (worker.CampaignCounts, error) {
+	ropt, err := asynq.ParseRedisURI(e.redisURL)
+	if err != nil {
+		return worker.CampaignCounts{}, err
+	}
+	w, err := worker.New(worker.Config{
+		Redis: ropt,
+		Profiles: []worker.Profile{{Name: "default", HomeserverURL: e.hsURL, AccessToken: simulator.DefaultAccessToken,
+			IDServer: e.idServer, IDAccessToken: simulator.DefaultIDAccessToken}},
+		Policy: matrix.RetryPolicy{
+			Timeouts:   []time.Duration{5 * time.Second},
+			Waits:      []time.Duration{200 * time.Millisecond, 500 * time.Millisecond, time.Second},
+			MaxRetries: 3,
+		},
+		Concurrency: o.Concurrency, Queue: e.queue, KeyPrefix: e.prefix, IdentityScheme: "http",
+	})
+	if err != nil {
+		return worker.CampaignCounts{}, err
+	}
+	if err := w.Start(); err != nil {
+		return worker.CampaignCounts{}, err
+	}
+	defer w.Shutdown()
+	return watch(ctx, w.Store(), o, e.sim)
+}
