@@ -42,33 +42,85 @@ func (p *Producer) Store() *Store { return p.store }
 
 // EnqueueOptions are per-invite enqueue choices.
 type EnqueueOptions struct {
-	// ProcessAt schedules the invite; zero means now.
+	// ProcessAt schedules the invite; zero means now. In EnqueueBatch it is
+	// the default for items without a ProcessAt of their own.
 	ProcessAt time.Time
 	// Again re-invites an invite that already has a final result, as a new
 	// generation (a new task ID). Without it such an invite is AlreadyDone.
 	Again bool
+	// ImportRun tags the registrations with an import run ID (see
+	// RegisterOptions.ImportRun): a second registration of the same invite
+	// by the same run is DuplicateInRun, and nothing is enqueued for it.
+	ImportRun string
+}
+
+// BatchItem is one invite of EnqueueBatch.
+type BatchItem struct {
+	// Invite is the invite, valid and normalised (tasks.NewInvite).
+	Invite tasks.Invite
+	// ProcessAt schedules this invite; zero means EnqueueOptions.ProcessAt.
+	ProcessAt time.Time
 }
 
 // Enqueue registers and enqueues one invite. The verdict says what happened:
-// Registered (enqueued), AlreadyPending or AlreadyDone (nothing enqueued).
+// Registered (enqueued), AlreadyPending, AlreadyDone or DuplicateInRun
+// (nothing enqueued).
 func (p *Producer) Enqueue(ctx context.Context, inv tasks.Invite, opts EnqueueOptions) (Verdict, error) {
-	scheduled := opts.ProcessAt.After(time.Now())
-	v, inv, err := p.store.Register(ctx, inv, scheduled, opts.Again)
+	verdicts, err := p.EnqueueBatch(ctx, []BatchItem{{Invite: inv}}, opts)
 	if err != nil {
 		return 0, err
 	}
-	if v == AlreadyPending {
+	return verdicts[0], nil
+}
+
+// EnqueueBatch registers the invites in one round trip to Redis, then
+// enqueues the tasks of those registered, one asynq call each (asynq has no
+// batch enqueue). It returns one verdict per item, in order. It stops at
+// the first error; invites registered but not yet enqueued by then are
+// repaired by their next registration (see below).
+func (p *Producer) EnqueueBatch(ctx context.Context, items []BatchItem, opts EnqueueOptions) ([]Verdict, error) {
+	now := time.Now()
+	regs := make([]Registration, len(items))
+	for i, it := range items {
+		at := it.ProcessAt
+		if at.IsZero() {
+			at = opts.ProcessAt
+		}
+		regs[i] = Registration{Invite: it.Invite, ProcessAt: at, Scheduled: at.After(now)}
+	}
+	if err := p.store.RegisterBatch(ctx, regs, RegisterOptions{Again: opts.Again, ImportRun: opts.ImportRun}); err != nil {
+		return nil, err
+	}
+	verdicts := make([]Verdict, len(regs))
+	for i := range regs {
+		v, err := p.enqueueRegistered(ctx, &regs[i])
+		if err != nil {
+			return nil, err
+		}
+		verdicts[i] = v
+	}
+	return verdicts, nil
+}
+
+// enqueueRegistered enqueues the task of a registration that asks for it.
+func (p *Producer) enqueueRegistered(ctx context.Context, r *Registration) (Verdict, error) {
+	inv := r.Invite
+	switch r.Verdict {
+	case Registered:
+	case AlreadyPending:
 		// The record says pending; make sure its task exists (a producer
 		// that died between registering and enqueueing leaves none).
 		if _, err := p.inspector.GetTaskInfo(p.queue, inv.TaskID()); err == nil || !errors.Is(err, asynq.ErrTaskNotFound) {
-			return v, nil
+			return r.Verdict, nil
 		}
-	} else if v != Registered {
-		return v, nil
+	default:
+		// AlreadyDone, or DuplicateInRun: the same run registered it, and
+		// its own registration enqueues the task (perhaps concurrently).
+		return r.Verdict, nil
 	}
 	taskOpts := []asynq.Option{asynq.Queue(p.queue)}
-	if scheduled {
-		taskOpts = append(taskOpts, asynq.ProcessAt(opts.ProcessAt))
+	if r.Scheduled {
+		taskOpts = append(taskOpts, asynq.ProcessAt(r.ProcessAt))
 	}
 	task, err := inv.Task(taskOpts...)
 	if err != nil {

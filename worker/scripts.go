@@ -48,33 +48,91 @@ local function create(p, rec, key, gen, state, score, first)
 end
 `
 
-// registerScript records an invite a producer is about to enqueue.
+// registerScript records invites a producer is about to enqueue: a whole
+// batch per call, because a bulk import runs it for every row and Redis time
+// per row is what bounds the import rate. Per invite it makes two calls
+// (HMGET, HSET); the counters, the campaign index and the campaign set are
+// updated once per campaign at the end. A new record is written as
+// luaCreate and move would write it, in one HSET, without reading back what
+// was just written.
 //
-// ARGV[1] prefix, ARGV[2] invite key, ARGV[3] initial state (queued|scheduled),
-// ARGV[4] "1" to re-invite a finished invite (--again), ARGV[5] score (enqueue
-// time, ms), ARGV[6] the task ID of generation 0 (tasks.Invite.TaskID; a later
-// generation N appends ":g<N>", as tasks does), ARGV[7..] field/value pairs of
-// the record.
+// ARGV[1] prefix, ARGV[2] "1" to re-invite finished invites (--again),
+// ARGV[3] the import run ID ("" for none), then one group per invite:
+// invite key, initial state (queued|scheduled), score (enqueue time, ms), the
+// task ID of generation 0 (tasks.Invite.TaskID; a later generation N appends
+// ":g<N>", as tasks does), n, then n field/value pairs of the record, with
+// "campaign" among them.
 //
-// Returns {verdict, generation}: verdict 1 registered (enqueue it with that
-// generation), 0 already pending (queued, scheduled, active or retrying), 2
-// already done (finished; not re-invited without --again).
-var registerScript = redis.NewScript(luaMove + luaForget + luaCreate + `
-local p, key, state, again, score = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
-local rec = p .. ':invite:' .. key
-local gen = 0
-if redis.call('EXISTS', rec) == 1 then
-  if redis.call('HGET', rec, 'state') ~= 'done' then return {0, tonumber(redis.call('HGET', rec, 'generation') or '0')} end
-  gen = tonumber(redis.call('HGET', rec, 'generation') or '0')
-  if again ~= '1' then return {2, gen} end
-  gen = gen + 1
-  forget(p, rec, key)
+// An import run ID is kept in the record's "import_run" field by every
+// registration that carries one, whatever its verdict: a second row of the
+// same import naming the same invite (in this batch or another) finds its
+// own run there and is told "duplicate", so an importer needs no in-memory
+// set of the addresses it has seen. Every record has a "state" field, so a
+// missing state means no record.
+//
+// Returns {verdict, generation} per invite, flattened: verdict 1 registered
+// (enqueue it with that generation), 0 already pending (queued, scheduled,
+// active or retrying), 2 already done (finished; not re-invited without
+// --again), 3 duplicate (this import run already registered or counted it).
+var registerScript = redis.NewScript(luaMove + luaForget + `
+local p, again, run = ARGV[1], ARGV[2], ARGV[3]
+local out, campaigns, added = {}, {}, {}
+local i = 4
+while i <= #ARGV do
+  local key, state, score, tid = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
+  local first, last = i + 5, i + 4 + 2 * tonumber(ARGV[i + 4])
+  i = last + 1
+  local rec = p .. ':invite:' .. key
+  local cur = redis.call('HMGET', rec, 'state', 'generation', 'import_run')
+  local verdict, gen = 1, tonumber(cur[2] or '0')
+  if cur[1] then
+    if run ~= '' and cur[3] == run then
+      verdict = 3
+    else
+      if run ~= '' then redis.call('HSET', rec, 'import_run', run) end
+      if cur[1] ~= 'done' then
+        verdict = 0
+      elseif again ~= '1' then
+        verdict = 2
+      else
+        gen = gen + 1
+        forget(p, rec, key)
+      end
+    end
+  end
+  if verdict == 1 then
+    local campaign
+    for j = first, last, 2 do
+      if ARGV[j] == 'campaign' then campaign = ARGV[j + 1] end
+    end
+    if gen > 0 then tid = tid .. ':g' .. gen end
+    if run ~= '' then
+      redis.call('HSET', rec, 'generation', gen, 'state', state, 'task_id', tid, 'import_run', run, unpack(ARGV, first, last))
+    else
+      redis.call('HSET', rec, 'generation', gen, 'state', state, 'task_id', tid, unpack(ARGV, first, last))
+    end
+    local c = added[campaign]
+    if not c then
+      c = {states = {}, order = {}, index = {}}
+      added[campaign] = c
+      table.insert(campaigns, campaign)
+    end
+    if not c.states[state] then table.insert(c.order, state) end
+    c.states[state] = (c.states[state] or 0) + 1
+    table.insert(c.index, score)
+    table.insert(c.index, key)
+  end
+  table.insert(out, verdict)
+  table.insert(out, gen)
 end
-create(p, rec, key, gen, state, score, 7)
-local tid = ARGV[6]
-if gen > 0 then tid = tid .. ':g' .. gen end
-redis.call('HSET', rec, 'task_id', tid)
-return {1, gen}
+for _, campaign in ipairs(campaigns) do
+  local c, counts = added[campaign], counts_of(p, campaign)
+  for _, state in ipairs(c.order) do redis.call('HINCRBY', counts, 'state:' .. state, c.states[state]) end
+  redis.call('HINCRBY', counts, 'enqueued', #c.index / 2)
+  redis.call('ZADD', p .. ':campaign:' .. campaign .. ':invites', unpack(c.index))
+  redis.call('SADD', p .. ':campaigns', campaign)
+end
+return out
 `)
 
 // beginScript starts (or resumes) the processing of a delivered task.

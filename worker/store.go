@@ -38,6 +38,9 @@ const (
 	AlreadyPending Verdict = 0
 	// AlreadyDone: the same invite has a final result; re-invite with again.
 	AlreadyDone Verdict = 2
+	// DuplicateInRun: the same import run already registered (or counted)
+	// this invite: the row is a duplicate of an earlier row of the import.
+	DuplicateInRun Verdict = 3
 )
 
 // String names the verdict.
@@ -49,6 +52,8 @@ func (v Verdict) String() string {
 		return "already pending"
 	case AlreadyDone:
 		return "already done"
+	case DuplicateInRun:
+		return "duplicate in this import"
 	}
 	return "Verdict(" + strconv.Itoa(int(v)) + ")"
 }
@@ -59,21 +64,97 @@ func (v Verdict) String() string {
 // invite still pending is never doubled. scheduled marks it as scheduled for
 // later rather than queued.
 func (s *Store) Register(ctx context.Context, inv tasks.Invite, scheduled, again bool) (Verdict, tasks.Invite, error) {
+	regs := []Registration{{Invite: inv, Scheduled: scheduled}}
+	if err := s.RegisterBatch(ctx, regs, RegisterOptions{Again: again}); err != nil {
+		return 0, inv, err
+	}
+	return regs[0].Verdict, regs[0].Invite, nil
+}
+
+// RegisterOptions are the choices shared by the registrations of one call.
+type RegisterOptions struct {
+	// Again re-invites finished invites as a new generation.
+	Again bool
+	// ImportRun, if set, tags every registration with this import run ID
+	// (kept in the record's "import_run" field). An invite the same run
+	// already registered or counted is then DuplicateInRun: an importer
+	// learns about duplicate rows from Redis instead of remembering every
+	// address it read.
+	ImportRun string
+}
+
+// Registration is one invite to register, and what came of it.
+type Registration struct {
+	// Invite is the invite; RegisterBatch sets its Generation.
+	Invite tasks.Invite
+	// Scheduled records the invite as scheduled rather than queued.
+	Scheduled bool
+	// ProcessAt, when not zero, is recorded as the "process_at" field, so
+	// the schedule of an import can be read back from the records.
+	ProcessAt time.Time
+	// Verdict is set by RegisterBatch.
+	Verdict Verdict
+}
+
+// maxRegisterBatch bounds the invites of one registerScript call, which
+// unpacks two values per invite into one ZADD: Lua's C stack holds 8,000.
+const maxRegisterBatch = 1000
+
+// RegisterBatch registers several invites, up to maxRegisterBatch per
+// registerScript call (each call is atomic), filling in each Registration's
+// Verdict and Invite.Generation. On error, some of the invites may have been
+// registered: their records say queued without a task, which the next
+// registration of the same invite repairs (see Producer.Enqueue).
+func (s *Store) RegisterBatch(ctx context.Context, regs []Registration, opts RegisterOptions) error {
+	for len(regs) > 0 {
+		n := min(len(regs), maxRegisterBatch)
+		if err := s.registerChunk(ctx, regs[:n], opts); err != nil {
+			return err
+		}
+		regs = regs[n:]
+	}
+	return nil
+}
+
+// registerChunk runs registerScript once for regs.
+func (s *Store) registerChunk(ctx context.Context, regs []Registration, opts RegisterOptions) error {
+	args := make([]any, 0, 3+len(regs)*(5+2*9))
+	args = append(args, s.k.prefix, boolArg(opts.Again), opts.ImportRun)
+	for i := range regs {
+		args = s.appendRegisterArgs(args, &regs[i])
+	}
+	res, err := registerScript.Run(ctx, s.rdb, nil, args...).Int64Slice()
+	if err == nil && len(res) != 2*len(regs) {
+		err = fmt.Errorf("%d values in the reply, want %d", len(res), 2*len(regs))
+	}
+	if err != nil {
+		if len(regs) == 1 {
+			return fmt.Errorf("register invite %s: %w", regs[0].Invite.Key(), err)
+		}
+		return fmt.Errorf("register %d invites: %w", len(regs), err)
+	}
+	for i := range regs {
+		regs[i].Verdict = Verdict(res[2*i])
+		regs[i].Invite.Generation = int(res[2*i+1])
+	}
+	return nil
+}
+
+// appendRegisterArgs appends one invite's group of registerScript's ARGV.
+func (s *Store) appendRegisterArgs(args []any, r *Registration) []any {
 	state := StateQueued
-	if scheduled {
+	if r.Scheduled {
 		state = StateScheduled
 	}
-	key := inv.Key()
+	inv := r.Invite
 	gen0 := inv
 	gen0.Generation = 0
-	args := []any{s.k.prefix, key, state, boolArg(again), inv.EnqueuedAt.UnixMilli(), gen0.TaskID()}
-	args = append(args, identityFields(inv)...)
-	res, err := registerScript.Run(ctx, s.rdb, nil, args...).Int64Slice()
-	if err != nil {
-		return 0, inv, fmt.Errorf("register invite %s: %w", key, err)
+	fields := identityFields(inv)
+	if !r.ProcessAt.IsZero() {
+		fields = append(fields, "process_at", r.ProcessAt.UTC().Format(time.RFC3339Nano))
 	}
-	inv.Generation = int(res[1])
-	return Verdict(res[0]), inv, nil
+	args = append(args, inv.Key(), state, inv.EnqueuedAt.UnixMilli(), gen0.TaskID(), len(fields)/2)
+	return append(args, fields...)
 }
 
 // identityFields are the record fields that describe what was asked.
@@ -95,6 +176,30 @@ func (s *Store) Get(ctx context.Context, key string) (r Result, ok bool, err err
 		return Result{}, false, nil
 	}
 	return resultFromHash(key, h), true, nil
+}
+
+// States returns the state of each invite's record, by invite key ("" when
+// there is none), in one round trip. It writes nothing, so a dry run can
+// tell what an import would do.
+func (s *Store) States(ctx context.Context, keys []string) ([]string, error) {
+	if len(keys) == 0 {
+		return nil, nil
+	}
+	cmds := make([]*redis.StringCmd, len(keys))
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, k := range keys {
+			cmds[i] = p.HGet(ctx, s.k.invite(k), "state")
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return nil, fmt.Errorf("read the state of %d invites: %w", len(keys), err)
+	}
+	states := make([]string, len(keys))
+	for i, c := range cmds {
+		states[i] = c.Val() // "" for redis.Nil: no record
+	}
+	return states, nil
 }
 
 // progress is the part of a record the handler works from.

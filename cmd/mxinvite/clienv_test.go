@@ -1,0 +1,120 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/mxinvite/mxinvite/internal/redistest"
+	"github.com/mxinvite/mxinvite/internal/simulator"
+	"github.com/mxinvite/mxinvite/internal/simulator/simtest"
+)
+
+// cliEnv is a simulator and a Redis for running mxinvite commands, with
+// the flags every command needs to reach them.
+type cliEnv struct {
+	t      *testing.T
+	sim    *simulator.Server
+	ts     *httptest.Server
+	rdb    *redis.Client
+	redis  string
+	prefix string
+	queue  string
+	dir    string
+}
+
+func newCLIEnv(t *testing.T, cfg simulator.Config) *cliEnv {
+	t.Helper()
+	r := redistest.Start(t)
+	e := &cliEnv{t: t, rdb: r.Client(t), redis: r.URL(), dir: t.TempDir(),
+		prefix: redistest.Unique(t, "mx"), queue: redistest.Unique(t, "q")}
+	e.sim, e.ts = simtest.NewServer(t, cfg)
+	return e
+}
+
+// redisArgs are the flags of redisFlags.
+func (e *cliEnv) redisArgs() []string {
+	return []string{"--redis", e.redis, "--prefix", e.prefix, "--queue", e.queue}
+}
+
+// profileArgs are the flags of profileFlags for the simulator's default user.
+func (e *cliEnv) profileArgs() []string {
+	return []string{
+		"--homeserver", e.ts.URL, "--access-token-file", e.file("token", simulator.DefaultAccessToken),
+		"--id-server", simtest.IDServer(e.ts), "--id-access-token-file", e.file("id-token", simulator.DefaultIDAccessToken),
+		"--identity-scheme", "http",
+	}
+}
+
+// file writes a file in the test's directory and returns its path.
+func (e *cliEnv) file(name, content string) string {
+	e.t.Helper()
+	path := filepath.Join(e.dir, name)
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		e.t.Fatal(err)
+	}
+	return path
+}
+
+// result is what one mxinvite run printed and returned.
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+// mxinvite runs the command line in-process with a time limit.
+func mxinvite(t *testing.T, args ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var stdout, stderr bytes.Buffer
+	code := run(ctx, append([]string{"mxinvite"}, args...), &stdout, &stderr)
+	return result{code: code, stdout: stdout.String(), stderr: stderr.String()}
+}
+
+// join concatenates flag lists.
+func join(lists ...[]string) []string {
+	var out []string
+	for _, l := range lists {
+		out = append(out, l...)
+	}
+	return out
+}
+
+// keys returns the test's keys in Redis: its prefix and its asynq queue.
+func (e *cliEnv) keys() []string {
+	e.t.Helper()
+	ctx := context.Background()
+	var out []string
+	for _, pattern := range []string{e.prefix + ":*", "asynq:{" + e.queue + "}*"} {
+		k, err := e.rdb.Keys(ctx, pattern).Result()
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		out = append(out, k...)
+	}
+	if ok, _ := e.rdb.SIsMember(ctx, "asynq:queues", e.queue).Result(); ok {
+		out = append(out, "asynq:queues∋"+e.queue)
+	}
+	return out
+}
+
+// queueSize returns the queue's pending plus scheduled tasks.
+func (e *cliEnv) queueSize() int {
+	e.t.Helper()
+	info, err := asynq.NewInspectorFromRedisClient(e.rdb).GetQueueInfo(e.queue)
+	if err != nil {
+		return 0
+	}
+	return info.Pending + info.Scheduled
+}
+
+// listPath is a file of testdata/lists.
+func listPath(name string) string { return filepath.Join("..", "..", "testdata", "lists", name) }

@@ -1,0 +1,297 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/mattn/go-isatty"
+	"github.com/schollz/progressbar/v3"
+	"github.com/urfave/cli/v3"
+
+	"github.com/mxinvite/mxinvite/internal/importer"
+	"github.com/mxinvite/mxinvite/internal/preflight"
+	"github.com/mxinvite/mxinvite/tasks"
+	"github.com/mxinvite/mxinvite/worker"
+)
+
+func enqueueCommand() *cli.Command {
+	flags := append(redisFlags(), profileFlags()...)
+	flags = append(flags,
+		&cli.StringFlag{Name: "room", Required: true, Usage: "room ID (!opaque:server) or alias (#name:server, resolved once)"},
+		&cli.StringFlag{Name: "campaign", Required: true, Usage: "campaign name the invites are counted under"},
+		&cli.StringFlag{Name: "file", Required: true, Usage: "address list: CSV/TSV with a header, or one address per line; - for stdin"},
+		&cli.StringFlag{Name: "medium", Value: string(tasks.MediumEmail), Usage: "email, msisdn, or auto (per row: an address with @ is email)"},
+		&cli.StringFlag{Name: "column", Usage: "CSV/TSV column holding the address (default: found by name: email, address, phone, …)"},
+		&cli.StringFlag{Name: "at", Usage: "send from this RFC 3339 time"},
+		&cli.DurationFlag{Name: "in", Usage: "send after this delay"},
+		&cli.DurationFlag{Name: "spread", Usage: "spread the sends evenly over this long, from --at/--in/now"},
+		&cli.StringFlag{Name: "rejects", Usage: "write rejected rows here (default for --file PATH: PATH with .rejects before the extension)"},
+		&cli.BoolFlag{Name: "dry-run", Usage: "validate and count, write nothing to Redis"},
+		&cli.BoolFlag{Name: "again", Usage: "re-invite invites that already have a final result"},
+		&cli.BoolFlag{Name: "no-preflight", Usage: "skip the preflight checks (see mxinvite preflight)"},
+		&cli.BoolFlag{Name: "json", Usage: "print the summary as one JSON object"},
+		&cli.IntFlag{Name: "concurrency", Value: importer.DefaultWorkers, Usage: "batches registered and enqueued at once"},
+	)
+	return &cli.Command{
+		Name:         "enqueue",
+		Usage:        "import an address list: enqueue one invite per address, write bad rows to a rejects file",
+		Flags:        flags,
+		OnUsageError: onUsageError,
+		Action:       runEnqueue,
+	}
+}
+
+// enqueuePlan is what the flags ask for, checked before anything is done.
+type enqueuePlan struct {
+	opts        importer.Options
+	input       string // path, or "-" for stdin
+	rejects     string // "" when rejects are only counted
+	alias       bool
+	preflight   bool
+	profile     worker.Profile
+	needProfile bool
+}
+
+func runEnqueue(ctx context.Context, cmd *cli.Command) error {
+	plan, err := planEnqueue(cmd)
+	if err != nil {
+		return err
+	}
+	_, rdb, err := connectRedis(ctx, cmd)
+	if err != nil {
+		return err
+	}
+	defer rdb.Close()
+	room := cmd.String("room")
+	if plan.needProfile {
+		if plan.profile, err = readProfile(cmd, true); err != nil {
+			return err
+		}
+	}
+	if plan.preflight {
+		report := checkProfile(ctx, cmd, plan.profile)
+		writeChecks(cmd.Root().ErrWriter, report)
+		if err := preflightErr(report, "; nothing was enqueued"); err != nil {
+			return err
+		}
+		room = report.RoomID
+	} else if plan.alias {
+		id, err := preflight.ResolveRoom(ctx, matrixClient(cmd, plan.profile), room)
+		if err != nil {
+			return fail("--room: %v", err)
+		}
+		room = string(id)
+	}
+	plan.opts.RoomID = room
+	plan.opts.Producer = worker.NewProducer(rdb, cmd.String("prefix"), cmd.String("queue"))
+	return importList(ctx, cmd, plan)
+}
+
+// planEnqueue checks the flags that need neither Redis nor the homeserver,
+// so that a typo is one line and exit code 2 before anything is done.
+func planEnqueue(cmd *cli.Command) (enqueuePlan, error) {
+	p := enqueuePlan{input: cmd.String("file"), rejects: cmd.String("rejects")}
+	var err error
+	medium := cmd.String("medium")
+	if !strings.EqualFold(strings.TrimSpace(medium), "auto") {
+		if p.opts.Medium, err = tasks.ParseMedium(medium); err != nil {
+			return p, usageErr("--medium %q: want email, msisdn or auto", medium)
+		}
+	}
+	if p.opts.Start, err = parseWhen(cmd); err != nil {
+		return p, err
+	}
+	if p.opts.Spread = cmd.Duration("spread"); p.opts.Spread < 0 {
+		return p, usageErr("--spread %s: must not be negative", p.opts.Spread)
+	}
+	if p.opts.Workers = cmd.Int("concurrency"); p.opts.Workers < 1 {
+		return p, usageErr("--concurrency %d: must be at least 1", p.opts.Workers)
+	}
+	if p.input == "" {
+		return p, usageErr("--file: give a path, or - for stdin")
+	}
+	if p.input != "-" {
+		if st, err := os.Stat(p.input); err != nil {
+			return p, usageErr("--file: %v", err)
+		} else if st.IsDir() {
+			return p, usageErr("--file %s: is a directory", p.input)
+		}
+		if p.rejects == "" {
+			ext := filepath.Ext(p.input)
+			p.rejects = strings.TrimSuffix(p.input, ext) + ".rejects" + ext
+		}
+		if sameFile(p.input, p.rejects) {
+			return p, usageErr("--rejects %s: must not be the input file", p.rejects)
+		}
+	}
+	p.opts.Campaign, p.opts.Column = cmd.String("campaign"), cmd.String("column")
+	p.opts.Again, p.opts.DryRun = cmd.Bool("again"), cmd.Bool("dry-run")
+	p.opts.Sender, p.opts.IDServer = cmd.String("sender"), cmd.String("id-server")
+	room := cmd.String("room")
+	if p.alias = strings.HasPrefix(room, "#"); p.alias {
+		room = "!alias:checked-later" // resolved by the homeserver, after these checks
+	}
+	// The fields every invite shares are checked by the rules the worker
+	// applies; a *tasks.FieldError names the field, which names the flag.
+	if _, err := tasks.NewInvite(tasks.Invite{Campaign: p.opts.Campaign, RoomID: room, Sender: p.opts.Sender,
+		IDServer: p.opts.IDServer, Medium: tasks.MediumEmail, Address: "probe@example.org"}); err != nil {
+		var fe *tasks.FieldError
+		if errors.As(err, &fe) {
+			flag := map[string]string{"room_id": "room", "id_server": "id-server"}[fe.Field]
+			if flag == "" {
+				flag = fe.Field // campaign, sender
+			}
+			return p, usageErr("--%s %q: %s", flag, fe.Value, fe.Reason)
+		}
+		return p, usageErr("%v", err)
+	}
+	p.preflight = !cmd.Bool("no-preflight")
+	p.needProfile = p.preflight || p.alias
+	return p, nil
+}
+
+// importList runs the import with the input, rejects file and progress bar.
+func importList(ctx context.Context, cmd *cli.Command, plan enqueuePlan) error {
+	src := cmd.Root().Reader // os.Stdin unless set (tests)
+	var size int64 = -1
+	if plan.input != "-" {
+		f, err := os.Open(plan.input)
+		if err != nil {
+			return usageErr("--file: %v", err)
+		}
+		defer f.Close()
+		if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
+			size = st.Size()
+		}
+		src = f
+	}
+	rejects := &lazyFile{path: plan.rejects}
+	defer rejects.Close()
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	bar := newProgress(cmd.Root().ErrWriter, size)
+	stats, err := importer.Run(ctx, plan.opts, src, rejects, bar.update)
+	bar.finish()
+	if cerr := rejects.Close(); err == nil && cerr != nil {
+		err = cerr
+	}
+	if errors.Is(err, importer.ErrInput) {
+		return usageErr("--file %s: %v", plan.input, err) // nothing was done: the list itself is unusable
+	}
+	if perr := printSummary(cmd, plan, stats); perr != nil && err == nil {
+		err = perr
+	}
+	if err != nil {
+		return fail("the import stopped: %v (the summary counts what was done; run the same command again to go on: invites already queued are skipped)", err)
+	}
+	if stats.Rejected > 0 && plan.rejects == "" {
+		fmt.Fprintf(cmd.Root().ErrWriter, "mxinvite: %d rows rejected; give --rejects PATH to keep them\n", stats.Rejected)
+	}
+	return nil
+}
+
+// printSummary writes the one-line summary (or JSON object) to stdout.
+func printSummary(cmd *cli.Command, plan enqueuePlan, s importer.Stats) error {
+	out := cmd.Root().Writer
+	rejects := ""
+	if s.Rejected > 0 {
+		rejects = plan.rejects
+	}
+	if cmd.Bool("json") {
+		return json.NewEncoder(out).Encode(struct {
+			Campaign string `json:"campaign"`
+			RoomID   string `json:"room_id"`
+			importer.Stats
+			RejectsFile string `json:"rejects_file,omitempty"`
+		}{plan.opts.Campaign, plan.opts.RoomID, s, rejects})
+	}
+	line := fmt.Sprintf("campaign %s, room %s: %s", plan.opts.Campaign, plan.opts.RoomID, s)
+	if rejects != "" {
+		line += "; rejects in " + rejects
+	}
+	_, err := fmt.Fprintln(out, line)
+	return err
+}
+
+// progress draws a progress bar on stderr when it is a terminal, by bytes
+// of the input read (the number of rows is unknown until the end).
+type progress struct{ bar *progressbar.ProgressBar }
+
+func newProgress(w io.Writer, size int64) *progress {
+	f, ok := w.(*os.File)
+	if !ok || !isatty.IsTerminal(f.Fd()) {
+		return &progress{}
+	}
+	return &progress{bar: progressbar.NewOptions64(size,
+		progressbar.OptionSetWriter(w), progressbar.OptionShowBytes(true),
+		progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionClearOnFinish(),
+		progressbar.OptionSetDescription("importing"))}
+}
+
+func (p *progress) update(s importer.Stats) {
+	if p.bar == nil {
+		return
+	}
+	p.bar.Describe(fmt.Sprintf("read %d, enqueued %d, rejected %d", s.Read, s.Enqueued, s.Rejected))
+	_ = p.bar.Set64(s.Bytes)
+}
+
+func (p *progress) finish() {
+	if p.bar != nil {
+		_ = p.bar.Finish()
+	}
+}
+
+// lazyFile creates its file on the first write, so that an import without
+// rejects leaves no empty rejects file behind. With no path it discards.
+type lazyFile struct {
+	path string
+	f    *os.File
+}
+
+func (l *lazyFile) Write(b []byte) (int, error) {
+	if l.path == "" {
+		return len(b), nil
+	}
+	if l.f == nil {
+		f, err := os.Create(l.path)
+		if err != nil {
+			return 0, err
+		}
+		l.f = f
+	}
+	return l.f.Write(b)
+}
+
+// Close closes the file if it was created. It also clears the path, so
+// that a second Close is a no-op and a stray late Write cannot truncate the
+// finished file by creating it again.
+func (l *lazyFile) Close() error {
+	if l.f == nil {
+		return nil
+	}
+	err := l.f.Close()
+	l.f, l.path = nil, ""
+	return err
+}
+
+// sameFile reports whether two paths name the same file.
+func sameFile(a, b string) bool {
+	sa, errA := os.Stat(a)
+	sb, errB := os.Stat(b)
+	if errA == nil && errB == nil {
+		return os.SameFile(sa, sb)
+	}
+	absA, _ := filepath.Abs(a)
+	absB, _ := filepath.Abs(b)
+	return absA == absB
+}

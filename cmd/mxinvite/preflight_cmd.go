@@ -1,0 +1,90 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+
+	"github.com/urfave/cli/v3"
+
+	"github.com/mxinvite/mxinvite/internal/preflight"
+	"github.com/mxinvite/mxinvite/matrix"
+	"github.com/mxinvite/mxinvite/worker"
+)
+
+func preflightCommand() *cli.Command {
+	flags := append(redisFlags(), profileFlags()...)
+	flags = append(flags,
+		&cli.StringFlag{Name: "room", Required: true, Usage: "room ID (!opaque:server) or alias (#name:server)"},
+		&cli.BoolFlag{Name: "json", Usage: "print the checks as one JSON object"},
+	)
+	return &cli.Command{
+		Name: "preflight",
+		Usage: "check that invites to a room can work: the token, the room, the sender's membership and " +
+			"power level, the identity server and Redis (exit 3 if not)",
+		Flags:        flags,
+		OnUsageError: onUsageError,
+		Action:       runPreflight,
+	}
+}
+
+func runPreflight(ctx context.Context, cmd *cli.Command) error {
+	profile, err := readProfile(cmd, true)
+	if err != nil {
+		return err
+	}
+	report := checkProfile(ctx, cmd, profile)
+	if _, rdb, err := connectRedis(ctx, cmd); err != nil {
+		report.Checks = append(report.Checks, preflight.Check{Name: "redis", Detail: err.Error()})
+	} else {
+		_ = rdb.Close()
+		report.Checks = append(report.Checks, preflight.Check{Name: "redis", OK: true, Detail: redactURL(cmd.String("redis")) + " answers"})
+	}
+	out := cmd.Root().Writer
+	if cmd.Bool("json") {
+		err = json.NewEncoder(out).Encode(struct {
+			OK bool `json:"ok"`
+			preflight.Report
+		}{report.OK(), report})
+	} else {
+		_, err = report.WriteTo(out)
+	}
+	if err != nil {
+		return err
+	}
+	return preflightErr(report, "")
+}
+
+// checkProfile runs the Matrix checks for --room with the sender profile.
+func checkProfile(ctx context.Context, cmd *cli.Command, p worker.Profile) preflight.Report {
+	return preflight.Run(ctx, preflight.Config{
+		Client:   matrixClient(cmd, p),
+		Room:     cmd.String("room"),
+		IDServer: p.IDServer, IDAccessToken: p.IDAccessToken,
+	})
+}
+
+// matrixClient is the sender's client, for checks and alias lookups.
+func matrixClient(cmd *cli.Command, p worker.Profile) *matrix.Client {
+	return matrix.NewClient(matrix.ClientConfig{
+		HomeserverURL: p.HomeserverURL, AccessToken: p.AccessToken, IdentityScheme: cmd.String("identity-scheme"),
+	})
+}
+
+// preflightErr is nil for a report without failures, else exit code 3 with
+// a one-line summary; suffix says what was not done.
+func preflightErr(r preflight.Report, suffix string) error {
+	failed := r.Failed()
+	if len(failed) == 0 {
+		return nil
+	}
+	msg := fmt.Sprintf("preflight failed: %d of %d checks (first: %s: %s)", len(failed), len(r.Checks), failed[0].Name, failed[0].Detail)
+	return &codedError{err: fmt.Errorf("%s%s", msg, suffix), code: exitPreflight}
+}
+
+// writeChecks prints a report's checks to w (enqueue: stderr, so that stdout
+// keeps its one summary line).
+func writeChecks(w io.Writer, r preflight.Report) {
+	_, _ = r.WriteTo(w)
+}

@@ -1,0 +1,89 @@
+package importer
+
+import (
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"time"
+)
+
+// Stats count what an import did with its rows. Read = Valid + Rejected, and
+// once the import is over Valid = Enqueued + Duplicates + AlreadyQueued +
+// AlreadyDone. In a dry run the last four say what a real import would do.
+type Stats struct {
+	// Read counts the rows read (blank and comment lines are not rows).
+	Read int64 `json:"read"`
+	// Valid counts the rows holding a usable address.
+	Valid int64 `json:"valid"`
+	// Enqueued counts the invites registered and enqueued.
+	Enqueued int64 `json:"enqueued"`
+	// Duplicates counts valid rows naming an invite an earlier row of the
+	// same import already named.
+	Duplicates int64 `json:"duplicates"`
+	// AlreadyQueued counts invites some earlier import left pending.
+	AlreadyQueued int64 `json:"already_queued"`
+	// AlreadyDone counts invites that already have a final result (re-invite
+	// them with Options.Again).
+	AlreadyDone int64 `json:"already_done"`
+	// Rejected counts the rows written to the rejects file.
+	Rejected int64 `json:"rejected"`
+
+	// ScheduledFrom and ScheduledUntil are the process times of the first
+	// and last valid rows, when the import is scheduled (a future Start or a
+	// Spread); zero otherwise.
+	ScheduledFrom  time.Time `json:"scheduled_from,omitzero"`
+	ScheduledUntil time.Time `json:"scheduled_until,omitzero"`
+
+	// DryRun is set when nothing was written to Redis.
+	DryRun bool `json:"dry_run"`
+	// DuplicatesUnchecked counts the valid rows of a dry run that came after
+	// its duplicate-detection limit and were not checked (see dryrun.go).
+	DuplicatesUnchecked int64 `json:"duplicates_unchecked,omitempty"`
+	// ImportRun is the run ID every registration of the import carries.
+	ImportRun string `json:"import_run,omitempty"`
+	// Bytes counts the input bytes consumed so far, for progress bars.
+	Bytes int64 `json:"-"`
+}
+
+// String is the one-line summary of the import.
+func (s Stats) String() string {
+	var b strings.Builder
+	enq := "enqueued"
+	if s.DryRun {
+		b.WriteString("dry run: ")
+		enq = "would enqueue"
+	}
+	fmt.Fprintf(&b, "read %d, valid %d, %s %d, duplicates %d, already queued %d, already done %d, rejected %d",
+		s.Read, s.Valid, enq, s.Enqueued, s.Duplicates, s.AlreadyQueued, s.AlreadyDone, s.Rejected)
+	if !s.ScheduledFrom.IsZero() {
+		fmt.Fprintf(&b, ", scheduled %s … %s", s.ScheduledFrom.UTC().Format(time.RFC3339), s.ScheduledUntil.UTC().Format(time.RFC3339))
+	}
+	if s.DuplicatesUnchecked > 0 {
+		fmt.Fprintf(&b, " (%d rows not checked for duplicates)", s.DuplicatesUnchecked)
+	}
+	return b.String()
+}
+
+// counters are the live Stats, updated by the reader and the pool while the
+// progress reporter reads them.
+type counters struct {
+	read, valid, rejected                            atomic.Int64
+	enqueued, duplicates, alreadyQueued, alreadyDone atomic.Int64
+	unchecked, bytes                                 atomic.Int64
+	from, until                                      atomic.Int64 // unix ns; 0: not scheduled
+}
+
+// snapshot returns the counters as Stats.
+func (c *counters) snapshot() Stats {
+	s := Stats{
+		Read: c.read.Load(), Valid: c.valid.Load(), Rejected: c.rejected.Load(),
+		Enqueued: c.enqueued.Load(), Duplicates: c.duplicates.Load(),
+		AlreadyQueued: c.alreadyQueued.Load(), AlreadyDone: c.alreadyDone.Load(),
+		DuplicatesUnchecked: c.unchecked.Load(), Bytes: c.bytes.Load(),
+	}
+	if ns := c.from.Load(); ns != 0 {
+		s.ScheduledFrom = time.Unix(0, ns).UTC()
+		s.ScheduledUntil = time.Unix(0, c.until.Load()).UTC()
+	}
+	return s
+}
