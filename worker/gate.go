@@ -57,9 +57,10 @@ return {slot - now, 1, slot}
 
 // gateSendScript is the last step before a request goes out: if a 429
 // arrived after the caller reserved its slot and its advised time has not
-// come yet, nothing is sent (the caller waits and asks the gate again);
-// otherwise the request is marked in flight and counted, as sendingScript
-// in scripts.go explains, in the same round trip.
+// come yet, nothing is sent (the caller waits and asks the gate again).
+// Otherwise, in the same round trip, the request is marked in flight — if
+// the worker dies before recording the answer, the next delivery knows the
+// outcome is unknown — and counted now, so a crash can only over-count.
 //
 // KEYS[1] the gate hash. ARGV[1] prefix, ARGV[2] invite key.
 // Returns 0 when marked sending, else the ms to wait before asking again.

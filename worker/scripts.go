@@ -169,25 +169,11 @@ table.insert(out, 1, 'go')
 return out
 `)
 
-// sendingScript marks a request as about to be written: if the worker dies
-// before recording the answer, the next delivery knows the outcome is unknown.
-// The request is counted now, so a crash can only over-count.
-//
-// ARGV[1] prefix, ARGV[2] invite key.
-var sendingScript = redis.NewScript(luaMove + `
-local p, key = ARGV[1], ARGV[2]
-local rec = p .. ':invite:' .. key
-redis.call('HSET', rec, 'inflight', '1')
-redis.call('HINCRBY', rec, 'requests', 1)
-redis.call('HINCRBY', counts_of(p, redis.call('HGET', rec, 'campaign')), 'requests', 1)
-return 1
-`)
-
 // attemptScript records a finished attempt that is not final.
 //
 // ARGV[1] prefix, ARGV[2] invite key, ARGV[3] new state (active|retrying),
 // ARGV[4] attempts delta, ARGV[5] requests delta (the answer's request count
-// minus the one counted by sendingScript), ARGV[6] rate-limited delta,
+// minus the one counted by gateSendScript), ARGV[6] rate-limited delta,
 // ARGV[7..] field/value pairs (progress fields).
 var attemptScript = redis.NewScript(luaMove + `
 local p, key, state = ARGV[1], ARGV[2], ARGV[3]

@@ -245,14 +245,6 @@ func (s *Store) begin(ctx context.Context, inv tasks.Invite, taskID string) (pro
 	return p, nil
 }
 
-// sending marks a request as about to go out (see sendingScript).
-func (s *Store) sending(ctx context.Context, key string) error {
-	if err := sendingScript.Run(ctx, s.rdb, nil, s.k.prefix, key).Err(); err != nil {
-		return fmt.Errorf("mark invite %s sending: %w", key, err)
-	}
-	return nil
-}
-
 // attemptUpdate is what one finished attempt changes in a record.
 type attemptUpdate struct {
 	attempts, requestsDelta, rateLimited int
