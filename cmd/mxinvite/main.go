@@ -84,6 +84,10 @@ func newApp(stdout, stderr io.Writer) *cli.Command {
 			statusCommand(),
 			resultsCommand(),
 			simulateCommand(),
+			scheduleCommand(),
+			schedulerCommand(),
+			cancelCommand(),
+			retryCommand(),
 			demoCommand(),
 		},
 	}

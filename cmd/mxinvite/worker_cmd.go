@@ -29,6 +29,8 @@ func workerCommand() *cli.Command {
 			Usage: "on SIGTERM/SIGINT, how long in-flight invites may finish before they go back to the queue"},
 		&cli.BoolFlag{Name: "until-idle", Sources: env("until-idle"),
 			Usage: "exit 0 once no invite is pending, scheduled, retrying or active"},
+		&cli.BoolFlag{Name: "scheduler", Sources: env("scheduler"),
+			Usage: "also fire recurring campaigns (see mxinvite schedule)"},
 	)
 	return &cli.Command{
 		Name:         "worker",
@@ -56,7 +58,6 @@ func runWorker(ctx context.Context, cmd *cli.Command) error {
 	if err != nil {
 		return err
 	}
-	_ = rdb.Close()
 	w, err := worker.New(worker.Config{
 		Redis:            opt,
 		Profiles:         []worker.Profile{profile},
@@ -76,6 +77,15 @@ func runWorker(ctx context.Context, cmd *cli.Command) error {
 	}
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
+	if cmd.Bool("scheduler") {
+		sched := newRunner(cmd, rdb, log)
+		done := make(chan struct{})
+		sctx, cancel := context.WithCancel(ctx)
+		go func() { _ = sched.Run(sctx); close(done) }()
+		defer func() { cancel(); <-done; _ = rdb.Close() }()
+	} else {
+		_ = rdb.Close()
+	}
 	log.Info().Str("profile", profile.String()).Int("concurrency", cmd.Int("concurrency")).Msg("worker starting")
 	if err := w.Run(ctx, cmd.Bool("until-idle")); err != nil {
 		return fail("worker: %v", err)
