@@ -169,24 +169,34 @@ table.insert(out, 1, 'go')
 return out
 `)
 
+// luaTally applies an attempt's deltas and fields to a record and its
+// campaign counters; attemptScript and finishScript share their ARGV layout
+// from ARGV[4]: attempts, requests and rate-limited deltas, then field/value
+// pairs.
+const luaTally = `
+local function tally(rec, counts)
+  redis.call('HINCRBY', rec, 'attempts', tonumber(ARGV[4]))
+  redis.call('HINCRBY', rec, 'requests', tonumber(ARGV[5]))
+  redis.call('HINCRBY', counts, 'requests', tonumber(ARGV[5]))
+  redis.call('HINCRBY', rec, 'rate_limited', tonumber(ARGV[6]))
+  redis.call('HINCRBY', counts, 'rate_limited', tonumber(ARGV[6]))
+  redis.call('HSET', rec, 'inflight', '0')
+  for i = 7, #ARGV, 2 do redis.call('HSET', rec, ARGV[i], ARGV[i + 1]) end
+end
+`
+
 // attemptScript records a finished attempt that is not final.
 //
 // ARGV[1] prefix, ARGV[2] invite key, ARGV[3] new state (active|retrying),
 // ARGV[4] attempts delta, ARGV[5] requests delta (the answer's request count
 // minus the one counted by gateSendScript), ARGV[6] rate-limited delta,
 // ARGV[7..] field/value pairs (progress fields).
-var attemptScript = redis.NewScript(luaMove + `
+var attemptScript = redis.NewScript(luaMove + luaTally + `
 local p, key, state = ARGV[1], ARGV[2], ARGV[3]
 local rec = p .. ':invite:' .. key
 if redis.call('HGET', rec, 'state') == 'done' then return 0 end
 local counts = counts_of(p, redis.call('HGET', rec, 'campaign'))
-redis.call('HINCRBY', rec, 'attempts', tonumber(ARGV[4]))
-redis.call('HINCRBY', rec, 'requests', tonumber(ARGV[5]))
-redis.call('HINCRBY', counts, 'requests', tonumber(ARGV[5]))
-redis.call('HINCRBY', rec, 'rate_limited', tonumber(ARGV[6]))
-redis.call('HINCRBY', counts, 'rate_limited', tonumber(ARGV[6]))
-redis.call('HSET', rec, 'inflight', '0')
-for i = 7, #ARGV, 2 do redis.call('HSET', rec, ARGV[i], ARGV[i + 1]) end
+tally(rec, counts)
 move(counts, rec, state)
 return 1
 `)
@@ -200,18 +210,12 @@ return 1
 // error, finished_at, possible_duplicate, …).
 //
 // Returns 1 when recorded, 0 when the invite was already final.
-var finishScript = redis.NewScript(luaMove + `
+var finishScript = redis.NewScript(luaMove + luaTally + `
 local p, key, maxlen = ARGV[1], ARGV[2], tonumber(ARGV[3])
 local rec = p .. ':invite:' .. key
 if redis.call('HGET', rec, 'state') == 'done' then return 0 end
 local counts = counts_of(p, redis.call('HGET', rec, 'campaign'))
-redis.call('HINCRBY', rec, 'attempts', tonumber(ARGV[4]))
-redis.call('HINCRBY', rec, 'requests', tonumber(ARGV[5]))
-redis.call('HINCRBY', counts, 'requests', tonumber(ARGV[5]))
-redis.call('HINCRBY', rec, 'rate_limited', tonumber(ARGV[6]))
-redis.call('HINCRBY', counts, 'rate_limited', tonumber(ARGV[6]))
-redis.call('HSET', rec, 'inflight', '0')
-for i = 7, #ARGV, 2 do redis.call('HSET', rec, ARGV[i], ARGV[i + 1]) end
+tally(rec, counts)
 move(counts, rec, 'done')
 redis.call('HINCRBY', counts, 'status:' .. redis.call('HGET', rec, 'status'), 1)
 if redis.call('HGET', rec, 'possible_duplicate') == '1' then

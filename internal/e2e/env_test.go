@@ -227,3 +227,21 @@ func (e *campaignEnv) checkAllSucceeded(campaign string, invs []tasks.Invite) wo
 	}
 	return c
 }
+
+// forEachSendMode runs test in parallel subtests for both ways of sending an
+// invite: the idempotent PUT /invite/{txnId} (noTxn false) and plain POST
+// (--no-txn-id, as on every server but Synapse).
+func forEachSendMode(t *testing.T, test func(t *testing.T, noTxn bool)) {
+	for _, tc := range []struct {
+		name  string
+		noTxn bool
+	}{
+		{"PUT txnId", false},
+		{"POST no-txn-id", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			test(t, tc.noTxn)
+		})
+	}
+}

@@ -31,18 +31,7 @@ import (
 func TestRedisRestartMidCampaign(t *testing.T) {
 	skipShort(t)
 	t.Parallel()
-	for _, tc := range []struct {
-		name  string
-		noTxn bool
-	}{
-		{"PUT txnId", false},
-		{"POST no-txn-id", true},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			testRedisRestart(t, tc.noTxn)
-		})
-	}
+	forEachSendMode(t, testRedisRestart)
 }
 
 func testRedisRestart(t *testing.T, noTxn bool) {
