@@ -13,18 +13,28 @@ import (
 // invite of the same sender for the advised time, and afterwards invites are
 // released one by one, spaced by a pace (interval) learned from the server.
 //
-// A token bucket such as Synapse's advises the time until its next token,
-// which is at most 1/rate: the pace starts at the advice, keeps the largest
-// advice seen, and grows by a tenth whenever a request sent at the current
-// pace is still limited (requests already in flight when the pace was set do
-// not count, so one burst does not compound). After a quiet period it shrinks
-// by a tenth, so a raised limit is found again at the cost of an occasional
-// 429. A request whose slot was reserved before a 429 is held back at the
+// A new gate starts slowly (startInterval, halving every 100 ms until the
+// first 429). A token bucket such as Synapse's advises the time until its
+// next token, which is at most 1/rate: after a 429 the pace becomes the
+// advice, keeps the largest advice seen, and grows by a tenth whenever a
+// request reserved at the current pace is still limited (requests reserved
+// before the pace changed do not count, so one burst does not compound).
+// After a quiet period (3 s, or 20 intervals) it shrinks by a twentieth,
+// so a raised limit is found again at the cost of an occasional 429. A request whose slot was reserved before a 429 is held back at the
 // last moment (gateSendScript) until the advised time. Time comes from Redis (TIME), so every process reads the same clock.
 type gate struct {
 	rdb redis.UniversalClient
 	k   keys
 }
+
+// startInterval is the pace of a new gate: 50 requests/s, doubling every
+// 100 ms until the first 429 (a slow start, as TCP's), so a worker fleet
+// starting at full concurrency does not meet a rate limit all at once.
+const startInterval = 20 * time.Millisecond
+
+// reserveAhead is how far ahead of time a slot may be reserved (or one
+// interval, if longer).
+const reserveAhead = 100 * time.Millisecond
 
 // Longest pace the gate keeps between two requests of one sender; an advice
 // longer than this (a daily quota, say) delays the next request but does not
@@ -33,26 +43,47 @@ const maxGateInterval = time.Minute
 
 // gateAcquireScript reserves the sender's next send slot.
 //
-// KEYS[1] the gate hash. ARGV[1] the longest wait the caller will sleep (ms).
-// Returns {wait_ms, reserved, slot_ms}: reserved 1 means the slot is taken
-// and the caller sends after wait_ms, at slot_ms (Redis time); 0 means the
-// wait is longer than it will sleep (nothing reserved: it asks again later).
+// KEYS[1] the gate hash. ARGV[1] the longest wait the caller will sleep
+// (ms), ARGV[2] the pace of a new gate (ms), ARGV[3] how far ahead a slot
+// may be reserved (ms; at least one interval).
+// Returns {wait_ms, status, now_ms}: status 1 means the slot is taken and the
+// caller sends after wait_ms; 2 means nothing is reserved yet: ask again
+// after wait_ms; 0 means the wait is longer than the caller will sleep
+// (nothing reserved: it hands the task back). now_ms is when the slot was
+// reserved (Redis time), which gateLimitedScript compares with the last
+// change of pace.
 var gateAcquireScript = redis.NewScript(`
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local g = redis.call('HMGET', KEYS[1], 'until', 'interval', 'quiet_since')
+local g = redis.call('HMGET', KEYS[1], 'until', 'interval', 'quiet_since', 'limited_ever')
+if not g[4] then
+  -- A new gate starts slowly, so a first burst of concurrent invites does
+  -- not run into a rate limit all at once.
+  g = {0, tonumber(ARGV[2]), now, '0'}
+  redis.call('HSET', KEYS[1], 'until', 0, 'interval', g[2], 'quiet_since', now, 'pace_set_at', now, 'limited_ever', 0)
+end
 local untl, interval, quiet = tonumber(g[1]) or 0, tonumber(g[2]) or 0, tonumber(g[3]) or 0
 if untl <= now and interval == 0 then return {0, 1, now} end
-if interval > 0 and now - quiet >= math.max(1000, 10 * interval) then
-  interval = math.floor(interval * 9 / 10)
-  if interval < 1 then interval = 0 end
-  redis.call('HSET', KEYS[1], 'interval', interval, 'quiet_since', now)
+if g[4] == '0' then
+  -- Never limited: halve the pace's interval every 100 ms (slow start).
+  if now - quiet >= math.max(100, 2 * interval) then
+    interval = math.floor(interval / 2)
+    redis.call('HSET', KEYS[1], 'interval', interval, 'quiet_since', now, 'pace_set_at', now)
+  end
+elseif interval > 0 and now - quiet >= math.max(3000, 20 * interval) then
+  interval = math.floor(interval * 19 / 20)
+  redis.call('HSET', KEYS[1], 'interval', interval, 'quiet_since', now, 'pace_set_at', now)
 end
 local slot = math.max(now, untl)
-if slot - now > tonumber(ARGV[1]) then return {slot - now, 0, slot} end
+if slot - now > tonumber(ARGV[1]) then return {slot - now, 0, now} end
+-- Reserve at most a short way ahead, so that a change of pace applies to
+-- the next requests rather than after a queue of reservations made at the
+-- old pace; the caller comes back when its slot is near.
+local ahead = math.max(tonumber(ARGV[3]), interval)
+if slot - now > ahead then return {slot - now - ahead, 2, now} end
 redis.call('HSET', KEYS[1], 'until', slot + interval)
 redis.call('PEXPIRE', KEYS[1], slot + interval - now + 600000)
-return {slot - now, 1, slot}
+return {slot - now, 1, now}
 `)
 
 // gateSendScript is the last step before a request goes out: if a 429
@@ -81,41 +112,49 @@ return 0
 // the pace adapts (see gate).
 //
 // KEYS[1] the gate hash. ARGV[1] advised delay (ms), ARGV[2] pace cap (ms),
-// ARGV[3] when the limited request was sent (slot_ms from acquire).
+// ARGV[3] when the limited request's slot was reserved (now_ms from acquire).
 // Returns the time (ms from now) until the gate opens.
 var gateLimitedScript = redis.NewScript(`
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local advice, cap, sent = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-local g = redis.call('HMGET', KEYS[1], 'until', 'interval', 'quiet_since')
+local advice, cap = tonumber(ARGV[1]), tonumber(ARGV[2])
+local g = redis.call('HMGET', KEYS[1], 'until', 'interval', 'pace_set_at', 'limited_ever')
 local untl = math.max(tonumber(g[1]) or 0, now + advice)
-local interval, paced_since = tonumber(g[2]) or 0, tonumber(g[3]) or 0
+local old, pace_set_at, reserved = tonumber(g[2]) or 0, tonumber(g[3]) or 0, tonumber(ARGV[3])
 local blocked = math.max(tonumber(redis.call('HGET', KEYS[1], 'blocked_until') or '0'), now + advice)
-if interval > 0 and sent >= paced_since then
-  interval = math.max(advice, math.ceil(interval * 11 / 10))
-else
-  interval = math.max(advice, interval)
+local interval = math.max(advice, old)
+if g[4] ~= '1' then
+  -- The first 429 ends the slow start: back to the pace before the last
+  -- doubling of the rate, which the server still accepted.
+  interval = math.max(advice, old * 2)
+elseif old > 0 and reserved >= pace_set_at then
+  -- Limited although reserved at the current pace: the pace is too fast.
+  interval = math.max(advice, math.ceil(old * 11 / 10))
 end
 interval = math.min(interval, cap)
-redis.call('HSET', KEYS[1], 'until', untl, 'interval', interval, 'quiet_since', now, 'blocked_until', blocked)
+if interval ~= old then redis.call('HSET', KEYS[1], 'pace_set_at', now) end
+redis.call('HSET', KEYS[1], 'until', untl, 'interval', interval, 'quiet_since', now, 'blocked_until', blocked, 'limited_ever', 1)
 redis.call('PEXPIRE', KEYS[1], untl - now + 600000)
 return untl - now
 `)
 
-// slot is a reserved send time.
+// slot is the gate's answer to a request for a send time.
 type slot struct {
-	wait     time.Duration // from now until the slot
-	reserved bool          // false: the slot is further than the caller waits
-	at       int64         // the slot in Redis time, ms
+	wait time.Duration // until the slot (reserved), or until asking again
+	// reserved: the slot is taken. Otherwise, with later set, ask again
+	// after wait; without, the wait is longer than the caller sleeps.
+	reserved, later bool
+	at              int64 // when it was reserved, Redis time in ms
 }
 
 // acquire reserves the sender's next slot if it is at most maxWait away.
 func (g *gate) acquire(ctx context.Context, sender string, maxWait time.Duration) (slot, error) {
-	res, err := gateAcquireScript.Run(ctx, g.rdb, []string{g.k.gate(sender)}, maxWait.Milliseconds()).Int64Slice()
+	res, err := gateAcquireScript.Run(ctx, g.rdb, []string{g.k.gate(sender)},
+		maxWait.Milliseconds(), startInterval.Milliseconds(), reserveAhead.Milliseconds()).Int64Slice()
 	if err != nil {
 		return slot{}, fmt.Errorf("rate-limit gate of %q: %w", sender, err)
 	}
-	return slot{wait: time.Duration(res[0]) * time.Millisecond, reserved: res[1] == 1, at: res[2]}, nil
+	return slot{wait: time.Duration(res[0]) * time.Millisecond, reserved: res[1] == 1, later: res[1] == 2, at: res[2]}, nil
 }
 
 // send marks the invite's request as going out now, unless a 429 advised a
@@ -128,11 +167,11 @@ func (g *gate) send(ctx context.Context, sender, key string) (time.Duration, err
 	return time.Duration(ms) * time.Millisecond, nil
 }
 
-// limited closes the sender's gate for the advised delay; sent is the slot
-// the limited request went out in.
-func (g *gate) limited(ctx context.Context, sender string, advice time.Duration, sent int64) error {
+// limited closes the sender's gate for the advised delay; reservedAt is
+// when the limited request's slot was reserved.
+func (g *gate) limited(ctx context.Context, sender string, advice time.Duration, reservedAt int64) error {
 	ms := (advice + time.Millisecond - 1).Milliseconds() // round up: never early
-	err := gateLimitedScript.Run(ctx, g.rdb, []string{g.k.gate(sender)}, ms, maxGateInterval.Milliseconds(), sent).Err()
+	err := gateLimitedScript.Run(ctx, g.rdb, []string{g.k.gate(sender)}, ms, maxGateInterval.Milliseconds(), reservedAt).Err()
 	if err != nil {
 		return fmt.Errorf("rate-limit gate of %q: %w", sender, err)
 	}

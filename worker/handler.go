@@ -66,8 +66,9 @@ type job struct {
 	p   progress
 	log zerolog.Logger
 	snd *sender
-	// sentSlot is the gate slot (Redis time, ms) of the request in flight.
-	sentSlot int64
+	// reservedAt is when the gate slot of the request in flight was
+	// reserved (Redis time, ms).
+	reservedAt int64
 }
 
 func (j *job) run(ctx context.Context) error {
@@ -137,7 +138,7 @@ func (j *job) decide(ctx context.Context, o matrix.Outcome) (step, error) {
 	u := attemptUpdate{attempts: 1, requestsDelta: o.Requests - 1, rateLimited: b2i(rateLimited)}
 
 	if rateLimited {
-		if err := h.gate.limited(ctx, j.inv.Sender, o.RetryAfter, j.sentSlot); err != nil {
+		if err := h.gate.limited(ctx, j.inv.Sender, o.RetryAfter, j.reservedAt); err != nil {
 			return step{}, err
 		}
 		if j.p.first429.IsZero() {

@@ -80,8 +80,9 @@ func (j *job) sleepUntil(ctx context.Context, t time.Time) error {
 
 // waitForGate waits for the sender's shared rate-limit gate, then marks the
 // request as going out; a pause longer than InProcessWait hands the task
-// back without holding a slot. A 429 that arrives while the job sleeps until
-// its slot holds it back again (at most a few times; each 429 moves the gate).
+// back without holding a slot. A slot is reserved only shortly before it
+// comes, and a 429 that arrives while the job sleeps until its slot holds it
+// back again.
 func (j *job) waitForGate(ctx context.Context) error {
 	for {
 		select {
@@ -93,10 +94,16 @@ func (j *job) waitForGate(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		if s.later {
+			if err := j.sleep(ctx, s.wait); err != nil {
+				return err
+			}
+			continue
+		}
 		if !s.reserved {
 			return handBack(s.wait)
 		}
-		j.sentSlot = s.at
+		j.reservedAt = s.at
 		if err := j.sleep(ctx, s.wait); err != nil {
 			return err
 		}
