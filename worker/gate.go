@@ -45,14 +45,17 @@ const maxGateInterval = time.Minute
 //
 // KEYS[1] the gate hash. ARGV[1] the longest wait the caller will sleep
 // (ms), ARGV[2] the pace of a new gate (ms), ARGV[3] how far ahead a slot
-// may be reserved (ms; at least one interval).
-// Returns {wait_ms, status, now_ms}: status 1 means the slot is taken and the
-// caller sends after wait_ms; 2 means nothing is reserved yet: ask again
+// may be reserved (ms; at least one interval), ARGV[4] prefix, ARGV[5] the
+// invite key.
+// Returns {wait_ms, status, now_ms}: status 3 means the request may go now
+// and is already marked in flight (as gateSendScript does); 1 means the slot
+// is taken and the caller sends after wait_ms; 2 means nothing is reserved
+// yet: ask again
 // after wait_ms; 0 means the wait is longer than the caller will sleep
 // (nothing reserved: it hands the task back). now_ms is when the slot was
 // reserved (Redis time), which gateLimitedScript compares with the last
 // change of pace.
-var gateAcquireScript = redis.NewScript(`
+var gateAcquireScript = redis.NewScript(luaMarkSending + `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local g = redis.call('HMGET', KEYS[1], 'until', 'interval', 'quiet_since', 'limited_ever')
@@ -63,7 +66,12 @@ if not g[4] then
   redis.call('HSET', KEYS[1], 'until', 0, 'interval', g[2], 'quiet_since', now, 'pace_set_at', now, 'limited_ever', 0)
 end
 local untl, interval, quiet = tonumber(g[1]) or 0, tonumber(g[2]) or 0, tonumber(g[3]) or 0
-if untl <= now and interval == 0 then return {0, 1, now} end
+if untl <= now and interval == 0 then
+  -- The common case, no rate limit in sight: the request goes now, so it is
+  -- marked in flight here, saving the send step's round trip.
+  mark_sending(ARGV[4], ARGV[5])
+  return {0, 3, now}
+end
 if g[4] == '0' then
   -- Never limited: halve the pace's interval every 100 ms (slow start).
   if now - quiet >= math.max(100, 2 * interval) then
@@ -95,18 +103,24 @@ return {slot - now, 1, now}
 //
 // KEYS[1] the gate hash. ARGV[1] prefix, ARGV[2] invite key.
 // Returns 0 when marked sending, else the ms to wait before asking again.
-var gateSendScript = redis.NewScript(`
+var gateSendScript = redis.NewScript(luaMarkSending + `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local blocked = tonumber(redis.call('HGET', KEYS[1], 'blocked_until') or '0')
 if blocked > now then return blocked - now end
-local p, key = ARGV[1], ARGV[2]
-local rec = p .. ':invite:' .. key
-redis.call('HSET', rec, 'inflight', '1')
-redis.call('HINCRBY', rec, 'requests', 1)
-redis.call('HINCRBY', p .. ':campaign:' .. redis.call('HGET', rec, 'campaign') .. ':counts', 'requests', 1)
+mark_sending(ARGV[1], ARGV[2])
 return 0
 `)
+
+// luaMarkSending marks an invite's request as going out and counts it.
+const luaMarkSending = `
+local function mark_sending(p, key)
+  local rec = p .. ':invite:' .. key
+  redis.call('HSET', rec, 'inflight', '1')
+  redis.call('HINCRBY', rec, 'requests', 1)
+  redis.call('HINCRBY', p .. ':campaign:' .. redis.call('HGET', rec, 'campaign') .. ':counts', 'requests', 1)
+end
+`
 
 // gateLimitedScript records a 429: nothing is sent before now + advice, and
 // the pace adapts (see gate).
@@ -141,20 +155,23 @@ return untl - now
 // slot is the gate's answer to a request for a send time.
 type slot struct {
 	wait time.Duration // until the slot (reserved), or until asking again
-	// reserved: the slot is taken. Otherwise, with later set, ask again
-	// after wait; without, the wait is longer than the caller sleeps.
-	reserved, later bool
+	// sent: go now, already marked in flight. reserved: the slot is taken.
+	// Otherwise, with later set, ask again after wait; without, the wait is
+	// longer than the caller sleeps.
+	sent, reserved, later bool
 	at              int64 // when it was reserved, Redis time in ms
 }
 
-// acquire reserves the sender's next slot if it is at most maxWait away.
-func (g *gate) acquire(ctx context.Context, sender string, maxWait time.Duration) (slot, error) {
+// acquire reserves the sender's next slot for invite key if it is at most
+// maxWait away; when the slot is now, the request is marked in flight too.
+func (g *gate) acquire(ctx context.Context, sender, key string, maxWait time.Duration) (slot, error) {
 	res, err := gateAcquireScript.Run(ctx, g.rdb, []string{g.k.gate(sender)},
-		maxWait.Milliseconds(), startInterval.Milliseconds(), reserveAhead.Milliseconds()).Int64Slice()
+		maxWait.Milliseconds(), startInterval.Milliseconds(), reserveAhead.Milliseconds(), g.k.prefix, key).Int64Slice()
 	if err != nil {
 		return slot{}, fmt.Errorf("rate-limit gate of %q: %w", sender, err)
 	}
-	return slot{wait: time.Duration(res[0]) * time.Millisecond, reserved: res[1] == 1, later: res[1] == 2, at: res[2]}, nil
+	return slot{wait: time.Duration(res[0]) * time.Millisecond, sent: res[1] == 3,
+		reserved: res[1] == 1 || res[1] == 3, later: res[1] == 2, at: res[2]}, nil
 }
 
 // send marks the invite's request as going out now, unless a 429 advised a

@@ -90,9 +90,13 @@ func (j *job) waitForGate(ctx context.Context) error {
 			return handBack(0)
 		default:
 		}
-		s, err := j.h.gate.acquire(ctx, j.inv.Sender, j.h.cfg.InProcessWait)
+		s, err := j.h.gate.acquire(ctx, j.inv.Sender, j.p.Key, j.h.cfg.InProcessWait)
 		if err != nil {
 			return err
+		}
+		if s.sent {
+			j.reservedAt = s.at
+			return nil
 		}
 		if s.later {
 			if err := j.sleep(ctx, s.wait); err != nil {
