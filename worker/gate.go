@@ -159,7 +159,7 @@ type slot struct {
 	// Otherwise, with later set, ask again after wait; without, the wait is
 	// longer than the caller sleeps.
 	sent, reserved, later bool
-	at              int64 // when it was reserved, Redis time in ms
+	at                    int64 // when it was reserved, Redis time in ms
 }
 
 // acquire reserves the sender's next slot for invite key if it is at most
