@@ -130,7 +130,8 @@ end
 // Returns the time (ms from now) until the gate opens.
 var gateLimitedScript = redis.NewScript(`
 local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+-- Rounded up: the advised time is never placed before it really is.
+local now = tonumber(t[1]) * 1000 + math.ceil(tonumber(t[2]) / 1000)
 local advice, cap = tonumber(ARGV[1]), tonumber(ARGV[2])
 local g = redis.call('HMGET', KEYS[1], 'until', 'interval', 'pace_set_at', 'limited_ever')
 local untl = math.max(tonumber(g[1]) or 0, now + advice)

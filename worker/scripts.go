@@ -175,13 +175,17 @@ return out
 // pairs.
 const luaTally = `
 local function tally(rec, counts)
-  redis.call('HINCRBY', rec, 'attempts', tonumber(ARGV[4]))
-  redis.call('HINCRBY', rec, 'requests', tonumber(ARGV[5]))
-  redis.call('HINCRBY', counts, 'requests', tonumber(ARGV[5]))
-  redis.call('HINCRBY', rec, 'rate_limited', tonumber(ARGV[6]))
-  redis.call('HINCRBY', counts, 'rate_limited', tonumber(ARGV[6]))
-  redis.call('HSET', rec, 'inflight', '0')
-  for i = 7, #ARGV, 2 do redis.call('HSET', rec, ARGV[i], ARGV[i + 1]) end
+  local attempts, requests, limited = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
+  if attempts ~= 0 then redis.call('HINCRBY', rec, 'attempts', attempts) end
+  if requests ~= 0 then
+    redis.call('HINCRBY', rec, 'requests', requests)
+    redis.call('HINCRBY', counts, 'requests', requests)
+  end
+  if limited ~= 0 then
+    redis.call('HINCRBY', rec, 'rate_limited', limited)
+    redis.call('HINCRBY', counts, 'rate_limited', limited)
+  end
+  redis.call('HSET', rec, 'inflight', '0', unpack(ARGV, 7))
 end
 `
 
