@@ -105,3 +105,24 @@ func parseWhen(cmd *cli.Command) (time.Time, error) {
 }
 
 func fail(format string, args ...any) error { return fmt.Errorf(format, args...) }
+
+// listFlags describe how an address list is read (enqueue, schedule add).
+func listFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "medium", Value: string(tasks.MediumEmail), Usage: "email, msisdn, or auto (per row: an address with @ is email)"},
+		&cli.StringFlag{Name: "column", Usage: "CSV/TSV column holding the address (default: found by name: email, address, phone, …)"},
+	}
+}
+
+// listMedium reads --medium: "" for auto (inferred per row).
+func listMedium(cmd *cli.Command) (tasks.Medium, error) {
+	m := strings.TrimSpace(cmd.String("medium"))
+	if strings.EqualFold(m, "auto") {
+		return "", nil
+	}
+	medium, err := tasks.ParseMedium(m)
+	if err != nil {
+		return "", usageErr("--medium %q: want email, msisdn or auto", m)
+	}
+	return medium, nil
+}

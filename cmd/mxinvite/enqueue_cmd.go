@@ -25,12 +25,11 @@ import (
 
 func enqueueCommand() *cli.Command {
 	flags := append(redisFlags(), profileFlags()...)
+	flags = append(flags, listFlags()...)
 	flags = append(flags,
 		&cli.StringFlag{Name: "room", Required: true, Usage: "room ID (!opaque:server) or alias (#name:server, resolved once)"},
 		&cli.StringFlag{Name: "campaign", Required: true, Usage: "campaign name the invites are counted under"},
 		&cli.StringFlag{Name: "file", Required: true, Usage: "address list: CSV/TSV with a header, or one address per line; - for stdin"},
-		&cli.StringFlag{Name: "medium", Value: string(tasks.MediumEmail), Usage: "email, msisdn, or auto (per row: an address with @ is email)"},
-		&cli.StringFlag{Name: "column", Usage: "CSV/TSV column holding the address (default: found by name: email, address, phone, …)"},
 		&cli.StringFlag{Name: "at", Usage: "send from this RFC 3339 time"},
 		&cli.DurationFlag{Name: "in", Usage: "send after this delay"},
 		&cli.DurationFlag{Name: "spread", Usage: "spread the sends evenly over this long, from --at/--in/now"},
@@ -101,11 +100,8 @@ func runEnqueue(ctx context.Context, cmd *cli.Command) error {
 func planEnqueue(cmd *cli.Command) (enqueuePlan, error) {
 	p := enqueuePlan{input: cmd.String("file"), rejects: cmd.String("rejects")}
 	var err error
-	medium := cmd.String("medium")
-	if !strings.EqualFold(strings.TrimSpace(medium), "auto") {
-		if p.opts.Medium, err = tasks.ParseMedium(medium); err != nil {
-			return p, usageErr("--medium %q: want email, msisdn or auto", medium)
-		}
+	if p.opts.Medium, err = listMedium(cmd); err != nil {
+		return p, err
 	}
 	if p.opts.Start, err = parseWhen(cmd); err != nil {
 		return p, err

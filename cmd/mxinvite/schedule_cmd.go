@@ -17,7 +17,6 @@ import (
 
 	"github.com/mxinvite/mxinvite/internal/preflight"
 	"github.com/mxinvite/mxinvite/internal/schedule"
-	"github.com/mxinvite/mxinvite/tasks"
 	"github.com/mxinvite/mxinvite/worker"
 )
 
@@ -28,9 +27,8 @@ func scheduleCommand() *cli.Command {
 		&cli.StringFlag{Name: "cron", Required: true, Usage: `when to re-read the list, UTC: "0 9 * * 1", "@daily", "@every 6h"`},
 		&cli.StringFlag{Name: "room", Required: true, Usage: "room ID, or alias (resolved now, with --homeserver)"},
 		&cli.StringFlag{Name: "file", Required: true, Usage: "the list, read again at every tick by the scheduler"},
-		&cli.StringFlag{Name: "medium", Value: string(tasks.MediumEmail), Usage: "email, msisdn, or auto"},
-		&cli.StringFlag{Name: "column", Usage: "CSV/TSV column holding the address"},
 	)
+	addFlags = append(addFlags, listFlags()...)
 	return &cli.Command{
 		Name:  "schedule",
 		Usage: "recurring campaigns: a list re-read on a schedule, enqueueing only addresses not invited yet",
@@ -47,13 +45,11 @@ func scheduleCommand() *cli.Command {
 func runScheduleAdd(ctx context.Context, cmd *cli.Command) error {
 	c := schedule.Campaign{Name: cmd.String("campaign"), Cron: cmd.String("cron"), File: cmd.String("file"),
 		Column: cmd.String("column"), IDServer: cmd.String("id-server"), Sender: cmd.String("sender"), Created: time.Now().UTC()}
-	if m := cmd.String("medium"); !strings.EqualFold(m, "auto") {
-		medium, err := tasks.ParseMedium(m)
-		if err != nil {
-			return usageErr("--medium %q: want email, msisdn or auto", m)
-		}
-		c.Medium = string(medium)
+	medium, err := listMedium(cmd)
+	if err != nil {
+		return err
 	}
+	c.Medium = string(medium)
 	abs, err := filepath.Abs(c.File)
 	if err != nil {
 		return usageErr("--file: %v", err)
