@@ -18,7 +18,8 @@ func printReport(o Options, s Summary) {
 		s.Sim.InviteRequests, s.Sim.Accepted, s.Sim.RateLimited, s.Sim.EarlyRequests, s.Sim.ServerErrors, s.Sim.Duplicates)
 	honoured := "every 429 was honoured: no request came before its advised time"
 	if s.Sim.EarlyRequests > 0 {
-		honoured = fmt.Sprintf("%d requests came before their advised time: they were already in flight when the 429 was sent", s.Sim.EarlyRequests)
+		honoured = fmt.Sprintf("%d requests came before their advised time: they had left before the workers learned of the 429 "+
+			"(in flight, or in the milliseconds it takes to record it); every request sent after that waited", s.Sim.EarlyRequests)
 	}
 	fmt.Fprintf(out, "%s\ndemo finished in %s\n", honoured, s.Duration.Round(100*time.Millisecond))
 }
