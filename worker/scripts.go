@@ -143,7 +143,8 @@ return out
 //
 // Returns {"stale"} when the record belongs to a newer generation, {"done"}
 // when this generation already has its final result (redelivery: never send
-// again), else {"go", field, value, ...} with the record. A record left
+// again), else {"go", retries, ambiguous, first_429_ms, not_before_ms}: the
+// progress the delivery goes on from. A record left
 // "inflight" by a worker that died mid-request is turned into one ambiguous
 // attempt here, so the caller re-checks before resending.
 var beginScript = redis.NewScript(luaMove + luaForget + luaCreate + `
@@ -164,7 +165,8 @@ if redis.call('HGET', rec, 'inflight') == '1' then
   redis.call('HINCRBY', rec, 'ambiguous', 1)
 end
 move(counts_of(p, redis.call('HGET', rec, 'campaign')), rec, 'active')
-local out = redis.call('HGETALL', rec)
+local out = redis.call('HMGET', rec, 'retries', 'ambiguous', 'first_429_ms', 'not_before_ms')
+for i = 1, 4 do out[i] = out[i] or '' end
 table.insert(out, 1, 'go')
 return out
 `)

@@ -204,12 +204,11 @@ func (s *Store) States(ctx context.Context, keys []string) ([]string, error) {
 
 // progress is the part of a record the handler works from.
 type progress struct {
-	Result
-	retries    int       // retries taken, by the policy's count
-	ambiguous  int       // attempts whose outcome is unknown
-	first429   time.Time // when the invite was first rate limited
-	notBefore  time.Time // do not send before this (a wait handed back to asynq)
-	lastStatus string    // last attempt's status name, for the final record
+	Key       string    // the invite key (tasks.Invite.Key)
+	retries   int       // retries taken, by the policy's count
+	ambiguous int       // attempts whose outcome is unknown
+	first429  time.Time // when the invite was first rate limited
+	notBefore time.Time // do not send before this (a wait handed back to asynq)
 }
 
 // errStale and errDone tell the handler a delivery has nothing to do.
@@ -232,16 +231,12 @@ func (s *Store) begin(ctx context.Context, inv tasks.Invite, taskID string) (pro
 	case "done":
 		return progress{}, errDone
 	}
-	h := make(map[string]string, len(res)/2)
-	for i := 1; i+1 < len(res); i += 2 {
-		h[res[i]] = res[i+1]
+	if len(res) != 5 {
+		return progress{}, fmt.Errorf("begin invite %s: unexpected answer %q", inv.Key(), res)
 	}
-	p := progress{Result: resultFromHash(inv.Key(), h)}
-	p.retries, _ = strconv.Atoi(h["retries"])
-	p.ambiguous, _ = strconv.Atoi(h["ambiguous"])
-	p.first429 = msTime(h["first_429_ms"])
-	p.notBefore = msTime(h["not_before_ms"])
-	p.lastStatus = h["last_status"]
+	p := progress{Key: inv.Key(), first429: msTime(res[3]), notBefore: msTime(res[4])}
+	p.retries, _ = strconv.Atoi(res[1])
+	p.ambiguous, _ = strconv.Atoi(res[2])
 	return p, nil
 }
 
