@@ -106,15 +106,18 @@ func (p *Producer) Retry(ctx context.Context, campaign string, code matrix.Statu
 	if err != nil {
 		return st, err
 	}
-	for _, r := range todo {
-		inv := tasks.Invite{
+	items := make([]BatchItem, len(todo))
+	for i, r := range todo {
+		items[i].Invite = tasks.Invite{
 			Campaign: r.Campaign, RoomID: r.RoomID, Medium: tasks.Medium(r.Medium), Address: r.Address,
 			IDServer: r.IDServer, Sender: r.Sender, EnqueuedAt: time.Now().UTC(),
 		}
-		v, err := p.Enqueue(ctx, inv, EnqueueOptions{Again: true})
-		if err != nil {
-			return st, err
-		}
+	}
+	verdicts, err := p.EnqueueBatch(ctx, items, EnqueueOptions{Again: true})
+	if err != nil {
+		return st, err
+	}
+	for _, v := range verdicts {
 		if v == Registered {
 			st.Enqueued++
 		} else {

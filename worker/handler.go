@@ -39,7 +39,7 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	log := h.cfg.Logger.With().Str("task_id", inv.TaskID()).Str("campaign", inv.Campaign).Logger()
 	ctx = log.WithContext(ctx)
 
-	p, err := h.store.begin(ctx, inv, inv.TaskID())
+	p, err := h.store.begin(ctx, inv)
 	switch {
 	case errors.Is(err, errDone), errors.Is(err, errStale):
 		log.Info().Msg("not sent again: " + err.Error())
@@ -50,7 +50,7 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	j := &job{h: h, inv: inv, p: p, log: log}
 	err = j.run(ctx)
 	var hb *handBackError
-	if errors.As(err, &hb) {
+	if errors.As(err, &hb) && !hb.recorded {
 		// Show the invite as retrying while asynq holds it.
 		if serr := h.store.attempt(ctx, p.Key, StateRetrying, attemptUpdate{}); serr != nil {
 			return serr
@@ -176,7 +176,7 @@ func (j *job) decide(ctx context.Context, o matrix.Outcome) (step, error) {
 	j.log.Info().Str("status", o.Status.Code.String()).Int("http_status", o.HTTPStatus).
 		Dur("wait", wait).Int("retries", j.p.retries).Msg("attempt failed; retrying")
 	if state == StateRetrying {
-		return step{final: true}, handBack(time.Until(j.p.notBefore))
+		return step{final: true}, &handBackError{after: max(time.Until(j.p.notBefore), 0), recorded: true}
 	}
 	return step{}, nil
 }

@@ -27,7 +27,6 @@ func (k keys) invite(key string) string       { return k.prefix + ":invite:" + k
 func (k keys) counts(campaign string) string  { return k.prefix + ":campaign:" + campaign + ":counts" }
 func (k keys) invites(campaign string) string { return k.prefix + ":campaign:" + campaign + ":invites" }
 func (k keys) campaigns() string              { return k.prefix + ":campaigns" }
-func (k keys) results() string                { return k.prefix + ":results" }
 func (k keys) gate(sender string) string      { return k.prefix + ":gate:" + sender }
 
 // Invite states kept in the record's "state" field and counted per campaign.

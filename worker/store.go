@@ -58,19 +58,6 @@ func (v Verdict) String() string {
 	return "Verdict(" + strconv.Itoa(int(v)) + ")"
 }
 
-// Register records an invite a producer is about to enqueue and says whether
-// to enqueue it. With again, a finished invite is re-invited as the next
-// generation (the returned invite carries it, and so its new task ID); an
-// invite still pending is never doubled. scheduled marks it as scheduled for
-// later rather than queued.
-func (s *Store) Register(ctx context.Context, inv tasks.Invite, scheduled, again bool) (Verdict, tasks.Invite, error) {
-	regs := []Registration{{Invite: inv, Scheduled: scheduled}}
-	if err := s.RegisterBatch(ctx, regs, RegisterOptions{Again: again}); err != nil {
-		return 0, inv, err
-	}
-	return regs[0].Verdict, regs[0].Invite, nil
-}
-
 // RegisterOptions are the choices shared by the registrations of one call.
 type RegisterOptions struct {
 	// Again re-invites finished invites as a new generation.
@@ -218,8 +205,8 @@ var (
 )
 
 // begin starts processing a delivered task (see beginScript).
-func (s *Store) begin(ctx context.Context, inv tasks.Invite, taskID string) (progress, error) {
-	args := []any{s.k.prefix, inv.Key(), inv.Generation, inv.EnqueuedAt.UnixMilli(), "task_id", taskID}
+func (s *Store) begin(ctx context.Context, inv tasks.Invite) (progress, error) {
+	args := []any{s.k.prefix, inv.Key(), inv.Generation, inv.EnqueuedAt.UnixMilli(), "task_id", inv.TaskID()}
 	args = append(args, identityFields(inv)...)
 	res, err := beginScript.Run(ctx, s.rdb, nil, args...).StringSlice()
 	if err != nil {

@@ -13,7 +13,12 @@ import (
 // part of the invite's schedule (a long retry wait, a long rate-limit pause,
 // or a shutdown during a wait): not a failure, so asynq does not count it
 // against the task's MaxRetry.
-type handBackError struct{ after time.Duration }
+type handBackError struct {
+	after time.Duration
+	// recorded: the record already says "retrying" (the job wrote it with
+	// the attempt), so the handler need not write it again.
+	recorded bool
+}
 
 func (e *handBackError) Error() string {
 	return fmt.Sprintf("waiting %s before the next attempt", e.after.Round(time.Millisecond))

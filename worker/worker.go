@@ -3,6 +3,7 @@ package worker
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -133,19 +134,10 @@ func QueueIdle(in *asynq.Inspector, queue string) (bool, error) {
 	qi, err := in.GetQueueInfo(queue)
 	if err != nil {
 		queues, qerr := in.Queues()
-		if qerr == nil && !contains(queues, queue) {
+		if qerr == nil && !slices.Contains(queues, queue) {
 			return true, nil
 		}
 		return false, err
 	}
 	return qi.Pending+qi.Scheduled+qi.Retry+qi.Active+qi.Aggregating == 0, nil
-}
-
-func contains(xs []string, x string) bool {
-	for _, s := range xs {
-		if s == x {
-			return true
-		}
-	}
-	return false
 }

@@ -72,7 +72,7 @@ func runEnqueue(ctx context.Context, cmd *cli.Command) error {
 	defer rdb.Close()
 	room := cmd.String("room")
 	if plan.needProfile {
-		if plan.profile, err = readProfile(cmd, true); err != nil {
+		if plan.profile, err = readProfile(cmd); err != nil {
 			return err
 		}
 	}

@@ -30,7 +30,7 @@ func preflightCommand() *cli.Command {
 }
 
 func runPreflight(ctx context.Context, cmd *cli.Command) error {
-	profile, err := readProfile(cmd, true)
+	profile, err := readProfile(cmd)
 	if err != nil {
 		return err
 	}

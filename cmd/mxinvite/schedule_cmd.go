@@ -63,7 +63,7 @@ func runScheduleAdd(ctx context.Context, cmd *cli.Command) error {
 	}
 	room := cmd.String("room")
 	if strings.HasPrefix(room, "#") {
-		p, err := readProfile(cmd, true)
+		p, err := readProfile(cmd)
 		if err != nil {
 			return err
 		}

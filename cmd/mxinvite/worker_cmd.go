@@ -46,7 +46,7 @@ func runWorker(ctx context.Context, cmd *cli.Command) error {
 	if err != nil {
 		return err
 	}
-	profile, err := readProfile(cmd, true)
+	profile, err := readProfile(cmd)
 	if err != nil {
 		return err
 	}
@@ -126,7 +126,7 @@ func profileFlags() []cli.Flag {
 }
 
 // readProfile builds the sender profile from the flags and token sources.
-func readProfile(cmd *cli.Command, needToken bool) (worker.Profile, error) {
+func readProfile(cmd *cli.Command) (worker.Profile, error) {
 	p := worker.Profile{Name: cmd.String("sender"), HomeserverURL: cmd.String("homeserver"), IDServer: cmd.String("id-server")}
 	if p.HomeserverURL == "" {
 		return p, usageErr("--homeserver is required (or MXINVITE_HOMESERVER)")
@@ -135,7 +135,7 @@ func readProfile(cmd *cli.Command, needToken bool) (worker.Profile, error) {
 	if p.AccessToken, err = readToken(cmd, "access-token-file", "MXINVITE_ACCESS_TOKEN"); err != nil {
 		return p, err
 	}
-	if needToken && p.AccessToken == "" {
+	if p.AccessToken == "" {
 		return p, usageErr("no access token: give --access-token-file or set MXINVITE_ACCESS_TOKEN")
 	}
 	if p.IDAccessToken, err = readToken(cmd, "id-access-token-file", "MXINVITE_ID_ACCESS_TOKEN"); err != nil {

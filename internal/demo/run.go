@@ -12,6 +12,7 @@ import (
 	"github.com/mxinvite/mxinvite/internal/preflight"
 	"github.com/mxinvite/mxinvite/internal/simulator"
 	"github.com/mxinvite/mxinvite/matrix"
+	"github.com/mxinvite/mxinvite/tasks"
 	"github.com/mxinvite/mxinvite/worker"
 )
 
@@ -72,7 +73,7 @@ func Run(ctx context.Context, o Options) (Summary, error) {
 // importList writes the generated list and imports it, rejects to a file.
 func importList(ctx context.Context, e *env, o Options, room string) (importer.Stats, error) {
 	list := e.path("members.csv")
-	if _, err := writeList(list, o.Invites); err != nil {
+	if err := writeList(list, o.Invites); err != nil {
 		return importer.Stats{}, err
 	}
 	src, err := os.Open(list)
@@ -104,7 +105,7 @@ func send(ctx context.Context, e *env, o Options) (worker.CampaignCounts, error)
 	}
 	w, err := worker.New(worker.Config{
 		Redis: ropt,
-		Profiles: []worker.Profile{{Name: "default", HomeserverURL: e.hsURL, AccessToken: simulator.DefaultAccessToken,
+		Profiles: []worker.Profile{{Name: tasks.DefaultSender, HomeserverURL: e.hsURL, AccessToken: simulator.DefaultAccessToken,
 			IDServer: e.idServer, IDAccessToken: simulator.DefaultIDAccessToken}},
 		Policy: matrix.RetryPolicy{
 			Timeouts:   []time.Duration{5 * time.Second},
