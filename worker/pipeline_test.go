@@ -225,3 +225,27 @@ func TestShutdownMidRunLosesNothing(t *testing.T) {
 		t.Fatalf("server saw %d invite requests for 40 invites", n)
 	}
 }
+
+// A task enqueued with plain asynq (no producer registration) gets its
+// record and counters from the worker itself.
+func TestUnregisteredTaskGetsARecord(t *testing.T) {
+	hs := newFakeHS(t)
+	e := newEnv(t, hs.URL)
+	inv := e.invite("nina@example.org")
+	task, err := inv.Task(asynq.Queue(e.cfg.Queue))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := asynq.NewClientFromRedisClient(e.rdb).Enqueue(task); err != nil {
+		t.Fatal(err)
+	}
+	e.runUntilIdle(20 * time.Second)
+	r := e.wantResult(inv, matrix.Success, 1)
+	c, err := e.prod.Store().Counts(context.Background(), "spring")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.TaskID != inv.TaskID() || r.Campaign != "spring" || c.Enqueued != 1 || c.States[StateDone] != 1 || c.Pending() != 0 {
+		t.Fatalf("record %+v, counts %+v", r, c)
+	}
+}

@@ -13,6 +13,7 @@ local function move(counts, rec, new)
   redis.call('HSET', rec, 'state', new)
 end
 local function counts_of(p, campaign) return p .. ':campaign:' .. campaign .. ':counts' end
+local function invites_of(p, campaign) return p .. ':campaign:' .. campaign .. ':invites' end
 `
 
 // luaForget removes a final record from its campaign's counters and index, so
@@ -29,21 +30,26 @@ local function forget(p, rec, key)
   if redis.call('HGET', rec, 'possible_duplicate') == '1' then
     redis.call('HINCRBY', counts, 'possible_duplicates', -1)
   end
-  redis.call('ZREM', p .. ':campaign:' .. campaign .. ':invites', key)
+  redis.call('ZREM', invites_of(p, campaign), key)
   redis.call('DEL', rec)
 end
 `
 
-// luaCreate writes a new record from field/value pairs starting at ARGV[first].
+// luaCreate writes a new record, in state "queued", from field/value pairs
+// ARGV[first..] (with "campaign" among them), and counts it: beginScript
+// uses it for a task no producer registered. registerScript writes its new
+// records the same way, batching the counters per campaign.
 const luaCreate = `
-local function create(p, rec, key, gen, state, score, first)
-  for i = first, #ARGV, 2 do redis.call('HSET', rec, ARGV[i], ARGV[i + 1]) end
-  redis.call('HSET', rec, 'generation', gen)
-  local campaign = redis.call('HGET', rec, 'campaign')
+local function create(p, rec, key, gen, score, first)
+  local campaign
+  for j = first, #ARGV, 2 do
+    if ARGV[j] == 'campaign' then campaign = ARGV[j + 1] end
+  end
+  redis.call('HSET', rec, 'generation', gen, 'state', 'queued', unpack(ARGV, first))
   local counts = counts_of(p, campaign)
-  move(counts, rec, state)
+  redis.call('HINCRBY', counts, 'state:queued', 1)
   redis.call('HINCRBY', counts, 'enqueued', 1)
-  redis.call('ZADD', p .. ':campaign:' .. campaign .. ':invites', score, key)
+  redis.call('ZADD', invites_of(p, campaign), score, key)
   redis.call('SADD', p .. ':campaigns', campaign)
 end
 `
@@ -52,9 +58,8 @@ end
 // batch per call, because a bulk import runs it for every row and Redis time
 // per row is what bounds the import rate. Per invite it makes two calls
 // (HMGET, HSET); the counters, the campaign index and the campaign set are
-// updated once per campaign at the end. A new record is written as
-// luaCreate and move would write it, in one HSET, without reading back what
-// was just written.
+// updated once per campaign at the end (luaCreate does the same for one
+// record).
 //
 // ARGV[1] prefix, ARGV[2] "1" to re-invite finished invites (--again),
 // ARGV[3] the import run ID ("" for none), then one group per invite:
@@ -74,7 +79,7 @@ end
 // (enqueue it with that generation), 0 already pending (queued, scheduled,
 // active or retrying), 2 already done (finished; not re-invited without
 // --again), 3 duplicate (this import run already registered or counted it).
-var registerScript = redis.NewScript(luaMove + luaForget + `
+var registerScript = redis.NewScript(luaMove + luaForget + luaCreate + `
 local p, again, run = ARGV[1], ARGV[2], ARGV[3]
 local out, campaigns, added = {}, {}, {}
 local i = 4
@@ -129,7 +134,7 @@ for _, campaign in ipairs(campaigns) do
   local c, counts = added[campaign], counts_of(p, campaign)
   for _, state in ipairs(c.order) do redis.call('HINCRBY', counts, 'state:' .. state, c.states[state]) end
   redis.call('HINCRBY', counts, 'enqueued', #c.index / 2)
-  redis.call('ZADD', p .. ':campaign:' .. campaign .. ':invites', unpack(c.index))
+  redis.call('ZADD', invites_of(p, campaign), unpack(c.index))
   redis.call('SADD', p .. ':campaigns', campaign)
 end
 return out
@@ -156,7 +161,7 @@ if redis.call('EXISTS', rec) == 1 then
   if g < gen then forget(p, rec, key) end
 end
 if redis.call('EXISTS', rec) == 0 then
-  create(p, rec, key, gen, 'queued', score, 5)
+  create(p, rec, key, gen, score, 5)
 end
 if redis.call('HGET', rec, 'state') == 'done' then return {'done'} end
 if redis.call('HGET', rec, 'inflight') == '1' then

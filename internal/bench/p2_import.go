@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -11,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mxinvite/mxinvite/internal/importer"
 	"github.com/mxinvite/mxinvite/internal/simulator"
 	"github.com/mxinvite/mxinvite/worker"
 )
@@ -89,28 +89,22 @@ func loopRows(id, ratioID, what string, n int64, d time.Duration, note string, e
 	return append(out, reference(ratioID, "importer ÷ "+what, ratio, "P2a ÷ "+id))
 }
 
-// writeCSV writes an "email" header and n rows userN@example.org.
+// writeCSV writes the importer's generated list (importer.GenerateCSV:
+// an "email,name" header and n valid rows) to path.
 func writeCSV(path string, n int) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return err
 	}
-	w := bufio.NewWriterSize(f, 1<<20)
-	_, _ = w.WriteString("email\n")
-	for i := range n {
-		_, _ = w.WriteString(address(i))
-		_ = w.WriteByte('\n')
-	}
-	if err := w.Flush(); err != nil {
+	if err := importer.GenerateCSV(f, n, 0); err != nil {
 		f.Close()
 		return err
 	}
 	return f.Close()
 }
 
-// p2Importer runs `mxinvite enqueue` over the file. Until the importer
-// exists (the command is a hidden stub today) it fails, and the reason is
-// the row's figure; the baselines are measured either way.
+// p2Importer runs `mxinvite enqueue` over the file. If it fails, the
+// reason is the row's figure; the baselines are measured either way.
 func p2Importer(ctx context.Context, e *env, csvPath string) p2Result {
 	u0 := e.sample(ctx)
 	c, err := e.startChild(ctx, "p2-enqueue", p2ImportLimit, nil,

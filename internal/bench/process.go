@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/mxinvite/mxinvite/internal/redisserver"
 )
 
 // child is an mxinvite process started by the bench. Its stdout and stderr
@@ -73,7 +75,7 @@ func (e *env) startChild(ctx context.Context, name string, limit time.Duration, 
 	c.cmd.Env = childEnv(extraEnv)
 	c.cmd.Stdout, c.cmd.Stderr = outF, errF
 	// The child dies with the bench, even if the bench is killed.
-	c.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	c.cmd.SysProcAttr = redisserver.KillWithParent()
 	c.floorKiB = selfMaxRSS()
 	c.exited, c.polled = make(chan struct{}), make(chan struct{})
 	c.start = time.Now()

@@ -3,15 +3,17 @@ package dendritetest
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/mxinvite/mxinvite/internal/redisserver"
 )
 
 // Options configure [Start]. The zero value runs without rate limiting.
@@ -158,10 +160,11 @@ func EnsureInstalled(t testing.TB) Binaries {
 
 // launch starts the process on a fresh port and waits until it answers.
 func (h *Homeserver) launch(ctx context.Context) error {
-	port, err := freePort()
+	p, err := redisserver.FreePort()
 	if err != nil {
 		return err
 	}
+	port := strconv.Itoa(p)
 	h.URL = "http://127.0.0.1:" + port
 	logf, err := os.Create(h.LogPath)
 	if err != nil {
@@ -178,7 +181,7 @@ func (h *Homeserver) launch(ctx context.Context) error {
 	// Only the test CA is trusted: SSL_CERT_DIR would add the system's.
 	cmd.Env = append(withoutEnv(os.Environ(), "SSL_CERT_FILE", "SSL_CERT_DIR", "PPROFLISTEN"),
 		"SSL_CERT_FILE="+h.Identity.CAFile)
-	cmd.SysProcAttr = procAttr()
+	cmd.SysProcAttr = redisserver.KillWithParent()
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start dendrite: %w", err)
@@ -248,15 +251,4 @@ func (h *Homeserver) dumpLogs(t testing.TB) {
 	if s := h.Identity.serverErrors(); s != "" {
 		t.Logf("--- identity server errors ---\n%s", s)
 	}
-}
-
-// freePort returns a loopback TCP port that was free a moment ago.
-func freePort() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer l.Close()
-	_, port, err := net.SplitHostPort(l.Addr().String())
-	return port, err
 }

@@ -103,14 +103,6 @@ func NewIdentityServer(t testing.TB) *IdentityServer {
 	return s
 }
 
-// Client returns an HTTP client that trusts the identity server's CA.
-func (s *IdentityServer) Client() *http.Client {
-	return &http.Client{
-		Timeout:   10 * time.Second,
-		Transport: &http.Transport{Proxy: nil, TLSClientConfig: &tls.Config{RootCAs: s.ca.Pool}},
-	}
-}
-
 // SetFail makes store-invite answer 500 M_UNKNOWN (true) or succeed (false).
 func (s *IdentityServer) SetFail(fail bool) {
 	if fail {
@@ -171,13 +163,6 @@ func (s *IdentityServer) Requests() []IdentityRequest {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]IdentityRequest(nil), s.requests...)
-}
-
-// Reset forgets the recorded calls and requests (not bindings or failure mode).
-func (s *IdentityServer) Reset() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.invites, s.requests = nil, nil
 }
 
 // serverErrors returns what the HTTP server logged (TLS handshake errors...).

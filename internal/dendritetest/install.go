@@ -74,7 +74,7 @@ func readGoEnv(ctx context.Context) (goEnv, error) {
 	return e, nil
 }
 
-// CacheDir returns the directory the binaries are (or will be) installed in:
+// cacheDir returns the directory the binaries are (or will be) installed in:
 //
 //	$(go env GOMODCACHE)/cache/mxinvite-tools/dendrite-v0.13.8/<goos>_<goarch>_cgo<0|1>
 //
@@ -88,14 +88,6 @@ func readGoEnv(ctx context.Context) (goEnv, error) {
 // SQLite, needs gcc), without it modernc.org/sqlite (pure Go). Both work;
 // the toolchain's own default (`go env CGO_ENABLED`, 1 when a C compiler is
 // found) is used.
-func CacheDir(ctx context.Context) (string, error) {
-	e, err := readGoEnv(ctx)
-	if err != nil {
-		return "", err
-	}
-	return cacheDir(e), nil
-}
-
 func cacheDir(e goEnv) string {
 	return filepath.Join(e.modCache, "cache", "mxinvite-tools", "dendrite-"+DendriteVersion,
 		e.goos+"_"+e.goarch+"_cgo"+e.cgo)

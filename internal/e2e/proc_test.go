@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/mxinvite/mxinvite/internal/redisserver"
 )
 
 // The mxinvite binary, built once per test run into a temporary directory
@@ -132,7 +134,7 @@ func startProcess(t *testing.T, logDir, name string, env []string, args ...strin
 	p.cmd = exec.Command(mxinviteBinary(t), args...)
 	p.cmd.Env = childEnv(env...)
 	p.cmd.Stdout, p.cmd.Stderr = outF, errF
-	p.cmd.SysProcAttr = procAttr()
+	p.cmd.SysProcAttr = redisserver.KillWithParent()
 	if err := p.cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", name, err)
 	}

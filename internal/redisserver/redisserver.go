@@ -70,7 +70,7 @@ func Start(opts Options) (*Server, error) {
 		"--save", "", "--appendonly", aof, "--appendfsync", "always",
 		"--daemonize", "no", "--logfile", filepath.Join(opts.Dir, "redis.log"))
 	// The server dies with its parent, even on kill -9 of the parent.
-	s.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	s.cmd.SysProcAttr = KillWithParent()
 	if err := s.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("redisserver: start: %w", err)
 	}
