@@ -4,9 +4,10 @@ import "github.com/redis/go-redis/v9"
 
 // luaMove is shared by the scripts below: it moves a record to a new state
 // and keeps the campaign's "state:*" counters equal to the records' states.
+// A caller that has already read the state passes it as old.
 const luaMove = `
-local function move(counts, rec, new)
-  local old = redis.call('HGET', rec, 'state')
+local function move(counts, rec, new, old)
+  if old == nil then old = redis.call('HGET', rec, 'state') end
   if old == new then return end
   if old then redis.call('HINCRBY', counts, 'state:' .. old, -1) end
   redis.call('HINCRBY', counts, 'state:' .. new, 1)
@@ -40,7 +41,7 @@ end
 // uses it for a task no producer registered. registerScript writes its new
 // records the same way, batching the counters per campaign.
 const luaCreate = `
-local function create(p, rec, key, gen, score, first)
+local function create(p, rec, key, gen, score, first) -- returns the campaign
   local campaign
   for j = first, #ARGV, 2 do
     if ARGV[j] == 'campaign' then campaign = ARGV[j + 1] end
@@ -51,6 +52,7 @@ local function create(p, rec, key, gen, score, first)
   redis.call('HINCRBY', counts, 'enqueued', 1)
   redis.call('ZADD', invites_of(p, campaign), score, key)
   redis.call('SADD', p .. ':campaigns', campaign)
+  return campaign
 end
 `
 
@@ -155,21 +157,25 @@ return out
 var beginScript = redis.NewScript(luaMove + luaForget + luaCreate + `
 local p, key, gen, score = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
 local rec = p .. ':invite:' .. key
-if redis.call('EXISTS', rec) == 1 then
-  local g = tonumber(redis.call('HGET', rec, 'generation') or '0')
+local cur = redis.call('HMGET', rec, 'state', 'generation', 'inflight', 'campaign')
+if cur[1] then
+  local g = tonumber(cur[2] or '0')
   if g > gen then return {'stale'} end
-  if g < gen then forget(p, rec, key) end
+  if g < gen then
+    forget(p, rec, key)
+    cur = {false, false, false, false}
+  end
 end
-if redis.call('EXISTS', rec) == 0 then
-  create(p, rec, key, gen, score, 5)
+if not cur[1] then
+  cur = {'queued', false, false, create(p, rec, key, gen, score, 5)}
 end
-if redis.call('HGET', rec, 'state') == 'done' then return {'done'} end
-if redis.call('HGET', rec, 'inflight') == '1' then
+if cur[1] == 'done' then return {'done'} end
+if cur[3] == '1' then
   redis.call('HSET', rec, 'inflight', '0', 'last_error', 'a worker stopped while this attempt was in flight')
   redis.call('HINCRBY', rec, 'attempts', 1)
   redis.call('HINCRBY', rec, 'ambiguous', 1)
 end
-move(counts_of(p, redis.call('HGET', rec, 'campaign')), rec, 'active')
+move(counts_of(p, cur[4]), rec, 'active', cur[1])
 local out = redis.call('HMGET', rec, 'retries', 'ambiguous', 'first_429_ms', 'not_before_ms')
 for i = 1, 4 do out[i] = out[i] or '' end
 table.insert(out, 1, 'go')
@@ -205,10 +211,11 @@ end
 var attemptScript = redis.NewScript(luaMove + luaTally + `
 local p, key, state = ARGV[1], ARGV[2], ARGV[3]
 local rec = p .. ':invite:' .. key
-if redis.call('HGET', rec, 'state') == 'done' then return 0 end
-local counts = counts_of(p, redis.call('HGET', rec, 'campaign'))
+local cur = redis.call('HMGET', rec, 'state', 'campaign')
+if cur[1] == 'done' then return 0 end
+local counts = counts_of(p, cur[2])
 tally(rec, counts)
-move(counts, rec, state)
+move(counts, rec, state, cur[1])
 return 1
 `)
 
@@ -224,12 +231,18 @@ return 1
 var finishScript = redis.NewScript(luaMove + luaTally + `
 local p, key, maxlen = ARGV[1], ARGV[2], tonumber(ARGV[3])
 local rec = p .. ':invite:' .. key
-if redis.call('HGET', rec, 'state') == 'done' then return 0 end
-local counts = counts_of(p, redis.call('HGET', rec, 'campaign'))
+local cur = redis.call('HMGET', rec, 'state', 'campaign')
+if cur[1] == 'done' then return 0 end
+local counts = counts_of(p, cur[2])
 tally(rec, counts)
-move(counts, rec, 'done')
-redis.call('HINCRBY', counts, 'status:' .. redis.call('HGET', rec, 'status'), 1)
-if redis.call('HGET', rec, 'possible_duplicate') == '1' then
+move(counts, rec, 'done', cur[1])
+local status, dup = '', '0'
+for i = 7, #ARGV, 2 do
+  if ARGV[i] == 'status' then status = ARGV[i + 1] end
+  if ARGV[i] == 'possible_duplicate' then dup = ARGV[i + 1] end
+end
+redis.call('HINCRBY', counts, 'status:' .. status, 1)
+if dup == '1' then
   redis.call('HINCRBY', counts, 'possible_duplicates', 1)
 end
 local fields = {'task_id', 'campaign', 'room_id', 'medium', 'address', 'sender', 'generation',
