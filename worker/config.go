@@ -20,7 +20,8 @@ type Config struct {
 	Redis asynq.RedisConnOpt
 
 	// Profiles are the senders this worker can invite as, by name. Required:
-	// at least one. A task naming an unknown profile ends IncorrectRequest.
+	// at least one. A task naming a profile this worker does not serve waits
+	// for a worker that serves it.
 	Profiles []Profile
 
 	// Policy is the retry schedule. Default matrix.DefaultRetryPolicy():
@@ -58,6 +59,31 @@ type Config struct {
 	// NoTxnID sends plain POST invites instead of the idempotent
 	// PUT /invite/{txnId} form. Default false (PUT where the server has it).
 	NoTxnID bool
+
+	// BackoffThreshold is how many different invites of one sender must
+	// get ambiguous answers (5xx, timeouts after sending) with no success
+	// between them before the sender backs off (backoff.go). Default 3.
+	BackoffThreshold int
+
+	// BackoffMax is the longest wait of a sender back-off, whose waits are
+	// the policy's, then doubling. Default 10 min.
+	BackoffMax time.Duration
+
+	// Breaker pauses a campaign when its first Breaker finished invites all
+	// ended with the same failure status (a server without 3PID invites, a
+	// room the sender cannot invite to). Default 5; negative turns it off
+	// (0 means the default, as for every field here).
+	Breaker int
+
+	// AcceptIdentityTerms accepts an identity server's terms of service on
+	// the sender's behalf when the worker obtains an identity token from
+	// the account. Default false: the sender pauses until they are accepted.
+	AcceptIdentityTerms bool
+
+	// TokenCheckInterval is how often token files are looked at for a new
+	// token (and at least every 10 s re-read while the sender is paused).
+	// Default 2 s.
+	TokenCheckInterval time.Duration
 
 	// StreamMaxLen caps the results stream (approximately). Default 0: never
 	// trimmed.
@@ -107,6 +133,18 @@ func (c Config) WithDefaults() Config {
 	if c.ShutdownTimeout == 0 {
 		c.ShutdownTimeout = 30 * time.Second
 	}
+	if c.BackoffThreshold == 0 {
+		c.BackoffThreshold = 3
+	}
+	if c.BackoffMax == 0 {
+		c.BackoffMax = 10 * time.Minute
+	}
+	if c.Breaker == 0 {
+		c.Breaker = 5
+	}
+	if c.TokenCheckInterval == 0 {
+		c.TokenCheckInterval = 2 * time.Second
+	}
 	if c.PollInterval == 0 {
 		c.PollInterval = 200 * time.Millisecond
 	}
@@ -138,13 +176,16 @@ func (c Config) Validate() error {
 	if err := c.Policy.Validate(); err != nil {
 		return fmt.Errorf("worker config: %w", err)
 	}
+	if c.BackoffThreshold < 1 {
+		return fmt.Errorf("worker config: BackoffThreshold %d must be at least 1", c.BackoffThreshold)
+	}
 	if c.Concurrency < 1 {
 		return fmt.Errorf("worker config: Concurrency %d must be at least 1", c.Concurrency)
 	}
 	for name, d := range map[string]time.Duration{
 		"MaxRateLimitWait": c.MaxRateLimitWait, "MaxRetryAfter": c.MaxRetryAfter,
 		"InProcessWait": c.InProcessWait, "ShutdownTimeout": c.ShutdownTimeout,
-		"PollInterval": c.PollInterval,
+		"PollInterval": c.PollInterval, "BackoffMax": c.BackoffMax, "TokenCheckInterval": c.TokenCheckInterval,
 	} {
 		if d < 0 {
 			return fmt.Errorf("worker config: %s %v must not be negative", name, d)

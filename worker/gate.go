@@ -43,34 +43,52 @@ const maxGateInterval = time.Minute
 
 // gateAcquireScript reserves the sender's next send slot.
 //
-// KEYS[1] the gate hash. ARGV[1] the longest wait the caller will sleep
-// (ms), ARGV[2] the pace of a new gate (ms), ARGV[3] how far ahead a slot
-// may be reserved (ms; at least one interval), ARGV[4] prefix, ARGV[5] the
-// invite key.
-// Returns {wait_ms, status, now_ms}: status 3 means the request may go now
-// and is already marked in flight (as gateSendScript does); 1 means the slot
-// is taken and the caller sends after wait_ms; 2 means nothing is reserved
-// yet: ask again
-// after wait_ms; 0 means the wait is longer than the caller will sleep
-// (nothing reserved: it hands the task back). now_ms is when the slot was
-// reserved (Redis time), which gateLimitedScript compares with the last
-// change of pace.
+// KEYS[1] the gate hash, KEYS[2] the campaign's pause, KEYS[3] the sender's
+// pause (pause.go). ARGV[1] the longest wait the caller will sleep (ms),
+// ARGV[2] the pace of a new gate (ms), ARGV[3] how far ahead a slot may be
+// reserved (ms; at least one interval), ARGV[4] prefix, ARGV[5] the invite
+// key, ARGV[6] how long a back-off probe may hold its turn (ms).
+// Returns {wait_ms, status, now_ms, trouble}: status 3 means the request may
+// go now and is already marked in flight (as gateSendScript does); 1 means
+// the slot is taken and the caller sends after wait_ms; 2 means nothing is
+// reserved yet: ask again after wait_ms; 0 means the wait is longer than the
+// caller will sleep (nothing reserved: it hands the task back); 4 means a
+// pause holds the invite. now_ms is when the slot was reserved (Redis time),
+// which gateLimitedScript and gateFailedScript compare with the last change
+// of pace. trouble is 1 while the sender has ambiguous failures since its
+// last success (backoff.go): the caller then reports its success.
 var gateAcquireScript = redis.NewScript(luaMarkSending + `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local g = redis.call('HMGET', KEYS[1], 'until', 'interval', 'quiet_since', 'limited_ever')
+if redis.call('EXISTS', KEYS[2]) == 1 or redis.call('EXISTS', KEYS[3]) == 1 then return {0, 4, now, 0} end
+local g = redis.call('HMGET', KEYS[1], 'until', 'interval', 'quiet_since', 'limited_ever',
+  'backoff_level', 'backoff_until', 'probe', 'probe_until', 'trouble')
+local trouble = 0
+if g[9] == '1' then trouble = 1 end
 if not g[4] then
   -- A new gate starts slowly, so a first burst of concurrent invites does
   -- not run into a rate limit all at once.
   g = {0, tonumber(ARGV[2]), now, '0'}
   redis.call('HSET', KEYS[1], 'until', 0, 'interval', g[2], 'quiet_since', now, 'pace_set_at', now, 'limited_ever', 0)
 end
+if tonumber(g[5] or '0') > 0 then
+  -- The sender backs off (backoff.go): closed until backoff_until, then one
+  -- invite at a time probes whether the server is well again.
+  local closed = tonumber(g[6] or '0') - now
+  if closed > tonumber(ARGV[1]) then return {closed, 0, now, trouble} end
+  if closed > 0 then return {closed, 2, now, trouble} end
+  local probe_left = tonumber(g[8] or '0') - now
+  if g[7] and g[7] ~= '' and g[7] ~= ARGV[5] and probe_left > 0 then
+    return {math.min(probe_left, 1000), 2, now, trouble}
+  end
+  redis.call('HSET', KEYS[1], 'probe', ARGV[5], 'probe_until', now + tonumber(ARGV[6]))
+end
 local untl, interval, quiet = tonumber(g[1]) or 0, tonumber(g[2]) or 0, tonumber(g[3]) or 0
 if untl <= now and interval == 0 then
   -- The common case, no rate limit in sight: the request goes now, so it is
   -- marked in flight here, saving the send step's round trip.
   mark_sending(ARGV[4], ARGV[5])
-  return {0, 3, now}
+  return {0, 3, now, trouble}
 end
 if g[4] == '0' then
   -- Never limited: halve the pace's interval every 100 ms (slow start).
@@ -83,16 +101,16 @@ elseif interval > 0 and now - quiet >= math.max(3000, 20 * interval) then
   redis.call('HSET', KEYS[1], 'interval', interval, 'quiet_since', now, 'pace_set_at', now)
 end
 local slot = math.max(now, untl)
-if slot - now > tonumber(ARGV[1]) then return {slot - now, 0, now} end
+if slot - now > tonumber(ARGV[1]) then return {slot - now, 0, now, trouble} end
 -- Reserve at most a short way ahead, so that a change of pace applies to
 -- the next requests rather than after a queue of reservations made at the
 -- old pace; the caller comes back when its slot is near.
 -- (+2 ms: the ends of a wait are rounded to whole ms, one of them up.)
 local ahead = math.max(tonumber(ARGV[3]), interval) + 2
-if slot - now > ahead then return {slot - now - ahead, 2, now} end
+if slot - now > ahead then return {slot - now - ahead, 2, now, trouble} end
 redis.call('HSET', KEYS[1], 'until', slot + interval)
 redis.call('PEXPIRE', KEYS[1], slot + interval - now + 600000)
-return {slot - now, 1, now}
+return {slot - now, 1, now, trouble}
 `)
 
 // gateSendScript is the last step before a request goes out: if a 429
@@ -102,11 +120,14 @@ return {slot - now, 1, now}
 // the worker dies before recording the answer, the next delivery knows the
 // outcome is unknown — and counted now, so a crash can only over-count.
 //
-// KEYS[1] the gate hash. ARGV[1] prefix, ARGV[2] invite key.
-// Returns 0 when marked sending, else the ms to wait before asking again.
+// KEYS[1] the gate hash, KEYS[2] the campaign's pause, KEYS[3] the
+// sender's pause. ARGV[1] prefix, ARGV[2] invite key.
+// Returns 0 when marked sending, -1 when a pause holds the invite, else the
+// ms to wait before asking again.
 var gateSendScript = redis.NewScript(luaMarkSending + `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+if redis.call('EXISTS', KEYS[2]) == 1 or redis.call('EXISTS', KEYS[3]) == 1 then return -1 end
 local blocked = tonumber(redis.call('HGET', KEYS[1], 'blocked_until') or '0')
 if blocked > now then return blocked - now end
 mark_sending(ARGV[1], ARGV[2])
@@ -159,31 +180,52 @@ type slot struct {
 	wait time.Duration // until the slot (reserved), or until asking again
 	// sent: go now, already marked in flight. reserved: the slot is taken.
 	// Otherwise, with later set, ask again after wait; without, the wait is
-	// longer than the caller sleeps.
-	sent, reserved, later bool
-	at                    int64 // when it was reserved, Redis time in ms
+	// longer than the caller sleeps. paused: a pause holds the invite.
+	sent, reserved, later, paused bool
+	// trouble: the sender has had ambiguous failures since its last
+	// success; report a success with ok.
+	trouble bool
+	at      int64 // when it was reserved, Redis time in ms
+}
+
+// probeLease is how long a back-off probe keeps its turn if its worker
+// never reports back (it died): longer than any attempt's timeout.
+const probeLease = 3 * time.Minute
+
+// pauseKeys are the pause hashes that hold an invite of campaign sent as
+// sender.
+func (k keys) pauseKeys(campaign, sender string) []string {
+	return []string{k.pause(PauseCampaign, campaign), k.pause(PauseSender, sender)}
 }
 
 // acquire reserves the sender's next slot for invite key if it is at most
 // maxWait away; when the slot is now, the request is marked in flight too.
-func (g *gate) acquire(ctx context.Context, sender, key string, maxWait time.Duration) (slot, error) {
-	res, err := gateAcquireScript.Run(ctx, g.rdb, []string{g.k.gate(sender)},
-		maxWait.Milliseconds(), startInterval.Milliseconds(), reserveAhead.Milliseconds(), g.k.prefix, key).Int64Slice()
+func (g *gate) acquire(ctx context.Context, sender, campaign, key string, maxWait time.Duration) (slot, error) {
+	ks := append([]string{g.k.gate(sender)}, g.k.pauseKeys(campaign, sender)...)
+	res, err := gateAcquireScript.Run(ctx, g.rdb, ks,
+		maxWait.Milliseconds(), startInterval.Milliseconds(), reserveAhead.Milliseconds(), g.k.prefix, key,
+		probeLease.Milliseconds()).Int64Slice()
 	if err != nil {
 		return slot{}, fmt.Errorf("rate-limit gate of %q: %w", sender, err)
 	}
 	return slot{wait: time.Duration(res[0]) * time.Millisecond, sent: res[1] == 3,
-		reserved: res[1] == 1 || res[1] == 3, later: res[1] == 2, at: res[2]}, nil
+		reserved: res[1] == 1 || res[1] == 3, later: res[1] == 2, paused: res[1] == 4,
+		trouble: res[3] == 1, at: res[2]}, nil
 }
 
 // send marks the invite's request as going out now, unless a 429 advised a
 // later time since the slot was reserved: then it returns how long to wait.
-func (g *gate) send(ctx context.Context, sender, key string) (time.Duration, error) {
-	ms, err := gateSendScript.Run(ctx, g.rdb, []string{g.k.gate(sender)}, g.k.prefix, key).Int64()
+// paused is true when a pause now holds the invite.
+func (g *gate) send(ctx context.Context, sender, campaign, key string) (wait time.Duration, paused bool, err error) {
+	ks := append([]string{g.k.gate(sender)}, g.k.pauseKeys(campaign, sender)...)
+	ms, err := gateSendScript.Run(ctx, g.rdb, ks, g.k.prefix, key).Int64()
 	if err != nil {
-		return 0, fmt.Errorf("mark invite %s sending: %w", key, err)
+		return 0, false, fmt.Errorf("mark invite %s sending: %w", key, err)
 	}
-	return time.Duration(ms) * time.Millisecond, nil
+	if ms < 0 {
+		return 0, true, nil
+	}
+	return time.Duration(ms) * time.Millisecond, false, nil
 }
 
 // limited closes the sender's gate for the advised delay; reservedAt is

@@ -21,11 +21,11 @@ func TestGateSlowStartThenBlockAfter429(t *testing.T) {
 	g, e := newGate(t)
 	ctx := context.Background()
 	e.rdb.HSet(ctx, g.k.prefix+":invite:k", "campaign", "c")
-	first, err := g.acquire(ctx, "s", "k", time.Minute)
+	first, err := g.acquire(ctx, "s", "c", "k", time.Minute)
 	if err != nil || !first.reserved || first.wait != 0 {
 		t.Fatalf("first slot %+v (%v); want reserved now", first, err)
 	}
-	second, _ := g.acquire(ctx, "s", "k", time.Minute)
+	second, _ := g.acquire(ctx, "s", "c", "k", time.Minute)
 	if !second.reserved || second.wait <= 0 || second.wait > startInterval {
 		t.Fatalf("second slot %+v; want reserved one start interval (%s) later", second, startInterval)
 	}
@@ -35,7 +35,7 @@ func TestGateSlowStartThenBlockAfter429(t *testing.T) {
 	}
 	// The slot reserved before the 429 is held back at the last moment.
 	e.rdb.HSet(ctx, g.k.prefix+":invite:k", "requests", 0)
-	if wait, err := g.send(ctx, "s", "k"); err != nil || wait < 200*time.Millisecond {
+	if wait, _, err := g.send(ctx, "s", "c", "k"); err != nil || wait < 200*time.Millisecond {
 		t.Fatalf("send after a 429: wait %s (%v); want about 300ms", wait, err)
 	}
 	if n, _ := e.rdb.HGet(ctx, g.k.prefix+":invite:k", "requests").Int(); n != 0 {
@@ -43,11 +43,11 @@ func TestGateSlowStartThenBlockAfter429(t *testing.T) {
 	}
 	// The next slot is after the advised time; the one after that would be
 	// two intervals ahead: nothing is reserved that far, come back later.
-	next, _ := g.acquire(ctx, "s", "k", time.Minute)
+	next, _ := g.acquire(ctx, "s", "c", "k", time.Minute)
 	if !next.reserved || next.wait < 200*time.Millisecond {
 		t.Fatalf("slot after a 429: %+v; want reserved after ~300ms", next)
 	}
-	if later, _ := g.acquire(ctx, "s", "k", time.Minute); later.reserved || !later.later {
+	if later, _ := g.acquire(ctx, "s", "c", "k", time.Minute); later.reserved || !later.later {
 		t.Fatalf("second slot after a 429: %+v; want 'ask again later'", later)
 	}
 	// The pace is the advice now (the first 429 ends the slow start).

@@ -26,6 +26,8 @@ type Handler struct {
 	store    *Store
 	gate     *gate
 	senders  map[string]*sender
+	backoff  []time.Duration // the sender back-off's waits (backoff.go)
+	breaker  *breaker
 	stopping <-chan struct{}
 }
 
@@ -38,16 +40,27 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	}
 	log := h.cfg.Logger.With().Str("task_id", inv.TaskID()).Str("campaign", inv.Campaign).Logger()
 	ctx = log.WithContext(ctx)
+	snd, ok := h.senders[inv.Sender]
+	if !ok {
+		// Not ours: it waits for a worker that serves its sender (status
+		// says none is running, from the served-senders heartbeat).
+		log.Debug().Str("sender", inv.Sender).Msg("no such sender profile here; handed back")
+		return handBack(unservedDelay)
+	}
 
 	p, err := h.store.begin(ctx, inv)
+	var held *heldError
 	switch {
 	case errors.Is(err, errDone), errors.Is(err, errStale):
 		log.Info().Msg("not sent again: " + err.Error())
 		return nil
+	case errors.As(err, &held):
+		log.Debug().Str("pause", string(held.scope)).Msg("held by a pause")
+		return &handBackError{after: heldDelay(held.since), recorded: true}
 	case err != nil:
 		return err // Redis trouble: asynq retries the delivery.
 	}
-	j := &job{h: h, inv: inv, p: p, log: log}
+	j := &job{h: h, inv: inv, p: p, log: log, snd: snd}
 	err = j.run(ctx)
 	var hb *handBackError
 	if errors.As(err, &hb) && !hb.recorded {
@@ -69,16 +82,13 @@ type job struct {
 	// reservedAt is when the gate slot of the request in flight was
 	// reserved (Redis time, ms).
 	reservedAt int64
+	// trouble: when the slot was reserved, the sender had ambiguous
+	// failures since its last success (backoff.go).
+	trouble bool
 }
 
 func (j *job) run(ctx context.Context) error {
-	h, inv := j.h, j.inv
-	snd, ok := h.senders[inv.Sender]
-	if !ok {
-		return j.end(ctx, finalOf(matrix.Status{Code: matrix.IncorrectRequest,
-			Message: fmt.Sprintf("no sender profile %q is configured on this worker", inv.Sender)}), 0)
-	}
-	j.snd = snd
+	h, inv, snd := j.h, j.inv, j.snd
 	idServer := inv.IDServer
 	if idServer == "" {
 		idServer = snd.IDServer
@@ -99,12 +109,19 @@ func (j *job) run(ctx context.Context) error {
 				j.log.Warn().Str("status", st.Code.String()).Msg("re-check refused the invite; not sent again")
 				return j.end(ctx, finalOf(st), 0)
 			}
+			if err := j.recheckIdentity(ctx, idServer); err != nil {
+				return err
+			}
 			needRecheck = false
+		}
+		idToken, err := j.identityToken(ctx, idServer)
+		if err != nil {
+			return err
 		}
 		if err := j.waitForGate(ctx); err != nil {
 			return err
 		}
-		o := snd.client.InviteBy3PID(ctx, room, idServer, snd.idToken(idServer), string(inv.Medium), inv.Address,
+		o := snd.client().InviteBy3PID(ctx, room, idServer, idToken, string(inv.Medium), inv.Address,
 			matrix.WithTimeout(h.cfg.Policy.Timeout(j.p.retries)),
 			matrix.WithRetryInterval(h.cfg.Policy.Wait(j.p.retries)),
 			j.txnOption())
@@ -137,6 +154,15 @@ func (j *job) decide(ctx context.Context, o matrix.Outcome) (step, error) {
 	rateLimited := o.Status.Code == matrix.TooManyRequests
 	u := attemptUpdate{attempts: 1, requestsDelta: o.Requests - 1, rateLimited: b2i(rateLimited)}
 
+	if tokenRefusal(o) {
+		if dead, _ := j.snd.tokenDead(ctx); dead {
+			return step{final: true}, j.senderTokenDead(ctx, o, u)
+		}
+	}
+	backoff, err := j.reportToGate(ctx, o)
+	if err != nil {
+		return step{}, err
+	}
 	if rateLimited {
 		if err := h.gate.limited(ctx, j.inv.Sender, o.RetryAfter, j.reservedAt); err != nil {
 			return step{}, err
@@ -158,7 +184,13 @@ func (j *job) decide(ctx context.Context, o matrix.Outcome) (step, error) {
 		return step{final: true}, j.end(ctx, finalOfOutcome(o), 1, u)
 	}
 
-	if !rateLimited { // 429s do not count against MaxRetries; their wait is the gate's.
+	switch {
+	case rateLimited: // 429s do not count against MaxRetries; their wait is the gate's.
+	case backoff.spares():
+		// The sender backs off: the cause is not this address's, and the
+		// gate holds the invite until the sender's server is well again.
+		wait = backoff.wait
+	default:
 		j.p.retries++
 		j.p.notBefore = now.Add(wait)
 	}
@@ -174,7 +206,8 @@ func (j *job) decide(ctx context.Context, o matrix.Outcome) (step, error) {
 		return step{}, err
 	}
 	j.log.Info().Str("status", o.Status.Code.String()).Int("http_status", o.HTTPStatus).
-		Dur("wait", wait).Int("retries", j.p.retries).Msg("attempt failed; retrying")
+		Int64("wait_ms", wait.Milliseconds()).Int("retries", j.p.retries).Int("sender_backoff_level", backoff.level).
+		Msg("attempt failed; retrying")
 	if state == StateRetrying {
 		return step{final: true}, &handBackError{after: max(time.Until(j.p.notBefore), 0), recorded: true}
 	}
@@ -230,6 +263,11 @@ func (j *job) end(ctx context.Context, f final, attempts int, u ...attemptUpdate
 	j.log.Info().Str("status", f.status.Code.String()).Int("http_status", f.httpStatus).Msg("invite finished")
 	if f.status.Good() {
 		return nil
+	}
+	if paused, err := j.h.breaker.failed(wctx, j.h.store, j.inv.Campaign, f); err != nil {
+		j.log.Warn().Err(err).Msg("campaign breaker")
+	} else if paused {
+		j.log.Error().Str("status", f.status.Code.String()).Msg("campaign paused: its first invites all failed the same way")
 	}
 	return fmt.Errorf("invite ended %s: %w", f.status.Code, asynq.SkipRetry)
 }

@@ -8,13 +8,17 @@ package worker
 //	{prefix}:campaigns               set    campaign names
 //	{prefix}:results                 stream one entry per final result, for downstream consumers
 //	{prefix}:gate:{sender}           hash   the sender's shared rate-limit gate (see gate.go)
+//	{prefix}:gate:{sender}:fails     set    invites whose answers were ambiguous since the sender's last success (backoff.go)
+//	{prefix}:pause:{scope}:{name}    hash   a pause holding a sender's or a campaign's invites (see pause.go)
+//	{prefix}:pauses                  zset   "{scope}:{name}" of every pause, scored by its start (ms)
+//	{prefix}:senders                 hash   sender name -> when a worker serving it last said so (ms; see served.go)
 //
 // {key} is tasks.Invite.Key(): a hash of sender, room, medium and normalised
 // address, so a record survives re-invites (--again) and is found again by the
 // producer to skip invites already queued or done.
 //
 // Campaign counters: "enqueued" (registrations), "state:{queued|scheduled|
-// active|retrying|done}" (current states of its invites), "status:{Name}"
+// active|retrying|paused|done}" (current states of its invites), "status:{Name}"
 // (final results by libQuotient status name), "requests" (invite requests
 // sent), "rate_limited" (429 answers), "possible_duplicates" (invites that
 // succeeded after an ambiguous attempt).
@@ -35,5 +39,8 @@ const (
 	StateScheduled = "scheduled"
 	StateActive    = "active"
 	StateRetrying  = "retrying"
-	StateDone      = "done"
+	// StatePaused: a pause (pause.go) holds the invite; it stays queued
+	// and is sent once the pause ends.
+	StatePaused = "paused"
+	StateDone   = "done"
 )

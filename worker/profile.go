@@ -2,6 +2,7 @@ package worker
 
 import (
 	"fmt"
+	"net/url"
 
 	"github.com/mxinvite/mxinvite/matrix"
 )
@@ -15,7 +16,13 @@ type Profile struct {
 	// HomeserverURL is the client-server API base URL, e.g. https://matrix.example.org.
 	HomeserverURL string
 	// AccessToken authenticates the sender at the homeserver. Never logged.
+	// Read from AccessTokenFile when empty.
 	AccessToken string
+	// AccessTokenFile, when set, holds the access token on one line. The
+	// worker watches it: a new token written there (after the old one was
+	// revoked or expired) is checked with whoami and used at once, and a
+	// sender paused for a dead token resumes by itself.
+	AccessTokenFile string
 	// IDServer is the identity server (hostname[:port]) used when a task
 	// names none.
 	IDServer string
@@ -25,8 +32,8 @@ type Profile struct {
 
 // String shows the profile without its tokens.
 func (p Profile) String() string {
-	return fmt.Sprintf("Profile{Name:%q HomeserverURL:%q AccessToken:%s IDServer:%q IDAccessToken:%s}",
-		p.Name, p.HomeserverURL, redacted(p.AccessToken), p.IDServer, redacted(p.IDAccessToken))
+	return fmt.Sprintf("Profile{Name:%q HomeserverURL:%q AccessToken:%s AccessTokenFile:%q IDServer:%q IDAccessToken:%s}",
+		p.Name, p.HomeserverURL, redacted(p.AccessToken), p.AccessTokenFile, p.IDServer, redacted(p.IDAccessToken))
 }
 
 // GoString keeps %#v from printing tokens.
@@ -56,6 +63,13 @@ func (p Profile) validate() error {
 	}
 	if p.HomeserverURL == "" {
 		return fmt.Errorf("profile %q: homeserver URL is empty", p.Name)
+	}
+	u, err := url.Parse(p.HomeserverURL)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return fmt.Errorf("profile %q: homeserver URL %q: want https://host[:port] (with its scheme)", p.Name, p.HomeserverURL)
+	}
+	if p.AccessToken == "" && p.AccessTokenFile == "" {
+		return fmt.Errorf("profile %q: no access token (give a token or a token file)", p.Name)
 	}
 	return nil
 }

@@ -26,7 +26,7 @@ func recheck(ctx context.Context, s *sender, room matrix.RoomID) matrix.Status {
 	if !o.Status.Good() {
 		return ok
 	}
-	membership, o := s.client.Membership(ctx, room, user)
+	membership, o := s.client().Membership(ctx, room, user)
 	switch {
 	case o.Status.Code == matrix.NotFound || o.Status.Code == matrix.ContentAccessError:
 		return matrix.Status{Code: matrix.ContentAccessError,
@@ -39,7 +39,7 @@ func recheck(ctx context.Context, s *sender, room matrix.RoomID) matrix.Status {
 		return matrix.Status{Code: matrix.ContentAccessError,
 			Message: fmt.Sprintf("re-check: %s is not joined to %s (membership %q)", user, room, membership)}
 	}
-	pl, o := s.client.PowerLevels(ctx, room)
+	pl, o := s.client().PowerLevels(ctx, room)
 	if !o.Status.Good() {
 		if decisive(o) {
 			return reason(o, "re-check power levels")

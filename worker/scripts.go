@@ -144,13 +144,16 @@ return out
 
 // beginScript starts (or resumes) the processing of a delivered task.
 //
+// KEYS[1] the campaign's pause, KEYS[2] the sender's pause (pause.go).
 // ARGV[1] prefix, ARGV[2] invite key, ARGV[3] the task's generation, ARGV[4]
 // score for a record created here, ARGV[5..] field/value pairs used only when
 // no record exists (a task enqueued without the producer's registration).
 //
 // Returns {"stale"} when the record belongs to a newer generation, {"done"}
 // when this generation already has its final result (redelivery: never send
-// again), else {"go", retries, ambiguous, first_429_ms, not_before_ms}: the
+// again), {"paused", scope, since_ms} when a pause holds the invite (its
+// record moves to state "paused"; nothing else changes), else
+// {"go", retries, ambiguous, first_429_ms, not_before_ms}: the
 // progress the delivery goes on from. A record left
 // "inflight" by a worker that died mid-request is turned into one ambiguous
 // attempt here, so the caller re-checks before resending.
@@ -170,6 +173,13 @@ if not cur[1] then
   cur = {'queued', false, false, create(p, rec, key, gen, score, 5)}
 end
 if cur[1] == 'done' then return {'done'} end
+for i, scope in ipairs({'campaign', 'sender'}) do
+  local since = redis.call('HGET', KEYS[i], 'since_ms')
+  if since then
+    move(counts_of(p, cur[4]), rec, 'paused', cur[1])
+    return {'paused', scope, since}
+  end
+end
 if cur[3] == '1' then
   redis.call('HSET', rec, 'inflight', '0', 'last_error', 'a worker stopped while this attempt was in flight')
   redis.call('HINCRBY', rec, 'attempts', 1)

@@ -208,7 +208,8 @@ var (
 func (s *Store) begin(ctx context.Context, inv tasks.Invite) (progress, error) {
 	args := []any{s.k.prefix, inv.Key(), inv.Generation, inv.EnqueuedAt.UnixMilli(), "task_id", inv.TaskID()}
 	args = append(args, identityFields(inv)...)
-	res, err := beginScript.Run(ctx, s.rdb, nil, args...).StringSlice()
+	pauses := []string{s.k.pause(PauseCampaign, inv.Campaign), s.k.pause(PauseSender, inv.Sender)}
+	res, err := beginScript.Run(ctx, s.rdb, pauses, args...).StringSlice()
 	if err != nil {
 		return progress{}, fmt.Errorf("begin invite %s: %w", inv.Key(), err)
 	}
@@ -217,6 +218,10 @@ func (s *Store) begin(ctx context.Context, inv tasks.Invite) (progress, error) {
 		return progress{}, errStale
 	case "done":
 		return progress{}, errDone
+	case "paused":
+		if len(res) == 3 {
+			return progress{}, &heldError{scope: PauseScope(res[1]), since: msTime(res[2])}
+		}
 	}
 	if len(res) != 5 {
 		return progress{}, fmt.Errorf("begin invite %s: unexpected answer %q", inv.Key(), res)

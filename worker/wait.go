@@ -95,10 +95,14 @@ func (j *job) waitForGate(ctx context.Context) error {
 			return handBack(0)
 		default:
 		}
-		s, err := j.h.gate.acquire(ctx, j.inv.Sender, j.p.Key, j.h.cfg.InProcessWait)
+		s, err := j.h.gate.acquire(ctx, j.inv.Sender, j.inv.Campaign, j.p.Key, j.h.cfg.InProcessWait)
 		if err != nil {
 			return err
 		}
+		if s.paused {
+			return j.hold(ctx, attemptUpdate{})
+		}
+		j.trouble = s.trouble
 		if s.sent {
 			j.reservedAt = s.at
 			return nil
@@ -116,7 +120,10 @@ func (j *job) waitForGate(ctx context.Context) error {
 		if err := j.sleep(ctx, s.wait); err != nil {
 			return err
 		}
-		blocked, err := j.h.gate.send(ctx, j.inv.Sender, j.p.Key)
+		blocked, paused, err := j.h.gate.send(ctx, j.inv.Sender, j.inv.Campaign, j.p.Key)
+		if paused {
+			return j.hold(ctx, attemptUpdate{})
+		}
 		if err != nil || blocked == 0 {
 			return err
 		}

@@ -23,6 +23,11 @@ type Worker struct {
 
 	stopOnce sync.Once
 	stopping chan struct{}
+	// bg runs the worker's background loops (served-senders beats, token
+	// files); cancelled by Shutdown.
+	bg       context.Context
+	bgCancel context.CancelFunc
+	bgDone   sync.WaitGroup
 }
 
 // New builds a worker; it does not contact Redis until Start.
@@ -36,16 +41,26 @@ func New(cfg Config) (*Worker, error) {
 		return nil, fmt.Errorf("worker config: Redis option %T does not make a go-redis client", cfg.Redis)
 	}
 	w := &Worker{cfg: cfg, rdb: rdb, stopping: make(chan struct{})}
+	w.bg, w.bgCancel = context.WithCancel(context.Background())
 	k := keys{prefix: cfg.KeyPrefix}
 	w.handler = &Handler{
 		cfg:      cfg,
 		store:    NewStore(rdb, cfg.KeyPrefix, cfg.StreamMaxLen),
 		gate:     &gate{rdb: rdb, k: k},
 		senders:  map[string]*sender{},
+		backoff:  backoffSchedule(cfg.Policy.Waits, cfg.BackoffMax),
+		breaker:  newBreaker(cfg.Breaker),
 		stopping: w.stopping,
 	}
 	for _, p := range cfg.Profiles {
-		w.handler.senders[p.Name] = &sender{Profile: p, client: p.client(cfg)}
+		if p.AccessToken == "" {
+			tok, err := readTokenFile(p.AccessTokenFile)
+			if err != nil {
+				return nil, fmt.Errorf("sender %q: %w", p.Name, err)
+			}
+			p.AccessToken = tok
+		}
+		w.handler.senders[p.Name] = newSender(p, cfg)
 	}
 	w.srv = asynq.NewServerFromRedisClient(rdb, asynq.Config{
 		Concurrency:              cfg.Concurrency,
@@ -68,11 +83,31 @@ func (w *Worker) Handler() *Handler { return w.handler }
 // Store returns the results store the worker writes to.
 func (w *Worker) Store() *Store { return w.handler.store }
 
-// Start starts processing in the background.
+// Start checks every sender (startcheck.go: a wrong URL, token or token
+// file is a *SenderError, before any task is taken), then starts
+// processing in the background.
 func (w *Worker) Start() error {
+	if err := w.checkSenders(w.bg); err != nil {
+		return err
+	}
+	w.background(w.serveBeats)
+	for _, s := range w.handler.senders {
+		if s.AccessTokenFile != "" {
+			s := s
+			w.background(func(ctx context.Context) { w.watchToken(ctx, s) })
+		}
+	}
 	mux := asynq.NewServeMux()
 	mux.Handle(tasks.TypeInvite3PID, w.handler)
 	return w.srv.Start(mux)
+}
+
+func (w *Worker) background(loop func(context.Context)) {
+	w.bgDone.Add(1)
+	go func() {
+		defer w.bgDone.Done()
+		loop(w.bg)
+	}()
 }
 
 // Shutdown stops taking tasks, hands waiting invites back to the queue at
@@ -81,14 +116,27 @@ func (w *Worker) Start() error {
 func (w *Worker) Shutdown() {
 	w.stopOnce.Do(func() { close(w.stopping) })
 	w.srv.Shutdown()
+	w.bgCancel()
+	w.bgDone.Wait()
 	_ = w.rdb.Close() // shared by the server and inspector, which cannot close it
 }
 
+// wakeHeld makes every task waiting in the queue's retry set due now, so
+// that invites held by a pause that just ended go out at once (those
+// waiting for a retry find their not_before in the record and wait on).
+func (w *Worker) wakeHeld() {
+	if _, err := w.inspector.RunAllRetryTasks(w.cfg.Queue); err != nil {
+		w.cfg.Logger.Warn().Err(err).Msg("waking held invites")
+	}
+}
+
 // Run starts the worker and serves until ctx ends, or — with untilIdle —
-// until the queue has nothing pending, scheduled, retrying or active. It
-// then shuts down gracefully.
+// until the queue has nothing pending, scheduled, retrying or active (nil),
+// or nothing but invites held by pauses (*HeldError). It then shuts down
+// gracefully.
 func (w *Worker) Run(ctx context.Context, untilIdle bool) error {
 	if err := w.Start(); err != nil {
+		w.Shutdown()
 		return err
 	}
 	defer w.Shutdown()
@@ -112,17 +160,24 @@ func (w *Worker) waitIdle(ctx context.Context) error {
 		case <-t.C:
 		}
 		idle, err := QueueIdle(w.inspector, w.cfg.Queue)
+		var held *HeldError
+		if err == nil && !idle {
+			held, err = w.handler.store.heldOnly(ctx)
+		}
 		if err != nil {
 			w.cfg.Logger.Warn().Err(err).Msg("reading queue state")
 			empty = 0
 			continue
 		}
-		if idle {
+		if idle || held != nil {
 			empty++
 		} else {
 			empty = 0
 		}
 		if empty >= 2 {
+			if held != nil {
+				return held
+			}
 			return nil
 		}
 	}

@@ -1,0 +1,154 @@
+package worker
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Sender back-off: libQuotient's schedule is per job, which is right for
+// one flaky call and wrong when the cause belongs to the sender or its
+// server. Synapse answers 500 whenever the identity server refuses — Sydent
+// limits emails per sender, 5 then one per 300 s — so a campaign meets a
+// wall of 500s in which every address would burn its retries in 37 s.
+//
+// So the gate (gate.go) also counts, per sender, the distinct invites whose
+// answers were ambiguous (5xx, a timeout after sending) since the sender's
+// last success. When BackoffThreshold different invites fail with no
+// success between them, the sender's gate closes for the next wait of the
+// back-off schedule (the retry policy's waits, then doubling, up to
+// BackoffMax), then lets one invite at a time probe. Each probe that fails
+// again closes it for the next wait; the first success re-opens it, at the
+// pace the server showed it can keep (the time from the first failure to
+// that success), which the gate then relaxes slowly as after a 429.
+// Invites that fail while the sender backs off do not spend their own
+// retries (the cause is not theirs) — until the back-off reaches its
+// longest wait, when each failed probe does, so a sender whose server never
+// recovers still ends. An address that fails while others succeed is
+// retried on its own schedule, as before.
+//
+// Gate fields: backoff_level (0: not backing off), backoff_until (ms),
+// backoff_open_at (when the current wait ends: failures of requests
+// reserved before it do not escalate), probe, probe_until, trouble (1 while
+// the fails set is not empty), trouble_since (ms of the first failure).
+
+// gateFailedScript records an ambiguous failure of an invite.
+//
+// KEYS[1] the gate hash, KEYS[2] the sender's fails set. ARGV[1] the invite
+// key, ARGV[2] when its slot was reserved (now_ms from acquire), ARGV[3] the
+// number of distinct invites that start a back-off, ARGV[4..] the back-off
+// schedule (ms; the last entry repeats).
+// Returns {level, wait_ms, at_max}: level 0 when the sender is not backing
+// off; wait_ms until the gate opens; at_max 1 when the wait is the
+// schedule's last.
+var gateFailedScript = redis.NewScript(`
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.ceil(tonumber(t[2]) / 1000)
+redis.call('SADD', KEYS[2], ARGV[1])
+redis.call('PEXPIRE', KEYS[2], 86400000)
+local n = redis.call('SCARD', KEYS[2])
+local g = redis.call('HMGET', KEYS[1], 'backoff_level', 'backoff_open_at', 'probe', 'trouble', 'backoff_until')
+local level = tonumber(g[1] or '0')
+if g[4] ~= '1' then redis.call('HSET', KEYS[1], 'trouble', 1, 'trouble_since', now) end
+if g[3] == ARGV[1] then redis.call('HDEL', KEYS[1], 'probe', 'probe_until') end
+local escalate
+if level == 0 then
+  escalate = n >= tonumber(ARGV[3])
+else
+  -- Only a request sent after the last wait ended says the server is
+  -- still sick; those reserved before it were already on their way.
+  escalate = tonumber(ARGV[2]) >= tonumber(g[2] or '0')
+end
+local last = #ARGV - 3
+if escalate then
+  level = level + 1
+  local wait = tonumber(ARGV[3 + math.min(level, last)])
+  redis.call('HSET', KEYS[1], 'backoff_level', level, 'backoff_until', now + wait, 'backoff_open_at', now + wait)
+  if redis.call('PTTL', KEYS[1]) < wait + 600000 then redis.call('PEXPIRE', KEYS[1], wait + 600000) end
+  return {level, wait, level >= last and 1 or 0}
+end
+if level == 0 then return {0, 0, 0} end
+return {level, math.max(tonumber(g[5] or '0') - now, 0), level >= last and 1 or 0}
+`)
+
+// gateOKScript records a success while the sender had failures: the
+// failures are forgotten, and a back-off ends at the pace the server kept.
+//
+// KEYS[1] the gate hash, KEYS[2] the sender's fails set. ARGV[1] the longest
+// pace (ms). Returns the gate's interval (ms) afterwards.
+var gateOKScript = redis.NewScript(`
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local g = redis.call('HMGET', KEYS[1], 'backoff_level', 'trouble_since', 'interval')
+local interval = tonumber(g[3] or '0')
+if tonumber(g[1] or '0') > 0 then
+  local kept = now - tonumber(g[2] or now)
+  interval = math.min(tonumber(ARGV[1]), math.max(interval, kept))
+  redis.call('HSET', KEYS[1], 'interval', interval, 'limited_ever', 1, 'pace_set_at', now, 'quiet_since', now)
+end
+redis.call('HSET', KEYS[1], 'backoff_level', 0, 'backoff_until', 0, 'trouble', 0)
+redis.call('HDEL', KEYS[1], 'probe', 'probe_until', 'trouble_since', 'backoff_open_at')
+redis.call('DEL', KEYS[2])
+return interval
+`)
+
+func (k keys) fails(sender string) string { return k.gate(sender) + ":fails" }
+
+// backoffVerdict says what an ambiguous failure did to the sender.
+type backoffVerdict struct {
+	level int           // 0: the sender is not backing off
+	wait  time.Duration // until its gate opens again
+	atMax bool          // the wait is the schedule's longest
+}
+
+// failed records an ambiguous failure of invite key, whose slot was
+// reserved at reservedAt.
+func (g *gate) failed(ctx context.Context, sender, key string, reservedAt int64, threshold int, schedule []time.Duration) (backoffVerdict, error) {
+	args := []any{key, reservedAt, threshold}
+	for _, d := range schedule {
+		args = append(args, d.Milliseconds())
+	}
+	res, err := gateFailedScript.Run(ctx, g.rdb, []string{g.k.gate(sender), g.k.fails(sender)}, args...).Int64Slice()
+	if err != nil {
+		return backoffVerdict{}, fmt.Errorf("back-off of %q: %w", sender, err)
+	}
+	return backoffVerdict{level: int(res[0]), wait: time.Duration(res[1]) * time.Millisecond, atMax: res[2] == 1}, nil
+}
+
+// ok records a success of a sender that had failures.
+func (g *gate) ok(ctx context.Context, sender string) error {
+	err := gateOKScript.Run(ctx, g.rdb, []string{g.k.gate(sender), g.k.fails(sender)}, maxGateInterval.Milliseconds()).Err()
+	if err != nil {
+		return fmt.Errorf("back-off of %q: %w", sender, err)
+	}
+	return nil
+}
+
+// backoffSchedule is the waits of a sender back-off: the policy's waits,
+// then doubling, up to longest.
+func backoffSchedule(waits []time.Duration, longest time.Duration) []time.Duration {
+	var out []time.Duration
+	for _, w := range waits {
+		if w <= 0 {
+			continue
+		}
+		out = append(out, min(w, longest))
+		if w >= longest {
+			return out
+		}
+	}
+	next := time.Second
+	if len(out) > 0 {
+		next = out[len(out)-1] * 2
+	}
+	for len(out) < 32 {
+		if next >= longest {
+			return append(out, longest)
+		}
+		out = append(out, next)
+		next *= 2
+	}
+	return out
+}
