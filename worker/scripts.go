@@ -212,6 +212,27 @@ local function tally(rec, counts)
 end
 `
 
+// luaPace keeps a campaign's pace for its ETA (eta.go): "pace_gap_ms", a
+// moving average (weight 1/10) of the time between two finished invites,
+// and "pace_at_ms", the last finish. A gap is counted at most 4 times the
+// average, so a worker stopped for a night does not make the next hours'
+// estimate absurd.
+const luaPace = `
+local function pace(counts)
+  local t = redis.call('TIME')
+  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  local g = redis.call('HMGET', counts, 'pace_gap_ms', 'pace_at_ms')
+  local avg, at = tonumber(g[1]), tonumber(g[2])
+  if at then
+    local gap = now - at
+    if avg then gap = math.min(gap, 4 * avg); avg = avg * 0.9 + gap * 0.1 else avg = gap end
+    redis.call('HSET', counts, 'pace_gap_ms', string.format('%.1f', avg), 'pace_at_ms', now)
+  else
+    redis.call('HSET', counts, 'pace_at_ms', now)
+  end
+end
+`
+
 // attemptScript records a finished attempt that is not final.
 //
 // ARGV[1] prefix, ARGV[2] invite key, ARGV[3] new state (active|retrying),
@@ -238,7 +259,7 @@ return 1
 // error, finished_at, possible_duplicate, …).
 //
 // Returns 1 when recorded, 0 when the invite was already final.
-var finishScript = redis.NewScript(luaMove + luaTally + `
+var finishScript = redis.NewScript(luaMove + luaTally + luaPace + `
 local p, key, maxlen = ARGV[1], ARGV[2], tonumber(ARGV[3])
 local rec = p .. ':invite:' .. key
 local cur = redis.call('HMGET', rec, 'state', 'campaign')
@@ -246,6 +267,7 @@ if cur[1] == 'done' then return 0 end
 local counts = counts_of(p, cur[2])
 tally(rec, counts)
 move(counts, rec, 'done', cur[1])
+pace(counts)
 local status, dup = '', '0'
 for i = 7, #ARGV, 2 do
   if ARGV[i] == 'status' then status = ARGV[i + 1] end

@@ -26,6 +26,7 @@ const (
 	exitFailure   = 1 // the command ran and failed
 	exitUsage     = 2 // bad flag, unreachable Redis, malformed token file: nothing was done
 	exitPreflight = 3 // a preflight check failed: nothing was enqueued
+	exitHeld      = 4 // worker --until-idle: the only invites left wait behind a pause
 )
 
 func main() {
@@ -88,6 +89,7 @@ func newApp(stdout, stderr io.Writer) *cli.Command {
 			schedulerCommand(),
 			cancelCommand(),
 			retryCommand(),
+			resumeCommand(),
 			demoCommand(),
 		},
 	}

@@ -39,11 +39,15 @@ func runStatus(ctx context.Context, cmd *cli.Command) error {
 		if err != nil {
 			return fail("%v", err)
 		}
+		o, err := store.Outlook(ctx, c)
+		if err != nil {
+			return fail("%v", err)
+		}
 		if cmd.Bool("json") {
-			if err := json.NewEncoder(out).Encode(c); err != nil {
+			if err := json.NewEncoder(out).Encode(statusJSON{c, o}); err != nil {
 				return err
 			}
-		} else if err := report.WriteStatus(out, c); err != nil {
+		} else if err := report.WriteStatus(out, c, o); err != nil {
 			return err
 		}
 		if !cmd.Bool("watch") || (c.Pending() == 0 && c.Enqueued > 0) {
@@ -55,4 +59,11 @@ func runStatus(ctx context.Context, cmd *cli.Command) error {
 		case <-time.After(time.Second):
 		}
 	}
+}
+
+// statusJSON is status --json: the counters and the outlook in one object
+// ("paused" is null when nothing holds the campaign).
+type statusJSON struct {
+	worker.CampaignCounts
+	worker.Outlook
 }

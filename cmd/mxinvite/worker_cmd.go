@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"os/signal"
 	"syscall"
 
@@ -28,7 +30,13 @@ func workerCommand() *cli.Command {
 		&cli.DurationFlag{Name: "shutdown-timeout", Value: 30 * 1e9, Sources: env("shutdown-timeout"),
 			Usage: "on SIGTERM/SIGINT, how long in-flight invites may finish before they go back to the queue"},
 		&cli.BoolFlag{Name: "until-idle", Sources: env("until-idle"),
-			Usage: "exit 0 once no invite is pending, scheduled, retrying or active"},
+			Usage: "exit 0 once every invite is final, or 4 when the only ones left wait behind a pause"},
+		&cli.IntFlag{Name: "breaker", Value: 5, Sources: env("breaker"),
+			Usage: "pause a campaign when its first N finished invites all failed the same way (0: never)"},
+		&cli.IntFlag{Name: "backoff-threshold", Value: 3, Sources: env("backoff-threshold"),
+			Usage: "back the sender off when this many different invites get 5xx/timeouts with no success between them"},
+		&cli.DurationFlag{Name: "backoff-max", Value: worker.Config{}.WithDefaults().BackoffMax, Sources: env("backoff-max"),
+			Usage: "longest wait of a sender back-off (its waits are --retry-waits, then doubling)"},
 		&cli.BoolFlag{Name: "scheduler", Sources: env("scheduler"),
 			Usage: "also fire recurring campaigns (see mxinvite schedule)"},
 	)
@@ -69,6 +77,9 @@ func runWorker(ctx context.Context, cmd *cli.Command) error {
 		FinalOn5xx:       cmd.Bool("final-on-5xx"),
 		NoTxnID:          cmd.Bool("no-txn-id"),
 		ShutdownTimeout:  cmd.Duration("shutdown-timeout"),
+		Breaker:          breakerFlag(cmd.Int("breaker")),
+		BackoffThreshold: cmd.Int("backoff-threshold"),
+		BackoffMax:       cmd.Duration("backoff-max"),
 		IdentityScheme:   cmd.String("identity-scheme"),
 		Logger:           log,
 	})
@@ -88,7 +99,7 @@ func runWorker(ctx context.Context, cmd *cli.Command) error {
 	}
 	log.Info().Str("profile", profile.String()).Int("concurrency", cmd.Int("concurrency")).Msg("worker starting")
 	if err := w.Run(ctx, cmd.Bool("until-idle")); err != nil {
-		return fail("worker: %v", err)
+		return workerError(err)
 	}
 	log.Info().Msg("worker stopped")
 	return nil
@@ -132,6 +143,8 @@ func readProfile(cmd *cli.Command) (worker.Profile, error) {
 		return p, usageErr("--homeserver is required (or MXINVITE_HOMESERVER)")
 	}
 	var err error
+	// The worker watches the file for a new token (after the old one dies).
+	p.AccessTokenFile = cmd.String("access-token-file")
 	if p.AccessToken, err = readToken(cmd, "access-token-file", "MXINVITE_ACCESS_TOKEN"); err != nil {
 		return p, err
 	}
@@ -142,4 +155,25 @@ func readProfile(cmd *cli.Command) (worker.Profile, error) {
 		return p, err
 	}
 	return p, nil
+}
+
+// workerError gives a worker's end its exit code: a sender that cannot
+// work is a usage error (2), invites left behind a pause are 4.
+func workerError(err error) error {
+	var held *worker.HeldError
+	switch {
+	case errors.As(err, &held):
+		return &codedError{err: fmt.Errorf("%v; see mxinvite status, then mxinvite resume", held), code: exitHeld}
+	case errors.Is(err, worker.ErrSenderUnusable):
+		return usageErr("worker: %v", err)
+	}
+	return fail("worker: %v", err)
+}
+
+// breakerFlag maps --breaker 0 ("never") to the worker's "off".
+func breakerFlag(n int) int {
+	if n == 0 {
+		return -1
+	}
+	return n
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/mxinvite/mxinvite/internal/report"
+	"github.com/mxinvite/mxinvite/worker"
 )
 
 // printReport prints the final report: results by status code, then what the
@@ -12,7 +13,7 @@ import (
 func printReport(o Options, s Summary) {
 	out := o.Out
 	fmt.Fprintln(out, "\nfinal report")
-	_ = report.WriteStatus(out, s.Counts)
+	_ = report.WriteStatus(out, s.Counts, worker.Outlook{})
 	fmt.Fprintf(out, "\nwhat the homeserver saw: %d invite requests, %d accepted, %d answered 429 (rate limited), "+
 		"%d sent before the advised time, %d 500s, %d invitees invited twice\n",
 		s.Sim.InviteRequests, s.Sim.Accepted, s.Sim.RateLimited, s.Sim.EarlyRequests, s.Sim.ServerErrors, s.Sim.Duplicates)

@@ -12,11 +12,11 @@ import (
 
 // WriteStatus prints a campaign's counts for people: states, then final
 // results by status (with the libQuotient number), then totals.
-func WriteStatus(w io.Writer, c worker.CampaignCounts) error {
+func WriteStatus(w io.Writer, c worker.CampaignCounts, o worker.Outlook) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "campaign %s: %d enqueued, %d pending, %d done\n",
 		c.Campaign, c.Enqueued, c.Pending(), c.States[worker.StateDone])
-	for _, s := range []string{worker.StateQueued, worker.StateScheduled, worker.StateActive, worker.StateRetrying} {
+	for _, s := range []string{worker.StateQueued, worker.StateScheduled, worker.StateActive, worker.StateRetrying, worker.StatePaused} {
 		if n := c.States[s]; n != 0 {
 			fmt.Fprintf(&b, "  %-28s %d\n", s, n)
 		}
@@ -31,6 +31,7 @@ func WriteStatus(w io.Writer, c worker.CampaignCounts) error {
 	}
 	fmt.Fprintf(&b, "  requests sent %d, rate limited %d, possibly duplicated %d\n",
 		c.Requests, c.RateLimited, c.PossibleDuplicates)
+	writeOutlook(&b, c, o)
 	_, err := io.WriteString(w, b.String())
 	return err
 }

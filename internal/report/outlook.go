@@ -1,0 +1,56 @@
+package report
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/mxinvite/mxinvite/worker"
+)
+
+// writeOutlook adds what holds a campaign, its pace and its expected end.
+func writeOutlook(b *strings.Builder, c worker.CampaignCounts, o worker.Outlook) {
+	if p := o.Paused; p != nil {
+		fmt.Fprintf(b, "  PAUSED (%s %s, since %s): %s\n", p.Scope, p.Name, p.Since.Local().Format("2006-01-02 15:04"), p.Reason)
+		if p.Scope == worker.PauseCampaign {
+			fmt.Fprintf(b, "  to go on: mxinvite resume --campaign %s (or cancel it: mxinvite cancel --campaign %s)\n", p.Name, p.Name)
+		} else {
+			fmt.Fprintf(b, "  to go on: fix the cause, then mxinvite resume --sender %s\n", p.Name)
+		}
+	}
+	if c.Pending() > 0 && o.Sender != "" && !o.SenderServed {
+		fmt.Fprintf(b, "  waiting: no running worker serves sender %q\n", o.Sender)
+	}
+	if o.BackoffSeconds > 0 {
+		fmt.Fprintf(b, "  sender backs off: its server failed several invites in a row; next probe in %s\n", Duration(o.BackoffSeconds))
+	}
+	if o.PacePerMinute > 0 {
+		fmt.Fprintf(b, "  pace %s/min", trimFloat(o.PacePerMinute))
+		if o.ETASeconds != nil && c.Pending() > 0 {
+			end := time.Now().Add(time.Duration(*o.ETASeconds * float64(time.Second)))
+			fmt.Fprintf(b, ", expected end in %s (%s)", Duration(*o.ETASeconds), end.Local().Format("2006-01-02 15:04"))
+		}
+		b.WriteString("\n")
+	}
+}
+
+// Duration prints seconds for people: 45s, 12m, 3h20m, 46d.
+func Duration(seconds float64) string {
+	d := time.Duration(seconds * float64(time.Second))
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d.Seconds()+0.5))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm", int(d.Minutes()+0.5))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
+	}
+	return fmt.Sprintf("%dd", int(d.Hours()/24+0.5))
+}
+
+func trimFloat(f float64) string {
+	if f >= 10 {
+		return fmt.Sprintf("%.0f", f)
+	}
+	return strings.TrimRight(strings.TrimRight(fmt.Sprintf("%.2f", f), "0"), ".")
+}
