@@ -40,6 +40,15 @@ func newDendriteRun(t *testing.T, hs *dendritetest.Homeserver) *dendriteRun {
 // operator would), naming idServer.
 func (d *dendriteRun) run(campaign, room, token, idServer string, addresses []string) {
 	d.t.Helper()
+	if code, stderr := d.runExit(campaign, room, token, idServer, addresses); code != 0 {
+		d.t.Fatalf("worker exited %d:\n%s", code, stderr)
+	}
+}
+
+// runExit is run, returning the worker's exit code and what it wrote to
+// stderr.
+func (d *dendriteRun) runExit(campaign, room, token, idServer string, addresses []string) (int, string) {
+	d.t.Helper()
 	dir := d.t.TempDir()
 	list, tokFile := filepath.Join(dir, "list.txt"), filepath.Join(dir, "token")
 	if err := os.WriteFile(list, []byte(strings.Join(addresses, "\n")+"\n"), 0o600); err != nil {
@@ -60,10 +69,13 @@ func (d *dendriteRun) run(campaign, room, token, idServer string, addresses []st
 	w := startProcess(d.t, d.logDir, "worker-"+campaign, nil, append([]string{"worker",
 		"--until-idle", "--concurrency", "5", "--retry-waits", "200ms,400ms", "--timeouts", "10s",
 		"--log-format", "json"}, common...)...)
-	if code, ok := w.wait(2 * time.Minute); !ok || code != 0 {
+	code, ok := w.wait(2 * time.Minute)
+	if !ok {
 		w.dump()
-		d.t.Fatalf("worker exited %d (finished %v)", code, ok)
+		d.t.Fatalf("worker did not finish")
 	}
+	_, stderr := w.output()
+	return code, string(stderr)
 }
 
 func (d *dendriteRun) results(campaign string) map[string]worker.Result {
@@ -148,9 +160,15 @@ func TestDendriteCampaign(t *testing.T) {
 	})
 	t.Run("bad token", func(t *testing.T) {
 		a := "badtoken@dendrite.example"
-		d.run("badtoken", room, "not-a-valid-token", hs.IDServer, []string{a})
-		if r := d.results("badtoken")[a]; r.StatusCode != matrix.Unauthorised || r.ErrCode != "M_UNKNOWN_TOKEN" {
-			t.Errorf("result %+v; want Unauthorised M_UNKNOWN_TOKEN", r)
+		// A worker whose token the homeserver refuses says so at once, in
+		// one line, and exits 2 before taking a task: no invite ends
+		// Unauthorised because of a typo'd token file.
+		code, stderr := d.runExit("badtoken", room, "not-a-valid-token", hs.IDServer, []string{a})
+		if code != 2 || !strings.Contains(stderr, "M_UNKNOWN_TOKEN") || !strings.Contains(stderr, "refuses its access token") {
+			t.Errorf("worker exited %d with %q; want 2 and a line naming the refused token", code, stderr)
+		}
+		if r := d.results("badtoken")[a]; r.Final() || r.Requests != 0 {
+			t.Errorf("result %+v; want the invite still queued, unsent", r)
 		}
 	})
 	t.Run("untrusted identity server", func(t *testing.T) {
