@@ -38,6 +38,17 @@ func (s *Server) handleAddToken(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// handleForgetIDTokens serves POST /_sim/id_tokens/forget {"user_id"}:
+// [Server.ForgetIDTokens]. Answers {"forgotten": n}.
+func (s *Server) handleForgetIDTokens(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		UserID string `json:"user_id"`
+	}
+	if s.readControl(w, r, &body) {
+		writeJSON(w, http.StatusOK, map[string]int{"forgotten": s.ForgetIDTokens(body.UserID)})
+	}
+}
+
 // handleNoThreePID serves POST /_sim/no_3pid {"style": "conduit" |
 // "tuwunel" | ""}: [Server.SetNoThreePID].
 func (s *Server) handleNoThreePID(w http.ResponseWriter, r *http.Request) {

@@ -93,6 +93,21 @@ func (ia *idAccounts) logout(tok string) bool {
 	return ok
 }
 
+// forget drops every registered token of userID (configured tokens
+// stay) and returns how many there were.
+func (ia *idAccounts) forget(userID string) int {
+	ia.mu.Lock()
+	defer ia.mu.Unlock()
+	n := 0
+	for tok, t := range ia.tokens {
+		if t.userID == userID && !t.anySender {
+			delete(ia.tokens, tok)
+			n++
+		}
+	}
+	return n
+}
+
 // token returns the account of tok.
 func (ia *idAccounts) token(tok string) (idToken, bool) {
 	ia.mu.Lock()

@@ -94,3 +94,23 @@ func wantSynapse500(t *testing.T, res result) {
 		t.Errorf("500 body %s", res.raw)
 	}
 }
+
+func TestForgetIDTokens(t *testing.T) {
+	sim, ts := simtest.NewServer(t, testConfig())
+	a := registerIDToken(t, ts, simulator.DefaultAccessToken, simulator.DefaultUserID)
+	b := registerIDToken(t, ts, simulator.DefaultAccessToken, simulator.DefaultUserID)
+	m := registerIDToken(t, ts, memberToken, memberID)
+	if n := sim.ForgetIDTokens(simulator.DefaultUserID); n != 2 {
+		t.Errorf("forgot %d tokens, want 2", n)
+	}
+	for _, tok := range []string{a, b} {
+		wantStatus(t, call(t, ts, "GET", isBase+"/account", tok, nil), 401, "M_UNAUTHORIZED")
+	}
+	wantStatus(t, call(t, ts, "GET", isBase+"/account", m, nil), 200, "")
+	wantStatus(t, call(t, ts, "GET", isBase+"/account", simulator.DefaultIDAccessToken, nil), 200, "")
+	res := call(t, ts, "POST", "/_sim/id_tokens/forget", "", map[string]string{"user_id": memberID})
+	if res.status != 200 || res.body["forgotten"] != float64(1) {
+		t.Errorf("/_sim/id_tokens/forget: %d %s", res.status, res.raw)
+	}
+	wantStatus(t, call(t, ts, "GET", isBase+"/account", m, nil), 401, "M_UNAUTHORIZED")
+}

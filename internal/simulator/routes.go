@@ -53,6 +53,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("POST /_sim/down", s.handleDown)
 	mux.HandleFunc("POST /_sim/tokens/revoke", s.handleRevokeToken)
 	mux.HandleFunc("POST /_sim/tokens/add", s.handleAddToken)
+	mux.HandleFunc("POST /_sim/id_tokens/forget", s.handleForgetIDTokens)
 	mux.HandleFunc("POST /_sim/no_3pid", s.handleNoThreePID)
 	mux.HandleFunc("POST /_sim/store_limit", s.handleStoreLimit)
 	mux.HandleFunc("POST /_sim/terms", s.handlePublishTerms)

@@ -56,6 +56,12 @@ func (s *Server) AcceptTerms(userID string) {
 // TermsSigned reports whether userID has accepted every current policy.
 func (s *Server) TermsSigned(userID string) bool { return s.ids.signed(userID) }
 
+// ForgetIDTokens makes the identity server forget every token userID
+// registered (as if its database were lost), so that they answer 401
+// M_UNAUTHORIZED and a client must register again; configured
+// IDAccessTokens stay. It returns how many tokens were forgotten.
+func (s *Server) ForgetIDTokens(userID string) int { return s.ids.forget(userID) }
+
 // RevokeToken kills an access token, as a logout, an admin or an expiry
 // would: every later request with it gets 401 M_UNKNOWN_TOKEN
 // (soft_logout false) and is counted in Stats.RevokedTokenRequests. It
