@@ -4,7 +4,10 @@ import (
 	"context"
 	"fmt"
 	"os/signal"
+	"strconv"
+	"strings"
 	"syscall"
+	"time"
 
 	"github.com/urfave/cli/v3"
 
@@ -16,40 +19,128 @@ func simulateCommand() *cli.Command {
 		Name:  "simulate",
 		Usage: "run the simulated homeserver + identity server (Synapse's rules) on a loopback address",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "listen", Value: "127.0.0.1:8008", Usage: "loopback address to listen on"},
-			&cli.Float64Flag{Name: "rate", Usage: "invites per second allowed per sender (0: no limit)"},
+			&cli.StringFlag{Name: "listen", Value: "127.0.0.1:8008", Usage: "loopback address to listen on (port 0: any free port)"},
+			&cli.Float64Flag{Name: "rate", Usage: "invites per second allowed per sender (0: no limit; Synapse's default scaled 1000x: --rate 2.5 --burst 5)"},
 			&cli.IntFlag{Name: "burst", Value: 10, Usage: "rate-limit burst"},
 			&cli.StringFlag{Name: "rate-style", Value: string(simulator.StyleSynapse), Usage: "synapse, dendrite or bare"},
+			&cli.DurationFlag{Name: "rate-pause", Usage: "pause before each 429 (Synapse: 500ms)"},
 			&cli.DurationFlag{Name: "latency", Usage: "fixed latency per request"},
 			&cli.DurationFlag{Name: "jitter", Usage: "extra random latency, up to this"},
 			&cli.Float64Flag{Name: "error-rate", Usage: "share of invites answered 500 (0..1)"},
 			&cli.BoolFlag{Name: "no-txn-put", Usage: "answer PUT /invite/{txnId} with 404 M_UNRECOGNIZED, as non-Synapse servers do"},
+			&cli.BoolFlag{Name: "v12-room", Usage: "also serve a room version 12 room (ID without :server) and print it as the room to use"},
+			&cli.BoolFlag{Name: "require-terms", Usage: "the identity server has terms that must be accepted before it works"},
+			&cli.StringFlag{Name: "store-limit", Usage: "identity server's per-sender email limit BURST/INTERVAL, answered as Synapse's 500 (Sydent: 5/300s)"},
+			&cli.StringFlag{Name: "no-3pid", Usage: "be a server without 3PID invites: conduit (404) or tuwunel (403)"},
+			&cli.BoolFlag{Name: "admin", Usage: "make the sender a server admin (Synapse's override_ratelimit admin API)"},
+			&cli.StringFlag{Name: "token-dir", Usage: "directory for the token files and a sample address list (default: a temporary one, removed at exit)"},
 		},
 		OnUsageError: onUsageError,
-		Action: func(ctx context.Context, cmd *cli.Command) error {
-			cfg := simulator.Config{
-				DisableTxnPUT: cmd.Bool("no-txn-put"),
-				RateLimit: simulator.RateLimit{PerSecond: cmd.Float64("rate"), Burst: cmd.Int("burst"),
-					Style: simulator.RateLimitStyle(cmd.String("rate-style"))},
-				Faults: simulator.Faults{Latency: cmd.Duration("latency"), Jitter: cmd.Duration("jitter"),
-					ErrorRate: cmd.Float64("error-rate")},
-			}
-			if cfg.RateLimit.PerSecond == 0 {
-				cfg.RateLimit.Burst = 0 // no limit
-			}
-			sim, err := simulator.New(cfg)
-			if err != nil {
-				return usageErr("%v", err)
-			}
-			ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
-			defer stop()
-			fmt.Fprintf(cmd.Root().Writer, "simulator on http://%s — access token %q, id server token %q, room %s (%s); stats at /_sim/stats\n",
-				cmd.String("listen"), simulator.DefaultAccessToken, simulator.DefaultIDAccessToken,
-				simulator.DefaultRoomID, simulator.DefaultRoomAlias)
-			if err := sim.ListenAndServe(ctx, cmd.String("listen")); err != nil {
-				return usageErr("--listen %s: %v", cmd.String("listen"), err)
-			}
-			return nil
-		},
+		Action:       runSimulate,
 	}
+}
+
+func runSimulate(ctx context.Context, cmd *cli.Command) error {
+	cfg, err := simulateConfig(cmd)
+	if err != nil {
+		return err
+	}
+	sim, err := simulator.New(cfg)
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	ln, err := simulator.Listen(cmd.String("listen"))
+	if err != nil {
+		return usageErr("--listen %s: %v", cmd.String("listen"), err)
+	}
+	files, err := writeSimFiles(cmd.String("token-dir"))
+	if err != nil {
+		_ = ln.Close()
+		return err
+	}
+	defer files.cleanup()
+	room := cfg.Rooms[0]
+	if cmd.Bool("v12-room") {
+		room = cfg.Rooms[1]
+	}
+	printSimGuide(cmd.Root().Writer, simGuide{
+		addr: ln.Addr().String(), files: files, room: room, cfg: cfg,
+	})
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	if err := sim.Serve(ctx, ln); err != nil {
+		return fail("simulate: %v", err)
+	}
+	return nil
+}
+
+// simulateConfig builds the simulator's configuration from the flags.
+func simulateConfig(cmd *cli.Command) (simulator.Config, error) {
+	user := simulator.DefaultUser()
+	user.Admin = cmd.Bool("admin")
+	cfg := simulator.Config{
+		Users:         []simulator.User{user},
+		Rooms:         []simulator.Room{simulator.DefaultRoom()},
+		DisableTxnPUT: cmd.Bool("no-txn-put"),
+		RateLimit: simulator.RateLimit{PerSecond: cmd.Float64("rate"), Burst: cmd.Int("burst"),
+			Style: simulator.RateLimitStyle(cmd.String("rate-style")), Pause: cmd.Duration("rate-pause")},
+		Faults: simulator.Faults{Latency: cmd.Duration("latency"), Jitter: cmd.Duration("jitter"),
+			ErrorRate: cmd.Float64("error-rate")},
+		RequireTerms: cmd.Bool("require-terms"),
+		NoThreePID:   simulator.NoThreePIDStyle(cmd.String("no-3pid")),
+	}
+	if cfg.RateLimit.PerSecond == 0 {
+		cfg.RateLimit.Burst = 0 // no limit
+	}
+	if cmd.Bool("v12-room") {
+		cfg.Rooms = append(cfg.Rooms, simulator.DefaultV12Room())
+	}
+	switch cfg.NoThreePID {
+	case simulator.ThreePIDSupported, simulator.NoThreePIDConduit, simulator.NoThreePIDTuwunel:
+	default:
+		return cfg, usageErr("--no-3pid %q: want conduit or tuwunel", cmd.String("no-3pid"))
+	}
+	if s := cmd.String("store-limit"); s != "" {
+		sl, err := parseStoreLimit(s)
+		if err != nil {
+			return cfg, err
+		}
+		cfg.StoreLimit = sl
+	}
+	return cfg, nil
+}
+
+// parseStoreLimit reads --store-limit BURST/INTERVAL, e.g. 5/300s.
+func parseStoreLimit(s string) (simulator.StoreLimit, error) {
+	b, i, ok := strings.Cut(s, "/")
+	burst, errB := strconv.Atoi(strings.TrimSpace(b))
+	interval, errI := time.ParseDuration(strings.TrimSpace(i))
+	if !ok || errB != nil || errI != nil || burst < 1 || interval <= 0 {
+		return simulator.StoreLimit{}, usageErr("--store-limit %q: want BURST/INTERVAL with BURST >= 1, e.g. 5/300s", s)
+	}
+	return simulator.StoreLimit{Burst: burst, Interval: interval}, nil
+}
+
+// describeModes names the non-default behaviours, for the guide.
+func describeModes(cfg simulator.Config) []string {
+	var modes []string
+	if rl := cfg.RateLimit; rl.Burst > 0 {
+		modes = append(modes, fmt.Sprintf("invite rate limit burst %d then %g/s (%s)", rl.Burst, rl.PerSecond, rl.Style))
+	}
+	if sl := cfg.StoreLimit; sl.Burst > 0 {
+		modes = append(modes, fmt.Sprintf("identity server emails %d per sender, then one per %v (else Synapse's 500)", sl.Burst, sl.Interval))
+	}
+	if cfg.NoThreePID != "" {
+		modes = append(modes, fmt.Sprintf("no 3PID invites (%s)", cfg.NoThreePID))
+	}
+	if len(cfg.Users) > 0 && cfg.Users[0].Admin {
+		modes = append(modes, "the sender is a server admin")
+	}
+	if cfg.DisableTxnPUT {
+		modes = append(modes, "no PUT /invite/{txnId}")
+	}
+	if cfg.Faults.ErrorRate > 0 || cfg.Faults.Latency > 0 || cfg.Faults.Jitter > 0 {
+		modes = append(modes, fmt.Sprintf("faults: %g of invites 500, latency %v + jitter %v", cfg.Faults.ErrorRate, cfg.Faults.Latency, cfg.Faults.Jitter))
+	}
+	return modes
 }

@@ -20,6 +20,9 @@ type User struct {
 	// RateLimitExempt skips the invite rate limit, like a Synapse user with
 	// an admin override_ratelimit or an appservice sender.
 	RateLimitExempt bool
+	// Admin makes the user a server admin, who may use Synapse's admin
+	// API (override_ratelimit). Default false.
+	Admin bool
 }
 
 // DefaultUser returns the default inviter: DefaultUserID with
@@ -35,23 +38,27 @@ const openIDTokenTTL = time.Hour
 // looping client cannot grow the simulator without limit.
 const maxOpenIDTokens = 10000
 
-// accounts holds who may call what: homeserver users by access token,
-// identity-server tokens, and OpenID tokens waiting to be exchanged.
-type accounts struct {
-	mu       sync.Mutex
-	byToken  map[string]User
-	idTokens map[string]bool
-	openID   map[string]time.Time // OpenID token -> expiry
-	minted   int                  // tokens minted so far, to make them unique
+// openIDGrant is an OpenID token: whose it is and until when it is good.
+type openIDGrant struct {
+	userID  string
+	expires time.Time
 }
 
-func newAccounts(users []User, idTokens []string) *accounts {
-	a := &accounts{byToken: map[string]User{}, idTokens: map[string]bool{}, openID: map[string]time.Time{}}
+// accounts holds the homeserver's users by access token, the tokens that
+// were revoked, and the OpenID tokens it issued.
+type accounts struct {
+	mu      sync.Mutex
+	rec     *recorder
+	byToken map[string]User
+	revoked map[string]User // revoked token -> the user it belonged to
+	openID  map[string]openIDGrant
+	minted  int // OpenID tokens minted so far, to make them unique
+}
+
+func newAccounts(users []User, rec *recorder) *accounts {
+	a := &accounts{rec: rec, byToken: map[string]User{}, revoked: map[string]User{}, openID: map[string]openIDGrant{}}
 	for _, u := range users {
 		a.byToken[u.AccessToken] = u
-	}
-	for _, t := range idTokens {
-		a.idTokens[t] = true
 	}
 	return a
 }
@@ -59,7 +66,63 @@ func newAccounts(users []User, idTokens []string) *accounts {
 func (a *accounts) addUser(u User) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	delete(a.revoked, u.AccessToken)
 	a.byToken[u.AccessToken] = u
+}
+
+// findUser returns an account with userID, live or revoked (so a new
+// token can be issued to a user whose only token died).
+func (a *accounts) findUser(userID string) (User, bool) {
+	for _, m := range []map[string]User{a.byToken, a.revoked} {
+		for _, tok := range sortedKeys(m) {
+			if m[tok].UserID == userID {
+				return m[tok], true
+			}
+		}
+	}
+	return User{}, false
+}
+
+// userExists reports whether userID has an account (live or revoked token).
+func (a *accounts) userExists(userID string) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	_, ok := a.findUser(userID)
+	return ok
+}
+
+// addToken gives userID a further access token, with the same device and
+// settings as the user's existing one.
+func (a *accounts) addToken(tok, userID string) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	u, ok := a.findUser(userID)
+	switch {
+	case tok == "":
+		return fmt.Errorf("simulator: AddToken: empty token")
+	case !ok:
+		return fmt.Errorf("simulator: AddToken: no user %q", userID)
+	}
+	if other, taken := a.byToken[tok]; taken && other.UserID != userID {
+		return fmt.Errorf("simulator: AddToken: the token belongs to another user")
+	}
+	u.AccessToken = tok
+	delete(a.revoked, tok)
+	a.byToken[tok] = u
+	return nil
+}
+
+// revoke kills tok: later requests with it get 401 M_UNKNOWN_TOKEN and
+// are counted. It reports whether tok was a live token.
+func (a *accounts) revoke(tok string) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	u, ok := a.byToken[tok]
+	if ok {
+		delete(a.byToken, tok)
+		a.revoked[tok] = u
+	}
+	return ok
 }
 
 // requestToken returns the token of a request: the Authorization Bearer
@@ -87,6 +150,7 @@ func (a *accounts) user(w http.ResponseWriter, r *http.Request) (User, bool) {
 }
 
 // authenticate is user without writing, for handlers that build replies.
+// A revoked token gets the same 401 as an unknown one, and is counted.
 func (a *accounts) authenticate(r *http.Request) (reply, User, bool) {
 	tok := requestToken(r)
 	if tok == "" {
@@ -94,8 +158,12 @@ func (a *accounts) authenticate(r *http.Request) (reply, User, bool) {
 	}
 	a.mu.Lock()
 	u, ok := a.byToken[tok]
+	_, revoked := a.revoked[tok]
 	a.mu.Unlock()
 	if !ok {
+		if revoked {
+			a.rec.count(func(st *Stats) { st.RevokedTokenRequests[tok]++ })
+		}
 		rep := errReply(http.StatusUnauthorized, "M_UNKNOWN_TOKEN", "Invalid access token passed.")
 		rep.extra["soft_logout"] = false
 		return rep, User{}, false
@@ -103,29 +171,13 @@ func (a *accounts) authenticate(r *http.Request) (reply, User, bool) {
 	return reply{}, u, true
 }
 
-// validIDToken reports whether tok is accepted by the identity server.
-func (a *accounts) validIDToken(tok string) bool {
+// mintOpenID issues an OpenID token for userID, as
+// POST /user/{userId}/openid/request_token does.
+func (a *accounts) mintOpenID(userID string, now time.Time) (string, bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return tok != "" && a.idTokens[tok]
-}
-
-// identity authenticates an identity-service request, writing
-// 401 M_UNAUTHORIZED (what Sydent answers) on failure.
-func (a *accounts) identity(w http.ResponseWriter, r *http.Request) bool {
-	if a.validIDToken(requestToken(r)) {
-		return true
-	}
-	writeError(w, http.StatusUnauthorized, "M_UNAUTHORIZED", "Unauthorized")
-	return false
-}
-
-// mintOpenID issues an OpenID token, as POST /user/{userId}/openid/request_token does.
-func (a *accounts) mintOpenID(now time.Time) (string, bool) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	for t, exp := range a.openID {
-		if now.After(exp) {
+	for t, g := range a.openID {
+		if now.After(g.expires) {
 			delete(a.openID, t)
 		}
 	}
@@ -134,22 +186,20 @@ func (a *accounts) mintOpenID(now time.Time) (string, bool) {
 	}
 	a.minted++
 	tok := fmt.Sprintf("sim-openid-%d", a.minted)
-	a.openID[tok] = now.Add(openIDTokenTTL)
+	a.openID[tok] = openIDGrant{userID: userID, expires: now.Add(openIDTokenTTL)}
 	return tok, true
 }
 
-// exchangeOpenID trades a valid OpenID token for a new identity-server
-// token, as /_matrix/identity/v2/account/register does.
-func (a *accounts) exchangeOpenID(openID string, now time.Time) (string, bool) {
+// openIDUser returns whose OpenID token tok is, as the federation
+// endpoint /_matrix/federation/v1/openid/userinfo tells an identity
+// server. Like Synapse's, a token stays good until it expires, however
+// often it is checked.
+func (a *accounts) openIDUser(tok string, now time.Time) (string, bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	exp, ok := a.openID[openID]
-	if !ok || now.After(exp) || len(a.idTokens) >= maxOpenIDTokens {
+	g, ok := a.openID[tok]
+	if !ok || now.After(g.expires) {
 		return "", false
 	}
-	delete(a.openID, openID)
-	a.minted++
-	tok := fmt.Sprintf("sim-id-token-%d", a.minted)
-	a.idTokens[tok] = true
-	return tok, true
+	return g.userID, true
 }

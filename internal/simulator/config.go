@@ -51,9 +51,34 @@ type Config struct {
 
 	// IDAccessTokens are the identity-server tokens accepted as
 	// id_access_token and as Bearer tokens on /_matrix/identity/v2.
-	// Default: [DefaultIDAccessToken]. Tokens minted by
-	// /_matrix/identity/v2/account/register are accepted too.
+	// Default: [DefaultIDAccessToken]. They stand for a hand-registered
+	// account of the first of Users (GET /account names that user, whose
+	// consent to Terms they need) and are taken from any inviter. Tokens
+	// minted by /_matrix/identity/v2/account/register are accepted too,
+	// only from the user who registered them.
 	IDAccessTokens []string
+
+	// Terms are the identity server's terms of service, listed by
+	// GET /_matrix/identity/v2/terms. While a user has not accepted every
+	// one (POST /terms), every authenticated identity endpoint but /terms
+	// and /account/logout answers 403 M_TERMS_NOT_SIGNED for that user's
+	// tokens, and invites with them get Synapse's 500. Default none
+	// (nothing to accept), or [DefaultPolicy] when RequireTerms is set.
+	// [Server.SetTerms] publishes new ones.
+	Terms []Policy
+
+	// RequireTerms publishes [DefaultPolicy] when Terms is empty.
+	// Default false.
+	RequireTerms bool
+
+	// StoreLimit is the identity server's per-sender limit on
+	// store-invites (Sydent's email limit, [SydentStoreLimit]); invites
+	// over it get Synapse's 500 and send no email. Default off.
+	StoreLimit StoreLimit
+
+	// NoThreePID makes the homeserver one without 3PID invites, answering
+	// every invite as that server does. Default ThreePIDSupported.
+	NoThreePID NoThreePIDStyle
 
 	// TrustedIDServers, when not empty, lists the only id_server values an
 	// invite may name; others get 400 M_SERVER_NOT_TRUSTED, as on Dendrite.
@@ -127,6 +152,11 @@ func (c Config) WithDefaults() Config {
 		c.IDAccessTokens = append([]string(nil), c.IDAccessTokens...)
 	}
 	c.TrustedIDServers = append([]string(nil), c.TrustedIDServers...)
+	if len(c.Terms) == 0 && c.RequireTerms {
+		c.Terms = []Policy{DefaultPolicy()}
+	} else {
+		c.Terms = append([]Policy(nil), c.Terms...)
+	}
 	if c.Rooms == nil {
 		c.Rooms = []Room{DefaultRoom()}
 	} else {
@@ -191,6 +221,9 @@ func (c Config) Validate() error {
 	if c.TxnTTL < 0 {
 		bad("TxnTTL", "negative (%v)", c.TxnTTL)
 	}
+	errs = append(errs, validatePolicies("Terms", c.Terms)...)
+	errs = append(errs, c.StoreLimit.validate("StoreLimit")...)
+	errs = append(errs, c.NoThreePID.validate("NoThreePID")...)
 	errs = append(errs, c.RateLimit.validate("RateLimit")...)
 	errs = append(errs, c.Faults.validate("Faults")...)
 	for i, r := range c.Rules {

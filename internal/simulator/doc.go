@@ -4,8 +4,10 @@
 // It exists so that mxinvite can be tested, demonstrated and benchmarked
 // without a real Synapse: one [http.Handler] serves both the client-server
 // API paths (/_matrix/client/...) and the identity service v2 paths
-// (/_matrix/identity/v2/...), plus unauthenticated control paths under
-// /_sim/ (stats, reset, accepted invites, outage switch).
+// (/_matrix/identity/v2/...), Synapse's admin override_ratelimit
+// (/_synapse/admin/...), plus unauthenticated control paths under /_sim/
+// (stats, reset, accepted invites, outage switch, and the run-time
+// switches below: tokens, terms, store limit, no 3PID).
 //
 // What it reproduces, because mxinvite has to cope with it on real servers:
 //
@@ -20,6 +22,18 @@
 //     and whether clients come back before the advised time ("early").
 //   - Faults: latency, 5xx (before or after the invite was stored), hangs,
 //     non-JSON 200s, scripted answers per address pattern, and outages.
+//   - Room version 12 IDs (![43 URL-safe base64], no server part), served
+//     and logged with the request path as it was on the wire.
+//   - Identity tokens as Element gets them: OpenID token, account/register
+//     (one fresh token per registration, bound to the user), terms that
+//     block every identity endpoint with 403 M_TERMS_NOT_SIGNED until the
+//     user accepts them, and Synapse's bare 500 for every identity-server
+//     refusal (unknown token, unsigned terms, Sydent's per-sender email
+//     limit), with no email sent.
+//   - Access tokens that die (revoked at run time: 401 M_UNKNOWN_TOKEN,
+//     soft_logout false, counted) and new tokens for the same user.
+//   - Servers without 3PID invites (Conduit's 404, tuwunel's 403), and
+//     Synapse's admin override_ratelimit lifting the invite limit.
 //
 // Every accepted invite is logged ([Server.Accepted]) and a second
 // acceptance of the same (room, medium, address) is counted as a duplicate,

@@ -27,14 +27,27 @@ func publicKey() string {
 // callIdentityServer is what the homeserver does for a 3PID invite before
 // it looks at the room (in Synapse's order): hash_details and lookup (no
 // address is ever bound, so the invite stays a 3PID invite), then
-// store-invite, which emails the invitee. With a token the identity
-// server refuses, Synapse's lookup fails quietly and its store-invite gets
-// a 401, which it turns into a bare 500.
-func (s *Server) callIdentityServer(in inviteBody, roomID string) (reply, bool) {
-	if !s.accounts.validIDToken(in.IDAccessToken) {
+// store-invite, which emails the invitee. When the identity server
+// refuses (an unknown token, terms not signed, a token of another user,
+// the sender over StoreLimit), Synapse's lookup fails quietly and its
+// store-invite fails, which it turns into a bare 500: no email is sent.
+func (s *Server) callIdentityServer(in inviteBody, roomID, sender string) (reply, bool) {
+	why := s.ids.refusal(in.IDAccessToken, sender)
+	if why == "" {
+		s.rec.count(func(st *Stats) { st.Lookups++ })
+		if !s.stores.take(sender, time.Now()) {
+			why = RefusalStoreLimited
+		}
+	}
+	if why != "" {
+		s.rec.count(func(st *Stats) {
+			st.IdentityRefusals[why]++
+			if why == RefusalStoreLimited {
+				st.StoreLimited++
+			}
+		})
 		return errReply(http.StatusInternalServerError, "M_UNKNOWN", "Internal server error"), false
 	}
-	s.rec.count(func(st *Stats) { st.Lookups++ })
 	s.rec.email(roomID, in.Medium, in.Address)
 	return reply{}, true
 }
@@ -46,7 +59,7 @@ func (s *Server) handleISStatus(w http.ResponseWriter, _ *http.Request) {
 
 // handleHashDetails serves GET /_matrix/identity/v2/hash_details.
 func (s *Server) handleHashDetails(w http.ResponseWriter, r *http.Request) {
-	if !s.accounts.identity(w, r) {
+	if _, ok := s.ids.authorize(w, r, true); !ok {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"lookup_pepper": s.cfg.LookupPepper, "algorithms": []string{"sha256"}})
@@ -56,7 +69,7 @@ func (s *Server) handleHashDetails(w http.ResponseWriter, r *http.Request) {
 // to a Matrix ID in the simulator, so mappings is always empty; the
 // request is still validated as Sydent does.
 func (s *Server) handleLookup(w http.ResponseWriter, r *http.Request) {
-	if !s.accounts.identity(w, r) {
+	if _, ok := s.ids.authorize(w, r, true); !ok {
 		return
 	}
 	var body struct {
@@ -85,9 +98,13 @@ func (s *Server) handleLookup(w http.ResponseWriter, r *http.Request) {
 }
 
 // handleStoreInvite serves POST /_matrix/identity/v2/store-invite: the
-// identity server remembers the invite and emails the invitee.
+// identity server remembers the invite and emails the invitee. A token
+// registered by another user than sender gets 403 M_UNAUTHORIZED; a
+// sender over StoreLimit gets Sydent's 429 M_UNKNOWN, without
+// retry_after_ms.
 func (s *Server) handleStoreInvite(w http.ResponseWriter, r *http.Request) {
-	if !s.accounts.identity(w, r) {
+	tok, ok := s.ids.authorize(w, r, true)
+	if !ok {
 		return
 	}
 	var body struct {
@@ -116,6 +133,15 @@ func (s *Server) handleStoreInvite(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "M_UNRECOGNIZED", "Didn't understand medium")
 		return
 	}
+	if !tok.anySender && tok.userID != body.Sender {
+		writeError(w, http.StatusForbidden, "M_UNAUTHORIZED", "The sender is not the token's user")
+		return
+	}
+	if !s.stores.take(body.Sender, time.Now()) {
+		s.rec.count(func(st *Stats) { st.StoreLimited++ })
+		writeError(w, http.StatusTooManyRequests, "M_UNKNOWN", "Limit exceeded for this sender")
+		return
+	}
 	address := canonicalAddress(body.Medium, body.Address)
 	s.rec.email(body.RoomID, body.Medium, address)
 	scheme := "http"
@@ -129,33 +155,6 @@ func (s *Server) handleStoreInvite(w http.ResponseWriter, r *http.Request) {
 		"public_keys":  []map[string]string{{"public_key": key, "key_validity_url": scheme + "://" + r.Host + "/_matrix/identity/v2/pubkey/isvalid"}},
 		"display_name": redact(body.Medium, address),
 	})
-}
-
-// handleRegister serves POST /_matrix/identity/v2/account/register: an
-// OpenID token from this homeserver is exchanged for an identity token.
-func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) {
-	var body struct {
-		AccessToken      string `json:"access_token"`
-		MatrixServerName string `json:"matrix_server_name"`
-	}
-	if rep, ok := readJSON(w, r, s.cfg.MaxBodyBytes, &body); !ok {
-		rep.write(w)
-		return
-	}
-	if body.AccessToken == "" || body.MatrixServerName == "" {
-		writeError(w, http.StatusBadRequest, "M_MISSING_PARAMS", "Missing parameters: access_token, matrix_server_name")
-		return
-	}
-	tok, ok := "", body.MatrixServerName == s.cfg.ServerName
-	if ok {
-		tok, ok = s.accounts.exchangeOpenID(body.AccessToken, time.Now())
-	}
-	if !ok {
-		writeError(w, http.StatusUnauthorized, "M_UNAUTHORIZED", "Unable to validate the OpenID token")
-		return
-	}
-	// Sydent answers both names; the spec's is "token".
-	writeJSON(w, http.StatusOK, map[string]string{"token": tok, "access_token": tok})
 }
 
 // handlePubkeyValid serves GET /_matrix/identity/v2/pubkey/isvalid.

@@ -22,11 +22,14 @@ type inviteBody struct {
 //  1. authentication (401), then the early-request check;
 //  2. an injected fault that strikes before the server (Faults);
 //  3. for PUT, the transaction cache (a hit replays the cached answer);
-//  4. body and parameters (400), trusted identity servers (400);
-//  5. the sender's rate limit (429);
+//  4. body (400); a server without 3PID invites refuses here
+//     (Config.NoThreePID); parameters (400), trusted identity servers (400);
+//  5. the sender's rate limit (429), unless the sender is exempt or an
+//     admin's override_ratelimit lifts it;
 //  6. a scripted Rule that strikes before storing;
 //  7. the identity server: lookup and store-invite, i.e. the email
-//     (after step 8 instead when Config.CheckRoomFirst);
+//     (after step 8 instead when Config.CheckRoomFirst); its refusals
+//     (token, terms, StoreLimit) are Synapse's 500;
 //  8. room, membership and power level (403);
 //  9. acceptance, logged; a scripted Rule with AfterStore answers now;
 //  10. an injected fault with Faults.AfterStore replaces the answer.
@@ -36,7 +39,21 @@ func (s *Server) handleInvite(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.rec.count(func(st *Stats) { st.InviteRequests++ })
+	s.rec.invitePath(wirePath(r))
 	s.answerInvite(w, r, s.invite(w, r))
+}
+
+// wirePath is the request path as the client sent it, percent-encoding
+// kept, with a PUT's transaction ID replaced by "{txnId}" so that paths
+// can be counted.
+func wirePath(r *http.Request) string {
+	p := r.URL.EscapedPath()
+	if r.PathValue("txnId") != "" {
+		if i := strings.LastIndexByte(p, '/'); i >= 0 {
+			p = p[:i] + "/{txnId}"
+		}
+	}
+	return p
 }
 
 // answerInvite writes an invite reply and counts it.
@@ -55,6 +72,9 @@ func (s *Server) answerInvite(w http.ResponseWriter, r *http.Request, rep reply)
 		return
 	case rep.nonJSON:
 		s.rec.count(func(st *Stats) { st.NonJSON++ })
+	}
+	if !sleep(r.Context(), rep.delay) {
+		return // the client went away during the pause
 	}
 	s.rec.inviteAnswer(rep.status)
 	rep.write(w)
@@ -109,10 +129,14 @@ func (s *Server) process(w http.ResponseWriter, r *http.Request, u User, txnID s
 	if rep, ok := readJSON(w, r, s.cfg.MaxBodyBytes, &in); !ok {
 		return rep
 	}
+	if rep, denied := s.noThreePID().reply(); denied {
+		s.rec.count(func(st *Stats) { st.ThreePIDDenied++ })
+		return rep
+	}
 	if rep, ok := s.validateInvite(&in); !ok {
 		return rep
 	}
-	if !u.RateLimitExempt {
+	if !u.RateLimitExempt && !s.overrides.inviteLimitLifted(u.UserID) {
 		if rep, ok := s.limiter.check(u.UserID, time.Now()); !ok {
 			return rep
 		}
@@ -126,7 +150,7 @@ func (s *Server) process(w http.ResponseWriter, r *http.Request, u User, txnID s
 			return rep
 		}
 	}
-	if rep, ok := s.callIdentityServer(in, roomID); !ok {
+	if rep, ok := s.callIdentityServer(in, roomID, u.UserID); !ok {
 		return rep
 	}
 	if !s.cfg.CheckRoomFirst {
@@ -136,7 +160,7 @@ func (s *Server) process(w http.ResponseWriter, r *http.Request, u User, txnID s
 	}
 	s.rec.accept(Invite{
 		RoomID: roomID, Medium: in.Medium, Address: in.Address, Sender: u.UserID,
-		IDServer: in.IDServer, Method: r.Method, TxnID: txnID, Time: time.Now(),
+		IDServer: in.IDServer, Method: r.Method, TxnID: txnID, Path: r.URL.EscapedPath(), Time: time.Now(),
 	})
 	if scripted {
 		return rule.reply()

@@ -18,14 +18,25 @@ const shutdownGrace = 5 * time.Second
 // [::1]:0, localhost:8008): the /_sim/ control paths have no
 // authentication, so the simulator must not be reachable from elsewhere.
 func (s *Server) ListenAndServe(ctx context.Context, addr string) error {
-	if err := checkLoopback(addr); err != nil {
+	ln, err := Listen(addr)
+	if err != nil {
 		return err
+	}
+	return s.Serve(ctx, ln)
+}
+
+// Listen opens a listener for [Server.Serve] on addr, which must be a
+// loopback address as for ListenAndServe; with port 0, ln.Addr() tells
+// the port chosen.
+func Listen(addr string) (net.Listener, error) {
+	if err := checkLoopback(addr); err != nil {
+		return nil, err
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return fmt.Errorf("simulator: %w", err)
+		return nil, fmt.Errorf("simulator: %w", err)
 	}
-	return s.Serve(ctx, ln)
+	return ln, nil
 }
 
 // Serve serves the simulator on ln until ctx is done, then shuts down

@@ -24,8 +24,25 @@ const (
 	StyleBare RateLimitStyle = "bare"
 )
 
+// Synapse's code default for rc_third_party_invite (synapse/config/
+// ratelimiting.py since 1.73; its docs still say 0.2/s, burst 10), and
+// the pause before it answers a limited request.
+const (
+	SynapseDefaultBurst     = 5
+	SynapseDefaultPerSecond = 0.0025 // one every 400 s, about 216 a day
+	SynapseRateLimitPause   = 500 * time.Millisecond
+)
+
+// SynapseDefaultRateLimit returns Synapse's code default limit sped up
+// scale times (scale 1 is the real one; 1000 gives burst 5, then 2.5/s,
+// and a 0.5 ms pause), in StyleSynapse.
+func SynapseDefaultRateLimit(scale float64) RateLimit {
+	return RateLimit{PerSecond: SynapseDefaultPerSecond * scale, Burst: SynapseDefaultBurst, Style: StyleSynapse,
+		Pause: time.Duration(float64(SynapseRateLimitPause) / scale)}
+}
+
 // RateLimit is a token bucket per sender on 3PID invites, like Synapse's
-// rc_third_party_invite (code default: burst 5, 0.0025/s).
+// rc_third_party_invite (code default: [SynapseDefaultRateLimit](1)).
 type RateLimit struct {
 	// PerSecond is the refill rate in invites per second. Must be > 0
 	// when Burst > 0.
@@ -39,6 +56,9 @@ type RateLimit struct {
 	// cross the 429 on the wire and is not the client's fault. Default 0:
 	// strict, right for sequential clients.
 	EarlySlack time.Duration
+	// Pause delays each 429 answer, as Synapse pauses 0.5 s before
+	// refusing (SynapseRateLimitPause). Default 0.
+	Pause time.Duration
 }
 
 func (rl RateLimit) withDefaults() RateLimit {
@@ -55,6 +75,9 @@ func (rl RateLimit) validate(field string) []error {
 	}
 	if rl.EarlySlack < 0 {
 		errs = append(errs, fmt.Errorf("simulator: Config.%s.EarlySlack: negative (%v)", field, rl.EarlySlack))
+	}
+	if rl.Pause < 0 {
+		errs = append(errs, fmt.Errorf("simulator: Config.%s.Pause: negative (%v)", field, rl.Pause))
 	}
 	if rl.Burst < 0 {
 		errs = append(errs, fmt.Errorf("simulator: Config.%s.Burst: negative (%d)", field, rl.Burst))
@@ -156,10 +179,13 @@ func (l *limiter) check(sender string, now time.Time) (reply, bool) {
 	ms = max(ms, 1)
 	if rl.Style == StyleBare {
 		return reply{status: http.StatusTooManyRequests, contentType: "text/plain; charset=utf-8",
-			body: []byte("429 Too Many Requests\n")}, false
+			body: []byte("429 Too Many Requests\n"), delay: rl.Pause}, false
 	}
-	l.remember(sender, now, now.Add(time.Duration(ms)*time.Millisecond))
+	// The advice is given when the answer leaves, after the pause; the
+	// time it names is counted from now, as Synapse counts it.
+	l.remember(sender, now.Add(rl.Pause), now.Add(time.Duration(ms)*time.Millisecond))
 	rep := errReply(http.StatusTooManyRequests, "M_LIMIT_EXCEEDED", "Too Many Requests")
+	rep.delay = rl.Pause
 	rep.extra["retry_after_ms"] = ms
 	if rl.Style == StyleSynapse {
 		rep.retryAfter = strconv.FormatInt((ms+999)/1000, 10)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"time"
 )
 
 // reply is an answer computed before it is written. The invite handler
@@ -19,6 +20,7 @@ type reply struct {
 	hang        bool           // never answer: wait until the client goes away
 	gone        bool           // the client went away: write nothing
 	nonJSON     bool           // an injected non-JSON 200, counted as such
+	delay       time.Duration  // wait this long before answering (Synapse's pause on 429)
 }
 
 // okReply is Synapse's answer to a successful invite: 200 {}.

@@ -100,7 +100,7 @@ func (s *Server) handleOpenID(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusForbidden, "M_FORBIDDEN", "Cannot request tokens for other users.")
 		return
 	}
-	tok, ok := s.accounts.mintOpenID(time.Now())
+	tok, ok := s.accounts.mintOpenID(u.UserID, time.Now())
 	if !ok {
 		writeError(w, http.StatusTooManyRequests, "M_LIMIT_EXCEEDED", "Too many OpenID tokens")
 		return
@@ -117,29 +117,48 @@ type stateEvent struct {
 	StateKey       string         `json:"state_key"`
 	Content        map[string]any `json:"content"`
 	Sender         string         `json:"sender"`
-	RoomID         string         `json:"room_id"`
+	RoomID         string         `json:"room_id,omitempty"` // empty only for a v12 create event
 	EventID        string         `json:"event_id"`
 	OriginServerTS int64          `json:"origin_server_ts"`
 }
 
 // stateEvents renders the room as the state events that matter for
-// invites: create, power levels, canonical alias and memberships.
+// invites: create, power levels, canonical alias and memberships. A room
+// version 12 create event is sent by the first creator, names the others
+// as additional_creators, has no room_id, and its event ID is the room
+// ID's hash; its creators are left out of the power levels' users.
 func (s *Server) stateEvents(room Room) []stateEvent {
 	creator := DefaultUserID
 	if joined := room.joined(); len(joined) > 0 {
 		creator = joined[0]
+	}
+	createContent := map[string]any{"creator": creator, "room_version": room.version()}
+	if room.v12() {
+		if len(room.Creators) > 0 {
+			creator = room.Creators[0]
+		}
+		createContent = map[string]any{"room_version": room.version()}
+		if len(room.Creators) > 1 {
+			createContent["additional_creators"] = room.Creators[1:]
+		}
 	}
 	ev := func(typ, key, sender string, content map[string]any) stateEvent {
 		sum := sha256.Sum256([]byte(room.ID + "\x00" + typ + "\x00" + key))
 		return stateEvent{Type: typ, StateKey: key, Content: content, Sender: sender, RoomID: room.ID,
 			EventID: "$" + hex.EncodeToString(sum[:12]), OriginServerTS: 1700000000000}
 	}
+	create := ev("m.room.create", "", creator, createContent)
+	if room.v12() {
+		create.RoomID, create.EventID = "", "$"+room.ID[1:]
+	}
 	users := map[string]int{}
 	for u, pl := range room.PowerLevels {
-		users[u] = pl
+		if !room.isCreator(u) {
+			users[u] = pl
+		}
 	}
 	events := []stateEvent{
-		ev("m.room.create", "", creator, map[string]any{"creator": creator, "room_version": "10"}),
+		create,
 		ev("m.room.power_levels", "", creator, map[string]any{
 			"users": users, "users_default": room.UsersDefault, "invite": room.InviteLevel,
 			"events": map[string]int{}, "events_default": 0, "state_default": 50,

@@ -3,6 +3,8 @@ package simulator
 import (
 	"fmt"
 	"maps"
+	"math"
+	"slices"
 	"sort"
 	"sync"
 )
@@ -10,7 +12,9 @@ import (
 // Room is a room of the simulated homeserver: just the state that decides
 // whether a 3PID invite is allowed.
 type Room struct {
-	// ID is the room ID, "!opaque:server".
+	// ID is the room ID: "!opaque:server" (room versions 1-11) or the
+	// room version 12 form "!" + 43 URL-safe base64 characters (see
+	// [NewV12RoomID]). The form decides the room version the state shows.
 	ID string
 	// Aliases resolve to the room through GET /directory/room/{roomAlias};
 	// the first one is the room's canonical alias.
@@ -27,6 +31,12 @@ type Room struct {
 	// m.room.power_levels). 0 is the spec's default; rooms Synapse creates
 	// use DefaultInviteLevel.
 	InviteLevel int
+	// Creators are, in a room version 12 room, the sender of the create
+	// event and its additional_creators: their power is above every
+	// level and they are never listed in the power levels' users (a
+	// PowerLevels entry for them is not shown). Default none. Ignored in
+	// rooms of older versions, whose creator is the first joined member.
+	Creators []string
 }
 
 // DefaultRoom returns the default room: DefaultRoomID with alias
@@ -54,6 +64,7 @@ func validMembership(m string) bool {
 // clone returns a deep copy, so the server never shares maps with callers.
 func (r Room) clone() Room {
 	r.Aliases = append([]string(nil), r.Aliases...)
+	r.Creators = append([]string(nil), r.Creators...)
 	r.Members = maps.Clone(r.Members)
 	r.PowerLevels = maps.Clone(r.PowerLevels)
 	return r
@@ -66,8 +77,8 @@ func (r Room) validate(field string, seen map[string]bool) []error {
 	bad := func(sub, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("simulator: Config.%s%s: %s", field, sub, fmt.Sprintf(format, args...)))
 	}
-	if !validID(r.ID, '!') {
-		bad(".ID", "%q is not a room ID (!opaque:server)", r.ID)
+	if !validRoomID(r.ID) {
+		bad(".ID", "%q is not a room ID (!opaque:server, or ! and 43 URL-safe base64 characters)", r.ID)
 	} else if seen[r.ID] {
 		bad(".ID", "%q used twice", r.ID)
 	}
@@ -88,6 +99,11 @@ func (r Room) validate(field string, seen map[string]bool) []error {
 			bad(".Members", "%q has membership %q, not one of join, invite, leave, ban, knock", u, m)
 		}
 	}
+	for i, u := range r.Creators {
+		if !validID(u, '@') {
+			bad(fmt.Sprintf(".Creators[%d]", i), "%q is not a user ID", u)
+		}
+	}
 	for _, u := range sortedKeys(r.PowerLevels) {
 		if !validID(u, '@') {
 			bad(".PowerLevels", "%q is not a user ID", u)
@@ -96,8 +112,29 @@ func (r Room) validate(field string, seen map[string]bool) []error {
 	return errs
 }
 
-// powerLevel is the power level of userID in the room.
+// v12 reports whether the room has a room version 12 ID.
+func (r Room) v12() bool { return isV12RoomID(r.ID) }
+
+// version is the room version the state reports.
+func (r Room) version() string {
+	if r.v12() {
+		return "12"
+	}
+	return "10"
+}
+
+// isCreator reports whether userID is a creator of a version 12 room,
+// whose power is above any level.
+func (r Room) isCreator(userID string) bool {
+	return r.v12() && slices.Contains(r.Creators, userID)
+}
+
+// powerLevel is the power level of userID in the room; a version 12
+// creator's is above every level.
 func (r Room) powerLevel(userID string) int {
+	if r.isCreator(userID) {
+		return math.MaxInt
+	}
 	if pl, ok := r.PowerLevels[userID]; ok {
 		return pl
 	}

@@ -35,6 +35,15 @@ func (s *Server) routes() http.Handler {
 	handle("is_lookup", "POST "+is+"/lookup", s.handleLookup)
 	handle("is_store_invite", "POST "+is+"/store-invite", s.handleStoreInvite)
 	handle("is_register", "POST "+is+"/account/register", s.handleRegister)
+	handle("is_account", "GET "+is+"/account", s.handleAccount)
+	handle("is_logout", "POST "+is+"/account/logout", s.handleLogout)
+	handle("is_terms", "GET "+is+"/terms", s.handleTerms)
+	handle("is_accept_terms", "POST "+is+"/terms", s.handleAcceptTerms)
+
+	const admin = "/_synapse/admin/v1/users/{userId}/override_ratelimit"
+	for _, method := range []string{"GET", "POST", "DELETE"} {
+		handle("admin_override_ratelimit", method+" "+admin, s.handleOverrideRatelimit)
+	}
 	handle("is_pubkey_valid", "GET "+is+"/pubkey/isvalid", s.handlePubkeyValid)
 	handle("is_pubkey_valid", "GET "+is+"/pubkey/ephemeral/isvalid", s.handlePubkeyValid)
 
@@ -42,6 +51,12 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /_sim/accepted", s.handleAccepted)
 	mux.HandleFunc("POST /_sim/reset", s.handleReset)
 	mux.HandleFunc("POST /_sim/down", s.handleDown)
+	mux.HandleFunc("POST /_sim/tokens/revoke", s.handleRevokeToken)
+	mux.HandleFunc("POST /_sim/tokens/add", s.handleAddToken)
+	mux.HandleFunc("POST /_sim/id_tokens/forget", s.handleForgetIDTokens)
+	mux.HandleFunc("POST /_sim/no_3pid", s.handleNoThreePID)
+	mux.HandleFunc("POST /_sim/store_limit", s.handleStoreLimit)
+	mux.HandleFunc("POST /_sim/terms", s.handlePublishTerms)
 
 	// Matrix servers answer unknown endpoints with M_UNRECOGNIZED, not
 	// ServeMux's plain-text 404; that is also what a client probing the

@@ -2,7 +2,6 @@ package simulator
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"strings"
 	"sync"
@@ -13,17 +12,21 @@ import (
 // Server is a running simulator. All its methods are safe for concurrent
 // use, including the setters, which take effect on the next request.
 type Server struct {
-	cfg      Config // as given to New, defaults applied; never changed
-	accounts *accounts
-	rooms    *roomStore
-	limiter  *limiter
-	faults   *faultInjector
-	rules    *rulebook
-	txns     *txnCache
-	rec      *recorder
-	down     atomic.Bool
-	minted   atomic.Int64 // store-invite tokens issued, to make them unique
-	handler  http.Handler
+	cfg       Config // as given to New, defaults applied; never changed
+	accounts  *accounts
+	ids       *idAccounts
+	rooms     *roomStore
+	limiter   *limiter
+	stores    *storeLimiter
+	overrides rateOverrides
+	no3PID    atomic.Value // NoThreePIDStyle
+	faults    *faultInjector
+	rules     *rulebook
+	txns      *txnCache
+	rec       *recorder
+	down      atomic.Bool
+	minted    atomic.Int64 // store-invite tokens issued, to make them unique
+	handler   http.Handler
 
 	closing   chan struct{} // closed by Close: releases hanging requests
 	closeOnce sync.Once
@@ -36,17 +39,21 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	cfg = cfg.WithDefaults()
+	rec := newRecorder()
 	s := &Server{
 		cfg:      cfg,
-		accounts: newAccounts(cfg.Users, cfg.IDAccessTokens),
+		accounts: newAccounts(cfg.Users, rec),
+		ids:      newIDAccounts(cfg.IDAccessTokens, cfg.Users[0].UserID, cfg.Terms),
 		rooms:    newRoomStore(),
 		limiter:  newLimiter(cfg.RateLimit),
+		stores:   newStoreLimiter(cfg.StoreLimit),
 		faults:   newFaultInjector(cfg.Faults, cfg.Seed),
 		rules:    newRulebook(cfg.Rules),
 		txns:     newTxnCache(cfg.TxnTTL),
-		rec:      newRecorder(),
+		rec:      rec,
 		closing:  make(chan struct{}),
 	}
+	s.no3PID.Store(cfg.NoThreePID)
 	for _, r := range cfg.Rooms {
 		if err := s.rooms.put(r); err != nil {
 			return nil, err
@@ -72,16 +79,18 @@ func (s *Server) Requests() map[string]int64 { return s.rec.snapshot().Requests 
 
 // Reset clears counters, the accepted log, rate-limit buckets and advice,
 // rule uses and the transaction cache, for a fresh benchmark run. Settings
-// (rooms, users, rules, limits, faults, outage) are kept.
+// (rooms, users and tokens, revoked ones included, identity tokens, terms
+// and consent, rules, limits, overrides, faults, outage) are kept.
 func (s *Server) Reset() {
 	s.rec.reset()
 	s.limiter.reset()
+	s.stores.reset()
 	s.rules.reset()
 	s.txns.reset()
 }
 
 // SetDown starts (true) or ends (false) an outage: while down, every
-// /_matrix/ request is answered as Config.DownMode says. /_sim/ still works.
+// /_matrix/ and /_synapse/ request is answered as Config.DownMode says. /_sim/ still works.
 func (s *Server) SetDown(down bool) { s.down.Store(down) }
 
 // SetRateLimit replaces the invite rate limit; buckets start full again.
@@ -117,13 +126,14 @@ func (s *Server) SetRules(rules []Rule) error {
 // memberships or power levels during a test).
 func (s *Server) AddRoom(r Room) error { return s.rooms.put(r) }
 
-// AddUser adds a user, or replaces the user with the same access token.
+// AddUser adds a user, or replaces the user with the same access token
+// (which it revives if it was revoked).
 func (s *Server) AddUser(u User) error {
 	if u.DeviceID == "" {
 		u.DeviceID = DefaultDeviceID
 	}
-	if u.AccessToken == "" || !validID(u.UserID, '@') {
-		return fmt.Errorf("simulator: AddUser: needs an AccessToken and a UserID like @local:server, got %q", u.UserID)
+	if err := validateUser(u); err != nil {
+		return err
 	}
 	s.accounts.addUser(u)
 	return nil
@@ -149,10 +159,11 @@ func arrival(r *http.Request) time.Time {
 	return time.Now()
 }
 
-// middleware applies the outage switch and latency to /_matrix/ paths.
+// middleware applies the outage switch and latency to /_matrix/ and
+// /_synapse/ paths.
 func (s *Server) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !strings.HasPrefix(r.URL.Path, "/_matrix/") {
+		if !strings.HasPrefix(r.URL.Path, "/_matrix/") && !strings.HasPrefix(r.URL.Path, "/_synapse/") {
 			next.ServeHTTP(w, r)
 			return
 		}

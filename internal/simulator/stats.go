@@ -23,6 +23,9 @@ type Invite struct {
 	Method string `json:"method"`
 	// TxnID is the transaction ID of a PUT; empty for POST.
 	TxnID string `json:"txn_id,omitempty"`
+	// Path is the request path as it was on the wire, percent-encoding
+	// kept, e.g. "/_matrix/client/v3/rooms/%21room%3Asim.local/invite".
+	Path string `json:"path"`
 	// Time is when the invite was accepted.
 	Time time.Time `json:"time"`
 	// Duplicate is true when the same (room, medium, address) had already
@@ -73,7 +76,35 @@ type Stats struct {
 	Requests map[string]int64 `json:"requests"`
 	// Emails counts store-invite calls by address.
 	Emails map[string]int64 `json:"emails"`
+	// InvitePaths counts invite requests by their path as it was on the
+	// wire, percent-encoding kept, with a PUT's txnId shown as "{txnId}":
+	// "/_matrix/client/v3/rooms/%21room%3Asim.local/invite". At most
+	// maxInvitePaths paths are told apart; the rest count under "other".
+	InvitePaths map[string]int64 `json:"invite_paths"`
+	// ThreePIDDenied counts invites refused because of Config.NoThreePID.
+	ThreePIDDenied int64 `json:"threepid_denied"`
+	// StoreLimited counts store-invites refused by Config.StoreLimit: as
+	// Synapse's 500 to an invite, or as a 429 to an HTTP store-invite.
+	StoreLimited int64 `json:"store_limited"`
+	// IdentityRefusals counts the invites whose identity-server calls
+	// were refused, each answered 500 M_UNKNOWN, by reason (the Refusal*
+	// constants: "unknown_token", "terms_not_signed", "wrong_sender",
+	// "store_limited").
+	IdentityRefusals map[string]int64 `json:"identity_refusals"`
+	// Registrations counts identity-server account registrations
+	// (/account/register) by user ID.
+	Registrations map[string]int64 `json:"registrations"`
+	// TermsAccepted counts successful POST /_matrix/identity/v2/terms by
+	// user ID.
+	TermsAccepted map[string]int64 `json:"terms_accepted"`
+	// RevokedTokenRequests counts requests made with a revoked access
+	// token (see [Server.RevokeToken]), any endpoint, by token.
+	RevokedTokenRequests map[string]int64 `json:"revoked_token_requests"`
 }
+
+// maxInvitePaths bounds Stats.InvitePaths, so that clients inventing
+// room IDs cannot grow it without limit.
+const maxInvitePaths = 1000
 
 // recorder keeps the stats and the log of accepted invites.
 type recorder struct {
@@ -93,7 +124,9 @@ func newRecorder() *recorder {
 func (rc *recorder) reset() {
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
-	rc.st = Stats{InviteStatuses: map[int]int64{}, Requests: map[string]int64{}, Emails: map[string]int64{}}
+	rc.st = Stats{InviteStatuses: map[int]int64{}, Requests: map[string]int64{}, Emails: map[string]int64{},
+		InvitePaths: map[string]int64{}, IdentityRefusals: map[string]int64{}, Registrations: map[string]int64{},
+		TermsAccepted: map[string]int64{}, RevokedTokenRequests: map[string]int64{}}
 	rc.accepted = nil
 	rc.seen = map[string]bool{}
 	rc.emailed = map[string]bool{}
@@ -121,6 +154,16 @@ func (rc *recorder) inviteAnswer(status int) {
 		case status >= 500:
 			st.ServerErrors++
 		}
+	})
+}
+
+// invitePath counts an invite request under its wire path.
+func (rc *recorder) invitePath(path string) {
+	rc.count(func(st *Stats) {
+		if _, ok := st.InvitePaths[path]; !ok && len(st.InvitePaths) >= maxInvitePaths {
+			path = "other"
+		}
+		st.InvitePaths[path]++
 	})
 }
 
@@ -165,6 +208,11 @@ func (rc *recorder) snapshot() Stats {
 	st.InviteStatuses = maps.Clone(rc.st.InviteStatuses)
 	st.Requests = maps.Clone(rc.st.Requests)
 	st.Emails = maps.Clone(rc.st.Emails)
+	st.InvitePaths = maps.Clone(rc.st.InvitePaths)
+	st.IdentityRefusals = maps.Clone(rc.st.IdentityRefusals)
+	st.Registrations = maps.Clone(rc.st.Registrations)
+	st.TermsAccepted = maps.Clone(rc.st.TermsAccepted)
+	st.RevokedTokenRequests = maps.Clone(rc.st.RevokedTokenRequests)
 	return st
 }
 
