@@ -27,6 +27,24 @@ type env struct {
 	// bin is the built mxinvite binary; binErr says why there is none.
 	bin    string
 	binErr error
+
+	// borrowed: the scratch directory and binary belong to another env.
+	borrowed bool
+}
+
+// sibling is another env with a redis-server of its own, sharing e's
+// scratch directory and binary: for scenarios that run alongside others.
+func (e *env) sibling(name string) (*env, error) {
+	redisDir := filepath.Join(e.dir, "redis-"+name)
+	if err := os.Mkdir(redisDir, 0o755); err != nil {
+		return nil, err
+	}
+	srv, err := redisserver.Start(redisserver.Options{Dir: redisDir})
+	if err != nil {
+		return nil, err
+	}
+	return &env{dir: e.dir, redis: srv, rdb: redis.NewClient(&redis.Options{Addr: srv.Addr}),
+		bin: e.bin, binErr: e.binErr, borrowed: true}, nil
 }
 
 // newEnv makes the scratch directory, starts redis-server and builds the
@@ -93,5 +111,7 @@ func (e *env) close() {
 	if e.redis != nil {
 		e.redis.Stop()
 	}
-	_ = os.RemoveAll(e.dir)
+	if !e.borrowed {
+		_ = os.RemoveAll(e.dir)
+	}
 }

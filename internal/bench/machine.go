@@ -21,6 +21,9 @@ type machine struct {
 	code                                 string // the commit measured, and files changed since
 	memory                               string
 	date                                 time.Time
+	// scriptCounting says whether INFO commandstats counts the commands
+	// run inside Lua scripts (checked at start).
+	scriptCounting string
 }
 
 func describeMachine(ctx context.Context, e *env) machine {
@@ -34,6 +37,7 @@ func describeMachine(ctx context.Context, e *env) machine {
 		loadStart: loadAvg(),
 		code:      codeVersion(ctx),
 	}
+	m.scriptCounting = e.checkScriptCounting(ctx)
 	// The version of the server the figures come from, not of whatever
 	// redis-server --version would find.
 	m.redisVersion = "unknown"
@@ -48,9 +52,10 @@ func describeMachine(ctx context.Context, e *env) machine {
 }
 
 func (m machine) text() string {
-	return fmt.Sprintf("Machine: %s, %d cores (GOMAXPROCS %d), %s RAM, Linux %s; %s, redis-server %s; %s; load average %s\nCode: %s",
+	return fmt.Sprintf("Machine: %s, %d cores (GOMAXPROCS %d), %s RAM, Linux %s; %s, redis-server %s; %s; load average %s\nCode: %s\n"+
+		"commandstats counts commands inside scripts: %s",
 		m.cpu, m.cores, runtime.GOMAXPROCS(0), m.memory, m.kernel, m.goVersion, m.redisVersion,
-		m.date.Format("2006-01-02 15:04 UTC"), m.loadStart, m.code)
+		m.date.Format("2006-01-02 15:04 UTC"), m.loadStart, m.code, m.scriptCounting)
 }
 
 // cpuModel is the first "model name" of /proc/cpuinfo.

@@ -31,12 +31,16 @@ import (
 
 // budget bounds the whole run: the scenarios' own bounds add up to less, so
 // this only matters when something hangs.
-const budget = 4*time.Minute + 45*time.Second
+const budget = 6 * time.Minute
 
 // scenario is one block of rows of the table.
 type scenario struct {
 	name string
 	run  func(ctx context.Context, e *env) []row
+	// background scenarios spend their time waiting on a simulated limit,
+	// not on the CPU: they run one after another on a redis-server of their
+	// own while the others run, so the bench stays within minutes.
+	background bool
 }
 
 func main() {
@@ -76,26 +80,44 @@ func run(out, only string) int {
 	fmt.Println(machine.text())
 
 	scenarios := []scenario{
-		{"P1 pipeline throughput", runP1},
-		{"P2 enqueue of 1,000,000 CSV rows", runP2},
-		{"P3 rate-limited homeserver, 4 worker processes", runP3},
-		{"P4 lateness of retries after a 429", runP4},
-		{"P5 worker peak RSS", runP5},
+		{name: "P1 pipeline throughput, Redis cost and memory per invite", run: runP1},
+		{name: "P2 enqueue of 1,000,000 CSV rows", run: runP2},
+		{name: "P3 rate-limited homeserver, 4 worker processes", run: runP3},
+		{name: "P4 lateness of retries after a 429", run: runP4},
+		{name: "P5 worker peak RSS", run: runP5},
+		{name: "C control at scale: retry, cancel, purge of 20k and 200k invites", run: runC},
+		{name: "I11 sender back-off and a Synapse-default campaign (background)", run: runI11, background: true},
 	}
-	var rows []row
-	for _, sc := range scenarios {
-		if !selected(sc.name, only) {
+	results := make([][]row, len(scenarios))
+	bgDone := make(chan struct{})
+	go func() {
+		defer close(bgDone)
+		var bg *env
+		for i, sc := range scenarios {
+			if !sc.background || !selected(sc.name, only) {
+				continue
+			}
+			if bg == nil {
+				var err error
+				if bg, err = e.sibling("background"); err != nil {
+					results[i] = printed(failed(strings.SplitN(sc.name, " ", 2)[0], sc.name, noGoal, err))
+					continue
+				}
+				defer bg.close()
+			}
+			results[i] = runScenario(ctx, bg, sc)
+		}
+	}()
+	for i, sc := range scenarios {
+		if sc.background || !selected(sc.name, only) {
 			continue
 		}
-		fmt.Printf("\n== %s\n", sc.name)
-		t := time.Now()
-		rows = append(rows, sc.run(ctx, e)...)
-		// Every scenario starts from an empty Redis, so none pays for the
-		// keys of another (and task IDs cannot collide).
-		if err := e.flush(ctx); err != nil {
-			fmt.Fprintln(os.Stderr, "bench: flush:", err)
-		}
-		fmt.Printf("   (%s took %s)\n", sc.name, time.Since(t).Round(100*time.Millisecond))
+		results[i] = runScenario(ctx, e, sc)
+	}
+	<-bgDone
+	var rows []row
+	for _, r := range results {
+		rows = append(rows, r...)
 	}
 
 	rep := report{machine: machine, rows: rows, elapsed: time.Since(start)}
@@ -110,6 +132,20 @@ func run(out, only string) int {
 		fmt.Println("wrote", out)
 	}
 	return 0
+}
+
+// runScenario runs one scenario on e, then empties e's Redis: every
+// scenario starts from an empty Redis, so none pays for the keys of another
+// (and task IDs cannot collide).
+func runScenario(ctx context.Context, e *env, sc scenario) []row {
+	fmt.Printf("\n== %s\n", sc.name)
+	t := time.Now()
+	rows := sc.run(ctx, e)
+	if err := e.flush(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, "bench: flush:", err)
+	}
+	fmt.Printf("   (%s took %s)\n", sc.name, time.Since(t).Round(100*time.Millisecond))
+	return rows
 }
 
 // startCPUProfile profiles this process until the returned stop is called.

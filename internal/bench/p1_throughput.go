@@ -19,57 +19,99 @@ const (
 	p1Concurrency = 50
 	p1Limit       = 60 * time.Second // per run: 20,000 invites at 350/s or better
 	p1Goal        = 0.75
+	p1NaiveGoal   = 1.0
 )
 
+// p1Run is one timed run of P1: how long it took and what Redis and this
+// process did meanwhile.
+type p1Run struct {
+	elapsed time.Duration
+	work    usage
+	note    string
+	mem     memRun // mxinvite's run only: Redis memory queued and finished
+}
+
+func (r p1Run) rate() float64 { return rate(p1Invites, r.elapsed) }
+
 // runP1 compares mxinvite's worker (in process, against the simulator with
-// no limit and no latency) with a bare asynq server whose handler does
-// nothing, on the same Redis, same task count and concurrency.
+// no limit and no latency) with the handler a user would write instead (an
+// asynq handler that POSTs the invite to the same simulator and HSETs a
+// result) and with a bare asynq server whose handler does nothing, on the
+// same Redis, same task count and concurrency. The same runs give the
+// Redis cost per invite (R rows) and the Redis memory of an invite (M rows).
 func runP1(ctx context.Context, e *env) []row {
-	const ratioWhat = "P1 ratio: mxinvite ÷ bare asynq"
-	goal := fmt.Sprintf("≥ %.2f", p1Goal)
 	params := fmt.Sprintf("%s invites, concurrency %d, one in-process worker, simulator in the same process (no limit, no latency)",
 		fmtInt(p1Invites), p1Concurrency)
-
-	mx, mxNote, err := p1Worker(ctx, e)
-	if err != nil {
-		return printed(failed("P1a", "mxinvite worker throughput (invites/s)", noGoal, err), failed("P1c", ratioWhat, goal, err))
-	}
+	mx, mxErr := p1Worker(ctx, e)
 	_ = e.flush(ctx)
-	bare, bareNote, err := p1BareAsynq(ctx, e)
-	if err != nil {
-		return printed(
-			reference("P1a", "mxinvite worker throughput (invites/s)", fmtRate(p1Invites, mx), params+"; "+mxNote),
-			failed("P1b", "bare asynq server, no-op handler (tasks/s)", noGoal, err),
-			failed("P1c", ratioWhat, goal, err))
+	naive, naiveErr := p1Naive(ctx, e)
+	_ = e.flush(ctx)
+	bare, bareErr := p1BareAsynq(ctx, e)
+
+	var rows []row
+	runRow := func(id, what string, r p1Run, err error, notes string) {
+		if err != nil {
+			rows = append(rows, failed(id, what, noGoal, err))
+			return
+		}
+		rows = append(rows, reference(id, what, fmtRate(p1Invites, r.elapsed),
+			fmt.Sprintf("%s; %s in %s; %s", notes, fmtInt(p1Invites), r.elapsed.Round(time.Millisecond), r.note)))
 	}
-	ratio := rate(p1Invites, mx) / rate(p1Invites, bare)
-	return printed(
-		reference("P1a", "mxinvite worker throughput (invites/s)", fmtRate(p1Invites, mx),
-			fmt.Sprintf("%s; %s in %s; %s", params, fmtInt(p1Invites), mx.Round(time.Millisecond), mxNote)),
-		reference("P1b", "bare asynq server, no-op handler (tasks/s)", fmtRate(p1Invites, bare),
-			fmt.Sprintf("same %s tasks (invite payloads), concurrency %d, same Redis; %s; %s", fmtInt(p1Invites), p1Concurrency,
-				bare.Round(time.Millisecond), bareNote)),
-		row{id: "P1c", what: ratioWhat, measured: fmt.Sprintf("%.2f", ratio), goal: goal, met: verdict(ratio >= p1Goal),
-			notes: "P1a ÷ P1b"},
-	)
+	runRow("P1a", "mxinvite worker throughput (invites/s)", mx, mxErr, params)
+	runRow("P1n", "naive handler: asynq + POST + HSET (invites/s)", naive, naiveErr,
+		fmt.Sprintf("same %s invites, concurrency %d, same simulator config and Redis; the handler decodes the payload, POSTs "+
+			"/_matrix/client/v3/rooms/{roomId}/invite with net/http's default transport (as mxinvite's matrix client) and HSETs "+
+			"the HTTP status; no retries, no record, no counters", fmtInt(p1Invites), p1Concurrency))
+	runRow("P1b", "bare asynq server, no-op handler (tasks/s)", bare, bareErr,
+		fmt.Sprintf("same %s tasks (invite payloads), concurrency %d, same Redis", fmtInt(p1Invites), p1Concurrency))
+	rows = append(rows,
+		ratioRow("P1c", "P1 ratio: mxinvite ÷ bare asynq", p1Goal, mx, mxErr, bare, bareErr, "P1a ÷ P1b (the no-op handler is a limit, not a peer)"),
+		ratioRow("P1d", "P1n ratio: mxinvite ÷ naive handler", p1NaiveGoal, mx, mxErr, naive, naiveErr, "P1a ÷ P1n"))
+	rows = append(rows, redisCostRows(mx, mxErr, naive, naiveErr, bare, bareErr)...)
+	rows = append(rows, memoryRows(mx, mxErr)...)
+	return printed(rows...)
+}
+
+// ratioRow is a ÷ b of two P1 runs against a goal (≥).
+func ratioRow(id, what string, goal float64, a p1Run, aErr error, b p1Run, bErr error, notes string) row {
+	g := fmt.Sprintf("≥ %.2f", goal)
+	if err := firstErr(aErr, bErr); err != nil {
+		return failed(id, what, g, err)
+	}
+	ratio := a.rate() / b.rate()
+	return row{id: id, what: what, measured: fmt.Sprintf("%.2f", ratio), goal: g, met: verdict(ratio >= goal), notes: notes}
+}
+
+func firstErr(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // p1Worker times mxinvite's worker over p1Invites invites and checks that
-// every one ended Success exactly once.
-func p1Worker(ctx context.Context, e *env) (time.Duration, string, error) {
+// every one ended Success exactly once. It also reads Redis's memory before
+// the invites are enqueued, once they are, and once they are finished.
+func p1Worker(ctx context.Context, e *env) (p1Run, error) {
+	var run p1Run
 	sim, err := startSim(ctx, simulator.Config{}, nil)
 	if err != nil {
-		return 0, "", err
+		return run, err
 	}
 	defer sim.stop()
 	const prefix, queue, campaign = "p1", "p1", "p1"
 	invs, err := makeInvites(p1Invites, campaign, nil)
 	if err != nil {
-		return 0, "", err
+		return run, err
 	}
+	run.mem.before = e.usedMemory(ctx)
 	if err := enqueueInvites(ctx, e.rdb, prefix, queue, invs); err != nil {
-		return 0, "", fmt.Errorf("enqueue: %w", err)
+		return run, fmt.Errorf("enqueue: %w", err)
 	}
+	run.mem.queued = e.usedMemory(ctx)
+	run.mem.queuedParts = e.queuedParts(ctx, prefix, queue, campaign, invs)
 	w, err := worker.New(worker.Config{
 		Redis: e.redisOpt(),
 		Profiles: []worker.Profile{{
@@ -82,7 +124,7 @@ func p1Worker(ctx context.Context, e *env) (time.Duration, string, error) {
 		IdentityScheme: "http",
 	})
 	if err != nil {
-		return 0, "", err
+		return run, err
 	}
 	store := worker.NewStore(e.rdb, prefix, 0) // not the worker's: Shutdown closes that one
 	in := asynq.NewInspector(e.redisOpt())
@@ -91,7 +133,7 @@ func p1Worker(ctx context.Context, e *env) (time.Duration, string, error) {
 	u0 := e.sample(ctx)
 	start := time.Now()
 	if err := w.Start(); err != nil {
-		return 0, "", err
+		return run, err
 	}
 	// The clock stops when the last result is persisted: the campaign's
 	// done counter, one HGETALL per poll (asynq's queue inspection costs
@@ -100,43 +142,59 @@ func p1Worker(ctx context.Context, e *env) (time.Duration, string, error) {
 		c, err := store.Counts(ctx, campaign)
 		return c.States[worker.StateDone] >= p1Invites, err
 	})
-	elapsed := time.Since(start)
-	work := e.since(ctx, u0)
+	run.elapsed = time.Since(start)
+	run.work = e.since(ctx, u0)
 	if err == nil {
 		err = waitIdle(ctx, in, queue, p1Limit) // asynq's own bookkeeping of the last tasks
 	}
 	w.Shutdown()
 	if err != nil {
-		return 0, "", err
+		return run, err
 	}
+	run.mem.finished = e.usedMemory(ctx)
+	run.mem.finishedParts = e.finishedParts(ctx, prefix, campaign, invs)
 	c, err := store.Counts(ctx, campaign)
 	if err != nil {
-		return 0, "", err
+		return run, err
 	}
 	st := sim.sim.Stats()
 	check := fmt.Sprintf("check: %d Success, %d accepted, %d duplicates", c.Statuses["Success"], st.Accepted, st.Duplicates)
 	if c.Statuses["Success"] != p1Invites || st.Accepted != p1Invites {
-		return 0, "", fmt.Errorf("not every invite succeeded once (%s)", check)
+		return run, fmt.Errorf("not every invite succeeded once (%s)", check)
 	}
-	note := check + "; " + work.per(p1Invites, elapsed, 0, "invite")
-	fmt.Printf("   mxinvite worker: %s invites in %s = %s (%s)\n", fmtInt(p1Invites), elapsed.Round(time.Millisecond),
-		fmtRate(p1Invites, elapsed), note)
-	fmt.Printf("      Redis commands per invite: %s\n", work.top(p1Invites, 12))
-	return elapsed, note, nil
+	run.note = check + "; " + run.work.per(p1Invites, run.elapsed, 0, "invite")
+	fmt.Printf("   mxinvite worker: %s invites in %s = %s (%s)\n", fmtInt(p1Invites), run.elapsed.Round(time.Millisecond),
+		fmtRate(p1Invites, run.elapsed), run.note)
+	fmt.Printf("      Redis commands per invite: %s\n", run.work.top(p1Invites, 16))
+	return run, nil
 }
 
 // p1BareAsynq times an asynq server with a no-op handler over as many
 // invite tasks, at the same concurrency and poll interval as the worker.
-func p1BareAsynq(ctx context.Context, e *env) (time.Duration, string, error) {
-	const queue = "p1bare"
+func p1BareAsynq(ctx context.Context, e *env) (p1Run, error) {
+	run, err := p1Asynq(ctx, e, "p1bare", func(context.Context, *asynq.Task) error { return nil })
+	if err == nil {
+		fmt.Printf("   bare asynq:      %s tasks in %s = %s (%s)\n", fmtInt(p1Invites), run.elapsed.Round(time.Millisecond),
+			fmtRate(p1Invites, run.elapsed), run.note)
+		fmt.Printf("      Redis commands per task: %s\n", run.work.top(p1Invites, 16))
+	}
+	return run, err
+}
+
+// p1Asynq times a plain asynq server running handle over p1Invites invite
+// tasks in queue, at the worker's concurrency and poll interval. The clock
+// stops when the last handler call returns, the counterpart of mxinvite's
+// last result being persisted.
+func p1Asynq(ctx context.Context, e *env, queue string, handle func(context.Context, *asynq.Task) error) (p1Run, error) {
+	var run p1Run
 	invs, err := makeInvites(p1Invites, "p1", nil)
 	if err != nil {
-		return 0, "", err
+		return run, err
 	}
 	client := asynq.NewClient(e.redisOpt())
 	defer client.Close()
 	if err := enqueueTasks(ctx, client, queue, invs); err != nil {
-		return 0, "", fmt.Errorf("enqueue: %w", err)
+		return run, fmt.Errorf("enqueue: %w", err)
 	}
 	poll := worker.Config{}.WithDefaults().PollInterval
 	srv := asynq.NewServer(e.redisOpt(), asynq.Config{
@@ -146,12 +204,15 @@ func p1BareAsynq(ctx context.Context, e *env) (time.Duration, string, error) {
 		DelayedTaskCheckInterval: poll,
 		LogLevel:                 asynq.ErrorLevel,
 	})
-	// The clock stops when the last handler call returns, the counterpart
-	// of mxinvite's last result being persisted.
-	var handled atomic.Int64
+	var handled, failures atomic.Int64
 	allHandled := make(chan struct{})
 	mux := asynq.NewServeMux()
-	mux.HandleFunc(tasks.TypeInvite3PID, func(context.Context, *asynq.Task) error {
+	mux.HandleFunc(tasks.TypeInvite3PID, func(ctx context.Context, t *asynq.Task) error {
+		err := handle(ctx, t)
+		if err != nil {
+			failures.Add(1)
+			return err
+		}
 		if handled.Add(1) == p1Invites {
 			close(allHandled)
 		}
@@ -163,27 +224,27 @@ func p1BareAsynq(ctx context.Context, e *env) (time.Duration, string, error) {
 	u0 := e.sample(ctx)
 	start := time.Now()
 	if err := srv.Start(mux); err != nil {
-		return 0, "", err
+		return run, err
 	}
 	select {
 	case <-allHandled:
 	case <-time.After(p1Limit):
-		err = fmt.Errorf("only %d of %d tasks handled after %s", handled.Load(), p1Invites, p1Limit)
+		err = fmt.Errorf("only %d of %d tasks handled after %s (%d handler errors)", handled.Load(), p1Invites, p1Limit, failures.Load())
 	case <-ctx.Done():
 		err = ctx.Err()
 	}
-	elapsed := time.Since(start)
-	work := e.since(ctx, u0)
+	run.elapsed = time.Since(start)
+	run.work = e.since(ctx, u0)
 	if err == nil {
 		err = waitIdle(ctx, in, queue, p1Limit)
 	}
 	srv.Shutdown()
 	if err != nil {
-		return 0, "", err
+		return run, err
 	}
-	note := work.per(p1Invites, elapsed, 0, "task")
-	fmt.Printf("   bare asynq:      %s tasks in %s = %s (%s)\n", fmtInt(p1Invites), elapsed.Round(time.Millisecond),
-		fmtRate(p1Invites, elapsed), note)
-	fmt.Printf("      Redis commands per task: %s\n", work.top(p1Invites, 12))
-	return elapsed, note, nil
+	run.note = run.work.per(p1Invites, run.elapsed, 0, "task")
+	if n := failures.Load(); n > 0 {
+		run.note = fmt.Sprintf("%d handler errors (retried by asynq); %s", n, run.note)
+	}
+	return run, nil
 }

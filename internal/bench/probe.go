@@ -113,3 +113,20 @@ func (u usage) per(n int64, wall, child time.Duration, unit string) string {
 		unit, float64(u.scripts)/float64(n), float64(u.commands)/float64(n), perItem(u.redisCPU), perItem(cpu), proc,
 		100*u.redisCPU.Seconds()/wall.Seconds(), proc, 100*cpu.Seconds()/wall.Seconds())
 }
+
+// checkScriptCounting makes sure INFO commandstats counts the commands a
+// Lua script runs (the per-invite command counts rely on it): one EVAL of a
+// script that runs EXISTS three times must add 3 to cmdstat_exists.
+func (e *env) checkScriptCounting(ctx context.Context) string {
+	u0 := e.sample(ctx)
+	err := e.rdb.Eval(ctx, "redis.call('EXISTS', KEYS[1]); redis.call('EXISTS', KEYS[1]); return redis.call('EXISTS', KEYS[1])",
+		[]string{"bench:probe"}).Err()
+	if err != nil {
+		return "not checked: " + err.Error()
+	}
+	d := e.since(ctx, u0)
+	if n := d.byName["exists"]; n != 3 {
+		return fmt.Sprintf("NO: a script's 3 EXISTS calls added %d to cmdstat_exists (command counts below miss script commands)", n)
+	}
+	return "yes (checked: a script's 3 EXISTS calls added 3 to cmdstat_exists)"
+}

@@ -91,6 +91,7 @@ func (r report) markdown() string {
 	fmt.Fprintf(&b, "- redis-server: %s\n", m.redisVersion)
 	fmt.Fprintf(&b, "- Date: %s\n", m.date.Format("2006-01-02 15:04 UTC"))
 	fmt.Fprintf(&b, "- Code: %s\n", m.code)
+	fmt.Fprintf(&b, "- INFO commandstats counts the commands run inside Lua scripts: %s\n", m.scriptCounting)
 	fmt.Fprintf(&b, "- Load average (1, 5, 15 min) at the start: %s; at the end: %s\n", m.loadStart, loadAvg())
 	fmt.Fprintf(&b, "- Bench run time: %s\n\n", r.elapsed.Round(time.Second))
 	b.WriteString("## Results\n\n")

@@ -1,0 +1,120 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/mxinvite/mxinvite/tasks"
+)
+
+// memRun is Redis's memory around mxinvite's P1 run: used_memory (every
+// structure, allocator-exact) before the invites were enqueued, once they
+// were, and once they were finished; and, for the notes, where it went.
+type memRun struct {
+	before, queued, finished   int64
+	queuedParts, finishedParts []memPart
+}
+
+// memPart is the bytes per invite of one kind of structure (MEMORY USAGE).
+type memPart struct {
+	what  string
+	bytes float64
+}
+
+// usedMemory is INFO memory's used_memory (-1 when unreadable).
+func (e *env) usedMemory(ctx context.Context) int64 {
+	info, err := e.rdb.Info(ctx, "memory").Result()
+	if err != nil {
+		return -1
+	}
+	for _, line := range strings.Split(info, "\r\n") {
+		if v, ok := strings.CutPrefix(line, "used_memory:"); ok {
+			n, _ := strconv.ParseInt(v, 10, 64)
+			return n
+		}
+	}
+	return -1
+}
+
+// keyBytes is MEMORY USAGE of key, every element counted (SAMPLES 0).
+func (e *env) keyBytes(ctx context.Context, key string) float64 {
+	n, err := e.rdb.Do(ctx, "MEMORY", "USAGE", key, "SAMPLES", "0").Int64()
+	if err != nil {
+		return 0
+	}
+	return float64(n)
+}
+
+// memSample is how many records and tasks are measured one by one.
+const memSample = 200
+
+// meanBytes is the mean MEMORY USAGE of the keys of the first memSample invites.
+func (e *env) meanBytes(ctx context.Context, invs []tasks.Invite, key func(tasks.Invite) string) float64 {
+	n := min(memSample, len(invs))
+	var sum float64
+	for _, inv := range invs[:n] {
+		sum += e.keyBytes(ctx, key(inv))
+	}
+	return sum / float64(n)
+}
+
+// queuedParts are the structures of a queued invite.
+func (e *env) queuedParts(ctx context.Context, prefix, queue, campaign string, invs []tasks.Invite) []memPart {
+	n := float64(len(invs))
+	return []memPart{
+		{"record hash", e.meanBytes(ctx, invs, func(i tasks.Invite) string { return prefix + ":invite:" + i.Key() })},
+		{"asynq task hash", e.meanBytes(ctx, invs, func(i tasks.Invite) string { return "asynq:{" + queue + "}:t:" + i.TaskID() })},
+		{"asynq pending list", e.keyBytes(ctx, "asynq:{"+queue+"}:pending") / n},
+		{"campaign index zset", e.keyBytes(ctx, prefix+":campaign:"+campaign+":invites") / n},
+	}
+}
+
+// finishedParts are the structures of a finished invite.
+func (e *env) finishedParts(ctx context.Context, prefix, campaign string, invs []tasks.Invite) []memPart {
+	n := float64(len(invs))
+	return []memPart{
+		{"record hash", e.meanBytes(ctx, invs, func(i tasks.Invite) string { return prefix + ":invite:" + i.Key() })},
+		{"results stream", e.keyBytes(ctx, prefix+":results") / n},
+		{"campaign index zset", e.keyBytes(ctx, prefix+":campaign:"+campaign+":invites") / n},
+	}
+}
+
+func fmtParts(parts []memPart) string {
+	var s []string
+	for _, p := range parts {
+		s = append(s, fmt.Sprintf("%s %.0f B", p.what, p.bytes))
+	}
+	return strings.Join(s, ", ")
+}
+
+// P1 memory goals (bytes per invite).
+const (
+	memQueuedGoal   = 700
+	memFinishedGoal = 300
+)
+
+// memoryRows are Redis's bytes per queued and per finished invite.
+func memoryRows(mx p1Run, err error) []row {
+	const queuedWhat, finishedWhat = "Redis memory per queued invite (asynq's task included)", "Redis memory per finished invite"
+	qGoal, fGoal := fmt.Sprintf("≤ %d B", memQueuedGoal), fmt.Sprintf("≤ %d B", memFinishedGoal)
+	m := mx.mem
+	if err == nil && (m.before < 0 || m.queued < 0 || m.finished < 0) {
+		err = fmt.Errorf("INFO memory unreadable")
+	}
+	if err != nil {
+		return []row{failed("M1", queuedWhat, qGoal, err), failed("M2", finishedWhat, fGoal, err)}
+	}
+	q := float64(m.queued-m.before) / p1Invites
+	f := float64(m.finished-m.before) / p1Invites
+	how := fmt.Sprintf("used_memory delta over the %s invites of P1a (every structure: keys, values, Redis's own per-key overhead) ÷ %s",
+		fmtInt(p1Invites), fmtInt(p1Invites))
+	return []row{
+		{id: "M1", what: queuedWhat, measured: fmt.Sprintf("%.0f B", q), goal: qGoal, met: verdict(q <= memQueuedGoal),
+			notes: how + ", after enqueue; MEMORY USAGE per invite: " + fmtParts(m.queuedParts)},
+		{id: "M2", what: finishedWhat, measured: fmt.Sprintf("%.0f B", f), goal: fGoal, met: verdict(f <= memFinishedGoal),
+			notes: how + ", once every invite is final and the worker has stopped (asynq deletes finished tasks); MEMORY USAGE per invite: " +
+				fmtParts(m.finishedParts)},
+	}
+}
