@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/urfave/cli/v3"
 
@@ -16,7 +17,7 @@ import (
 func preflightCommand() *cli.Command {
 	flags := append(redisFlags(), profileFlags()...)
 	flags = append(flags,
-		&cli.StringFlag{Name: "room", Required: true, Usage: "room ID (!opaque:server) or alias (#name:server)"},
+		&cli.StringFlag{Name: "room", Required: true, Usage: roomFlagUsage},
 		&cli.BoolFlag{Name: "json", Usage: "print the checks as one JSON object"},
 	)
 	return &cli.Command{
@@ -30,6 +31,9 @@ func preflightCommand() *cli.Command {
 }
 
 func runPreflight(ctx context.Context, cmd *cli.Command) error {
+	if _, _, err := roomFlag(cmd, true); err != nil {
+		return err
+	}
 	profile, err := readProfile(cmd)
 	if err != nil {
 		return err
@@ -60,7 +64,7 @@ func runPreflight(ctx context.Context, cmd *cli.Command) error {
 func checkProfile(ctx context.Context, cmd *cli.Command, p worker.Profile) preflight.Report {
 	return preflight.Run(ctx, preflight.Config{
 		Client:   matrixClient(cmd, p),
-		Room:     cmd.String("room"),
+		Room:     strings.TrimSpace(cmd.String("room")),
 		IDServer: p.IDServer, IDAccessToken: p.IDAccessToken,
 	})
 }
