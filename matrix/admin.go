@@ -17,9 +17,10 @@ const (
 	SynapseDefaultInviteInterval = 400 * time.Second
 )
 
-// RatelimitOverride is a Synapse per-user rate-limit override. Zero in both
-// fields means "not rate-limited at all". Synapse takes non-negative
-// integers only.
+// RatelimitOverride is a Synapse per-user rate-limit override. A zero
+// MessagesPerSecond disables rate limiting for the user altogether
+// (synapse/api/ratelimiting.py); mxinvite lifts with {0, 0}. Synapse takes
+// non-negative integers only.
 type RatelimitOverride struct {
 	// MessagesPerSecond is the sustained rate allowed.
 	MessagesPerSecond int `json:"messages_per_second"`
@@ -28,7 +29,7 @@ type RatelimitOverride struct {
 }
 
 // Unlimited reports whether the override lifts rate limiting altogether.
-func (r RatelimitOverride) Unlimited() bool { return r.MessagesPerSecond == 0 && r.BurstCount == 0 }
+func (r RatelimitOverride) Unlimited() bool { return r.MessagesPerSecond == 0 }
 
 // overrideCall describes a call to Synapse's admin API
 // /_synapse/admin/v1/users/{userId}/override_ratelimit.
