@@ -25,6 +25,7 @@ import (
 
 func enqueueCommand() *cli.Command {
 	flags := append(redisFlags(), profileFlags()...)
+	flags = append(flags, acceptTermsFlag())
 	flags = append(flags, listFlags()...)
 	flags = append(flags,
 		&cli.StringFlag{Name: "room", Required: true, Usage: roomFlagUsage + "; an alias is resolved once"},
@@ -77,7 +78,11 @@ func runEnqueue(ctx context.Context, cmd *cli.Command) error {
 		}
 	}
 	if plan.preflight {
-		report := checkProfile(ctx, cmd, plan.profile)
+		var addresses func() int
+		if plan.input != "-" { // stdin can be read only once, by the import
+			addresses = func() int { return countAddresses(plan.input, plan.opts.Medium, plan.opts.Column) }
+		}
+		report := checkProfile(ctx, cmd, plan.profile, addresses)
 		writeChecks(cmd.Root().ErrWriter, report)
 		if err := preflightErr(report, "; nothing was enqueued"); err != nil {
 			return err

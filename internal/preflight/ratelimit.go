@@ -53,9 +53,9 @@ func campaignLength(n, burst int, interval time.Duration) string {
 	case n < 0:
 		return fmt.Sprintf(": about %d invites a day", int(24*time.Hour/interval))
 	case n <= burst:
-		return fmt.Sprintf(": this campaign's %d invites go out at once", n)
+		return fmt.Sprintf(": this campaign's %d addresses go out at once", n)
 	}
-	return fmt.Sprintf(": this campaign's %d invites would take about %s", n, HumanDuration(time.Duration(n-burst)*interval))
+	return fmt.Sprintf(": this campaign's %d addresses would take about %s", n, HumanDuration(time.Duration(n-burst)*interval))
 }
 
 // HumanDuration renders d for people: "46 days 7 h", "3 h 20 min",

@@ -29,7 +29,7 @@ func TestRateLimitNoteAtSynapseDefault(t *testing.T) {
 	c := check(t, r, CheckRateLimit)
 	// (10000-5) × 400 s = 3,998,000 s = 46 days 6 h 33 min 20 s.
 	for _, want := range []string{"ℹ rate limit: @inviter:sim.local has no rate-limit override", "burst 5, then one per 400 s",
-		"this campaign's 10000 invites would take about 46 days 6 h", "mxinvite ratelimit lift --sender bulk lifts it"} {
+		"this campaign's 10000 addresses would take about 46 days 6 h", "mxinvite ratelimit lift --sender bulk lifts it"} {
 		if !strings.Contains(c.String(), want) {
 			t.Errorf("line %q lacks %q", c, want)
 		}
@@ -47,7 +47,7 @@ func TestRateLimitNoteWithOverrides(t *testing.T) {
 		t.Fatal(o.Status)
 	}
 	// (1000-10) × 0.5 s = 495 s.
-	if c := check(t, run(t, cfg), CheckRateLimit); !strings.Contains(c.Detail, "burst 10, then 2 per second: this campaign's 1000 invites would take about 8 min 15 s") {
+	if c := check(t, run(t, cfg), CheckRateLimit); !strings.Contains(c.Detail, "burst 10, then 2 per second: this campaign's 1000 addresses would take about 8 min 15 s") {
 		t.Errorf("line %q", c)
 	}
 	if o := cfg.Client.SetOverrideRatelimit(ctx, simulator.DefaultUserID, matrix.RatelimitOverride{}); !o.Status.Good() {
@@ -89,11 +89,11 @@ func TestCampaignLength(t *testing.T) {
 		n    int
 		want string
 	}{
-		{0, ": this campaign's 0 invites go out at once"},
-		{5, ": this campaign's 5 invites go out at once"},
-		{6, ": this campaign's 6 invites would take about 6 min 40 s"},
-		{14, ": this campaign's 14 invites would take about 1 h"},
-		{221, ": this campaign's 221 invites would take about 1 day"},
+		{0, ": this campaign's 0 addresses go out at once"},
+		{5, ": this campaign's 5 addresses go out at once"},
+		{6, ": this campaign's 6 addresses would take about 6 min 40 s"},
+		{14, ": this campaign's 14 addresses would take about 1 h"},
+		{221, ": this campaign's 221 addresses would take about 1 day"},
 		{-1, ": about 216 invites a day"},
 	} {
 		if got := campaignLength(tt.n, 5, every); got != tt.want {
