@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -23,6 +24,7 @@ type Worker struct {
 
 	stopOnce sync.Once
 	stopping chan struct{}
+	started  atomic.Bool // serving: between Start and Shutdown
 }
 
 // New builds a worker; it does not contact Redis until Start.
@@ -72,13 +74,22 @@ func (w *Worker) Store() *Store { return w.handler.store }
 func (w *Worker) Start() error {
 	mux := asynq.NewServeMux()
 	mux.Handle(tasks.TypeInvite3PID, w.handler)
-	return w.srv.Start(mux)
+	if err := w.srv.Start(mux); err != nil {
+		return err
+	}
+	w.started.Store(true)
+	return nil
 }
+
+// Started reports whether the worker is serving: Start succeeded and
+// Shutdown has not begun (for readiness probes).
+func (w *Worker) Started() bool { return w.started.Load() }
 
 // Shutdown stops taking tasks, hands waiting invites back to the queue at
 // once (their waits still honoured), lets in-flight requests finish within
 // ShutdownTimeout, and returns when every invite is recorded or requeued.
 func (w *Worker) Shutdown() {
+	w.started.Store(false)
 	w.stopOnce.Do(func() { close(w.stopping) })
 	w.srv.Shutdown()
 	_ = w.rdb.Close() // shared by the server and inspector, which cannot close it
