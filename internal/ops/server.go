@@ -29,7 +29,8 @@ type Config struct {
 	// Readiness decides /readyz. Default nil: ready whenever the process
 	// answers.
 	Readiness Readiness
-	// ReadyTimeout bounds one /readyz evaluation. Default 2 s.
+	// ReadyTimeout bounds one /readyz evaluation. Default 1 s, within
+	// the usual probe timeouts, so a probe reads the reason.
 	ReadyTimeout time.Duration
 	// Logger receives the server's errors. Default: a disabled logger.
 	Logger *zerolog.Logger
@@ -38,7 +39,7 @@ type Config struct {
 // WithDefaults returns a copy with every zero field set to its default.
 func (c Config) WithDefaults() Config {
 	if c.ReadyTimeout == 0 {
-		c.ReadyTimeout = 2 * time.Second
+		c.ReadyTimeout = time.Second
 	}
 	if c.Logger == nil {
 		l := zerolog.Nop()
