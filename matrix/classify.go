@@ -26,6 +26,7 @@ type verdict struct {
 	errCode     ErrCode
 	serverError string
 	retryAfter  time.Duration // only for TooManyRequests
+	softLogout  bool          // M_UNKNOWN_TOKEN's soft_logout
 }
 
 // errorBody is the standard Matrix error body, read field by field so that
@@ -35,6 +36,7 @@ type errorBody struct {
 	message      string
 	consentURI   string
 	retryAfterMS json.RawMessage
+	softLogout   bool // M_UNKNOWN_TOKEN: the session may be refreshed, not dead
 }
 
 // classifyAnswer applies libQuotient's tables, in order: the HTTP status
@@ -50,6 +52,7 @@ func classifyAnswer(a answer, p delayPolicy) verdict {
 	}
 	body := parseErrorBody(a.contentType, a.body)
 	v.errCode, v.serverError, v.message = body.errCode, body.message, body.message
+	v.softLogout = body.softLogout && body.errCode == MUnknownToken
 	switch {
 	case a.status == http.StatusTooManyRequests || body.errCode == MLimitExceeded:
 		// Every 429 backs off, even a proxy's bare one (libQuotient gap #3).
@@ -126,6 +129,7 @@ func parseErrorBody(contentType string, raw []byte) errorBody {
 	b.errCode = ErrCode(code)
 	_ = json.Unmarshal(fields["error"], &b.message)
 	_ = json.Unmarshal(fields["consent_uri"], &b.consentURI)
+	_ = json.Unmarshal(fields["soft_logout"], &b.softLogout)
 	b.retryAfterMS = fields["retry_after_ms"]
 	return b
 }

@@ -22,13 +22,14 @@ var errAttemptDeadline = errors.New("matrix: per-attempt deadline exceeded")
 
 // call is one HTTP request, described before it is sent.
 type call struct {
-	method  string
-	url     *url.URL // nil when urlErr is set
-	urlErr  error    // the URL could not be built: IncorrectRequest, never sent
-	token   string   // bearer token; empty means Unauthorised, never sent
-	body    []byte   // JSON body, nil for requests without one
-	secrets []string // more secrets to redact besides the access token
-	opts    callOptions
+	method    string
+	url       *url.URL // nil when urlErr is set
+	urlErr    error    // the URL could not be built: IncorrectRequest, never sent
+	token     string   // bearer token; empty means Unauthorised, never sent
+	anonymous bool     // the endpoint takes no token: none is required or sent
+	body      []byte   // JSON body, nil for requests without one
+	secrets   []string // more secrets to redact besides the access token
+	opts      callOptions
 }
 
 // do is the one place where a request becomes an Outcome: the invite and
@@ -37,15 +38,11 @@ type call struct {
 func (c *Client) do(ctx context.Context, cl call) (Outcome, []byte) {
 	started := time.Now()
 	o, body := c.attempt(ctx, cl)
-	red := newRedactor(append([]string{c.cfg.AccessToken, cl.token}, cl.secrets...)...)
+	red := c.redactorFor(cl)
 	o.Method = cl.method
 	o.Status.Message = red.String(o.Status.Message)
 	o.ServerError = red.String(o.ServerError)
-	if len(body) > 0 {
-		// Redact before cutting, so a token cannot survive cut in half.
-		sample := red.Bytes(body)
-		o.BodySample = bytes.Clone(sample[:min(len(sample), bodySampleBytes)])
-	}
+	o.BodySample = sampleOf(red, body)
 	if o.Status.Code != TooManyRequests {
 		o.RetryAfter = 0
 	}
@@ -55,13 +52,34 @@ func (c *Client) do(ctx context.Context, cl call) (Outcome, []byte) {
 	return o, body
 }
 
+// redactorFor covers every secret a call knows before it is sent.
+func (c *Client) redactorFor(cl call, more ...string) redactor {
+	return newRedactor(append(append([]string{c.cfg.AccessToken, cl.token}, cl.secrets...), more...)...)
+}
+
+// sampleOf is the redacted start of a body, nil for an empty one. It
+// redacts before cutting, so a token cannot survive cut in half.
+func sampleOf(red redactor, body []byte) []byte {
+	if len(body) == 0 {
+		return nil
+	}
+	sample := red.Bytes(body)
+	return bytes.Clone(sample[:min(len(sample), bodySampleBytes)])
+}
+
+// resample redoes an Outcome's body sample when the answer itself carried
+// a new secret (a token the server just issued), which do could not know.
+func (c *Client) resample(o *Outcome, cl call, body []byte, issued ...string) {
+	o.BodySample = sampleOf(c.redactorFor(cl, issued...), body)
+}
+
 // attempt sends the request once, under the per-attempt deadline, and
 // classifies what came back.
 func (c *Client) attempt(ctx context.Context, cl call) (Outcome, []byte) {
 	if cl.urlErr != nil {
 		return failed(IncorrectRequest, cl.urlErr.Error()+"; not sent"), nil
 	}
-	if cl.token == "" {
+	if cl.token == "" && !cl.anonymous {
 		return failed(Unauthorised, "no access token; not sent"), nil
 	}
 	attemptCtx, cancel := context.WithTimeoutCause(ctx, cl.opts.timeout, errAttemptDeadline)
@@ -83,7 +101,9 @@ func (c *Client) attempt(ctx context.Context, cl call) (Outcome, []byte) {
 	if err != nil {
 		return failed(IncorrectRequest, err.Error()+"; not sent"), nil
 	}
-	req.Header.Set("Authorization", "Bearer "+cl.token)
+	if !cl.anonymous {
+		req.Header.Set("Authorization", "Bearer "+cl.token)
+	}
 	req.Header.Set("User-Agent", c.cfg.UserAgent)
 	req.Header.Set("Accept", "application/json")
 	if cl.body != nil {
@@ -119,6 +139,7 @@ func (c *Client) attempt(ctx context.Context, cl call) (Outcome, []byte) {
 			ErrCode:     v.errCode,
 			ServerError: v.serverError,
 			RetryAfter:  v.retryAfter,
+			SoftLogout:  v.softLogout,
 		}
 	}
 	o.HTTPStatus = resp.StatusCode

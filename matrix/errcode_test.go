@@ -48,6 +48,14 @@ func TestErrCodeTable(t *testing.T) {
 			AccountLocked, false, 0, MAccountLocked, "locked"},
 		{"unknown token", 401, "application/json", `{"errcode":"M_UNKNOWN_TOKEN","error":"Invalid access token passed.","soft_logout":false}`,
 			Unauthorised, false, 0, MUnknownToken, "Invalid access token passed."},
+		{"soft logout", 401, "application/json", `{"errcode":"M_UNKNOWN_TOKEN","error":"Token expired","soft_logout":true}`,
+			Unauthorised, false, 0, MUnknownToken, "Token expired"},
+		{"terms not signed", 403, "application/json", `{"errcode":"M_TERMS_NOT_SIGNED","error":"Terms not signed"}`,
+			ContentAccessError, false, 0, MTermsNotSigned, "Terms not signed"},
+		{"tuwunel: no 3PID invites", 403, "application/json", `{"errcode":"M_THREEPID_DENIED","error":"Third party identifiers are not implemented"}`,
+			ContentAccessError, false, 0, MThreePIDDenied, "not implemented"},
+		{"identity server: bad token", 401, "application/json", `{"errcode":"M_UNAUTHORIZED","error":"Unauthorized"}`,
+			Unauthorised, false, 0, MUnauthorized, "Unauthorized"},
 		{"missing param", 400, "application/json", `{"errcode":"M_MISSING_PARAM","error":"Missing id_access_token"}`,
 			IncorrectRequest, false, 0, MMissingParam, "Missing id_access_token"},
 		{"server not trusted", 400, "application/json", `{"errcode":"M_SERVER_NOT_TRUSTED","error":"untrusted"}`,
@@ -111,5 +119,27 @@ func TestServerErrorFieldIsTheBodyText(t *testing.T) {
 	}
 	if got := o.Status.String(); got != "ContentAccessError (104): Cannot invite so many" {
 		t.Errorf("Status.String() = %q", got)
+	}
+}
+
+// TestSoftLogout reads soft_logout only from M_UNKNOWN_TOKEN, and only a
+// JSON true counts.
+func TestSoftLogout(t *testing.T) {
+	tests := []struct {
+		body string
+		want bool
+	}{
+		{`{"errcode":"M_UNKNOWN_TOKEN","soft_logout":true}`, true},
+		{`{"errcode":"M_UNKNOWN_TOKEN","soft_logout":false}`, false},
+		{`{"errcode":"M_UNKNOWN_TOKEN"}`, false},
+		{`{"errcode":"M_UNKNOWN_TOKEN","soft_logout":"true"}`, false},
+		{`{"errcode":"M_MISSING_TOKEN","soft_logout":true}`, false},
+	}
+	for _, tt := range tests {
+		srv := newTestServer(t, reply(401, tt.body))
+		_, o := newTestClient(srv.URL).WhoAmI(context.Background())
+		if o.Status.Code != Unauthorised || o.SoftLogout != tt.want {
+			t.Errorf("%s: %v, SoftLogout = %v, want %v", tt.body, o.Status, o.SoftLogout, tt.want)
+		}
 	}
 }

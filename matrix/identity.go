@@ -2,6 +2,7 @@ package matrix
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -21,30 +22,125 @@ type HashDetails struct {
 	Algorithms []string `json:"algorithms"`
 }
 
-// IdentityHashDetails calls GET /_matrix/identity/v2/hash_details on the
-// identity server (spec: identity service API, "GET /_matrix/identity/v2/hash_details")
-// with idAccessToken as Bearer token. Synapse makes this call first for every
-// 3PID invite, so a preflight here finds a dead identity server or a stale
-// token before the homeserver turns it into a 500.
-//
-// idServer is hostname[:port] as in the invite body; a scheme, path or user
-// info is an IncorrectRequest and nothing is sent. ClientConfig.IdentityScheme
-// chooses https (default) or http.
-func (c *Client) IdentityHashDetails(ctx context.Context, idServer, idAccessToken string, opts ...CallOption) (HashDetails, Outcome) {
-	cl := call{method: http.MethodGet, token: idAccessToken, opts: resolveOptions(opts)}
-	if err := checkIdentityServer(idServer); err != nil {
-		cl.urlErr = err
-	} else {
-		base := &url.URL{Scheme: c.cfg.IdentityScheme, Host: idServer}
-		cl.url = joinPath(base, "_matrix", "identity", "v2", "hash_details")
+// IdentityClient calls one identity server (identity service API v2,
+// spec: "Identity Service API") through its Client's request→Outcome path,
+// with the Client's HTTP client, limits and User-Agent. Identity tokens are
+// only ever sent as Bearer headers (MSC4127 removes query-string tokens),
+// and are redacted from every message like the homeserver token. It is
+// safe for concurrent use.
+type IdentityClient struct {
+	c      *Client
+	server string   // hostname[:port], as given
+	base   *url.URL // nil when server is invalid
+	err    error    // why server is invalid; every call reports it, sending nothing
+}
+
+// Identity returns a client for the identity server idServer
+// (hostname[:port], the form an invite's id_server takes), reached with
+// ClientConfig.IdentityScheme: https by default, http for the simulator. A
+// scheme, path or user info in idServer makes every call an
+// IncorrectRequest that sends nothing.
+func (c *Client) Identity(idServer string) *IdentityClient {
+	ic := &IdentityClient{c: c, server: idServer}
+	if ic.err = checkIdentityServer(idServer); ic.err == nil {
+		ic.base = &url.URL{Scheme: c.cfg.IdentityScheme, Host: idServer}
 	}
-	o, body := c.do(ctx, cl)
+	return ic
+}
+
+// Server returns the identity server as given, hostname[:port].
+func (ic *IdentityClient) Server() string { return ic.server }
+
+// String names the identity server; an IdentityClient holds no token.
+func (ic *IdentityClient) String() string {
+	return fmt.Sprintf("matrix.IdentityClient{server: %q}", ic.server)
+}
+
+// newCall describes a call to /_matrix/identity/v2/{segments}. An empty
+// token makes the call anonymous (register, terms): no Authorization.
+func (ic *IdentityClient) newCall(method, token string, body []byte, opts []CallOption, segments ...string) call {
+	cl := call{method: method, token: token, anonymous: token == "", body: body, opts: resolveOptions(opts)}
+	if ic.err != nil {
+		cl.urlErr = ic.err
+		return cl
+	}
+	cl.url = joinPath(ic.base, append([]string{"_matrix", "identity", "v2"}, segments...)...)
+	return cl
+}
+
+// HashDetails calls GET /_matrix/identity/v2/hash_details (spec: identity
+// service API, "GET /_matrix/identity/v2/hash_details") with token as Bearer
+// token. Synapse makes this call first for every 3PID invite, so a
+// preflight here finds a dead identity server or a stale token before the
+// homeserver turns it into a 500.
+func (ic *IdentityClient) HashDetails(ctx context.Context, token string, opts ...CallOption) (HashDetails, Outcome) {
+	if token == "" {
+		return HashDetails{}, ic.c.rejectedCall(ctx, ic.newCall(http.MethodGet, "", nil, opts, "hash_details"), "no identity access token")
+	}
 	var details HashDetails
-	o = decodeInto(o, body, &details)
+	o := ic.c.doJSON(ctx, ic.newCall(http.MethodGet, token, nil, opts, "hash_details"), &details)
 	if !o.Status.Good() {
 		return HashDetails{}, o
 	}
 	return details, o
+}
+
+// IdentityHashDetails is Identity(idServer).HashDetails(ctx, idAccessToken).
+func (c *Client) IdentityHashDetails(ctx context.Context, idServer, idAccessToken string, opts ...CallOption) (HashDetails, Outcome) {
+	return c.Identity(idServer).HashDetails(ctx, idAccessToken, opts...)
+}
+
+// Register calls POST /_matrix/identity/v2/account/register (spec: identity
+// service API, "POST /_matrix/identity/v2/account/register") with the
+// OpenID token as body, and returns the identity token the server issued:
+// "token" (the spec's name), else "access_token" (Sydent sends both). An
+// answer with neither is IncorrectResponse. The OpenID token and the new
+// token are redacted from the Outcome.
+func (ic *IdentityClient) Register(ctx context.Context, openID OpenIDToken, opts ...CallOption) (string, Outcome) {
+	body, _ := json.Marshal(openID) // plain strings and an int cannot fail
+	cl := ic.newCall(http.MethodPost, "", body, opts, "account", "register")
+	cl.secrets = []string{openID.AccessToken}
+	o, raw := ic.c.do(ctx, cl)
+	var resp struct {
+		Token       string `json:"token"`
+		AccessToken string `json:"access_token"`
+	}
+	o = decodeInto(o, raw, &resp)
+	ic.c.resample(&o, cl, raw, resp.Token, resp.AccessToken)
+	token := resp.Token
+	if token == "" {
+		token = resp.AccessToken
+	}
+	switch {
+	case !o.Status.Good():
+		return "", o
+	case token == "":
+		return "", incorrectResponse(o, "account/register: the answer has neither token nor access_token")
+	}
+	return token, o
+}
+
+// Account calls GET /_matrix/identity/v2/account (spec: identity service
+// API, "GET /_matrix/identity/v2/account") and returns the user the token
+// belongs to. A bad token is 401 M_UNAUTHORIZED (Unauthorised); Sydent
+// answers 403 M_TERMS_NOT_SIGNED (ContentAccessError) until the current
+// terms are accepted.
+func (ic *IdentityClient) Account(ctx context.Context, token string, opts ...CallOption) (UserID, Outcome) {
+	if token == "" {
+		return "", ic.c.rejectedCall(ctx, ic.newCall(http.MethodGet, "", nil, opts, "account"), "no identity access token")
+	}
+	var resp struct {
+		UserID string `json:"user_id"`
+	}
+	o := ic.c.doJSON(ctx, ic.newCall(http.MethodGet, token, nil, opts, "account"), &resp)
+	if !o.Status.Good() {
+		return "", o
+	}
+	user, err := ParseUserID(resp.UserID)
+	if err != nil {
+		return "", incorrectResponse(o, "account: "+err.Error())
+	}
+	return user, o
 }
 
 // checkIdentityServer accepts hostname[:port] only, because the homeserver

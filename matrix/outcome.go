@@ -17,6 +17,12 @@ type Outcome struct {
 	ErrCode ErrCode
 	// ServerError is the Matrix error body's "error" field, tokens redacted.
 	ServerError string
+	// SoftLogout is the "soft_logout" of a 401 M_UNKNOWN_TOKEN (spec:
+	// "Soft logout"): true means the session may be renewed with a refresh
+	// token or a fresh login of the same device; false (the default, and
+	// what a revoked, logged-out or expired MAS token answers) means the
+	// token is dead. Always false for other errcodes.
+	SoftLogout bool
 	// RetryAfter is the advised delay for TooManyRequests, clamped to
 	// [0, ClientConfig.MaxRetryAfter]; 0 for every other code.
 	RetryAfter time.Duration

@@ -107,6 +107,11 @@ func (c *Client) PowerLevels(ctx context.Context, room RoomID, opts ...CallOptio
 func (c *Client) getJSON(ctx context.Context, v any, opts []CallOption, segments ...string) Outcome {
 	cl := call{method: http.MethodGet, token: c.cfg.AccessToken, opts: resolveOptions(opts)}
 	cl.url, cl.urlErr = c.clientURL(segments...)
+	return c.doJSON(ctx, cl, v)
+}
+
+// doJSON sends cl and decodes a successful answer into v.
+func (c *Client) doJSON(ctx context.Context, cl call, v any) Outcome {
 	o, body := c.do(ctx, cl)
 	return decodeInto(o, body, v)
 }
@@ -116,6 +121,17 @@ func (c *Client) getJSON(ctx context.Context, v any, opts []CallOption, segments
 // never sent.
 func (c *Client) rejected(ctx context.Context, err error) Outcome {
 	o, _ := c.do(ctx, call{method: http.MethodGet, token: c.cfg.AccessToken, urlErr: err})
+	return o
+}
+
+// rejectedCall is cl ended as Unauthorised before it is sent, because the
+// token it needs is missing; it goes through do like any other call.
+func (c *Client) rejectedCall(ctx context.Context, cl call, why string) Outcome {
+	cl.token, cl.anonymous = "", false
+	o, _ := c.do(ctx, cl)
+	if cl.urlErr == nil {
+		o.Status.Message = why + "; not sent"
+	}
 	return o
 }
 

@@ -57,6 +57,9 @@ func TestPathSegmentsAreEscaped(t *testing.T) {
 		{"/matrix/", "!abc:example.org", "/matrix/_matrix/client/v3/rooms/%21abc:example.org/invite"},
 		{"", "!a/b?c#d:example.org:8448", "/_matrix/client/v3/rooms/%21a%2Fb%3Fc%23d:example.org:8448/invite"},
 		{"", "!ünï:example.org", "/_matrix/client/v3/rooms/%21%C3%BCn%C3%AF:example.org/invite"},
+		// Room version 12: no server part; "-" and "_" need no escaping.
+		{"", v12Room, "/_matrix/client/v3/rooms/%2131hneApxJ_1o-63DmFrpeqnkFfWppnzWso1JvH3ogLM/invite"},
+		{"/matrix", v12Room, "/matrix/_matrix/client/v3/rooms/%2131hneApxJ_1o-63DmFrpeqnkFfWppnzWso1JvH3ogLM/invite"},
 	}
 	for _, tt := range tests {
 		t.Run(string(tt.room), func(t *testing.T) {
@@ -73,7 +76,8 @@ func TestPathSegmentsAreEscaped(t *testing.T) {
 func TestInviteRejectsNonRoomIDs(t *testing.T) {
 	srv := newTestServer(t, reply(200, "{}"))
 	c := newTestClient(srv.URL)
-	for _, room := range []RoomID{"#alias:example.org", "", "!nocolon", "!:example.org", "!abc:"} {
+	for _, room := range []RoomID{"#alias:example.org", "", "!nocolon", "!:example.org", "!abc:",
+		v12Room + "A", RoomID(v12Room[:43]), "!31hneApxJ_1o-63DmFrpeqnkFfWppnzWso1JvH3og+M"} {
 		o := c.InviteBy3PID(context.Background(), room, testIDHost, testIDToken, "email", testAddress, WithTxnID("t1"))
 		checkOutcome(t, o, IncorrectRequest, false, 0)
 		if o.Requests != 0 {
@@ -98,5 +102,39 @@ func TestIDErrorsAreTyped(t *testing.T) {
 	var idErr *IDError
 	if !errors.Is(err, ErrInvalidRoomID) || !errors.As(err, &idErr) || idErr.Input != "#alias:example.org" {
 		t.Errorf("err = %v", err)
+	}
+}
+
+// TestV12RoomInEveryRoomPath checks that the calls naming a room send a
+// version 12 ID percent-encoded as one path segment.
+func TestV12RoomInEveryRoomPath(t *testing.T) {
+	srv := newTestServer(t, reply(200, `{"membership":"join","users":{}}`))
+	c := newTestClient(srv.URL)
+	ctx := context.Background()
+	if _, o := c.Membership(ctx, v12Room, "@bot:example.org"); !o.Status.Good() {
+		t.Fatalf("membership: %v", o.Status)
+	}
+	if _, o := c.PowerLevels(ctx, v12Room); !o.Status.Good() {
+		t.Fatalf("power levels: %v", o.Status)
+	}
+	const room = "/_matrix/client/v3/rooms/%2131hneApxJ_1o-63DmFrpeqnkFfWppnzWso1JvH3ogLM"
+	want := []string{room + "/state/m.room.member/@bot:example.org", room + "/state/m.room.power_levels"}
+	seen := srv.requests()
+	if len(seen) != len(want) {
+		t.Fatalf("server saw %+v", seen)
+	}
+	for i, w := range want {
+		if seen[i].RequestURI != w {
+			t.Errorf("request %d: %s, want %s", i, seen[i].RequestURI, w)
+		}
+	}
+}
+
+// TestResolveAliasToV12Room accepts a directory answer naming a version 12 room.
+func TestResolveAliasToV12Room(t *testing.T) {
+	srv := newTestServer(t, reply(200, `{"room_id":"`+v12Room+`","servers":["example.org"]}`))
+	id, o := newTestClient(srv.URL).ResolveAlias(context.Background(), "#room:example.org")
+	if !o.Status.Good() || id != v12Room {
+		t.Fatalf("ResolveAlias = %q, %v", id, o.Status)
 	}
 }

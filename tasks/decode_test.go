@@ -82,7 +82,7 @@ func TestDecodeInviteErrors(t *testing.T) {
 		{name: "enqueued_at not a time", payload: with("enqueued_at", `"yesterday"`), field: "enqueued_at", reason: "RFC 3339"},
 		{name: "enqueued_at number", payload: with("enqueued_at", "1700000000"), field: "enqueued_at", reason: "JSON string"},
 		{name: "field name case", payload: strings.Replace(valid, `"campaign"`, `"Campaign"`, 1), field: "campaign", reason: "required"},
-		{name: "invalid room_id", payload: with("room_id", `"#alias:example.org"`), field: "room_id", reason: `must start with "!"`},
+		{name: "invalid room_id", payload: with("room_id", `"#alias:example.org"`), field: "room_id", reason: `must be a room ID`},
 		{name: "medium not canonical", payload: with("medium", `"EMAIL"`), field: "medium", reason: `"email" or "msisdn"`},
 		{name: "address not normalised", payload: with("address", `"a@EXAMPLE.org"`), field: "address", reason: "normalised"},
 		{name: "bad id_server", payload: with("id_server", `"https://x.org"`), field: "id_server", reason: "scheme"},

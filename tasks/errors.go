@@ -21,7 +21,7 @@ const maxErrorValueRunes = 80
 type FieldError struct {
 	Field  string // JSON name of the field
 	Value  string // the offending value as given
-	Reason string // the rule it broke, e.g. `must start with "!" and contain ":"`
+	Reason string // the rule it broke, e.g. `must not be empty`
 }
 
 // Error formats the error as `field "value": reason`, with the value

@@ -41,5 +41,5 @@ func ExampleNewInvite() {
 	// inv:74df7c14a0d9e64d6596130a68ff8def
 	// invite:3pid
 	// {"campaign":"spring-newsletter","room_id":"!abcdef:example.org","medium":"msisdn","address":"442079460958","sender":"default","enqueued_at":"2025-03-01T12:00:00Z"}
-	// room_id "abc": must start with "!" and contain ":" true
+	// room_id "abc": must be a room ID: "!opaque:server" (room versions 1-11) or "!" followed by 43 URL-safe base64 characters (room version 12) true
 }

@@ -49,3 +49,9 @@ func assertFieldError(t *testing.T, err error, field string) *tasks.FieldError {
 	}
 	return fe
 }
+
+// v12Room is a room version 12 ID (the one of issue 10): no server part.
+const v12Room = "!31hneApxJ_1o-63DmFrpeqnkFfWppnzWso1JvH3ogLM"
+
+// roomForms is part of the reason given for a room ID of neither form.
+const roomForms = `"!opaque:server" (room versions 1-11) or "!" followed by 43 URL-safe base64 characters (room version 12)`

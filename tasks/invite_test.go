@@ -68,6 +68,9 @@ func TestValidateRules(t *testing.T) {
 		{name: "id_server IPv6", modify: func(i *tasks.Invite) { i.IDServer = "[2001:db8::1]:8090" }},
 		{name: "sender charset", modify: func(i *tasks.Invite) { i.Sender = "Team_A.bot-2" }},
 		{name: "room server with port", modify: func(i *tasks.Invite) { i.RoomID = "!x:example.org:8448" }},
+		{name: "room version 12", modify: func(i *tasks.Invite) { i.RoomID = v12Room }},
+		{name: "room version 12, spec example", modify: func(i *tasks.Invite) { i.RoomID = "!Nhcu5BS-UMnFX7hBVfVSoXiD7OgH6iRT-xyIuqDnpYQ" }},
+		{name: "room legacy of 255 bytes", modify: func(i *tasks.Invite) { i.RoomID = "!" + strings.Repeat("a", 248) + ":e.org" }},
 		{name: "generation", modify: func(i *tasks.Invite) { i.Generation = 3 }},
 
 		{name: "empty campaign", modify: func(i *tasks.Invite) { i.Campaign = "" }, field: "campaign", reason: "must not be empty"},
@@ -76,14 +79,19 @@ func TestValidateRules(t *testing.T) {
 		{name: "campaign with bidi override", modify: func(i *tasks.Invite) { i.Campaign = "a\u202eb" }, field: "campaign", reason: "invisible"},
 		{name: "campaign invalid UTF-8", modify: func(i *tasks.Invite) { i.Campaign = "a\xff" }, field: "campaign", reason: "UTF-8"},
 		{name: "empty room", modify: func(i *tasks.Invite) { i.RoomID = "" }, field: "room_id", reason: "must not be empty"},
-		{name: "room without !", modify: func(i *tasks.Invite) { i.RoomID = "abc" }, field: "room_id", reason: `must start with "!" and contain ":"`},
-		{name: "room alias", modify: func(i *tasks.Invite) { i.RoomID = "#room:example.org" }, field: "room_id", reason: `must start with "!"`},
-		{name: "room without colon", modify: func(i *tasks.Invite) { i.RoomID = "!abcdef" }, field: "room_id", reason: `contain ":"`},
-		{name: "room empty localpart", modify: func(i *tasks.Invite) { i.RoomID = "!:example.org" }, field: "room_id", reason: "non-empty localpart"},
-		{name: "room empty server", modify: func(i *tasks.Invite) { i.RoomID = "!abc:" }, field: "room_id", reason: "non-empty localpart and server"},
+		{name: "room without !", modify: func(i *tasks.Invite) { i.RoomID = "abc" }, field: "room_id", reason: roomForms},
+		{name: "room alias", modify: func(i *tasks.Invite) { i.RoomID = "#room:example.org" }, field: "room_id", reason: roomForms},
+		{name: "room without colon", modify: func(i *tasks.Invite) { i.RoomID = "!abcdef" }, field: "room_id", reason: roomForms},
+		{name: "room empty opaque part", modify: func(i *tasks.Invite) { i.RoomID = "!:example.org" }, field: "room_id", reason: "non-empty opaque part"},
+		{name: "room empty server", modify: func(i *tasks.Invite) { i.RoomID = "!abc:" }, field: "room_id", reason: "non-empty opaque part and server"},
+		{name: "room v12 of 42 chars", modify: func(i *tasks.Invite) { i.RoomID = v12Room[:43] }, field: "room_id", reason: roomForms},
+		{name: "room v12 of 44 chars", modify: func(i *tasks.Invite) { i.RoomID = v12Room + "x" }, field: "room_id", reason: roomForms},
+		{name: "room v12 with +", modify: func(i *tasks.Invite) { i.RoomID = "!31hneApxJ_1o-63DmFrpeqnkFfWppnzWso1JvH3og+M" }, field: "room_id", reason: roomForms},
+		{name: "room v12 with padding", modify: func(i *tasks.Invite) { i.RoomID = "!31hneApxJ_1o-63DmFrpeqnkFfWppnzWso1JvH3ogL=" }, field: "room_id", reason: roomForms},
+		{name: "room v12 with other sigil", modify: func(i *tasks.Invite) { i.RoomID = "$31hneApxJ_1o-63DmFrpeqnkFfWppnzWso1JvH3ogLM" }, field: "room_id", reason: roomForms},
 		{name: "room with space", modify: func(i *tasks.Invite) { i.RoomID = "!ab c:example.org" }, field: "room_id", reason: "whitespace"},
 		{name: "room with control", modify: func(i *tasks.Invite) { i.RoomID = "!ab\x00c:example.org" }, field: "room_id", reason: "control"},
-		{name: "room too long", modify: func(i *tasks.Invite) { i.RoomID = "!" + strings.Repeat("a", 250) + ":e.org" }, field: "room_id", reason: "at most 255 bytes"},
+		{name: "room too long", modify: func(i *tasks.Invite) { i.RoomID = "!" + strings.Repeat("a", 249) + ":e.org" }, field: "room_id", reason: "at most 255 bytes"},
 		{name: "unknown medium", modify: func(i *tasks.Invite) { i.Medium = "fax" }, field: "medium", reason: `"email" or "msisdn"`},
 		{name: "medium not canonical", modify: func(i *tasks.Invite) { i.Medium = "EMAIL" }, field: "medium"},
 		{name: "bad address", modify: func(i *tasks.Invite) { i.Address = "nobody" }, field: "address", reason: `exactly one "@"`},
@@ -140,4 +148,35 @@ func TestNewInviteRejectsInvalid(t *testing.T) {
 	in.Medium = "pager"
 	_, err = tasks.NewInvite(in)
 	assertFieldError(t, err, "medium")
+}
+
+// TestV12RoomRoundTrips checks that a version 12 room ID survives the
+// payload encoding unchanged and gets a key of its own.
+func TestV12RoomRoundTrips(t *testing.T) {
+	in := sampleInvite()
+	in.RoomID = v12Room
+	inv := mustNewInvite(t, in)
+	payload, err := inv.Payload()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := tasks.DecodeInvite(payload)
+	if err != nil || got.RoomID != v12Room {
+		t.Fatalf("decoded %+v, %v", got, err)
+	}
+	legacy := sampleInvite()
+	if got.Key() == mustNewInvite(t, legacy).Key() {
+		t.Errorf("v12 and legacy rooms share the key %s", got.Key())
+	}
+}
+
+func TestValidateRoomID(t *testing.T) {
+	for _, ok := range []string{v12Room, "!abc:example.org"} {
+		if err := tasks.ValidateRoomID(ok); err != nil {
+			t.Errorf("%q: %v", ok, err)
+		}
+	}
+	for _, bad := range []string{"", "#a:b", "!short", v12Room + "x"} {
+		assertFieldError(t, tasks.ValidateRoomID(bad), "room_id")
+	}
 }

@@ -39,8 +39,14 @@ func campaignProblem(s string) string {
 	return ""
 }
 
-// roomIDProblem checks the "!localpart:server" shape of a room ID; the
-// server part is not parsed further because the homeserver is the authority.
+// roomIDForms names the room ID forms roomIDProblem accepts.
+const roomIDForms = `must be a room ID: "!opaque:server" (room versions 1-11) or "!" followed by 43 URL-safe base64 characters (room version 12)`
+
+// roomIDProblem accepts both forms of room ID: the legacy "!opaque:server"
+// (spec regex ^![^:\x00]+:[^\x00]+$) and room version 12's
+// ^![A-Za-z0-9_-]{43}$, at most 255 bytes. A room ID is opaque: the server
+// part of a legacy ID is not parsed (the homeserver is the authority) and
+// nothing here or later derives a server name from it.
 func roomIDProblem(s string) string {
 	if s == "" {
 		return "must not be empty"
@@ -56,14 +62,45 @@ func roomIDProblem(s string) string {
 			return "must not contain whitespace or control characters"
 		}
 	}
+	if isHashRoomID(s) {
+		return ""
+	}
 	colon := strings.IndexByte(s, ':')
 	if s[0] != '!' || colon < 0 {
-		return `must start with "!" and contain ":"`
+		return roomIDForms
 	}
 	if colon == 1 || colon == len(s)-1 {
-		return `must have a non-empty localpart and server name, as in "!abc:example.org"`
+		return `must have a non-empty opaque part and server name, as in "!abc:example.org"`
 	}
 	return ""
+}
+
+// hashRoomIDLength is the length of a room version 12 ID: "!" and 43
+// characters of unpadded URL-safe base64 (MSC4291).
+const hashRoomIDLength = 1 + 43
+
+// isHashRoomID reports whether s is a room version 12 ID.
+func isHashRoomID(s string) bool {
+	if len(s) != hashRoomIDLength || s[0] != '!' {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		c := s[i]
+		if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// ValidateRoomID checks a room ID by the rules Invite.Validate applies, for
+// callers that store one before any invite exists (recurring campaigns).
+// The error is a *FieldError for "room_id".
+func ValidateRoomID(s string) error {
+	if reason := roomIDProblem(s); reason != "" {
+		return fieldError("room_id", s, reason)
+	}
+	return nil
 }
 
 // idServerProblem checks an identity server given as hostname[:port]: the

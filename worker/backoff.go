@@ -22,7 +22,10 @@ import (
 // BackoffMax), then lets one invite at a time probe. Each probe that fails
 // again closes it for the next wait; the first success re-opens it, at the
 // pace the server showed it can keep (the time from the first failure to
-// that success), which the gate then relaxes slowly as after a 429.
+// that success), from which it speeds up again as a new gate does, halving
+// the interval while requests succeed; a failure while it speeds up sets
+// the pace back to the last one that worked (and spares the invite's
+// retry), which the gate then relaxes slowly as after a 429.
 // Invites that fail while the sender backs off do not spend their own
 // retries (the cause is not theirs) — until the back-off reaches its
 // longest wait, when each failed probe does, so a sender whose server never
@@ -39,7 +42,7 @@ import (
 // KEYS[1] the gate hash, KEYS[2] the sender's fails set. ARGV[1] the invite
 // key, ARGV[2] when its slot was reserved (now_ms from acquire), ARGV[3] the
 // number of distinct invites that start a back-off, ARGV[4..] the back-off
-// schedule (ms; the last entry repeats).
+// schedule (ms; the last entry repeats, and caps a pace).
 // Returns {level, wait_ms, at_max}: level 0 when the sender is not backing
 // off; wait_ms until the gate opens; at_max 1 when the wait is the
 // schedule's last.
@@ -49,10 +52,18 @@ local now = tonumber(t[1]) * 1000 + math.ceil(tonumber(t[2]) / 1000)
 redis.call('SADD', KEYS[2], ARGV[1])
 redis.call('PEXPIRE', KEYS[2], 86400000)
 local n = redis.call('SCARD', KEYS[2])
-local g = redis.call('HMGET', KEYS[1], 'backoff_level', 'backoff_open_at', 'probe', 'trouble', 'backoff_until')
+local g = redis.call('HMGET', KEYS[1], 'backoff_level', 'backoff_open_at', 'probe', 'trouble', 'backoff_until',
+  'recovering', 'interval')
 local level = tonumber(g[1] or '0')
 if g[4] ~= '1' then redis.call('HSET', KEYS[1], 'trouble', 1, 'trouble_since', now) end
 if g[3] == ARGV[1] then redis.call('HDEL', KEYS[1], 'probe', 'probe_until') end
+if level == 0 and g[6] == '1' then
+  -- Failed while speeding up again after a back-off: the pace before the
+  -- last halving was the one the server kept; stay there.
+  local interval = math.min(60000, 2 * math.max(tonumber(g[7] or '0'), 1)) -- maxGateInterval
+  redis.call('HSET', KEYS[1], 'interval', interval, 'recovering', 0, 'limited_ever', 1, 'pace_set_at', now, 'quiet_since', now)
+  return {1, interval, 0}
+end
 local escalate
 if level == 0 then
   escalate = n >= tonumber(ARGV[3])
@@ -84,9 +95,12 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local g = redis.call('HMGET', KEYS[1], 'backoff_level', 'trouble_since', 'interval')
 local interval = tonumber(g[3] or '0')
 if tonumber(g[1] or '0') > 0 then
+  -- Start again at the pace the server kept (first failure to this
+  -- success), then speed up as a new gate does (halving the interval while
+  -- requests succeed) until a failure says where the server's limit is.
   local kept = now - tonumber(g[2] or now)
   interval = math.min(tonumber(ARGV[1]), math.max(interval, kept))
-  redis.call('HSET', KEYS[1], 'interval', interval, 'limited_ever', 1, 'pace_set_at', now, 'quiet_since', now)
+  redis.call('HSET', KEYS[1], 'interval', interval, 'limited_ever', 0, 'recovering', 1, 'pace_set_at', now, 'quiet_since', now)
 end
 redis.call('HSET', KEYS[1], 'backoff_level', 0, 'backoff_until', 0, 'trouble', 0)
 redis.call('HDEL', KEYS[1], 'probe', 'probe_until', 'trouble_since', 'backoff_open_at')

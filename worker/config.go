@@ -107,6 +107,10 @@ type Config struct {
 
 	// Logger receives the worker's logs. Default: a disabled logger.
 	Logger *zerolog.Logger
+
+	// Observer is told of attempts, gate waits, finished invites and sender
+	// state, for metrics and health. Default NopObserver (nothing).
+	Observer Observer
 }
 
 // WithDefaults returns a copy with every zero field set to its default.
@@ -151,6 +155,9 @@ func (c Config) WithDefaults() Config {
 	if c.Logger == nil {
 		l := zerolog.Nop()
 		c.Logger = &l
+	}
+	if c.Observer == nil {
+		c.Observer = NopObserver{}
 	}
 	return c
 }

@@ -95,6 +95,7 @@ if g[4] == '0' then
   if now - quiet >= math.max(100, 2 * interval) then
     interval = math.floor(interval / 2)
     redis.call('HSET', KEYS[1], 'interval', interval, 'quiet_since', now, 'pace_set_at', now)
+    if interval == 0 then redis.call('HSET', KEYS[1], 'recovering', 0) end
   end
 elseif interval > 0 and now - quiet >= math.max(3000, 20 * interval) then
   interval = math.floor(interval * 19 / 20)

@@ -118,13 +118,16 @@ func (j *job) run(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		gateStart := time.Now()
 		if err := j.waitForGate(ctx); err != nil {
 			return err
 		}
+		h.cfg.Observer.GateWait(inv.Sender, time.Since(gateStart))
 		o := snd.client().InviteBy3PID(ctx, room, idServer, idToken, string(inv.Medium), inv.Address,
 			matrix.WithTimeout(h.cfg.Policy.Timeout(j.p.retries)),
 			matrix.WithRetryInterval(h.cfg.Policy.Wait(j.p.retries)),
 			j.txnOption())
+		h.cfg.Observer.Attempt(inv.Sender, o)
 		if o.Status.Code == matrix.Abandoned {
 			return j.abandoned(o)
 		}
@@ -254,7 +257,10 @@ func (j *job) end(ctx context.Context, f final, attempts int, u ...attemptUpdate
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), finalWriteWindow)
 	defer cancel()
 	err := untilWritten(wctx, func(ctx context.Context) error {
-		_, err := j.h.store.finish(ctx, j.p.Key, upd)
+		first, err := j.h.store.finish(ctx, j.p.Key, upd)
+		if first { // once per invite, not again for a result already recorded
+			j.h.cfg.Observer.InviteFinished(j.inv.Sender, j.inv.Campaign, f.status.Code, time.Since(j.inv.EnqueuedAt))
+		}
 		return err
 	})
 	if err != nil {

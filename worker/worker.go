@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -28,6 +29,7 @@ type Worker struct {
 	bg       context.Context
 	bgCancel context.CancelFunc
 	bgDone   sync.WaitGroup
+	started  atomic.Bool // serving: between Start and Shutdown
 }
 
 // New builds a worker; it does not contact Redis until Start.
@@ -99,7 +101,11 @@ func (w *Worker) Start() error {
 	}
 	mux := asynq.NewServeMux()
 	mux.Handle(tasks.TypeInvite3PID, w.handler)
-	return w.srv.Start(mux)
+	if err := w.srv.Start(mux); err != nil {
+		return err
+	}
+	w.started.Store(true)
+	return nil
 }
 
 func (w *Worker) background(loop func(context.Context)) {
@@ -110,10 +116,15 @@ func (w *Worker) background(loop func(context.Context)) {
 	}()
 }
 
+// Started reports whether the worker is serving: Start succeeded and
+// Shutdown has not begun (for readiness probes).
+func (w *Worker) Started() bool { return w.started.Load() }
+
 // Shutdown stops taking tasks, hands waiting invites back to the queue at
 // once (their waits still honoured), lets in-flight requests finish within
 // ShutdownTimeout, and returns when every invite is recorded or requeued.
 func (w *Worker) Shutdown() {
+	w.started.Store(false)
 	w.stopOnce.Do(func() { close(w.stopping) })
 	w.srv.Shutdown()
 	w.bgCancel()

@@ -126,3 +126,10 @@ func listMedium(cmd *cli.Command) (tasks.Medium, error) {
 	}
 	return medium, nil
 }
+
+// acceptTermsFlag is --accept-identity-terms (preflight, enqueue, worker).
+func acceptTermsFlag() cli.Flag {
+	return &cli.BoolFlag{Name: "accept-identity-terms", Sources: env("accept-identity-terms"),
+		Usage: "when no identity token is configured and one is obtained from the sender's account, accept the " +
+			"identity server's terms on the sender's behalf (read them first: preflight lists them)"}
+}

@@ -25,9 +25,10 @@ import (
 
 func enqueueCommand() *cli.Command {
 	flags := append(redisFlags(), profileFlags()...)
+	flags = append(flags, acceptTermsFlag())
 	flags = append(flags, listFlags()...)
 	flags = append(flags,
-		&cli.StringFlag{Name: "room", Required: true, Usage: "room ID (!opaque:server) or alias (#name:server, resolved once)"},
+		&cli.StringFlag{Name: "room", Required: true, Usage: roomFlagUsage + "; an alias is resolved once"},
 		&cli.StringFlag{Name: "campaign", Required: true, Usage: "campaign name the invites are counted under"},
 		&cli.StringFlag{Name: "file", Required: true, Usage: "address list: CSV/TSV with a header, or one address per line; - for stdin"},
 		&cli.StringFlag{Name: "at", Usage: "send from this RFC 3339 time"},
@@ -70,14 +71,18 @@ func runEnqueue(ctx context.Context, cmd *cli.Command) error {
 		return err
 	}
 	defer rdb.Close()
-	room := cmd.String("room")
+	room := strings.TrimSpace(cmd.String("room"))
 	if plan.needProfile {
 		if plan.profile, err = readProfile(cmd); err != nil {
 			return err
 		}
 	}
 	if plan.preflight {
-		report := checkProfile(ctx, cmd, plan.profile)
+		var addresses func() int
+		if plan.input != "-" { // stdin can be read only once, by the import
+			addresses = func() int { return countAddresses(plan.input, plan.opts.Medium, plan.opts.Column) }
+		}
+		report := checkProfile(ctx, cmd, plan.profile, addresses)
 		writeChecks(cmd.Root().ErrWriter, report)
 		if err := preflightErr(report, "; nothing was enqueued"); err != nil {
 			return err
@@ -132,23 +137,18 @@ func planEnqueue(cmd *cli.Command) (enqueuePlan, error) {
 	p.opts.Campaign, p.opts.Column = cmd.String("campaign"), cmd.String("column")
 	p.opts.Again, p.opts.DryRun = cmd.Bool("again"), cmd.Bool("dry-run")
 	p.opts.Sender, p.opts.IDServer = cmd.String("sender"), cmd.String("id-server")
-	room := cmd.String("room")
-	if p.alias = strings.HasPrefix(room, "#"); p.alias {
+	room, alias, err := roomFlag(cmd, true)
+	if err != nil {
+		return p, err
+	}
+	if p.alias = alias; alias {
 		room = "!alias:checked-later" // resolved by the homeserver, after these checks
 	}
 	// The fields every invite shares are checked by the rules the worker
 	// applies; a *tasks.FieldError names the field, which names the flag.
 	if _, err := tasks.NewInvite(tasks.Invite{Campaign: p.opts.Campaign, RoomID: room, Sender: p.opts.Sender,
 		IDServer: p.opts.IDServer, Medium: tasks.MediumEmail, Address: "probe@example.org"}); err != nil {
-		var fe *tasks.FieldError
-		if errors.As(err, &fe) {
-			flag := map[string]string{"room_id": "room", "id_server": "id-server"}[fe.Field]
-			if flag == "" {
-				flag = fe.Field // campaign, sender
-			}
-			return p, usageErr("--%s %q: %s", flag, fe.Value, fe.Reason)
-		}
-		return p, usageErr("%v", err)
+		return p, fieldFlagErr(err)
 	}
 	p.preflight = !cmd.Bool("no-preflight")
 	p.needProfile = p.preflight || p.alias

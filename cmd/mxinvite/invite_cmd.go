@@ -13,7 +13,7 @@ import (
 
 func inviteCommand() *cli.Command {
 	flags := append(redisFlags(),
-		&cli.StringFlag{Name: "room", Required: true, Usage: "room ID, !opaque:server"},
+		&cli.StringFlag{Name: "room", Required: true, Usage: "room ID: !opaque:server, or !+43 characters for room version 12"},
 		&cli.StringFlag{Name: "campaign", Required: true, Usage: "campaign name the result is counted under"},
 		&cli.StringFlag{Name: "medium", Value: string(tasks.MediumEmail), Usage: "email or msisdn"},
 		&cli.StringFlag{Name: "address", Required: true, Usage: "email address, or phone number in international form"},
@@ -41,12 +41,16 @@ func runInvite(ctx context.Context, cmd *cli.Command) error {
 	if err != nil {
 		return err
 	}
+	room, _, err := roomFlag(cmd, false)
+	if err != nil {
+		return err
+	}
 	inv, err := tasks.NewInvite(tasks.Invite{
-		Campaign: cmd.String("campaign"), RoomID: cmd.String("room"), Medium: medium,
+		Campaign: cmd.String("campaign"), RoomID: room, Medium: medium,
 		Address: cmd.String("address"), IDServer: cmd.String("id-server"), Sender: cmd.String("sender"),
 	})
 	if err != nil {
-		return usageErr("%v", err)
+		return fieldFlagErr(err)
 	}
 	_, rdb, err := connectRedis(ctx, cmd)
 	if err != nil {

@@ -90,6 +90,7 @@ func newApp(stdout, stderr io.Writer) *cli.Command {
 			cancelCommand(),
 			retryCommand(),
 			resumeCommand(),
+			ratelimitCommand(),
 			demoCommand(),
 		},
 	}

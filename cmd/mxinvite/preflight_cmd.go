@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
+	"strings"
 
 	"github.com/urfave/cli/v3"
 
@@ -15,8 +17,11 @@ import (
 
 func preflightCommand() *cli.Command {
 	flags := append(redisFlags(), profileFlags()...)
+	flags = append(flags, acceptTermsFlag())
+	flags = append(flags, listFlags()...)
 	flags = append(flags,
-		&cli.StringFlag{Name: "room", Required: true, Usage: "room ID (!opaque:server) or alias (#name:server)"},
+		&cli.StringFlag{Name: "room", Required: true, Usage: roomFlagUsage},
+		&cli.StringFlag{Name: "file", Usage: "the address list to be sent, to say how long the sender's rate limit makes it take"},
 		&cli.BoolFlag{Name: "json", Usage: "print the checks as one JSON object"},
 	)
 	return &cli.Command{
@@ -30,11 +35,25 @@ func preflightCommand() *cli.Command {
 }
 
 func runPreflight(ctx context.Context, cmd *cli.Command) error {
+	if _, _, err := roomFlag(cmd, true); err != nil {
+		return err
+	}
 	profile, err := readProfile(cmd)
 	if err != nil {
 		return err
 	}
-	report := checkProfile(ctx, cmd, profile)
+	var addresses func() int
+	if path := cmd.String("file"); path != "" && path != "-" { // stdin: the size stays unknown
+		medium, err := listMedium(cmd)
+		if err != nil {
+			return err
+		}
+		if _, err := os.Stat(path); err != nil {
+			return usageErr("--file: %v", err)
+		}
+		addresses = func() int { return countAddresses(path, medium, cmd.String("column")) }
+	}
+	report := checkProfile(ctx, cmd, profile, addresses)
 	if _, rdb, err := connectRedis(ctx, cmd); err != nil {
 		report.Checks = append(report.Checks, preflight.Check{Name: "redis", Detail: err.Error()})
 	} else {
@@ -57,12 +76,21 @@ func runPreflight(ctx context.Context, cmd *cli.Command) error {
 }
 
 // checkProfile runs the Matrix checks for --room with the sender profile.
-func checkProfile(ctx context.Context, cmd *cli.Command, p worker.Profile) preflight.Report {
-	return preflight.Run(ctx, preflight.Config{
-		Client:   matrixClient(cmd, p),
-		Room:     cmd.String("room"),
+// Without a configured identity token, preflight obtains one from the
+// sender's account, accepting the identity server's terms only with
+// --accept-identity-terms. addresses (may be nil) counts the campaign.
+func checkProfile(ctx context.Context, cmd *cli.Command, p worker.Profile, addresses func() int) preflight.Report {
+	client := matrixClient(cmd, p)
+	cfg := preflight.Config{
+		Client:   client,
+		Room:     strings.TrimSpace(cmd.String("room")),
 		IDServer: p.IDServer, IDAccessToken: p.IDAccessToken,
-	})
+		Sender: p.Name, Addresses: addresses,
+	}
+	if p.IDAccessToken == "" && p.IDServer != "" {
+		cfg.IdentityTokens = matrix.NewIdentityTokens(client, matrix.IdentityTokensConfig{AcceptTerms: cmd.Bool("accept-identity-terms")})
+	}
+	return preflight.Run(ctx, cfg)
 }
 
 // matrixClient is the sender's client, for checks and alias lookups.

@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"time"
 
@@ -25,7 +24,7 @@ func scheduleCommand() *cli.Command {
 	addFlags = append(addFlags,
 		&cli.StringFlag{Name: "campaign", Required: true, Usage: "campaign name"},
 		&cli.StringFlag{Name: "cron", Required: true, Usage: `when to re-read the list, UTC: "0 9 * * 1", "@daily", "@every 6h"`},
-		&cli.StringFlag{Name: "room", Required: true, Usage: "room ID, or alias (resolved now, with --homeserver)"},
+		&cli.StringFlag{Name: "room", Required: true, Usage: roomFlagUsage + "; an alias is resolved now, with --homeserver"},
 		&cli.StringFlag{Name: "file", Required: true, Usage: "the list, read again at every tick by the scheduler"},
 	)
 	addFlags = append(addFlags, listFlags()...)
@@ -61,8 +60,11 @@ func runScheduleAdd(ctx context.Context, cmd *cli.Command) error {
 	if _, err := c.Schedule(); err != nil {
 		return usageErr("--cron: %v", err)
 	}
-	room := cmd.String("room")
-	if strings.HasPrefix(room, "#") {
+	room, alias, err := roomFlag(cmd, true)
+	if err != nil {
+		return err
+	}
+	if alias {
 		p, err := readProfile(cmd)
 		if err != nil {
 			return err

@@ -17,6 +17,8 @@ import (
 func workerCommand() *cli.Command {
 	flags := append(redisFlags(), logFlags()...)
 	flags = append(flags, profileFlags()...)
+	flags = append(flags, acceptTermsFlag())
+	flags = append(flags, opsFlags()...)
 	flags = append(flags,
 		&cli.IntFlag{Name: "concurrency", Value: 10, Sources: env("concurrency"), Usage: "invites in flight at once in this process"},
 		&cli.StringFlag{Name: "retry-waits", Value: "2s,5s,30s", Sources: env("retry-waits"), Usage: "waits before retries 1, 2, 3…; the last repeats"},
@@ -66,6 +68,11 @@ func runWorker(ctx context.Context, cmd *cli.Command) error {
 	if err != nil {
 		return err
 	}
+	opsSrv, err := newOpsServer(cmd, opt, log, []worker.Profile{profile})
+	if err != nil {
+		_ = rdb.Close()
+		return err
+	}
 	w, err := worker.New(worker.Config{
 		Redis:            opt,
 		Profiles:         []worker.Profile{profile},
@@ -82,10 +89,17 @@ func runWorker(ctx context.Context, cmd *cli.Command) error {
 		BackoffMax:       cmd.Duration("backoff-max"),
 		IdentityScheme:   cmd.String("identity-scheme"),
 		Logger:           log,
+		Observer:         opsSrv.observer(),
 	})
 	if err != nil {
+		opsSrv.stop()
 		return usageErr("%v", err)
 	}
+	if err := opsSrv.start(cmd, w); err != nil {
+		_ = rdb.Close()
+		return err
+	}
+	defer opsSrv.stop()
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	if cmd.Bool("scheduler") {

@@ -12,22 +12,34 @@ const (
 	CheckRoom           = "room"
 	CheckMembership     = "membership"
 	CheckPowerLevel     = "power level"
+	CheckIdentityToken  = "identity token"
 	CheckIdentityServer = "identity server"
+	CheckRateLimit      = "rate limit"
 )
+
+// AcceptTermsFlag is the command-line flag that accepts an identity
+// server's terms; failed checks name it.
+const AcceptTermsFlag = "--accept-identity-terms"
 
 // Check is the result of one check. Detail says what was found, or why the
 // check failed (and, for a check that could not be made, which failure it
-// depends on).
+// depends on). An Info check is a note that never fails (OK is true): what
+// the sender's rate limit means for the campaign.
 type Check struct {
 	Name   string `json:"name"`
 	OK     bool   `json:"ok"`
+	Info   bool   `json:"info,omitempty"`
 	Detail string `json:"detail"`
 }
 
-// String renders the check as one line: "✓ name: detail" or "✗ name: detail".
+// String renders the check as one line: "✓ name: detail", "✗ name: detail"
+// or, for a note, "ℹ name: detail".
 func (c Check) String() string {
 	mark := "✗"
-	if c.OK {
+	switch {
+	case c.Info:
+		mark = "ℹ"
+	case c.OK:
 		mark = "✓"
 	}
 	return fmt.Sprintf("%s %s: %s", mark, c.Name, c.Detail)
@@ -80,4 +92,9 @@ func (r Report) WriteTo(w io.Writer) (int64, error) {
 // add records a check.
 func (r *Report) add(name string, ok bool, format string, args ...any) {
 	r.Checks = append(r.Checks, Check{Name: name, OK: ok, Detail: fmt.Sprintf(format, args...)})
+}
+
+// note records an Info check.
+func (r *Report) note(name string, format string, args ...any) {
+	r.Checks = append(r.Checks, Check{Name: name, OK: true, Info: true, Detail: fmt.Sprintf(format, args...)})
 }

@@ -18,6 +18,19 @@ type Config struct {
 	// and IDAccessToken the sender's token there.
 	IDServer      string
 	IDAccessToken string
+	// IdentityTokens, when set and IDAccessToken is empty, obtains the
+	// identity token from the sender's account (a configured token always
+	// wins); the "identity token" check shows how that went, naming every
+	// document when the terms are not accepted. Nil: no token is a failed
+	// identity server check, as before.
+	IdentityTokens *matrix.IdentityTokens
+	// Sender is the sender profile's name, for the hints printed.
+	Sender string
+	// Addresses returns how many addresses the campaign will invite, for
+	// the rate-limit note; it is called at most once, and only when the
+	// homeserver lets the token read the sender's rate-limit override.
+	// Nil, or a negative result, means unknown.
+	Addresses func() int
 }
 
 // Run makes every check and returns them all, failed or not, so that one
@@ -30,7 +43,12 @@ func Run(ctx context.Context, cfg Config) Report {
 	room := checkRoom(ctx, cfg.Client, cfg.Room, &r)
 	joined := checkMembership(ctx, cfg.Client, room, user, &r)
 	checkPowerLevel(ctx, cfg.Client, room, user, joined, &r)
-	checkIdentityServer(ctx, cfg.Client, cfg.IDServer, cfg.IDAccessToken, &r)
+	idToken, fromAccount := cfg.IDAccessToken, false
+	if idToken == "" && cfg.IdentityTokens != nil && cfg.IDServer != "" {
+		idToken, fromAccount = checkIdentityToken(ctx, cfg.IdentityTokens, cfg.IDServer, user, &r), true
+	}
+	checkIdentityServer(ctx, cfg.Client, cfg.IDServer, idToken, fromAccount, &r)
+	checkRateLimit(ctx, cfg, user, &r)
 	r.RoomID, r.UserID = string(room), string(user)
 	return r
 }
@@ -128,10 +146,13 @@ func checkPowerLevel(ctx context.Context, c *matrix.Client, room matrix.RoomID, 
 	r.add(CheckPowerLevel, true, "%s has power level %d, inviting needs %d", user, have, need)
 }
 
-func checkIdentityServer(ctx context.Context, c *matrix.Client, idServer, token string, r *Report) {
+func checkIdentityServer(ctx context.Context, c *matrix.Client, idServer, token string, fromAccount bool, r *Report) {
 	switch {
 	case idServer == "":
 		r.add(CheckIdentityServer, false, "no identity server given")
+		return
+	case token == "" && fromAccount:
+		r.add(CheckIdentityServer, false, "not checked: needs an identity token")
 		return
 	case token == "":
 		r.add(CheckIdentityServer, false, "no access token for the identity server %s", idServer)

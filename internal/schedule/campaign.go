@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/robfig/cron/v3"
+
+	"github.com/mxinvite/mxinvite/tasks"
 )
 
 // Campaign is a recurring campaign's definition.
@@ -59,6 +61,11 @@ func (c Campaign) Validate() error {
 		return fmt.Errorf("%w: room is empty", ErrInvalid)
 	case c.File == "":
 		return fmt.Errorf("%w: file is empty", ErrInvalid)
+	}
+	// Either form of room ID (legacy or room version 12), by the rule every
+	// invite of the campaign will be checked against.
+	if err := tasks.ValidateRoomID(c.RoomID); err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
 	_, err := c.Schedule()
 	return err

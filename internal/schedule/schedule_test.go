@@ -3,6 +3,7 @@ package schedule
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -79,5 +80,25 @@ func TestRunnersFireEveryTickOnce(t *testing.T) {
 	n := imports.Load()
 	if n < 2 || n > 4 {
 		t.Fatalf("%d imports in 3.5 s; want 2..4 (one per tick)", n)
+	}
+}
+
+// A recurring campaign keeps a room ID of either form as given, and
+// refuses anything else.
+func TestCampaignRoomIDForms(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	const v12 = "!31hneApxJ_1o-63DmFrpeqnkFfWppnzWso1JvH3ogLM"
+	if err := s.Add(ctx, Campaign{Name: "v12", Cron: "@daily", RoomID: v12, File: "f"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{"#alias:x.org", "!short", v12 + "x"} {
+		if err := s.Add(ctx, Campaign{Name: "bad", Cron: "@daily", RoomID: bad, File: "f"}); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "room version 12") {
+			t.Errorf("%q: err = %v", bad, err)
+		}
+	}
+	got, err := s.List(ctx)
+	if err != nil || len(got) != 1 || got[0].RoomID != v12 {
+		t.Fatalf("list %+v (%v)", got, err)
 	}
 }

@@ -1,0 +1,129 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+	"github.com/rs/zerolog"
+	"github.com/urfave/cli/v3"
+
+	"github.com/mxinvite/mxinvite/internal/metrics"
+	"github.com/mxinvite/mxinvite/internal/ops"
+	"github.com/mxinvite/mxinvite/worker"
+)
+
+// opsFlags turn on the worker's HTTP server (see docs/metrics.md).
+func opsFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "http", Sources: env("http"),
+			Usage: "serve /metrics, /healthz and /readyz on this host:port, e.g. 127.0.0.1:9090 (no authentication: keep it private)"},
+		&cli.BoolFlag{Name: "asynqmon", Sources: env("asynqmon"),
+			Usage: "also serve asynq's web UI at /asynq/ on --http, read-only (it shows invitees' addresses)"},
+		&cli.BoolFlag{Name: "asynqmon-write", Sources: env("asynqmon-write"),
+			Usage: "let asynqmon change tasks and queues (delete, run, archive, pause)"},
+	}
+}
+
+// opsServer is the worker's --http server and what it reads from.
+type opsServer struct {
+	srv     *ops.Server
+	metrics *metrics.Metrics
+	senders *ops.SenderStates
+	rdb     redis.UniversalClient
+	in      *asynq.Inspector
+	worker  *worker.Worker // set by start, before the server listens
+}
+
+// newOpsServer builds the server the flags ask for; nil without --http.
+func newOpsServer(cmd *cli.Command, opt asynq.RedisConnOpt, log *zerolog.Logger, profiles []worker.Profile) (*opsServer, error) {
+	addr := cmd.String("http")
+	if addr == "" {
+		switch {
+		case cmd.Bool("asynqmon"):
+			return nil, usageErr("--asynqmon needs --http ADDR to serve it on")
+		case cmd.Bool("asynqmon-write"):
+			return nil, usageErr("--asynqmon-write needs --asynqmon and --http ADDR")
+		}
+		return nil, nil
+	}
+	if cmd.Bool("asynqmon-write") && !cmd.Bool("asynqmon") {
+		return nil, usageErr("--asynqmon-write needs --asynqmon")
+	}
+	names := make([]string, len(profiles))
+	for i, p := range profiles {
+		names[i] = p.Name
+	}
+	rdb, ok := opt.MakeRedisClient().(redis.UniversalClient)
+	if !ok {
+		return nil, usageErr("--redis: unsupported connection kind %T", opt)
+	}
+	o := &opsServer{senders: ops.NewSenderStates(names, false), rdb: rdb, in: asynq.NewInspectorFromRedisClient(rdb)}
+	m, err := metrics.New(metrics.Options{Inspector: o.in, Queues: []string{cmd.String("queue")}})
+	if err != nil {
+		o.close()
+		return nil, err
+	}
+	o.metrics = m
+	o.srv, err = ops.New(ops.Config{
+		Addr:    addr,
+		Metrics: m.Handler(),
+		Readiness: ops.AllReady(
+			ops.Check{Name: "redis", Readiness: ops.RedisPing(o.rdb)},
+			ops.Check{Name: "worker", Readiness: ops.WhenTrue(func() bool { return o.worker.Started() }, "not started")},
+			ops.Check{Name: "senders", Readiness: o.senders},
+		),
+		Logger: log,
+	})
+	if err != nil {
+		o.close()
+		return nil, usageErr("--http %q: %v", addr, err)
+	}
+	if cmd.Bool("asynqmon") {
+		if err := o.srv.MountAsynqmon(opt, cmd.Bool("asynqmon-write")); err != nil {
+			o.close()
+			return nil, usageErr("--asynqmon: %v", err)
+		}
+	}
+	return o, nil
+}
+
+// observer is what the worker reports to (nil without --http: the
+// worker's default, nothing).
+func (o *opsServer) observer() worker.Observer {
+	if o == nil {
+		return nil
+	}
+	return worker.Observers(o.metrics, o.senders)
+}
+
+// start serves for w; a nil server does nothing.
+func (o *opsServer) start(cmd *cli.Command, w *worker.Worker) error {
+	if o == nil {
+		return nil
+	}
+	o.worker = w
+	if err := o.srv.Start(); err != nil {
+		o.stop()
+		return usageErr("--http %s: %v", cmd.String("http"), err)
+	}
+	return nil
+}
+
+// stop ends the server (after the worker, so that /readyz said "not
+// started" while it drained) and closes its Redis connections.
+func (o *opsServer) stop() {
+	if o == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = o.srv.Shutdown(ctx)
+	o.close()
+}
+
+func (o *opsServer) close() {
+	_ = errors.Join(o.in.Close(), o.rdb.Close())
+}

@@ -1,0 +1,89 @@
+package preflight
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/mxinvite/mxinvite/matrix"
+)
+
+// checkRateLimit notes, when the homeserver lets the token read the
+// sender's override_ratelimit (Synapse, a server admin's token), whether
+// the sender is rate-limited and what that means for the campaign. Any
+// refusal (not an admin, not Synapse) adds nothing: it never fails.
+func checkRateLimit(ctx context.Context, cfg Config, user matrix.UserID, r *Report) {
+	if user == "" {
+		return
+	}
+	override, found, o := cfg.Client.OverrideRatelimit(ctx, user)
+	if !o.Status.Good() {
+		return
+	}
+	n := -1
+	if cfg.Addresses != nil {
+		n = cfg.Addresses()
+	}
+	lift := "mxinvite ratelimit lift"
+	if cfg.Sender != "" {
+		lift += " --sender " + cfg.Sender
+	}
+	switch {
+	case found && override.Unlimited():
+		r.note(CheckRateLimit, "%s is not rate-limited (admin override: messages_per_second 0)", user)
+	case found:
+		interval := time.Duration(float64(time.Second) / float64(override.MessagesPerSecond))
+		r.note(CheckRateLimit, "%s is rate-limited by an admin override: burst %d, then %d per second%s; %s lifts it",
+			user, override.BurstCount, override.MessagesPerSecond, campaignLength(n, override.BurstCount, interval), lift)
+	default:
+		r.note(CheckRateLimit, "%s has no rate-limit override: Synapse's code default for 3PID invites "+
+			"(burst %d, then one per %d s) applies unless homeserver.yaml sets rc_third_party_invite%s; %s lifts it",
+			user, matrix.SynapseDefaultInviteBurst, int(matrix.SynapseDefaultInviteInterval/time.Second),
+			campaignLength(n, matrix.SynapseDefaultInviteBurst, matrix.SynapseDefaultInviteInterval), lift)
+	}
+}
+
+// campaignLength says how long n invites take at a burst, then one per
+// interval: the first burst at once, the last after (n-burst)*interval.
+// n < 0 (unknown) gives the daily rate instead.
+func campaignLength(n, burst int, interval time.Duration) string {
+	switch {
+	case interval <= 0:
+		return ""
+	case n < 0:
+		return fmt.Sprintf(": about %d invites a day", int(24*time.Hour/interval))
+	case n <= burst:
+		return fmt.Sprintf(": this campaign's %d addresses go out at once", n)
+	}
+	return fmt.Sprintf(": this campaign's %d addresses would take about %s", n, HumanDuration(time.Duration(n-burst)*interval))
+}
+
+// HumanDuration renders d for people: "46 days 7 h", "3 h 20 min",
+// "6 min 40 s", "40 s"; the two largest units, rounded down.
+func HumanDuration(d time.Duration) string {
+	d = d.Truncate(time.Second)
+	days, rest := d/(24*time.Hour), d%(24*time.Hour)
+	hours, rest := rest/time.Hour, rest%time.Hour
+	minutes, seconds := rest/time.Minute, (rest%time.Minute)/time.Second
+	plural := func(n time.Duration, one, many string) string {
+		if n == 1 {
+			return "1 " + one
+		}
+		return fmt.Sprintf("%d %s", n, many)
+	}
+	switch {
+	case days > 0 && hours > 0:
+		return plural(days, "day", "days") + fmt.Sprintf(" %d h", hours)
+	case days > 0:
+		return plural(days, "day", "days")
+	case hours > 0 && minutes > 0:
+		return fmt.Sprintf("%d h %d min", hours, minutes)
+	case hours > 0:
+		return fmt.Sprintf("%d h", hours)
+	case minutes > 0 && seconds > 0:
+		return fmt.Sprintf("%d min %d s", minutes, seconds)
+	case minutes > 0:
+		return fmt.Sprintf("%d min", minutes)
+	}
+	return fmt.Sprintf("%d s", seconds)
+}
