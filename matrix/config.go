@@ -167,8 +167,23 @@ func parseHomeserverURL(raw string) (*url.URL, error) {
 // body read of slow but healthy answers; per-attempt deadlines bound calls.
 // After DefaultMaxRedirects it returns the last 3xx instead of an error, so
 // the 3xx is classified like any other answer (NetworkError).
-func newDefaultHTTPClient() *http.Client {
+func newDefaultHTTPClient() *http.Client { return NewHTTPClient(0) }
+
+// NewHTTPClient is the client used when ClientConfig.HTTPClient is nil,
+// keeping up to idlePerHost idle connections per host (0: net/http's
+// default of 2). A worker sending N invites at once to one homeserver
+// passes N: with the default, all but 2 of its connections are closed after
+// each request and opened again (a TCP and TLS handshake per invite).
+func NewHTTPClient(idlePerHost int) *http.Client {
+	var transport http.RoundTripper
+	if idlePerHost > 0 {
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConnsPerHost = idlePerHost
+		t.MaxIdleConns = max(t.MaxIdleConns, idlePerHost)
+		transport = t
+	}
 	return &http.Client{
+		Transport: transport,
 		CheckRedirect: func(_ *http.Request, via []*http.Request) error {
 			if len(via) > DefaultMaxRedirects {
 				return http.ErrUseLastResponse

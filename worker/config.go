@@ -98,7 +98,9 @@ type Config struct {
 	// scheduled retries run within a second of their time.
 	PollInterval time.Duration
 
-	// HTTPClient is used for every Matrix call. Default: matrix's default.
+	// HTTPClient is used for every Matrix call. Default:
+	// matrix.NewHTTPClient(Concurrency), which keeps a connection per
+	// invite in flight open between requests.
 	HTTPClient *http.Client
 
 	// IdentityScheme is how identity servers are reached for checks.

@@ -48,7 +48,7 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		return handBack(unservedDelay)
 	}
 
-	p, err := h.store.begin(ctx, inv)
+	p, err := h.store.begin(ctx, inv, beginOptions{send: inv.IDServer != "" || snd.IDServer != "", finalOn5xx: h.cfg.FinalOn5xx})
 	var held *heldError
 	switch {
 	case errors.Is(err, errDone), errors.Is(err, errStale):
@@ -101,28 +101,10 @@ func (j *job) run(ctx context.Context) error {
 	needRecheck := j.p.ambiguous > 0 && !h.cfg.FinalOn5xx
 
 	for {
-		if err := j.sleepUntil(ctx, j.p.notBefore); err != nil {
+		idToken, ended, err := j.prepare(ctx, room, idServer, &needRecheck)
+		if err != nil || ended {
 			return err
 		}
-		if needRecheck {
-			if st := recheck(ctx, snd, room); !st.Good() {
-				j.log.Warn().Str("status", st.Code.String()).Msg("re-check refused the invite; not sent again")
-				return j.end(ctx, finalOf(st), 0)
-			}
-			if err := j.recheckIdentity(ctx, idServer); err != nil {
-				return err
-			}
-			needRecheck = false
-		}
-		idToken, err := j.identityToken(ctx, idServer)
-		if err != nil {
-			return err
-		}
-		gateStart := time.Now()
-		if err := j.waitForGate(ctx); err != nil {
-			return err
-		}
-		h.cfg.Observer.GateWait(inv.Sender, time.Since(gateStart))
 		o := snd.client().InviteBy3PID(ctx, room, idServer, idToken, string(inv.Medium), inv.Address,
 			matrix.WithTimeout(h.cfg.Policy.Timeout(j.p.retries)),
 			matrix.WithRetryInterval(h.cfg.Policy.Wait(j.p.retries)),
@@ -137,6 +119,44 @@ func (j *job) run(ctx context.Context) error {
 		}
 		needRecheck = needRecheck || (o.Ambiguous() && !h.cfg.FinalOn5xx)
 	}
+}
+
+// prepare readies the next request: it waits until the invite's
+// not_before, re-checks after an ambiguous attempt and waits for the
+// sender's gate, which marks the request in flight. For a first request
+// that begin already marked in flight (the gate was open), all of it was
+// done in begin's round trip. ended: the re-check made the invite final
+// (err is then end's).
+func (j *job) prepare(ctx context.Context, room matrix.RoomID, idServer string, needRecheck *bool) (idToken string, ended bool, err error) {
+	if j.p.sent {
+		j.p.sent = false
+		j.reservedAt, j.trouble = j.p.at, j.p.trouble
+		j.h.cfg.Observer.GateWait(j.inv.Sender, 0)
+		idToken, err = j.identityToken(ctx, idServer)
+		return idToken, false, err
+	}
+	if err := j.sleepUntil(ctx, j.p.notBefore); err != nil {
+		return "", false, err
+	}
+	if *needRecheck {
+		if st := recheck(ctx, j.snd, room); !st.Good() {
+			j.log.Warn().Str("status", st.Code.String()).Msg("re-check refused the invite; not sent again")
+			return "", true, j.end(ctx, finalOf(st), 0)
+		}
+		if err := j.recheckIdentity(ctx, idServer); err != nil {
+			return "", false, err
+		}
+		*needRecheck = false
+	}
+	if idToken, err = j.identityToken(ctx, idServer); err != nil {
+		return "", false, err
+	}
+	gateStart := time.Now()
+	if err := j.waitForGate(ctx); err != nil {
+		return "", false, err
+	}
+	j.h.cfg.Observer.GateWait(j.inv.Sender, time.Since(gateStart))
+	return idToken, false, nil
 }
 
 // txnOption makes retries of the same invite (same generation) share one
@@ -245,13 +265,7 @@ func (j *job) end(ctx context.Context, f final, attempts int, u ...attemptUpdate
 		upd = u[0]
 	}
 	upd.attempts = attempts
-	upd.fields = []any{
-		"status_code", int(f.status.Code), "status", f.status.Code.String(),
-		"http_status", f.httpStatus, "errcode", f.errcode, "error", j.scrub(f.status.Message),
-		"finished_at", time.Now().UTC().Format(time.RFC3339Nano),
-		"possible_duplicate", boolArg(f.status.Good() && j.p.ambiguous > 0),
-		"retries", j.p.retries, "ambiguous", j.p.ambiguous,
-	}
+	upd.fields = finalFields(f, j.scrub(f.status.Message), j.p)
 	// The result must be written even if the delivery's context is ending,
 	// and even if Redis is briefly unreachable (see finalWriteWindow).
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), finalWriteWindow)
@@ -276,6 +290,25 @@ func (j *job) end(ctx context.Context, f final, attempts int, u ...attemptUpdate
 		j.log.Error().Str("status", f.status.Code.String()).Msg("campaign paused: its first invites all failed the same way")
 	}
 	return fmt.Errorf("invite ended %s: %w", f.status.Code, asynq.SkipRetry)
+}
+
+// finalFields are what a final result writes into the record. Empty and
+// zero values are left out (a reader takes a missing field as empty or 0):
+// a finished record is what stays in Redis, and most end Success at once.
+func finalFields(f final, message string, p progress) []any {
+	fields := []any{"status_code", int(f.status.Code), "status", f.status.Code.String(), "http_status", f.httpStatus,
+		"finished_at", time.Now().UTC().Format(time.RFC3339Nano)}
+	add := func(name string, v any, keep bool) {
+		if keep {
+			fields = append(fields, name, v)
+		}
+	}
+	add("errcode", f.errcode, f.errcode != "")
+	add("error", message, message != "")
+	add("possible_duplicate", "1", f.status.Good() && p.ambiguous > 0)
+	add("retries", p.retries, p.retries > 0)
+	add("ambiguous", p.ambiguous, p.ambiguous > 0)
+	return fields
 }
 
 // finalWriteWindow is how long a final result keeps being written while

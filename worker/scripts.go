@@ -37,16 +37,17 @@ end
 `
 
 // luaCreate writes a new record, in state "queued", from field/value pairs
-// ARGV[first..] (with "campaign" among them), and counts it: beginScript
-// uses it for a task no producer registered. registerScript writes its new
-// records the same way, batching the counters per campaign.
+// ARGV[first..last] (with "campaign" among them), and counts it:
+// beginScript (scripts_hot.go) uses it for a task no producer registered.
+// registerScript writes its new records the same way, batching the counters
+// per campaign.
 const luaCreate = `
-local function create(p, rec, key, gen, score, first) -- returns the campaign
+local function create(p, rec, key, gen, score, first, last) -- returns the campaign
   local campaign
-  for j = first, #ARGV, 2 do
+  for j = first, last, 2 do
     if ARGV[j] == 'campaign' then campaign = ARGV[j + 1] end
   end
-  redis.call('HSET', rec, 'generation', gen, 'state', 'queued', unpack(ARGV, first))
+  redis.call('HSET', rec, 'generation', gen, 'state', 'queued', unpack(ARGV, first, last))
   local counts = counts_of(p, campaign)
   redis.call('HINCRBY', counts, 'state:queued', 1)
   redis.call('HINCRBY', counts, 'enqueued', 1)
@@ -142,60 +143,9 @@ end
 return out
 `)
 
-// beginScript starts (or resumes) the processing of a delivered task.
-//
-// KEYS[1] the campaign's pause, KEYS[2] the sender's pause (pause.go).
-// ARGV[1] prefix, ARGV[2] invite key, ARGV[3] the task's generation, ARGV[4]
-// score for a record created here, ARGV[5..] field/value pairs used only when
-// no record exists (a task enqueued without the producer's registration).
-//
-// Returns {"stale"} when the record belongs to a newer generation, {"done"}
-// when this generation already has its final result (redelivery: never send
-// again), {"paused", scope, since_ms} when a pause holds the invite (its
-// record moves to state "paused"; nothing else changes), else
-// {"go", retries, ambiguous, first_429_ms, not_before_ms}: the
-// progress the delivery goes on from. A record left
-// "inflight" by a worker that died mid-request is turned into one ambiguous
-// attempt here, so the caller re-checks before resending.
-var beginScript = redis.NewScript(luaMove + luaForget + luaCreate + `
-local p, key, gen, score = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
-local rec = p .. ':invite:' .. key
-local cur = redis.call('HMGET', rec, 'state', 'generation', 'inflight', 'campaign')
-if cur[1] then
-  local g = tonumber(cur[2] or '0')
-  if g > gen then return {'stale'} end
-  if g < gen then
-    forget(p, rec, key)
-    cur = {false, false, false, false}
-  end
-end
-if not cur[1] then
-  cur = {'queued', false, false, create(p, rec, key, gen, score, 5)}
-end
-if cur[1] == 'done' then return {'done'} end
-for i, scope in ipairs({'campaign', 'sender'}) do
-  local since = redis.call('HGET', KEYS[i], 'since_ms')
-  if since then
-    move(counts_of(p, cur[4]), rec, 'paused', cur[1])
-    return {'paused', scope, since}
-  end
-end
-if cur[3] == '1' then
-  redis.call('HSET', rec, 'inflight', '0', 'last_error', 'a worker stopped while this attempt was in flight')
-  redis.call('HINCRBY', rec, 'attempts', 1)
-  redis.call('HINCRBY', rec, 'ambiguous', 1)
-end
-move(counts_of(p, cur[4]), rec, 'active', cur[1])
-local out = redis.call('HMGET', rec, 'retries', 'ambiguous', 'first_429_ms', 'not_before_ms')
-for i = 1, 4 do out[i] = out[i] or '' end
-table.insert(out, 1, 'go')
-return out
-`)
-
 // luaTally applies an attempt's deltas and fields to a record and its
-// campaign counters; attemptScript and finishScript share their ARGV layout
-// from ARGV[4]: attempts, requests and rate-limited deltas, then field/value
-// pairs.
+// campaign counters (attemptScript's ARGV from ARGV[4]: attempts, requests
+// and rate-limited deltas, then field/value pairs).
 const luaTally = `
 local function tally(rec, counts)
   local attempts, requests, limited = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
@@ -209,27 +159,6 @@ local function tally(rec, counts)
     redis.call('HINCRBY', counts, 'rate_limited', limited)
   end
   redis.call('HSET', rec, 'inflight', '0', unpack(ARGV, 7))
-end
-`
-
-// luaPace keeps a campaign's pace for its ETA (eta.go): "pace_gap_ms", a
-// moving average (weight 1/10) of the time between two finished invites,
-// and "pace_at_ms", the last finish. A gap is counted at most 4 times the
-// average, so a worker stopped for a night does not make the next hours'
-// estimate absurd.
-const luaPace = `
-local function pace(counts)
-  local t = redis.call('TIME')
-  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-  local g = redis.call('HMGET', counts, 'pace_gap_ms', 'pace_at_ms')
-  local avg, at = tonumber(g[1]), tonumber(g[2])
-  if at then
-    local gap = now - at
-    if avg then gap = math.min(gap, 4 * avg); avg = avg * 0.9 + gap * 0.1 else avg = gap end
-    redis.call('HSET', counts, 'pace_gap_ms', string.format('%.1f', avg), 'pace_at_ms', now)
-  else
-    redis.call('HSET', counts, 'pace_at_ms', now)
-  end
 end
 `
 
@@ -247,49 +176,5 @@ if cur[1] == 'done' then return 0 end
 local counts = counts_of(p, cur[2])
 tally(rec, counts)
 move(counts, rec, state, cur[1])
-return 1
-`)
-
-// finishScript records the final result, counts it, and appends it to the
-// results stream, exactly once per generation.
-//
-// ARGV[1] prefix, ARGV[2] invite key, ARGV[3] stream MAXLEN (0: unbounded),
-// ARGV[4] attempts delta, ARGV[5] requests delta, ARGV[6] rate-limited delta,
-// ARGV[7..] field/value pairs (status_code, status, http_status, errcode,
-// error, finished_at, possible_duplicate, …).
-//
-// Returns 1 when recorded, 0 when the invite was already final.
-var finishScript = redis.NewScript(luaMove + luaTally + luaPace + `
-local p, key, maxlen = ARGV[1], ARGV[2], tonumber(ARGV[3])
-local rec = p .. ':invite:' .. key
-local cur = redis.call('HMGET', rec, 'state', 'campaign')
-if cur[1] == 'done' then return 0 end
-local counts = counts_of(p, cur[2])
-tally(rec, counts)
-move(counts, rec, 'done', cur[1])
-pace(counts)
-local status, dup = '', '0'
-for i = 7, #ARGV, 2 do
-  if ARGV[i] == 'status' then status = ARGV[i + 1] end
-  if ARGV[i] == 'possible_duplicate' then dup = ARGV[i + 1] end
-end
-redis.call('HINCRBY', counts, 'status:' .. status, 1)
-if dup == '1' then
-  redis.call('HINCRBY', counts, 'possible_duplicates', 1)
-end
-local fields = {'task_id', 'campaign', 'room_id', 'medium', 'address', 'sender', 'generation',
-  'status_code', 'status', 'http_status', 'errcode', 'error', 'attempts', 'requests',
-  'rate_limited', 'possible_duplicate', 'enqueued_at', 'finished_at'}
-local entry = {'key', key}
-local vals = redis.call('HMGET', rec, unpack(fields))
-for i, f in ipairs(fields) do
-  table.insert(entry, f)
-  table.insert(entry, vals[i] or '')
-end
-if maxlen > 0 then
-  redis.call('XADD', p .. ':results', 'MAXLEN', '~', maxlen, '*', unpack(entry))
-else
-  redis.call('XADD', p .. ':results', '*', unpack(entry))
-end
 return 1
 `)

@@ -18,6 +18,10 @@ type Store struct {
 	rdb          redis.UniversalClient
 	k            keys
 	streamMaxLen int64
+
+	// The success path's writes, group-committed (batch.go).
+	begins   *batcher[beginReq, beginRes]
+	finishes *batcher[finishReq, finishRes]
 }
 
 // NewStore returns a Store writing under prefix ("" means "mxinvite").
@@ -25,7 +29,10 @@ func NewStore(rdb redis.UniversalClient, prefix string, streamMaxLen int64) *Sto
 	if prefix == "" {
 		prefix = "mxinvite"
 	}
-	return &Store{rdb: rdb, k: keys{prefix: prefix}, streamMaxLen: streamMaxLen}
+	s := &Store{rdb: rdb, k: keys{prefix: prefix}, streamMaxLen: streamMaxLen}
+	s.begins = newBatcher(maxHotBatch, hotLinger, s.writeBegins)
+	s.finishes = newBatcher(maxHotBatch, hotLinger, s.writeFinishes)
+	return s
 }
 
 // Verdict says what Register did.
@@ -145,12 +152,18 @@ func (s *Store) appendRegisterArgs(args []any, r *Registration) []any {
 }
 
 // identityFields are the record fields that describe what was asked.
+// An empty id_server (the sender profile's default) is left out: a
+// reader takes a missing field as empty.
 func identityFields(inv tasks.Invite) []any {
-	return []any{
+	f := []any{
 		"campaign", inv.Campaign, "room_id", inv.RoomID, "medium", string(inv.Medium),
-		"address", inv.Address, "sender", inv.Sender, "id_server", inv.IDServer,
+		"address", inv.Address, "sender", inv.Sender,
 		"enqueued_at", inv.EnqueuedAt.UTC().Format(time.RFC3339Nano),
 	}
+	if inv.IDServer != "" {
+		f = append(f, "id_server", inv.IDServer)
+	}
+	return f
 }
 
 // Get reads one invite's record; ok is false when there is none.
@@ -189,49 +202,6 @@ func (s *Store) States(ctx context.Context, keys []string) ([]string, error) {
 	return states, nil
 }
 
-// progress is the part of a record the handler works from.
-type progress struct {
-	Key       string    // the invite key (tasks.Invite.Key)
-	retries   int       // retries taken, by the policy's count
-	ambiguous int       // attempts whose outcome is unknown
-	first429  time.Time // when the invite was first rate limited
-	notBefore time.Time // do not send before this (a wait handed back to asynq)
-}
-
-// errStale and errDone tell the handler a delivery has nothing to do.
-var (
-	errStale = errors.New("a newer generation of this invite exists")
-	errDone  = errors.New("this invite already has its final result")
-)
-
-// begin starts processing a delivered task (see beginScript).
-func (s *Store) begin(ctx context.Context, inv tasks.Invite) (progress, error) {
-	args := []any{s.k.prefix, inv.Key(), inv.Generation, inv.EnqueuedAt.UnixMilli(), "task_id", inv.TaskID()}
-	args = append(args, identityFields(inv)...)
-	pauses := []string{s.k.pause(PauseCampaign, inv.Campaign), s.k.pause(PauseSender, inv.Sender)}
-	res, err := beginScript.Run(ctx, s.rdb, pauses, args...).StringSlice()
-	if err != nil {
-		return progress{}, fmt.Errorf("begin invite %s: %w", inv.Key(), err)
-	}
-	switch res[0] {
-	case "stale":
-		return progress{}, errStale
-	case "done":
-		return progress{}, errDone
-	case "paused":
-		if len(res) == 3 {
-			return progress{}, &heldError{scope: PauseScope(res[1]), since: msTime(res[2])}
-		}
-	}
-	if len(res) != 5 {
-		return progress{}, fmt.Errorf("begin invite %s: unexpected answer %q", inv.Key(), res)
-	}
-	p := progress{Key: inv.Key(), first429: msTime(res[3]), notBefore: msTime(res[4])}
-	p.retries, _ = strconv.Atoi(res[1])
-	p.ambiguous, _ = strconv.Atoi(res[2])
-	return p, nil
-}
-
 // attemptUpdate is what one finished attempt changes in a record.
 type attemptUpdate struct {
 	attempts, requestsDelta, rateLimited int
@@ -246,17 +216,6 @@ func (s *Store) attempt(ctx context.Context, key, state string, u attemptUpdate)
 		return fmt.Errorf("record attempt of invite %s: %w", key, err)
 	}
 	return nil
-}
-
-// finish records the final result once (see finishScript).
-func (s *Store) finish(ctx context.Context, key string, u attemptUpdate) (bool, error) {
-	args := []any{s.k.prefix, key, s.streamMaxLen, u.attempts, u.requestsDelta, u.rateLimited}
-	args = append(args, u.fields...)
-	n, err := finishScript.Run(ctx, s.rdb, nil, args...).Int()
-	if err != nil {
-		return false, fmt.Errorf("record result of invite %s: %w", key, err)
-	}
-	return n == 1, nil
 }
 
 func msTime(s string) time.Time {

@@ -11,6 +11,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/mxinvite/mxinvite/matrix"
 	"github.com/mxinvite/mxinvite/tasks"
 )
 
@@ -41,6 +42,9 @@ func New(cfg Config) (*Worker, error) {
 	rdb, ok := cfg.Redis.MakeRedisClient().(redis.UniversalClient)
 	if !ok {
 		return nil, fmt.Errorf("worker config: Redis option %T does not make a go-redis client", cfg.Redis)
+	}
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = matrix.NewHTTPClient(cfg.Concurrency)
 	}
 	w := &Worker{cfg: cfg, rdb: rdb, stopping: make(chan struct{})}
 	w.bg, w.bgCancel = context.WithCancel(context.Background())
