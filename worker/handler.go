@@ -79,6 +79,11 @@ func (j *job) run(ctx context.Context) error {
 			Message: fmt.Sprintf("no sender profile %q is configured on this worker", inv.Sender)}), 0)
 	}
 	j.snd = snd
+	release, err := snd.slots.acquire(ctx, h.stopping)
+	if err != nil {
+		return err
+	}
+	defer release()
 	idServer := inv.IDServer
 	if idServer == "" {
 		idServer = snd.IDServer

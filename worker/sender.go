@@ -11,6 +11,7 @@ import (
 type sender struct {
 	Profile
 	client *matrix.Client
+	slots  *senderSlots // nil: no cap of its own
 
 	mu     sync.Mutex
 	userID matrix.UserID
@@ -32,11 +33,11 @@ func (s *sender) whoAmI(ctx context.Context) (matrix.UserID, matrix.Outcome) {
 }
 
 // idToken is the identity access token to send with an invite naming
-// idServer: the profile's token only goes to the profile's own identity
-// server, never to another one a task names.
+// idServer: a profile's token only goes to the identity server it was
+// registered with, never to another one a task names.
 func (s *sender) idToken(idServer string) string {
 	if idServer == s.IDServer {
 		return s.IDAccessToken
 	}
-	return ""
+	return s.IDServerTokens[idServer]
 }

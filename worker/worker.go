@@ -45,7 +45,7 @@ func New(cfg Config) (*Worker, error) {
 		stopping: w.stopping,
 	}
 	for _, p := range cfg.Profiles {
-		w.handler.senders[p.Name] = &sender{Profile: p, client: p.client(cfg)}
+		w.handler.senders[p.Name] = &sender{Profile: p, client: p.client(cfg), slots: newSenderSlots(p.MaxConcurrency)}
 	}
 	w.srv = asynq.NewServerFromRedisClient(rdb, asynq.Config{
 		Concurrency:              cfg.Concurrency,
