@@ -68,7 +68,7 @@ func usageErr(format string, args ...any) error {
 }
 
 func newApp(stdout, stderr io.Writer) *cli.Command {
-	return &cli.Command{
+	app := &cli.Command{
 		Name:      "mxinvite",
 		Usage:     "send Matrix third-party invites in the background, and keep every result",
 		Writer:    stdout,
@@ -89,8 +89,11 @@ func newApp(stdout, stderr io.Writer) *cli.Command {
 			cancelCommand(),
 			retryCommand(),
 			demoCommand(),
+			configCommand(),
 		},
 	}
+	attachConfigFile(app)
+	return app
 }
 
 // onUsageError turns urfave's usage errors (unknown flag, bad value) into

@@ -46,7 +46,7 @@ func runWorker(ctx context.Context, cmd *cli.Command) error {
 	if err != nil {
 		return err
 	}
-	profile, err := readProfile(cmd)
+	profiles, err := senderProfiles(cmd)
 	if err != nil {
 		return err
 	}
@@ -60,7 +60,7 @@ func runWorker(ctx context.Context, cmd *cli.Command) error {
 	}
 	w, err := worker.New(worker.Config{
 		Redis:            opt,
-		Profiles:         []worker.Profile{profile},
+		Profiles:         profiles,
 		Policy:           policy,
 		Concurrency:      cmd.Int("concurrency"),
 		Queue:            cmd.String("queue"),
@@ -86,7 +86,7 @@ func runWorker(ctx context.Context, cmd *cli.Command) error {
 	} else {
 		_ = rdb.Close()
 	}
-	log.Info().Str("profile", profile.String()).Int("concurrency", cmd.Int("concurrency")).Msg("worker starting")
+	log.Info().Stringers("profiles", stringers(profiles)).Int("concurrency", cmd.Int("concurrency")).Msg("worker starting")
 	if err := w.Run(ctx, cmd.Bool("until-idle")); err != nil {
 		return fail("worker: %v", err)
 	}
@@ -123,23 +123,4 @@ func profileFlags() []cli.Flag {
 		&cli.StringFlag{Name: "identity-scheme", Value: "https", Sources: env("identity-scheme"), Hidden: true,
 			Usage: "scheme used to reach identity servers for checks (http only for the simulator)"},
 	}
-}
-
-// readProfile builds the sender profile from the flags and token sources.
-func readProfile(cmd *cli.Command) (worker.Profile, error) {
-	p := worker.Profile{Name: cmd.String("sender"), HomeserverURL: cmd.String("homeserver"), IDServer: cmd.String("id-server")}
-	if p.HomeserverURL == "" {
-		return p, usageErr("--homeserver is required (or MXINVITE_HOMESERVER)")
-	}
-	var err error
-	if p.AccessToken, err = readToken(cmd, "access-token-file", "MXINVITE_ACCESS_TOKEN"); err != nil {
-		return p, err
-	}
-	if p.AccessToken == "" {
-		return p, usageErr("no access token: give --access-token-file or set MXINVITE_ACCESS_TOKEN")
-	}
-	if p.IDAccessToken, err = readToken(cmd, "id-access-token-file", "MXINVITE_ID_ACCESS_TOKEN"); err != nil {
-		return p, err
-	}
-	return p, nil
 }

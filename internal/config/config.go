@@ -63,7 +63,7 @@ type Sentinel struct {
 	// Master is the primary's name in the sentinels' configuration.
 	Master string `yaml:"master,omitempty"`
 	// Addrs are the sentinels, host:port each. Required with Master.
-	Addrs []string `yaml:"addrs,omitempty"`
+	Addrs []string `yaml:"addrs,omitempty,flow"`
 }
 
 // Log configures logging.
@@ -83,11 +83,11 @@ type Worker struct {
 
 	// RetryWaits are the waits before retries 1, 2, 3…; the last repeats.
 	// Default 2s, 5s, 30s (libQuotient's).
-	RetryWaits []time.Duration `yaml:"retry_waits,omitempty"`
+	RetryWaits []time.Duration `yaml:"retry_waits,omitempty,flow"`
 
 	// Timeouts are the per-attempt timeouts of attempts 1, 2, 3…; the last
 	// repeats. Default 30s, 60s, 150s.
-	Timeouts []time.Duration `yaml:"timeouts,omitempty"`
+	Timeouts []time.Duration `yaml:"timeouts,omitempty,flow"`
 
 	// MaxRetries is the number of retries after the first attempt (429s do
 	// not count). Default 3; 0 means no retry.
@@ -140,8 +140,9 @@ type Sender struct {
 	// Concurrency applies.
 	Concurrency int `yaml:"concurrency,omitempty"`
 
-	// AccessToken is the token itself when it comes from the environment
-	// (MXINVITE_ACCESS_TOKEN), never from the file. Never printed.
+	// AccessToken is the token itself when the command line or the
+	// environment gave it (MXINVITE_ACCESS_TOKEN), never from the file;
+	// when set, AccessTokenFile is not read again. Never printed.
 	AccessToken string `yaml:"-"`
 }
 
@@ -152,7 +153,8 @@ type IdentityServer struct {
 	// TokenFile holds the identity access token on one line. Default none:
 	// invites naming Host carry no id_access_token.
 	TokenFile string `yaml:"token_file,omitempty"`
-	// Token is the token itself when it comes from the environment
-	// (MXINVITE_ID_ACCESS_TOKEN), never from the file. Never printed.
+	// Token is the token itself when the command line or the environment
+	// gave it (MXINVITE_ID_ACCESS_TOKEN), never from the file; when set,
+	// TokenFile is not read again. Never printed.
 	Token string `yaml:"-"`
 }

@@ -25,7 +25,6 @@ func (c Config) WithDefaults() Config {
 	if c.Redis.URL == "" && c.Redis.Sentinel.Master == "" {
 		c.Redis.URL = DefaultRedisURL
 	}
-	c.Redis.Sentinel.Addrs = slices.Clone(c.Redis.Sentinel.Addrs)
 	if c.Prefix == "" {
 		c.Prefix = DefaultPrefix
 	}
@@ -39,6 +38,20 @@ func (c Config) WithDefaults() Config {
 		c.Log.Format = DefaultLogFormat
 	}
 	c.Worker = c.Worker.WithDefaults()
+	return c.clone()
+}
+
+// clone copies c deeply: the copy shares no slice or pointer with c.
+func (c Config) clone() Config {
+	c.Redis.Sentinel.Addrs = slices.Clone(c.Redis.Sentinel.Addrs)
+	c.Worker.RetryWaits = slices.Clone(c.Worker.RetryWaits)
+	c.Worker.Timeouts = slices.Clone(c.Worker.Timeouts)
+	if c.Worker.MaxRetries != nil {
+		c.Worker.MaxRetries = ptr(*c.Worker.MaxRetries)
+	}
+	if c.Worker.Breaker != nil {
+		c.Worker.Breaker = ptr(*c.Worker.Breaker)
+	}
 	c.Senders = slices.Clone(c.Senders)
 	for i := range c.Senders {
 		c.Senders[i].IdentityServers = slices.Clone(c.Senders[i].IdentityServers)

@@ -10,11 +10,11 @@ import (
 // from the environment rather than from a file.
 const InlineSecret = "(from the environment, REDACTED)"
 
-// Redacted returns a copy fit for printing: the Redis URL's password hidden,
+// Redacted returns a copy fit for printing (defaults not applied): the Redis URL's password hidden,
 // tokens given inline (from the environment) shown as InlineSecret in place
 // of a file. Paths are not secrets; the files' contents are never read here.
 func (c Config) Redacted() Config {
-	c = c.WithDefaults() // copies the slices
+	c = c.clone()
 	c.Redis.URL = RedactURL(c.Redis.URL)
 	for i := range c.Senders {
 		s := &c.Senders[i]

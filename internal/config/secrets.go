@@ -52,11 +52,12 @@ func (c Config) Profiles() ([]worker.Profile, error) {
 }
 
 // Profile reads the sender's token files into a worker.Profile; field is the
-// sender's path in the file, for errors ("senders[1]").
+// sender's path in the file, for errors ("senders[1]"). A token already
+// given (AccessToken, IdentityServer.Token) is used without reading its file.
 func (s Sender) Profile(field string) (worker.Profile, error) {
 	p := worker.Profile{Name: s.Name, HomeserverURL: s.Homeserver, AccessToken: s.AccessToken,
 		MaxConcurrency: s.Concurrency}
-	if s.AccessTokenFile != "" {
+	if s.AccessToken == "" && s.AccessTokenFile != "" {
 		tok, err := ReadSecretFile(field+".access_token_file", s.AccessTokenFile)
 		if err != nil {
 			return p, err
@@ -65,7 +66,7 @@ func (s Sender) Profile(field string) (worker.Profile, error) {
 	}
 	for i, is := range s.IdentityServers {
 		tok := is.Token
-		if is.TokenFile != "" {
+		if tok == "" && is.TokenFile != "" {
 			var err error
 			if tok, err = ReadSecretFile(fmt.Sprintf("%s.identity_servers[%d].token_file", field, i), is.TokenFile); err != nil {
 				return p, err

@@ -56,7 +56,7 @@ func (c Config) Validate() error {
 	}
 	seen := map[string]int{}
 	for i, s := range c.Senders {
-		if err := s.validate(fmt.Sprintf("senders[%d]", i)); err != nil {
+		if err := s.Validate(fmt.Sprintf("senders[%d]", i)); err != nil {
 			return err
 		}
 		if j, dup := seen[s.Name]; dup {
@@ -123,7 +123,9 @@ func (w Worker) validate() error {
 	return nil
 }
 
-func (s Sender) validate(field string) error {
+// Validate checks one sender; field is its path ("senders[1]"), the prefix
+// of every error's Field.
+func (s Sender) Validate(field string) error {
 	if s.Name == "" || strings.ContainsAny(s.Name, " \t\r\n") {
 		return fieldErr(field+".name", "%q must be non-empty, without spaces", s.Name)
 	}
