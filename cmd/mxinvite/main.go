@@ -90,6 +90,7 @@ func newApp(stdout, stderr io.Writer) *cli.Command {
 			retryCommand(),
 			demoCommand(),
 			configCommand(),
+			probeCommand(),
 		},
 	}
 	attachConfigFile(app)
