@@ -190,3 +190,28 @@ func TestExampleFile(t *testing.T) {
 		t.Fatalf("community %+v", s)
 	}
 }
+
+func TestConnURL(t *testing.T) {
+	pw := secretFile(t, "pw", "p@ss/word\n")
+	for _, tc := range []struct {
+		r    Redis
+		want string
+	}{
+		{Redis{URL: "redis://h:6379"}, "redis://h:6379"},
+		{Redis{URL: "rediss://h:6380/1", Username: "mx", PasswordFile: pw}, "rediss://mx:p%40ss%2Fword@h:6380/1"},
+		{Redis{URL: "redis://h:6379", Username: "mx"}, "redis://mx@h:6379"},
+		{Redis{Sentinel: Sentinel{Master: "mymaster", Addrs: []string{"s1:26379", "s2:26379"}}},
+			"redis-sentinel://s1:26379,s2:26379?master=mymaster"},
+	} {
+		got, err := tc.r.ConnURL()
+		if err != nil || got != tc.want {
+			t.Errorf("%+v: %q (%v), want %q", tc.r, got, err, tc.want)
+		}
+		if strings.Contains(RedactURL(got), "word") {
+			t.Errorf("RedactURL(%q) shows the password", got)
+		}
+	}
+	if _, err := (Redis{URL: "redis://h", PasswordFile: "/nope"}).ConnURL(); err == nil || !strings.HasPrefix(err.Error(), "redis.password_file: ") {
+		t.Errorf("missing password file: %v", err)
+	}
+}
