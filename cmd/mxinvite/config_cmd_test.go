@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -151,6 +152,8 @@ func TestEnqueueRefusesASenderNoConfigNames(t *testing.T) {
 	for _, args := range [][]string{
 		{"enqueue", "--config", path, "--sender", "bob", "--no-preflight", "--room", simulator.DefaultRoomID, "--campaign", "c", "--file", list},
 		{"invite", "--config", path, "--sender", "bob", "--room", simulator.DefaultRoomID, "--campaign", "c", "--address", "a@example.org"},
+		{"schedule", "add", "--config", path, "--sender", "bob", "--room", simulator.DefaultRoomID, "--campaign", "c",
+			"--cron", "@daily", "--file", list},
 	} {
 		r := mxinvite(t, args...)
 		if r.code != exitUsage || !strings.Contains(r.stderr, `--sender "bob": `+path+" names no such sender (it has alice)") {
@@ -159,5 +162,15 @@ func TestEnqueueRefusesASenderNoConfigNames(t *testing.T) {
 	}
 	if k := e.keys(); len(k) != 0 {
 		t.Errorf("refused commands wrote %v", k)
+	}
+	// Without --sender, the file's first sender is the default.
+	r := mxinvite(t, "invite", "--config", path, "--room", simulator.DefaultRoomID, "--campaign", "c", "--address", "a@example.org")
+	if r.code != 0 {
+		t.Fatalf("invite with the default sender: exit %d %s", r.code, r.stderr)
+	}
+	if k, _ := e.rdb.Keys(context.Background(), e.prefix+":invite:*").Result(); len(k) != 1 {
+		t.Fatalf("records %v", k)
+	} else if sender, _ := e.rdb.HGet(context.Background(), k[0], "sender").Result(); sender != "alice" {
+		t.Errorf("the invite's sender is %q, want alice (the file's first)", sender)
 	}
 }
