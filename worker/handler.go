@@ -89,6 +89,11 @@ type job struct {
 
 func (j *job) run(ctx context.Context) error {
 	h, inv, snd := j.h, j.inv, j.snd
+	release, err := snd.slots.acquire(ctx, h.stopping)
+	if err != nil {
+		return err
+	}
+	defer release()
 	idServer := inv.IDServer
 	if idServer == "" {
 		idServer = snd.IDServer

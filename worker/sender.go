@@ -15,6 +15,7 @@ import (
 type sender struct {
 	Profile
 	cur atomic.Pointer[senderClient]
+	slots *senderSlots // nil: no cap of its own
 
 	// check serialises token checks, so that the invites in flight when a
 	// token dies cost one whoami between them, not one each.
@@ -38,7 +39,7 @@ type senderClient struct {
 const deadVerdictTTL = 5 * time.Second
 
 func newSender(p Profile, cfg Config) *sender {
-	s := &sender{Profile: p}
+	s := &sender{Profile: p, slots: newSenderSlots(p.MaxConcurrency)}
 	s.cur.Store(&senderClient{token: p.AccessToken, client: p.client(cfg)})
 	return s
 }
@@ -117,13 +118,13 @@ func tokenRefusal(o matrix.Outcome) bool {
 	return o.Status.Code == matrix.Unauthorised && (o.ErrCode == matrix.MUnknownToken || o.ErrCode == matrix.MMissingToken)
 }
 
-// idToken is the identity access token configured for idServer: the
-// profile's token only goes to the profile's own identity server, never to
-// another one a task names. "" when none is configured (the worker then
-// obtains one from the account: see identity.go).
+// idToken is the identity access token configured for idServer: a
+// profile's token only goes to the identity server it was registered
+// with, never to another one a task names. "" when none is configured (the
+// worker then obtains one from the account: see identity.go).
 func (s *sender) idToken(idServer string) string {
 	if idServer == s.IDServer {
 		return s.IDAccessToken
 	}
-	return ""
+	return s.IDServerTokens[idServer]
 }

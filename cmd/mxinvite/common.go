@@ -22,6 +22,7 @@ func env(flag string) cli.ValueSourceChain {
 // redisFlags are shared by every command that talks to Redis.
 func redisFlags() []cli.Flag {
 	return []cli.Flag{
+		configFlag(),
 		&cli.StringFlag{Name: "redis", Value: "redis://127.0.0.1:6379", Sources: env("redis"),
 			Usage: "Redis URL: redis://[:password@]host:port[/db] or rediss:// for TLS"},
 		&cli.StringFlag{Name: "prefix", Value: "mxinvite", Sources: env("prefix"),

@@ -69,7 +69,7 @@ func usageErr(format string, args ...any) error {
 }
 
 func newApp(stdout, stderr io.Writer) *cli.Command {
-	return &cli.Command{
+	app := &cli.Command{
 		Name:      "mxinvite",
 		Usage:     "send Matrix third-party invites in the background, and keep every result",
 		Writer:    stdout,
@@ -92,8 +92,12 @@ func newApp(stdout, stderr io.Writer) *cli.Command {
 			resumeCommand(),
 			ratelimitCommand(),
 			demoCommand(),
+			configCommand(),
+			probeCommand(),
 		},
 	}
+	attachConfigFile(app)
+	return app
 }
 
 // onUsageError turns urfave's usage errors (unknown flag, bad value) into

@@ -56,7 +56,7 @@ func runWorker(ctx context.Context, cmd *cli.Command) error {
 	if err != nil {
 		return err
 	}
-	profile, err := readProfile(cmd)
+	profiles, err := senderProfiles(cmd)
 	if err != nil {
 		return err
 	}
@@ -68,14 +68,14 @@ func runWorker(ctx context.Context, cmd *cli.Command) error {
 	if err != nil {
 		return err
 	}
-	opsSrv, err := newOpsServer(cmd, opt, log, []worker.Profile{profile})
+	opsSrv, err := newOpsServer(cmd, opt, log, profiles)
 	if err != nil {
 		_ = rdb.Close()
 		return err
 	}
 	w, err := worker.New(worker.Config{
 		Redis:            opt,
-		Profiles:         []worker.Profile{profile},
+		Profiles:         profiles,
 		Policy:           policy,
 		Concurrency:      cmd.Int("concurrency"),
 		Queue:            cmd.String("queue"),
@@ -111,7 +111,7 @@ func runWorker(ctx context.Context, cmd *cli.Command) error {
 	} else {
 		_ = rdb.Close()
 	}
-	log.Info().Str("profile", profile.String()).Int("concurrency", cmd.Int("concurrency")).Msg("worker starting")
+	log.Info().Stringers("profiles", stringers(profiles)).Int("concurrency", cmd.Int("concurrency")).Msg("worker starting")
 	if err := w.Run(ctx, cmd.Bool("until-idle")); err != nil {
 		return workerError(err)
 	}
@@ -149,28 +149,6 @@ func profileFlags() []cli.Flag {
 			Usage: "scheme used to reach identity servers for checks (http only for the simulator)"},
 	}
 }
-
-// readProfile builds the sender profile from the flags and token sources.
-func readProfile(cmd *cli.Command) (worker.Profile, error) {
-	p := worker.Profile{Name: cmd.String("sender"), HomeserverURL: cmd.String("homeserver"), IDServer: cmd.String("id-server")}
-	if p.HomeserverURL == "" {
-		return p, usageErr("--homeserver is required (or MXINVITE_HOMESERVER)")
-	}
-	var err error
-	// The worker watches the file for a new token (after the old one dies).
-	p.AccessTokenFile = cmd.String("access-token-file")
-	if p.AccessToken, err = readToken(cmd, "access-token-file", "MXINVITE_ACCESS_TOKEN"); err != nil {
-		return p, err
-	}
-	if p.AccessToken == "" {
-		return p, usageErr("no access token: give --access-token-file or set MXINVITE_ACCESS_TOKEN")
-	}
-	if p.IDAccessToken, err = readToken(cmd, "id-access-token-file", "MXINVITE_ID_ACCESS_TOKEN"); err != nil {
-		return p, err
-	}
-	return p, nil
-}
-
 // workerError gives a worker's end its exit code: a sender that cannot
 // work is a usage error (2), invites left behind a pause are 4.
 func workerError(err error) error {
