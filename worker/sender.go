@@ -14,7 +14,7 @@ import (
 // whether the homeserver has declared its token dead.
 type sender struct {
 	Profile
-	cur atomic.Pointer[senderClient]
+	cur   atomic.Pointer[senderClient]
 	slots *senderSlots // nil: no cap of its own
 
 	// check serialises token checks, so that the invites in flight when a

@@ -149,6 +149,7 @@ func profileFlags() []cli.Flag {
 			Usage: "scheme used to reach identity servers for checks (http only for the simulator)"},
 	}
 }
+
 // workerError gives a worker's end its exit code: a sender that cannot
 // work is a usage error (2), invites left behind a pause are 4.
 func workerError(err error) error {
