@@ -82,6 +82,7 @@ func newApp(stdout, stderr io.Writer) *cli.Command {
 			enqueueCommand(),
 			preflightCommand(),
 			statusCommand(),
+			campaignsCommand(),
 			resultsCommand(),
 			simulateCommand(),
 			scheduleCommand(),
