@@ -174,7 +174,7 @@ func (j *job) decide(ctx context.Context, o matrix.Outcome) (step, error) {
 		return step{}, err
 	}
 	j.log.Info().Str("status", o.Status.Code.String()).Int("http_status", o.HTTPStatus).
-		Dur("wait", wait).Int("retries", j.p.retries).Msg("attempt failed; retrying")
+		Int64("wait_ms", wait.Milliseconds()).Int("retries", j.p.retries).Msg("attempt failed; retrying")
 	if state == StateRetrying {
 		return step{final: true}, &handBackError{after: max(time.Until(j.p.notBefore), 0), recorded: true}
 	}
