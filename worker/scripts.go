@@ -17,8 +17,9 @@ local function counts_of(p, campaign) return p .. ':campaign:' .. campaign .. ':
 local function invites_of(p, campaign) return p .. ':campaign:' .. campaign .. ':invites' end
 `
 
-// luaForget removes a final record from its campaign's counters and index, so
-// that a re-invite (a new generation) can take its place.
+// luaForget removes a record from its campaign's counters and index, so that
+// a re-invite (a new generation) can take its place: a final record (--again,
+// retry) or a cancelled one.
 const luaForget = `
 local function forget(p, rec, key)
   local campaign = redis.call('HGET', rec, 'campaign')
@@ -28,7 +29,7 @@ local function forget(p, rec, key)
   if state then redis.call('HINCRBY', counts, 'state:' .. state, -1) end
   local status = redis.call('HGET', rec, 'status')
   if state == 'done' and status then redis.call('HINCRBY', counts, 'status:' .. status, -1) end
-  if redis.call('HGET', rec, 'possible_duplicate') == '1' then
+  if state == 'done' and redis.call('HGET', rec, 'possible_duplicate') == '1' then
     redis.call('HINCRBY', counts, 'possible_duplicates', -1)
   end
   redis.call('ZREM', invites_of(p, campaign), key)
@@ -49,19 +50,39 @@ local function create(p, rec, key, gen, score, first) -- returns the campaign
   redis.call('HSET', rec, 'generation', gen, 'state', 'queued', unpack(ARGV, first))
   local counts = counts_of(p, campaign)
   redis.call('HINCRBY', counts, 'state:queued', 1)
-  redis.call('HINCRBY', counts, 'enqueued', 1)
   redis.call('ZADD', invites_of(p, campaign), score, key)
   redis.call('SADD', p .. ':campaigns', campaign)
   return campaign
 end
 `
 
+// luaMeta collects, per campaign of a registerScript batch, the record fields
+// kept in the campaign meta hash, and writes them ("*" once two invites of
+// the campaign disagree; created_at_ms only once).
+const luaMeta = `
+local meta_fields = {room_id = true, sender = true, id_server = true, medium = true}
+local function note_meta(c, field, value)
+  if not meta_fields[field] then return end
+  local cur = c.meta[field]
+  if cur == nil then c.meta[field] = value elseif cur ~= value then c.meta[field] = '*' end
+end
+local function write_meta(p, campaign, c)
+  local meta = p .. ':campaign:' .. campaign .. ':meta'
+  for field, value in pairs(c.meta) do
+    local old = redis.call('HGET', meta, field)
+    if not old then redis.call('HSET', meta, field, value)
+    elseif old ~= value and old ~= '*' then redis.call('HSET', meta, field, '*') end
+  end
+  redis.call('HSETNX', meta, 'created_at_ms', c.first_score)
+end
+`
+
 // registerScript records invites a producer is about to enqueue: a whole
 // batch per call, because a bulk import runs it for every row and Redis time
 // per row is what bounds the import rate. Per invite it makes two calls
-// (HMGET, HSET); the counters, the campaign index and the campaign set are
-// updated once per campaign at the end (luaCreate does the same for one
-// record).
+// (HMGET, HSET); the counters, the campaign index, the campaign set and the
+// campaign meta are updated once per campaign at the end (luaCreate does the
+// same for one record, without the meta).
 //
 // ARGV[1] prefix, ARGV[2] "1" to re-invite finished invites (--again),
 // ARGV[3] the import run ID ("" for none), then one group per invite:
@@ -77,11 +98,17 @@ end
 // set of the addresses it has seen. Every record has a "state" field, so a
 // missing state means no record.
 //
+// A cancelled invite is registered again without --again, as a new
+// generation; its "ambiguous" count carries over (an attempt before the
+// cancel may have reached the server), so the next delivery re-checks first
+// and a success is flagged possible_duplicate.
+//
 // Returns {verdict, generation} per invite, flattened: verdict 1 registered
 // (enqueue it with that generation), 0 already pending (queued, scheduled,
-// active or retrying), 2 already done (finished; not re-invited without
-// --again), 3 duplicate (this import run already registered or counted it).
-var registerScript = redis.NewScript(luaMove + luaForget + luaCreate + `
+// active, retrying or paused), 2 already done (finished; not re-invited
+// without --again), 3 duplicate (this import run already registered or
+// counted it).
+var registerScript = redis.NewScript(luaMove + luaForget + luaCreate + luaMeta + `
 local p, again, run = ARGV[1], ARGV[2], ARGV[3]
 local out, campaigns, added = {}, {}, {}
 local i = 4
@@ -90,14 +117,18 @@ while i <= #ARGV do
   local first, last = i + 5, i + 4 + 2 * tonumber(ARGV[i + 4])
   i = last + 1
   local rec = p .. ':invite:' .. key
-  local cur = redis.call('HMGET', rec, 'state', 'generation', 'import_run')
-  local verdict, gen = 1, tonumber(cur[2] or '0')
+  local cur = redis.call('HMGET', rec, 'state', 'generation', 'import_run', 'ambiguous')
+  local verdict, gen, carried = 1, tonumber(cur[2] or '0'), nil
   if cur[1] then
     if run ~= '' and cur[3] == run then
       verdict = 3
     else
       if run ~= '' then redis.call('HSET', rec, 'import_run', run) end
-      if cur[1] ~= 'done' then
+      if cur[1] == 'cancelled' then
+        gen = gen + 1
+        if tonumber(cur[4] or '0') > 0 then carried = cur[4] end
+        forget(p, rec, key)
+      elseif cur[1] ~= 'done' then
         verdict = 0
       elseif again ~= '1' then
         verdict = 2
@@ -118,9 +149,10 @@ while i <= #ARGV do
     else
       redis.call('HSET', rec, 'generation', gen, 'state', state, 'task_id', tid, unpack(ARGV, first, last))
     end
+    if carried then redis.call('HSET', rec, 'ambiguous', carried) end
     local c = added[campaign]
     if not c then
-      c = {states = {}, order = {}, index = {}}
+      c = {states = {}, order = {}, index = {}, meta = {}, first_score = score}
       added[campaign] = c
       table.insert(campaigns, campaign)
     end
@@ -128,6 +160,7 @@ while i <= #ARGV do
     c.states[state] = (c.states[state] or 0) + 1
     table.insert(c.index, score)
     table.insert(c.index, key)
+    for j = first, last, 2 do note_meta(c, ARGV[j], ARGV[j + 1]) end
   end
   table.insert(out, verdict)
   table.insert(out, gen)
@@ -135,9 +168,9 @@ end
 for _, campaign in ipairs(campaigns) do
   local c, counts = added[campaign], counts_of(p, campaign)
   for _, state in ipairs(c.order) do redis.call('HINCRBY', counts, 'state:' .. state, c.states[state]) end
-  redis.call('HINCRBY', counts, 'enqueued', #c.index / 2)
   redis.call('ZADD', invites_of(p, campaign), unpack(c.index))
   redis.call('SADD', p .. ':campaigns', campaign)
+  write_meta(p, campaign, c)
 end
 return out
 `)
@@ -151,7 +184,7 @@ return out
 //
 // Returns {"stale"} when the record belongs to a newer generation, {"done"}
 // when this generation already has its final result (redelivery: never send
-// again), {"paused", scope, since_ms} when a pause holds the invite (its
+// again) or was cancelled, {"paused", scope, since_ms} when a pause holds the invite (its
 // record moves to state "paused"; nothing else changes), else
 // {"go", retries, ambiguous, first_429_ms, not_before_ms}: the
 // progress the delivery goes on from. A record left
@@ -172,7 +205,7 @@ end
 if not cur[1] then
   cur = {'queued', false, false, create(p, rec, key, gen, score, 5)}
 end
-if cur[1] == 'done' then return {'done'} end
+if cur[1] == 'done' or cur[1] == 'cancelled' then return {'done'} end -- cancelled: never sent
 for i, scope in ipairs({'campaign', 'sender'}) do
   local since = redis.call('HGET', KEYS[i], 'since_ms')
   if since then

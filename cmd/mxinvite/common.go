@@ -14,11 +14,6 @@ import (
 	"github.com/mxinvite/mxinvite/tasks"
 )
 
-// env names the environment variable that may also set a flag.
-func env(flag string) cli.ValueSourceChain {
-	return cli.EnvVars("MXINVITE_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_")))
-}
-
 // redisFlags are shared by every command that talks to Redis.
 func redisFlags() []cli.Flag {
 	return []cli.Flag{
