@@ -10,9 +10,10 @@ import (
 // noArguments is every command's ArgValidator (set on the root, inherited):
 // mxinvite takes flags only, so a word that is not a flag is a misspelt
 // command or a forgotten "--", refused with exit 2 rather than ignored.
-// help is exempt: its argument is the command to explain.
+// help is exempt (its argument is the command to explain), and so is a
+// command that says in ArgsUsage what its arguments are (probe URL).
 func noArguments(_ context.Context, cmd *cli.Command) error {
-	if cmd.Name == "help" || cmd.Args().Len() == 0 {
+	if cmd.Name == "help" || cmd.ArgsUsage != "" || cmd.Args().Len() == 0 {
 		return nil
 	}
 	first, path := cmd.Args().First(), commandPath(cmd)

@@ -18,6 +18,9 @@ var (
 		"max-retries": {min: 0}, // retries after the first attempt
 		"burst":       {min: 0}, // simulate: 0 with --rate 0 is no limit
 		"invites":     {min: 1}, // demo: rows in the generated list
+		"breaker":     {min: 0}, // worker: 0 turns it off
+		// worker: different invites failing before the sender backs off
+		"backoff-threshold": {min: 1},
 	}
 	durationRanges = map[string]durationRange{
 		"in":                  {min: 0},
@@ -27,6 +30,8 @@ var (
 		"latency":             {min: 0},
 		"jitter":              {min: 0},
 		"timeout":             {min: time.Second}, // demo: give up after this long
+		"backoff-max":         {min: time.Millisecond},
+		"rate-pause":          {min: 0}, // simulate: Synapse's pause before a 429
 	}
 	floatRanges = map[string]floatRange{
 		"rate":       {min: 0, max: math.Inf(1)}, // invites per second; simulate: 0 is no limit
