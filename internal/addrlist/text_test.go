@@ -24,12 +24,12 @@ func TestNotTextIsRefused(t *testing.T) {
 		input  []byte
 		reason string
 	}{
-		"NUL bytes":   {append([]byte("email\nalice@example.org\n"), 0, 1, 2), "NUL bytes"},
-		"random":      {random, "not UTF-8 text"},
-		"UTF-16":      {utf16, "UTF-16"},
-		"xlsx":        {append([]byte("PK\x03\x04"), random[:100]...), "ZIP archive"},
-		"PNG":         {[]byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"), "NUL bytes"},
-		"controls":    {bytes.Repeat([]byte{0x1b, 0x01, 'a'}, 50), "not UTF-8 text"},
+		"NUL bytes": {append([]byte("email\nalice@example.org\n"), 0, 1, 2), "NUL bytes"},
+		"random":    {random, "not UTF-8 text"},
+		"UTF-16":    {utf16, "UTF-16"},
+		"xlsx":      {append([]byte("PK\x03\x04"), random[:100]...), "ZIP archive"},
+		"PNG":       {[]byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"), "NUL bytes"},
+		"controls":  {bytes.Repeat([]byte{0x1b, 0x01, 'a'}, 50), "not UTF-8 text"},
 	} {
 		_, err := addrlist.NewReader(bytes.NewReader(tc.input), addrlist.Options{})
 		if !errors.Is(err, addrlist.ErrNotText) || !strings.Contains(err.Error(), tc.reason) {
