@@ -38,7 +38,7 @@ func Run(ctx context.Context, opts Options, src io.Reader, rejects io.Writer, pr
 	if err != nil {
 		return Stats{}, err
 	}
-	listOpts := addrlist.Options{Format: opts.Format, Column: opts.Column, Medium: opts.Medium}
+	listOpts := opts.listOptions()
 	var total int64
 	if opts.Spread > 0 {
 		var cleanup func()
