@@ -79,6 +79,25 @@ func (p *Producer) Enqueue(ctx context.Context, inv tasks.Invite, opts EnqueueOp
 // the first error; invites registered but not yet enqueued by then are
 // repaired by their next registration (see below).
 func (p *Producer) EnqueueBatch(ctx context.Context, items []BatchItem, opts EnqueueOptions) ([]Verdict, error) {
+	regs, err := p.RegisterAndEnqueue(ctx, items, opts)
+	if err != nil {
+		return nil, err
+	}
+	verdicts := make([]Verdict, len(regs))
+	for i := range regs {
+		verdicts[i] = regs[i].Verdict
+	}
+	return verdicts, nil
+}
+
+// RegisterAndEnqueue is EnqueueBatch returning each item's Registration:
+// its verdict and, for an invite already known, the campaign holding it
+// (Registration.HeldBy), which an importer reports instead of claiming the
+// invite was scheduled. On an error after the registration round trip the
+// registrations are returned with the error: their records exist and are
+// counted in their campaigns, and those whose task is missing are repaired
+// by their next registration. An error before it returns nil.
+func (p *Producer) RegisterAndEnqueue(ctx context.Context, items []BatchItem, opts EnqueueOptions) ([]Registration, error) {
 	now := time.Now()
 	regs := make([]Registration, len(items))
 	for i, it := range items {
@@ -91,15 +110,14 @@ func (p *Producer) EnqueueBatch(ctx context.Context, items []BatchItem, opts Enq
 	if err := p.store.RegisterBatch(ctx, regs, RegisterOptions{Again: opts.Again, ImportRun: opts.ImportRun}); err != nil {
 		return nil, err
 	}
-	verdicts := make([]Verdict, len(regs))
 	for i := range regs {
 		v, err := p.enqueueRegistered(ctx, &regs[i])
 		if err != nil {
-			return nil, err
+			return regs, err
 		}
-		verdicts[i] = v
+		regs[i].Verdict = v
 	}
-	return verdicts, nil
+	return regs, nil
 }
 
 // enqueueRegistered enqueues the task of a registration that asks for it.

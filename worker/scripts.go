@@ -103,11 +103,12 @@ end
 // cancel may have reached the server), so the next delivery re-checks first
 // and a success is flagged possible_duplicate.
 //
-// Returns {verdict, generation} per invite, flattened: verdict 1 registered
-// (enqueue it with that generation), 0 already pending (queued, scheduled,
-// active, retrying or paused), 2 already done (finished; not re-invited
-// without --again), 3 duplicate (this import run already registered or
-// counted it).
+// Returns {verdict, generation, campaign} per invite, flattened: verdict 1
+// registered (enqueue it with that generation), 0 already pending (queued,
+// scheduled, active, retrying or paused), 2 already done (finished; not
+// re-invited without --again), 3 duplicate (this import run already
+// registered or counted it). campaign is the existing record's campaign for
+// verdicts 0 and 2 (it may be another campaign's invite), else "".
 var registerScript = redis.NewScript(luaMove + luaForget + luaCreate + luaMeta + `
 local p, again, run = ARGV[1], ARGV[2], ARGV[3]
 local out, campaigns, added = {}, {}, {}
@@ -117,7 +118,7 @@ while i <= #ARGV do
   local first, last = i + 5, i + 4 + 2 * tonumber(ARGV[i + 4])
   i = last + 1
   local rec = p .. ':invite:' .. key
-  local cur = redis.call('HMGET', rec, 'state', 'generation', 'import_run', 'ambiguous')
+  local cur = redis.call('HMGET', rec, 'state', 'generation', 'import_run', 'ambiguous', 'campaign')
   local verdict, gen, carried = 1, tonumber(cur[2] or '0'), nil
   if cur[1] then
     if run ~= '' and cur[3] == run then
@@ -164,6 +165,7 @@ while i <= #ARGV do
   end
   table.insert(out, verdict)
   table.insert(out, gen)
+  table.insert(out, (verdict == 0 or verdict == 2) and cur[5] or '')
 end
 for _, campaign in ipairs(campaigns) do
   local c, counts = added[campaign], counts_of(p, campaign)

@@ -91,7 +91,7 @@ func parseWhen(cmd *cli.Command) (time.Time, error) {
 		if err != nil {
 			return time.Time{}, usageErr("--at %q: want an RFC 3339 time such as 2026-12-01T09:00:00Z", at)
 		}
-		return t, nil
+		return t, checkNotPast(cmd, t)
 	case in < 0:
 		return time.Time{}, usageErr("--in %s: must not be negative", in)
 	case in > 0:
@@ -105,22 +105,27 @@ func fail(format string, args ...any) error { return fmt.Errorf(format, args...)
 // listFlags describe how an address list is read (enqueue, schedule add).
 func listFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: "medium", Value: string(tasks.MediumEmail), Usage: "email, msisdn, or auto (per row: an address with @ is email)"},
+		&cli.StringFlag{Name: "medium", Usage: "email, msisdn, or auto (per row: an address with @ is email); " +
+			"default: a medium column gives each row's, else msisdn for a phone-like address column (phone, mobile, tel, …), else email"},
 		&cli.StringFlag{Name: "column", Usage: "CSV/TSV column holding the address (default: found by name: email, address, phone, …)"},
 	}
 }
 
-// listMedium reads --medium: "" for auto (inferred per row).
-func listMedium(cmd *cli.Command) (tasks.Medium, error) {
+// listMedium reads --medium: the medium every row must have, "" for auto
+// (inferred per row), and fromList when it was not given (taken from the
+// list: see addrlist.Options.MediumFromList).
+func listMedium(cmd *cli.Command) (medium tasks.Medium, fromList bool, err error) {
+	if !cmd.IsSet("medium") {
+		return "", true, nil
+	}
 	m := strings.TrimSpace(cmd.String("medium"))
 	if strings.EqualFold(m, "auto") {
-		return "", nil
+		return "", false, nil
 	}
-	medium, err := tasks.ParseMedium(m)
-	if err != nil {
-		return "", usageErr("--medium %q: want email, msisdn or auto", m)
+	if medium, err = tasks.ParseMedium(m); err != nil {
+		return "", false, usageErr("--medium %q: want email, msisdn or auto", m)
 	}
-	return medium, nil
+	return medium, false, nil
 }
 
 // acceptTermsFlag is --accept-identity-terms (preflight, enqueue, worker).
