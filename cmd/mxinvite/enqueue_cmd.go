@@ -89,7 +89,9 @@ func runEnqueue(ctx context.Context, cmd *cli.Command) error {
 	if plan.preflight {
 		var addresses func() int
 		if plan.input != "-" { // stdin can be read only once, by the import
-			addresses = func() int { return countAddresses(plan.input, addrlist.Options{Format: plan.opts.Format, Column: plan.opts.Column, Medium: plan.opts.Medium, MediumFromList: plan.opts.MediumFromList}) }
+			addresses = func() int {
+				return countAddresses(plan.input, addrlist.Options{Format: plan.opts.Format, Column: plan.opts.Column, Medium: plan.opts.Medium, MediumFromList: plan.opts.MediumFromList})
+			}
 		}
 		report := checkProfile(ctx, cmd, plan.profile, addresses)
 		writeChecks(cmd.Root().ErrWriter, report)
