@@ -1,0 +1,36 @@
+package redisconn
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Explain adds what to do to a Redis error answer an operator can act on:
+// out of memory, a replica that refuses writes, a missing permission.
+// Other errors come back unchanged.
+func Explain(err error) error {
+	var rerr redis.Error
+	if err == nil || !errors.As(err, &rerr) {
+		return err
+	}
+	switch {
+	case IsOutOfMemory(err):
+		return fmt.Errorf("%w: %w (maxmemory is reached and its policy evicts nothing: "+
+			"free memory — mxinvite purge — or raise maxmemory, then run the command again)", ErrOutOfMemory, err)
+	case redis.HasErrorPrefix(rerr, "READONLY"):
+		return fmt.Errorf("%w (this Redis is a replica: point mxinvite at the primary, or use Sentinel)", err)
+	case redis.HasErrorPrefix(rerr, "NOPERM"):
+		return fmt.Errorf("%w: %w (see docs/redis.md for the ACL mxinvite needs)", ErrNoPermission, err)
+	}
+	return err
+}
+
+// IsOutOfMemory reports whether err is Redis's OOM answer: maxmemory is
+// reached and the eviction policy (noeviction) refuses writes. Memory can
+// be freed, so a write refused this way may succeed later.
+func IsOutOfMemory(err error) bool {
+	var rerr redis.Error
+	return errors.As(err, &rerr) && redis.HasErrorPrefix(rerr, "OOM")
+}
