@@ -58,7 +58,7 @@ type TLS struct {
 // Server is a running redis-server.
 type Server struct {
 	// Addr is 127.0.0.1:port.
-	Addr string
+	Addr   string
 	opts   Options
 	cmd    *exec.Cmd
 	exited chan struct{} // closed once the process is gone
