@@ -81,3 +81,10 @@ func TestConnectWithClientCertificateAndACLUser(t *testing.T) {
 		t.Fatalf("Explain(NOPERM) = %v; want ErrNoPermission", err)
 	}
 }
+
+// startTLSWithACL starts a TLS-only Redis whose default user needs the
+// admin password and with the ACL user mx.
+func startTLSWithACL(t *testing.T) *redistest.Server {
+	t.Helper()
+	return redistest.StartOwned(t, redistest.Options{TLS: true, AdminPassword: "admin", Args: append([]string{"--user"}, aclUser...)})
+}
