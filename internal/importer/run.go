@@ -128,13 +128,16 @@ func (im *run) process(ctx context.Context, batch []worker.BatchItem) error {
 		return im.dry.add(ctx, im.opts.Producer, batch, im.c)
 	}
 	verdicts, err := im.opts.Producer.EnqueueBatch(ctx, batch, worker.EnqueueOptions{Again: im.opts.Again, ImportRun: im.runID})
-	if err != nil {
-		return err
-	}
-	for _, v := range verdicts {
+	for _, v := range verdicts { // on error, those done before it
 		im.c.count(v)
 	}
-	return nil
+	var ne *worker.NotEnqueuedError
+	if errors.As(err, &ne) {
+		// The Stats count these for the whole import; the error need not.
+		im.c.unqueued.Add(int64(ne.Registered))
+		return ne.Err
+	}
+	return err
 }
 
 // finish returns the final Stats.

@@ -3,6 +3,7 @@ package redisconn
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -11,14 +12,15 @@ import (
 // out of memory, a replica that refuses writes, a missing permission.
 // Other errors come back unchanged.
 func Explain(err error) error {
+	if IsOutOfMemory(err) {
+		return fmt.Errorf("%w: %w (maxmemory is reached and its policy evicts nothing: "+
+			"free memory — mxinvite purge — or raise maxmemory, then run the command again)", ErrOutOfMemory, err)
+	}
 	var rerr redis.Error
 	if err == nil || !errors.As(err, &rerr) {
 		return err
 	}
 	switch {
-	case IsOutOfMemory(err):
-		return fmt.Errorf("%w: %w (maxmemory is reached and its policy evicts nothing: "+
-			"free memory — mxinvite purge — or raise maxmemory, then run the command again)", ErrOutOfMemory, err)
 	case redis.HasErrorPrefix(rerr, "READONLY"):
 		return fmt.Errorf("%w (this Redis is a replica: point mxinvite at the primary, or use Sentinel)", err)
 	case redis.HasErrorPrefix(rerr, "NOPERM"):
@@ -27,10 +29,17 @@ func Explain(err error) error {
 	return err
 }
 
+// oomAnswer is how Redis's OOM answer begins; asynq passes it on as text
+// only, inside its own error.
+const oomAnswer = "OOM command not allowed"
+
 // IsOutOfMemory reports whether err is Redis's OOM answer: maxmemory is
 // reached and the eviction policy (noeviction) refuses writes. Memory can
 // be freed, so a write refused this way may succeed later.
 func IsOutOfMemory(err error) bool {
 	var rerr redis.Error
-	return errors.As(err, &rerr) && redis.HasErrorPrefix(rerr, "OOM")
+	if errors.As(err, &rerr) && redis.HasErrorPrefix(rerr, "OOM") {
+		return true
+	}
+	return err != nil && strings.Contains(err.Error(), oomAnswer)
 }
