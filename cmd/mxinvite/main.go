@@ -88,6 +88,7 @@ func newApp(stdout, stderr io.Writer) *cli.Command {
 			schedulerCommand(),
 			cancelCommand(),
 			retryCommand(),
+			purgeCommand(),
 			demoCommand(),
 		},
 	}

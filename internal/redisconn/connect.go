@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -153,6 +154,10 @@ func withServerName(cfg *tls.Config, addr string) *tls.Config {
 // netReason shortens a net error to its cause ("connection refused",
 // "i/o timeout").
 func netReason(err error) string {
+	var sys *os.SyscallError
+	if errors.As(err, &sys) {
+		return sys.Err.Error()
+	}
 	var op *net.OpError
 	if errors.As(err, &op) && op.Err != nil {
 		return op.Err.Error()

@@ -59,5 +59,5 @@ type connError struct {
 	msg  string
 }
 
-func (e *connError) Error() string { return fmt.Sprintf("%s: %s", e.addr, e.msg) }
+func (e *connError) Error() string { return fmt.Sprintf("%s (%s)", e.msg, e.addr) }
 func (e *connError) Unwrap() error { return e.kind }
