@@ -316,7 +316,8 @@ func untilWritten(ctx context.Context, write func(context.Context) error) error 
 
 // redisUnavailable reports whether err says Redis could not be reached, or
 // answered that it cannot serve yet (loading its data after a restart, busy,
-// failing over), rather than refusing the command itself.
+// failing over, out of memory until someone frees some), rather than
+// refusing the command itself.
 func redisUnavailable(err error) bool {
 	if errors.Is(err, redis.ErrClosed) {
 		return false // our own client is closed: no point trying again
@@ -325,7 +326,7 @@ func redisUnavailable(err error) bool {
 	if !errors.As(err, &answer) {
 		return true // no answer: refused, reset, timed out
 	}
-	for _, prefix := range []string{"LOADING", "BUSY", "TRYAGAIN", "MASTERDOWN", "READONLY"} {
+	for _, prefix := range []string{"LOADING", "BUSY", "TRYAGAIN", "MASTERDOWN", "READONLY", "OOM"} {
 		if redis.HasErrorPrefix(answer, prefix) {
 			return true
 		}

@@ -229,11 +229,11 @@ return out
 
 // luaTally applies an attempt's deltas and fields to a record and its
 // campaign counters; attemptScript and finishScript share their ARGV layout
-// from ARGV[4]: attempts, requests and rate-limited deltas, then field/value
+// from ARGV[at]: attempts, requests and rate-limited deltas, then field/value
 // pairs.
 const luaTally = `
-local function tally(rec, counts)
-  local attempts, requests, limited = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
+local function tally(rec, counts, at)
+  local attempts, requests, limited = tonumber(ARGV[at]), tonumber(ARGV[at + 1]), tonumber(ARGV[at + 2])
   if attempts ~= 0 then redis.call('HINCRBY', rec, 'attempts', attempts) end
   if requests ~= 0 then
     redis.call('HINCRBY', rec, 'requests', requests)
@@ -243,7 +243,7 @@ local function tally(rec, counts)
     redis.call('HINCRBY', rec, 'rate_limited', limited)
     redis.call('HINCRBY', counts, 'rate_limited', limited)
   end
-  redis.call('HSET', rec, 'inflight', '0', unpack(ARGV, 7))
+  redis.call('HSET', rec, 'inflight', '0', unpack(ARGV, at + 3))
 end
 `
 
@@ -280,7 +280,7 @@ local rec = p .. ':invite:' .. key
 local cur = redis.call('HMGET', rec, 'state', 'campaign')
 if cur[1] == 'done' then return 0 end
 local counts = counts_of(p, cur[2])
-tally(rec, counts)
+tally(rec, counts, 4)
 move(counts, rec, state, cur[1])
 return 1
 `)
@@ -289,22 +289,23 @@ return 1
 // results stream, exactly once per generation.
 //
 // ARGV[1] prefix, ARGV[2] invite key, ARGV[3] stream MAXLEN (0: unbounded),
-// ARGV[4] attempts delta, ARGV[5] requests delta, ARGV[6] rate-limited delta,
-// ARGV[7..] field/value pairs (status_code, status, http_status, errcode,
-// error, finished_at, possible_duplicate, …).
+// ARGV[4] record TTL in ms (0: none; Config.FinishedTTL), ARGV[5] attempts
+// delta, ARGV[6] requests delta, ARGV[7] rate-limited delta, ARGV[8..]
+// field/value pairs (status_code, status, http_status, errcode, error,
+// finished_at, possible_duplicate, …).
 //
 // Returns 1 when recorded, 0 when the invite was already final.
 var finishScript = redis.NewScript(luaMove + luaTally + luaPace + `
-local p, key, maxlen = ARGV[1], ARGV[2], tonumber(ARGV[3])
+local p, key, maxlen, ttl = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
 local rec = p .. ':invite:' .. key
 local cur = redis.call('HMGET', rec, 'state', 'campaign')
 if cur[1] == 'done' then return 0 end
 local counts = counts_of(p, cur[2])
-tally(rec, counts)
+tally(rec, counts, 5)
 move(counts, rec, 'done', cur[1])
 pace(counts)
 local status, dup = '', '0'
-for i = 7, #ARGV, 2 do
+for i = 8, #ARGV, 2 do
   if ARGV[i] == 'status' then status = ARGV[i + 1] end
   if ARGV[i] == 'possible_duplicate' then dup = ARGV[i + 1] end
 end
@@ -326,5 +327,6 @@ if maxlen > 0 then
 else
   redis.call('XADD', p .. ':results', '*', unpack(entry))
 end
+if ttl > 0 then redis.call('PEXPIRE', rec, ttl) end
 return 1
 `)

@@ -18,6 +18,7 @@ type Store struct {
 	rdb          redis.UniversalClient
 	k            keys
 	streamMaxLen int64
+	finishedTTL  time.Duration // Config.FinishedTTL
 }
 
 // NewStore returns a Store writing under prefix ("" means "mxinvite").
@@ -269,7 +270,7 @@ func (s *Store) attempt(ctx context.Context, key, state string, u attemptUpdate)
 
 // finish records the final result once (see finishScript).
 func (s *Store) finish(ctx context.Context, key string, u attemptUpdate) (bool, error) {
-	args := []any{s.k.prefix, key, s.streamMaxLen, u.attempts, u.requestsDelta, u.rateLimited}
+	args := []any{s.k.prefix, key, s.streamMaxLen, s.finishedTTL.Milliseconds(), u.attempts, u.requestsDelta, u.rateLimited}
 	args = append(args, u.fields...)
 	n, err := finishScript.Run(ctx, s.rdb, nil, args...).Int()
 	if err != nil {

@@ -1,64 +1,15 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"strings"
 	"time"
 
-	"github.com/hibiken/asynq"
-	"github.com/redis/go-redis/v9"
 	"github.com/urfave/cli/v3"
 
 	"github.com/mxinvite/mxinvite/tasks"
 )
-
-// redisFlags are shared by every command that talks to Redis.
-func redisFlags() []cli.Flag {
-	return []cli.Flag{
-		configFlag(),
-		&cli.StringFlag{Name: "redis", Value: "redis://127.0.0.1:6379", Sources: env("redis"),
-			Usage: "Redis URL: redis://[:password@]host:port[/db] or rediss:// for TLS"},
-		&cli.StringFlag{Name: "prefix", Value: "mxinvite", Sources: env("prefix"),
-			Usage: "prefix of every key mxinvite writes in Redis"},
-		&cli.StringFlag{Name: "queue", Value: tasks.DefaultQueue, Sources: env("queue"),
-			Usage: "asynq queue of invite tasks"},
-	}
-}
-
-// connectRedis parses --redis and checks the server answers, so that an
-// unreachable Redis is one clear line and exit code 2 before anything is done.
-func connectRedis(ctx context.Context, cmd *cli.Command) (asynq.RedisConnOpt, redis.UniversalClient, error) {
-	raw := cmd.String("redis")
-	opt, err := asynq.ParseRedisURI(raw)
-	if err != nil {
-		return nil, nil, usageErr("--redis %q: %v", redactURL(raw), err)
-	}
-	rdb, ok := opt.MakeRedisClient().(redis.UniversalClient)
-	if !ok {
-		return nil, nil, usageErr("--redis %q: unsupported connection kind", redactURL(raw))
-	}
-	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	if err := rdb.Ping(pctx).Err(); err != nil {
-		_ = rdb.Close()
-		return nil, nil, usageErr("--redis %s: cannot reach Redis: %v", redactURL(raw), err)
-	}
-	return opt, rdb, nil
-}
-
-// redactURL hides a password in a Redis URL.
-func redactURL(raw string) string {
-	scheme, rest, ok := strings.Cut(raw, "://")
-	if !ok {
-		return raw
-	}
-	if at := strings.LastIndex(rest, "@"); at >= 0 {
-		return scheme + "://(REDACTED)@" + rest[at+1:]
-	}
-	return raw
-}
 
 // readToken takes a token from the file flag, else from the environment
 // variable; a file must hold exactly one non-empty line.

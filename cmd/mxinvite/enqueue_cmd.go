@@ -20,6 +20,7 @@ import (
 	"github.com/mxinvite/mxinvite/internal/addrlist"
 	"github.com/mxinvite/mxinvite/internal/importer"
 	"github.com/mxinvite/mxinvite/internal/preflight"
+	"github.com/mxinvite/mxinvite/internal/redisconn"
 	"github.com/mxinvite/mxinvite/worker"
 )
 
@@ -188,8 +189,12 @@ func importList(ctx context.Context, cmd *cli.Command, plan enqueuePlan, rejects
 	if perr := printSummary(cmd, plan, stats); perr != nil && err == nil {
 		err = perr
 	}
+	if redisconn.IsOutOfMemory(err) {
+		return fail("the import stopped: Redis is out of memory (maxmemory is reached and its policy evicts nothing): " +
+			"free memory (mxinvite purge) or raise maxmemory, then run the same command again to go on; the summary counts what was done")
+	}
 	if err != nil {
-		return fail("the import stopped: %v (the summary counts what was done; run the same command again to go on: invites already queued are skipped)", err)
+		return fail("the import stopped: %v (the summary counts what was done; run the same command again to go on: invites already queued are skipped)", redisconn.Explain(err))
 	}
 	if stats.Rejected > 0 && plan.rejects == "" {
 		fmt.Fprintf(cmd.Root().ErrWriter, "mxinvite: %d rows rejected; give --rejects PATH to keep them\n", stats.Rejected)

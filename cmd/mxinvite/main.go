@@ -98,6 +98,7 @@ func newApp(stdout, stderr io.Writer) *cli.Command {
 			retryCommand(),
 			resumeCommand(),
 			ratelimitCommand(),
+			purgeCommand(),
 			demoCommand(),
 			configCommand(),
 			probeCommand(),

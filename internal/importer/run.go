@@ -139,8 +139,14 @@ func (im *run) process(ctx context.Context, batch []worker.BatchItem) error {
 	bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), batchTimeout)
 	defer cancel()
 	regs, err := im.opts.Producer.RegisterAndEnqueue(bctx, batch, worker.EnqueueOptions{Again: im.opts.Again, ImportRun: im.runID})
-	for i := range regs { // registered, even if an enqueue failed after: Redis counts them
+	for i := range regs { // on error, those done before it
 		im.c.count(&regs[i], im.tmpl.Campaign)
+	}
+	var ne *worker.NotEnqueuedError
+	if errors.As(err, &ne) {
+		// The Stats count these for the whole import; the error need not.
+		im.c.unqueued.Add(int64(ne.Registered))
+		return ne.Err
 	}
 	return err
 }

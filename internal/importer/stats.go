@@ -41,6 +41,10 @@ type Stats struct {
 	NotImported int64 `json:"not_imported,omitempty"`
 	// Rejected counts the rows written to the rejects file.
 	Rejected int64 `json:"rejected"`
+	// NotEnqueued counts invites registered but not enqueued when an
+	// error (Redis out of memory, a lost connection) stopped the import:
+	// their records say queued, and the same import again enqueues them.
+	NotEnqueued int64 `json:"registered_not_enqueued,omitempty"`
 
 	// ScheduledFrom and ScheduledUntil are the earliest and latest process
 	// times of the invites enqueued (not of rows already queued elsewhere or
@@ -92,6 +96,9 @@ func (s Stats) String() string {
 	if !s.ScheduledFrom.IsZero() {
 		fmt.Fprintf(&b, "; scheduled %s … %s", s.ScheduledFrom.UTC().Format(time.RFC3339), s.ScheduledUntil.UTC().Format(time.RFC3339))
 	}
+	if s.NotEnqueued > 0 {
+		fmt.Fprintf(&b, ", registered but not enqueued %d (run the same import again to enqueue them)", s.NotEnqueued)
+	}
 	if s.DuplicatesUnchecked > 0 {
 		fmt.Fprintf(&b, " (%d rows not checked for duplicates)", s.DuplicatesUnchecked)
 	}
@@ -103,7 +110,7 @@ func (s Stats) String() string {
 type counters struct {
 	read, valid, rejected                            atomic.Int64
 	enqueued, duplicates, alreadyQueued, alreadyDone atomic.Int64
-	unchecked, bytes                                 atomic.Int64
+	unchecked, bytes, unqueued                       atomic.Int64
 	from, until                                      atomic.Int64 // unix ns; 0: not scheduled
 
 	mu    sync.Mutex
@@ -150,7 +157,7 @@ func (c *counters) snapshot() Stats {
 		Read: c.read.Load(), Valid: c.valid.Load(), Rejected: c.rejected.Load(),
 		Enqueued: c.enqueued.Load(), Duplicates: c.duplicates.Load(),
 		AlreadyQueued: c.alreadyQueued.Load(), AlreadyDone: c.alreadyDone.Load(),
-		DuplicatesUnchecked: c.unchecked.Load(), Bytes: c.bytes.Load(),
+		DuplicatesUnchecked: c.unchecked.Load(), Bytes: c.bytes.Load(), NotEnqueued: c.unqueued.Load(),
 	}
 	c.mu.Lock()
 	if len(c.other) > 0 {
