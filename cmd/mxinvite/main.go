@@ -89,6 +89,7 @@ func newApp(stdout, stderr io.Writer) *cli.Command {
 			cancelCommand(),
 			retryCommand(),
 			demoCommand(),
+			dashboardCommand(),
 		},
 	}
 }
