@@ -48,11 +48,11 @@ func (s *server) download(what, format string) http.HandlerFunc {
 }
 
 // fileName is "mxinvite-<campaign>-<what>.<ext>" with every character
-// outside [A-Za-z0-9._-] replaced, so the header needs no quoting rules.
+// outside [A-Za-z0-9_-] replaced, so the header needs no quoting rules.
 func fileName(campaign, what, ext string) string {
 	safe := strings.Map(func(r rune) rune {
 		switch {
-		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '.', r == '-', r == '_':
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_':
 			return r
 		}
 		return '_'
