@@ -27,6 +27,7 @@ type chartSeries struct {
 	Name, Class string
 	Points      string // polyline points "x,y x,y …"
 	Dots        []point
+	R           float64 // the dots' radius: larger when there are few
 }
 
 type point struct{ X, Y float64 }
@@ -46,7 +47,7 @@ type paceLine struct {
 const maxDots = 90
 
 func newChart(t Timeline) chart {
-	c := chart{W: 720, H: 260, Left: 44, Top: 12, Right: 708, Bottom: 228, Partial: t.Partial, Buckets: t.Buckets}
+	c := chart{W: 720, H: 260, Left: 58, Top: 14, Right: 708, Bottom: 226, Partial: t.Partial, Buckets: t.Buckets}
 	c.Per = widthText(t.Width)
 	n := len(t.Buckets)
 	if n == 0 {
@@ -91,7 +92,10 @@ func newChart(t Timeline) chart {
 		{"requests sent", "requests"}, {"accepted", "accepted"}, {"answered 429", "limited"}, {"failed", "failed"},
 	}
 	for k, vs := range all {
-		s := chartSeries{Name: names[k].name, Class: names[k].class}
+		s := chartSeries{Name: names[k].name, Class: names[k].class, R: 2.5}
+		if n <= 20 {
+			s.R = 4
+		}
 		var b strings.Builder
 		for i, v := range vs {
 			p := point{round1(x(i)), round1(y(float64(v)))}

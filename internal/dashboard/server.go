@@ -39,7 +39,7 @@ func New(o Options) (http.Handler, error) {
 	}
 
 	open := http.NewServeMux() // what the login page needs
-	open.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
+	open.Handle("GET /static/{file}", http.StripPrefix("/static/", http.FileServerFS(static)))
 	open.HandleFunc("GET /login", s.loginPage)
 	open.HandleFunc("POST /login", s.login)
 

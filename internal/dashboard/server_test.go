@@ -294,3 +294,13 @@ func TestSafeNext(t *testing.T) {
 		}
 	}
 }
+
+func TestStaticHasNoListing(t *testing.T) {
+	c := newClient(t, Options{Source: newFakeSource()})
+	if res, body := c.do("GET", "/static/", nil, nil); res.StatusCode == 200 {
+		t.Errorf("/static/ lists the assets: %s", body)
+	}
+	if res, _ := c.do("GET", "/static/style.css", nil, nil); res.StatusCode != 200 || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/css") {
+		t.Errorf("style.css: %d %q", res.StatusCode, res.Header.Get("Content-Type"))
+	}
+}

@@ -56,7 +56,7 @@ func newCampaignView(c Campaign) campaignView {
 	}
 	var others []string
 	for s := range c.Counts.States {
-		if !seen[s] {
+		if !seen[s] && c.Counts.States[s] != 0 {
 			others = append(others, s)
 		}
 	}
