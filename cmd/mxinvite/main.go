@@ -102,6 +102,7 @@ func newApp(stdout, stderr io.Writer) *cli.Command {
 			demoCommand(),
 			configCommand(),
 			probeCommand(),
+			dashboardCommand(),
 		},
 	}
 	attachConfigFile(app)
