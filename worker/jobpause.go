@@ -34,6 +34,7 @@ func (j *job) senderTokenDead(ctx context.Context, o matrix.Outcome, u attemptUp
 	}
 	if created {
 		j.log.Error().Str("sender", snd.Name).Msg("sender paused: " + reason)
+		j.h.cfg.Observer.SenderPaused(snd.Name, PauseDeadToken)
 	}
 	u.fields = j.progressFields(o)
 	return j.hold(ctx, u)
@@ -63,6 +64,7 @@ func (j *job) reportToGate(ctx context.Context, o matrix.Outcome) (backoffVerdic
 		if err == nil && v.level > 0 && v.wait > 0 {
 			j.log.Warn().Str("sender", j.inv.Sender).Int("level", v.level).Int64("wait_ms", v.wait.Milliseconds()).
 				Msg("sender backs off: several invites failed with no success between them")
+			h.cfg.Observer.SenderBackoff(j.inv.Sender, v.wait)
 		}
 		return v, err
 	case j.trouble && o.HTTPStatus >= 200 && o.HTTPStatus < 500 && o.Status.Code != matrix.TooManyRequests:

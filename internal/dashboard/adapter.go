@@ -13,13 +13,10 @@ import (
 )
 
 // StoreSource is the Source over Redis: the worker package's Store and
-// Producer, plus the results stream for the timeline and the rate now.
+// Producer (campaign metadata, pauses, pace and expected end, actions),
+// plus the results stream for the timeline and the rate now.
 //
 // This file is the one place that knows what the worker package offers.
-// Not there yet, and filled in here when it is: pauses (Pause is nil,
-// Resume answers ErrNotSupported), the sender's pace (nil) and campaign
-// metadata (room, sender and created are read from the campaign's first
-// invite record). The ETA is estimated from the rate now.
 type StoreSource struct {
 	rdb      redis.UniversalClient
 	prefix   string
@@ -80,18 +77,29 @@ func (s *StoreSource) Campaign(ctx context.Context, name string) (Campaign, erro
 }
 
 func (s *StoreSource) campaign(ctx context.Context, name string, rate float64) (Campaign, error) {
-	counts, err := s.store.Counts(ctx, name)
+	info, _, err := s.store.Campaign(ctx, name)
 	if err != nil {
 		return Campaign{}, err
 	}
-	c := Campaign{Name: name, Counts: counts, RatePerMinute: rate}
-	if err := s.metadata(ctx, &c); err != nil {
+	counts := info.Counts
+	c := Campaign{Name: name, Counts: counts, RatePerMinute: rate, Room: info.RoomID, Sender: info.Sender, Created: info.CreatedAt}
+	if c.Room == "" || c.Sender == "" {
+		if err := s.metadata(ctx, &c); err != nil { // data written before campaign metadata existed
+			return Campaign{}, err
+		}
+	}
+	o, err := s.store.Outlook(ctx, counts)
+	if err != nil {
 		return Campaign{}, err
 	}
-	if pending := counts.Pending(); pending > 0 && rate > 0 && c.Pause == nil {
-		eta := float64(pending) / rate * 60
-		c.ETASeconds = &eta
+	if p := o.Paused; p != nil {
+		c.Pause = &Pause{Scope: string(p.Scope), Name: p.Name, Reason: p.Reason, Since: p.Since}
 	}
+	if o.PacePerMinute > 0 {
+		pace := o.PacePerMinute
+		c.PacePerMinute = &pace
+	}
+	c.ETASeconds = o.ETASeconds
 	return c, nil
 }
 
@@ -155,9 +163,14 @@ func (s *StoreSource) Results(ctx context.Context, name string, failedOnly bool,
 	})
 }
 
-// Resume is not there yet: the worker package has no pauses.
-func (s *StoreSource) Resume(context.Context, string, string) error {
-	return fmt.Errorf("resume: %w", ErrNotSupported)
+// Resume ends a pause of a sender or a campaign and wakes its invites.
+func (s *StoreSource) Resume(ctx context.Context, scope, name string) error {
+	sc, err := worker.ParsePauseScope(scope)
+	if err != nil {
+		return err
+	}
+	_, err = s.producer.Resume(ctx, sc, name)
+	return err
 }
 
 // Cancel removes the campaign's invites not sent yet.
