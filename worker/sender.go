@@ -34,8 +34,8 @@ type senderClient struct {
 	idMu     sync.Mutex
 	obtained map[string]string    // identity server -> the token obtained (for scrubbing and re-checks)
 	failedAt map[string]time.Time // identity server -> when obtaining a token last failed for good
-	mu     sync.Mutex
-	userID matrix.UserID
+	mu       sync.Mutex
+	userID   matrix.UserID
 	// deadAt is when whoami confirmed the homeserver refuses this token
 	// (unix ns; 0: not known dead).
 	deadAt atomic.Int64
