@@ -185,7 +185,7 @@ func logOutcome(ctx context.Context, cl call, o Outcome) {
 		Str("errcode", string(o.ErrCode)).
 		Str("message", o.Status.Message).
 		Int("requests", o.Requests).
-		Dur("retry_after", o.RetryAfter).
-		Dur("duration", o.Duration).
+		Int64("retry_after_ms", o.RetryAfter.Milliseconds()).
+		Float64("duration_ms", float64(o.Duration.Microseconds())/1000).
 		Msg("matrix call")
 }

@@ -44,17 +44,19 @@ type Outcome struct {
 }
 
 // Ambiguous reports whether a request reached the wire and the answer does
-// not tell whether the server acted on it: a 5xx; a Timeout, NetworkError or
-// Abandoned call with no HTTP status (or a 2xx whose body never arrived); an
-// IncorrectResponse on a 2xx. For a 3PID invite that means the identity
+// not tell whether the server acted on it: a 5xx other than those that say
+// the request was not processed (see notProcessed); a Timeout, NetworkError
+// or Abandoned call with no HTTP status (or a 2xx whose body never arrived);
+// an IncorrectResponse on a 2xx. For a 3PID invite that means the identity
 // server may already have emailed the invitee, so a blind retry could email
-// them twice.
+// them twice. A request never written (Requests == 0: refused connection,
+// timeout while connecting) and a 429 are not ambiguous.
 func (o Outcome) Ambiguous() bool {
 	if o.Requests == 0 {
 		return false
 	}
 	if o.HTTPStatus >= 500 && o.HTTPStatus <= 599 {
-		return true
+		return !notProcessed(o.HTTPStatus)
 	}
 	success := o.HTTPStatus >= 200 && o.HTTPStatus <= 299
 	switch o.Status.Code {
@@ -64,6 +66,20 @@ func (o Outcome) Ambiguous() bool {
 		return o.HTTPStatus == 0 || success
 	case IncorrectResponse:
 		return success
+	}
+	return false
+}
+
+// notProcessed lists the 5xx statuses that say the request was refused
+// before anything was done with it (RFC 9110 §15.6): 501 (method not
+// supported), 503 (unavailable: a proxy whose upstream is gone, Synapse or
+// MAS refusing while a dependency is down), 505 (HTTP version) and 511 (a
+// captive portal, RFC 6585). 500, 502, 504 and the rest may come after the
+// homeserver called the identity server.
+func notProcessed(status int) bool {
+	switch status {
+	case 501, 503, 505, 511:
+		return true
 	}
 	return false
 }

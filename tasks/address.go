@@ -30,16 +30,25 @@ func NormalizeAddress(m Medium, s string) (string, error) {
 }
 
 // NormalizeEmail checks that s is a single bare addr-spec (local@domain) and
-// returns it with surrounding spaces removed and the domain lower-cased.
+// returns it in the one form servers compare: surrounding spaces removed,
+// the local part lower-cased and the domain in IDNA A-label form
+// ("Jürgen@Bücher.DE" and "jürgen@xn--bcher-kva.de" are one address; the
+// first is rejected, see below, the second becomes "…@xn--bcher-kva.de").
 //
-// The local part keeps its case: RFC 5321 lets the receiving domain treat
-// "Alice" and "alice" as different mailboxes, so folding it could invite the
-// wrong person. Display-name forms ("Alice <alice@example.org>") are rejected
-// here; list parsers extract the address first.
+// Why lower-case the local part, which RFC 5321 lets a receiving domain
+// treat case-sensitively: Synapse canonicalises email 3PIDs (its
+// canonicalise_email case-folds the local part and lower-cases the domain,
+// after MSC2265), identity servers store bindings that way, and the hashed
+// v2 lookup only finds a binding whose address hashes to the same bytes. So
+// "USER@example.org" and "user@example.org" are one person to the servers,
+// and must be one invite here; sending the folded form makes the lookup
+// match on every server, not only on those that fold it themselves.
 //
-// The local part must be a dot-atom of printable ASCII (no quoted strings);
-// the domain is letters, digits and hyphens in dot-separated labels, with
-// Unicode letters allowed for internationalised domains.
+// The local part must be a dot-atom of printable ASCII (no quoted strings).
+// Internationalised local parts (RFC 6531) are rejected: they reach a
+// mailbox only over SMTPUTF8, which identity servers' mailers do not
+// promise, and Unicode case folding is not done the same way everywhere.
+// The domain may be internationalised; see domainToASCII.
 func NormalizeEmail(s string) (string, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
@@ -59,19 +68,21 @@ func NormalizeEmail(s string) (string, error) {
 	if reason := localPartProblem(local); reason != "" {
 		return "", addressError(s, reason)
 	}
-	// Lower-case before checking: case mapping can change the byte length of
-	// non-ASCII letters, and the limits apply to what we hand on.
-	lower := strings.ToLower(domain)
-	if reason := domainProblem(lower); reason != "" {
+	ascii, reason := domainToASCII(domain)
+	if reason == "" {
+		reason = domainProblem(ascii) // the limits apply to what we hand on
+	}
+	if reason != "" {
 		return "", addressError(s, reason)
 	}
-	if len(local)+1+len(lower) > maxEmailBytes {
+	if len(local)+1+len(ascii) > maxEmailBytes {
 		return "", addressError(s, fmt.Sprintf("must be at most %d bytes", maxEmailBytes))
 	}
-	if lower == domain {
+	lower := strings.ToLower(local) // ASCII only (checked above): lower-casing is case folding
+	if lower == local && ascii == domain {
 		return s, nil // the common case: no allocation
 	}
-	return local + "@" + lower, nil
+	return lower + "@" + ascii, nil
 }
 
 // NormalizeMSISDN checks that s is a phone number in international form and
@@ -143,7 +154,7 @@ func localPartProblem(local string) string {
 	for i := 0; i < len(local); i++ {
 		c := local[i]
 		if c >= utf8.RuneSelf {
-			return "local part must be ASCII"
+			return "local part must be ASCII: internationalised local parts (RFC 6531) need SMTPUTF8 end to end, which identity servers do not promise"
 		}
 		if c != '.' && !isAtext(c) {
 			return fmt.Sprintf("local part must not contain %q", rune(c))

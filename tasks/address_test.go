@@ -17,12 +17,18 @@ func TestNormalizeEmail(t *testing.T) {
 	}{
 		{name: "plain", in: "alice@example.org", want: "alice@example.org"},
 		{name: "trims spaces", in: "  alice@example.org\t", want: "alice@example.org"},
-		{name: "domain lower-cased, local part kept", in: "Alice.Smith@Example.ORG", want: "Alice.Smith@example.org"},
+		{name: "whole address lower-cased", in: "Alice.Smith@Example.ORG", want: "alice.smith@example.org"},
+		{name: "upper-case twin", in: "USER60@example.org", want: "user60@example.org"},
 		{name: "atext specials", in: "a!#$%&'*+-/=?^_`{|}~b@example.org", want: "a!#$%&'*+-/=?^_`{|}~b@example.org"},
 		{name: "plus tag", in: "bob+news@mail.example.co.uk", want: "bob+news@mail.example.co.uk"},
 		{name: "digits and hyphens in domain", in: "x@a-1.b2", want: "x@a-1.b2"},
-		{name: "IDN domain", in: "juergen@Bücher.Example", want: "juergen@bücher.example"},
-		{name: "IDN with combining marks", in: "a@भारत.भारत", want: "a@भारत.भारत"},
+		{name: "IDN domain as A-label", in: "juergen@Bücher.Example", want: "juergen@xn--bcher-kva.example"},
+		{name: "A-label kept", in: "user@xn--bcher-kva.de", want: "user@xn--bcher-kva.de"},
+		{name: "A-label lower-cased", in: "user@XN--BCHER-KVA.DE", want: "user@xn--bcher-kva.de"},
+		{name: "IDN with combining marks", in: "a@भारत.भारत", want: "a@xn--h2brj9c.xn--h2brj9c"},
+		{name: "full-width domain mapped", in: "a@ｅｘａｍｐｌｅ.org", want: "a@example.org"},
+		{name: "ß kept (non-transitional)", in: "a@straße.de", want: "a@xn--strae-oqa.de"},
+		{name: "double hyphen in ASCII label", in: "a@r3--sn-x.example.org", want: "a@r3--sn-x.example.org"},
 		{name: "local part of 64", in: long + "b@example.org", want: long + "b@example.org"},
 
 		{name: "empty", in: "", reason: "must not be empty"},
@@ -44,7 +50,10 @@ func TestNormalizeEmail(t *testing.T) {
 		{name: "parenthesis", in: "a(b)@example.org", reason: `must not contain '('`},
 		{name: "colon", in: "a:b@example.org", reason: `must not contain ':'`},
 		{name: "control char", in: "a\x01b@example.org", reason: `must not contain '\x01'`},
-		{name: "non-ASCII local part", in: "jürgen@example.org", reason: "local part must be ASCII"},
+		{name: "non-ASCII local part", in: "jürgen@example.org", reason: "local part must be ASCII: internationalised local parts (RFC 6531) need SMTPUTF8"},
+		{name: "bad A-label", in: "a@xn--zz-.example.org", reason: "not a valid internationalised domain name"},
+		{name: "IDN with a private-use character", in: "a@\ue000x.example.org", reason: "not a valid internationalised domain name"},
+		{name: "IDN label too long", in: "a@" + strings.Repeat("ü", 60) + ".org", reason: "at most 63 bytes"},
 		{name: "empty domain", in: "alice@", reason: "domain must not be empty"},
 		{name: "dotless domain", in: "alice@localhost", reason: `domain must contain a "."`},
 		{name: "leading dot in domain", in: "alice@.example.org", reason: "empty label"},
@@ -120,7 +129,7 @@ func TestNormalizeMSISDN(t *testing.T) {
 }
 
 func TestNormalizeAddressDispatchesOnMedium(t *testing.T) {
-	if got, err := tasks.NormalizeAddress(tasks.MediumEmail, "Bob@EXAMPLE.org"); err != nil || got != "Bob@example.org" {
+	if got, err := tasks.NormalizeAddress(tasks.MediumEmail, "Bob@EXAMPLE.org"); err != nil || got != "bob@example.org" {
 		t.Errorf("email: got %q, %v", got, err)
 	}
 	if got, err := tasks.NormalizeAddress(tasks.MediumMSISDN, "+44 20 7946 0958"); err != nil || got != "442079460958" {

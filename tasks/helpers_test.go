@@ -17,7 +17,7 @@ func sampleInvite() tasks.Invite {
 		Campaign:   "spring-newsletter",
 		RoomID:     "!abcdef:example.org",
 		Medium:     tasks.MediumEmail,
-		Address:    "Alice.Smith@example.org",
+		Address:    "alice.smith@example.org",
 		IDServer:   "vector.im",
 		Sender:     "support",
 		EnqueuedAt: enqueuedAt,

@@ -20,7 +20,8 @@ func TestKeyIsDeterministic(t *testing.T) {
 		"different id_server":   func(i *tasks.Invite) { i.IDServer = "matrix.org" },
 		"different generation":  func(i *tasks.Invite) { i.Generation = 2 },
 		"domain case":           func(i *tasks.Invite) { i.Address = "Alice.Smith@EXAMPLE.ORG" },
-		"surrounding spaces":    func(i *tasks.Invite) { i.Address = " Alice.Smith@example.org " },
+		"surrounding spaces":    func(i *tasks.Invite) { i.Address = " alice.smith@example.org " },
+		"local part case":       func(i *tasks.Invite) { i.Address = "ALICE.Smith@example.org" },
 	}
 	for name, modify := range same {
 		inv := sampleInvite()
@@ -31,10 +32,10 @@ func TestKeyIsDeterministic(t *testing.T) {
 	}
 
 	different := map[string]func(*tasks.Invite){
-		"local part case": func(i *tasks.Invite) { i.Address = "alice.smith@example.org" },
-		"other room":      func(i *tasks.Invite) { i.RoomID = "!other:example.org" },
-		"other sender":    func(i *tasks.Invite) { i.Sender = "sales" },
-		"other medium":    func(i *tasks.Invite) { i.Medium, i.Address = tasks.MediumMSISDN, "442079460958" },
+		"other local part": func(i *tasks.Invite) { i.Address = "alice.smith2@example.org" },
+		"other room":       func(i *tasks.Invite) { i.RoomID = "!other:example.org" },
+		"other sender":     func(i *tasks.Invite) { i.Sender = "sales" },
+		"other medium":     func(i *tasks.Invite) { i.Medium, i.Address = tasks.MediumMSISDN, "442079460958" },
 	}
 	for name, modify := range different {
 		inv := sampleInvite()
@@ -75,5 +76,22 @@ func TestTaskID(t *testing.T) {
 	inv.Generation = 2
 	if got, want := inv.TaskID(), "inv:"+inv.Key()+":g2"; got != want {
 		t.Errorf("TaskID() with generation = %q, want %q", got, want)
+	}
+}
+
+// TestKeyOnePersonOneInvite: spellings of one address that servers treat as
+// one person give one key, and the address sent is the same canonical one.
+func TestKeyOnePersonOneInvite(t *testing.T) {
+	for _, pair := range [][2]string{
+		{"USER60@example.org", "user60@example.org"},
+		{"user@bücher.de", "user@xn--bcher-kva.de"},
+		{"User@BÜCHER.de", "user@XN--BCHER-KVA.DE"},
+	} {
+		a, b := sampleInvite(), sampleInvite()
+		a.Address, b.Address = pair[0], pair[1]
+		na, nb := mustNewInvite(t, a), mustNewInvite(t, b)
+		if a.Key() != b.Key() || na.Address != nb.Address {
+			t.Errorf("%q and %q: keys %s, %s; addresses %q, %q; want one invite", pair[0], pair[1], a.Key(), b.Key(), na.Address, nb.Address)
+		}
 	}
 }

@@ -22,7 +22,7 @@ func TestNewInviteNormalises(t *testing.T) {
 	if inv.Campaign != "spring" || inv.RoomID != "!abcdef:example.org" || inv.IDServer != "vector.im:443" {
 		t.Errorf("not trimmed/lower-cased: %+v", inv)
 	}
-	if inv.Medium != tasks.MediumEmail || inv.Address != "Alice.Smith@example.org" {
+	if inv.Medium != tasks.MediumEmail || inv.Address != "alice.smith@example.org" {
 		t.Errorf("medium/address = %q/%q", inv.Medium, inv.Address)
 	}
 	if inv.Sender != tasks.DefaultSender {
@@ -95,7 +95,7 @@ func TestValidateRules(t *testing.T) {
 		{name: "unknown medium", modify: func(i *tasks.Invite) { i.Medium = "fax" }, field: "medium", reason: `"email" or "msisdn"`},
 		{name: "medium not canonical", modify: func(i *tasks.Invite) { i.Medium = "EMAIL" }, field: "medium"},
 		{name: "bad address", modify: func(i *tasks.Invite) { i.Address = "nobody" }, field: "address", reason: `exactly one "@"`},
-		{name: "address not normalised", modify: func(i *tasks.Invite) { i.Address = "Alice.Smith@EXAMPLE.org" }, field: "address", reason: `must be normalised (as "Alice.Smith@example.org")`},
+		{name: "address not normalised", modify: func(i *tasks.Invite) { i.Address = "Alice.Smith@EXAMPLE.org" }, field: "address", reason: `must be normalised (as "alice.smith@example.org")`},
 		{name: "msisdn not normalised", modify: func(i *tasks.Invite) { i.Medium, i.Address = tasks.MediumMSISDN, "+442079460958" }, field: "address", reason: "must be normalised"},
 		{name: "email in msisdn", modify: func(i *tasks.Invite) { i.Medium = tasks.MediumMSISDN }, field: "address", reason: "letters"},
 		{name: "id_server scheme", modify: func(i *tasks.Invite) { i.IDServer = "https://vector.im" }, field: "id_server", reason: "without a scheme"},

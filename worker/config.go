@@ -85,9 +85,18 @@ type Config struct {
 	// Default 2 s.
 	TokenCheckInterval time.Duration
 
-	// StreamMaxLen caps the results stream (approximately). Default 0: never
-	// trimmed.
+	// StreamMaxLen caps the results stream, approximately (XADD MAXLEN ~:
+	// Redis trims whole nodes, so a few hundred more may stay). Default
+	// DefaultStreamMaxLen; negative: never trimmed. A stream entry costs
+	// about 300 B, so the default holds about 30 MB.
 	StreamMaxLen int64
+
+	// FinishedTTL, when positive, makes a finished invite's record expire
+	// this long after its final result (PEXPIRE in finishScript). Once it
+	// has expired, enqueueing the same address again invites it again, and
+	// the campaign counters still count it (purge drops its index entry).
+	// Default 0: records are kept until purged.
+	FinishedTTL time.Duration
 
 	// ShutdownTimeout is how long in-flight invites may finish on shutdown
 	// before they are handed back to the queue. Default 30 s.
@@ -114,6 +123,9 @@ type Config struct {
 	// state, for metrics and health. Default NopObserver (nothing).
 	Observer Observer
 }
+
+// DefaultStreamMaxLen is Config.StreamMaxLen's default.
+const DefaultStreamMaxLen = 100_000
 
 // WithDefaults returns a copy with every zero field set to its default.
 func (c Config) WithDefaults() Config {
@@ -150,6 +162,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.TokenCheckInterval == 0 {
 		c.TokenCheckInterval = 2 * time.Second
+	}
+	if c.StreamMaxLen == 0 {
+		c.StreamMaxLen = DefaultStreamMaxLen
 	}
 	if c.PollInterval == 0 {
 		c.PollInterval = 200 * time.Millisecond
@@ -194,7 +209,8 @@ func (c Config) Validate() error {
 	for name, d := range map[string]time.Duration{
 		"MaxRateLimitWait": c.MaxRateLimitWait, "MaxRetryAfter": c.MaxRetryAfter,
 		"InProcessWait": c.InProcessWait, "ShutdownTimeout": c.ShutdownTimeout,
-		"PollInterval": c.PollInterval, "BackoffMax": c.BackoffMax, "TokenCheckInterval": c.TokenCheckInterval,
+		"PollInterval": c.PollInterval, "FinishedTTL": c.FinishedTTL, "BackoffMax": c.BackoffMax,
+		"TokenCheckInterval": c.TokenCheckInterval,
 	} {
 		if d < 0 {
 			return fmt.Errorf("worker config: %s %v must not be negative", name, d)

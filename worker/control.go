@@ -13,36 +13,45 @@ import (
 	"github.com/mxinvite/mxinvite/tasks"
 )
 
-// dropScript removes the record of an invite whose task was deleted before
-// it ran, keeping the campaign counters exact.
+// cancelScript marks cancelled the record of an invite whose task was
+// deleted before it ran. The record stays in its campaign (index and
+// counters), so the campaign's counts still add up; a later registration of
+// the same invite replaces it (see registerScript).
 //
-// ARGV[1] prefix, ARGV[2] invite key, ARGV[3] generation the deleted task had.
-// Returns 1 when removed, 0 when the record moved on (active, done, or a
-// newer generation) and was left alone.
-var dropScript = redis.NewScript(luaMove + luaForget + `
+// ARGV[1] prefix, ARGV[2] invite key, ARGV[3] generation the deleted task
+// had, ARGV[4] the time of the cancel (RFC 3339).
+// Returns 1 when cancelled, 0 when the record moved on (active, done,
+// cancelled, or a newer generation) and was left alone.
+var cancelScript = redis.NewScript(luaMove + `
 local p, key, gen = ARGV[1], ARGV[2], ARGV[3]
 local rec = p .. ':invite:' .. key
-local state = redis.call('HGET', rec, 'state')
-if not state or state == 'done' or state == 'active' then return 0 end
-if redis.call('HGET', rec, 'generation') ~= gen then return 0 end
-forget(p, rec, key)
+local cur = redis.call('HMGET', rec, 'state', 'generation', 'campaign')
+local state = cur[1]
+if not state or state == 'done' or state == 'active' or state == 'cancelled' then return 0 end
+if (cur[2] or '0') ~= gen then return 0 end
+move(counts_of(p, cur[3]), rec, 'cancelled', state)
+redis.call('HSET', rec, 'cancelled_at', ARGV[4])
 return 1
 `)
 
 // CancelStats says what Cancel did.
 type CancelStats struct {
-	// Cancelled invites had their tasks and records removed.
+	// Cancelled invites had their tasks removed and are now "cancelled".
 	Cancelled int `json:"cancelled"`
 	// InFlight invites were being sent and could not be cancelled.
 	InFlight int `json:"in_flight"`
 	// Finished invites keep their results.
 	Finished int `json:"finished"`
+	// AlreadyCancelled invites were cancelled by an earlier Cancel.
+	AlreadyCancelled int `json:"already_cancelled"`
 }
 
 // Cancel removes a campaign's invites that have not been sent yet (queued,
-// scheduled or waiting to retry): their tasks are deleted and their records
-// dropped, so they can be enqueued again later. Finished results stay; an
-// invite being sent right now cannot be recalled and is counted as in flight.
+// scheduled, waiting to retry or paused): their tasks are deleted and their
+// records marked cancelled (state StateCancelled), so they are still counted
+// in the campaign and can be enqueued again later. Finished results stay; an
+// invite being sent right now cannot be recalled and is counted as in
+// flight.
 func (p *Producer) Cancel(ctx context.Context, campaign string) (CancelStats, error) {
 	var st CancelStats
 	var todo []Result
@@ -52,6 +61,8 @@ func (p *Producer) Cancel(ctx context.Context, campaign string) (CancelStats, er
 			st.Finished++
 		case StateActive:
 			st.InFlight++
+		case StateCancelled:
+			st.AlreadyCancelled++
 		default:
 			todo = append(todo, r)
 		}
@@ -60,6 +71,7 @@ func (p *Producer) Cancel(ctx context.Context, campaign string) (CancelStats, er
 	if err != nil {
 		return st, err
 	}
+	now := time.Now().UTC().Format(time.RFC3339Nano)
 	for _, r := range todo {
 		err := p.inspector.DeleteTask(p.queue, r.TaskID)
 		switch {
@@ -68,7 +80,7 @@ func (p *Producer) Cancel(ctx context.Context, campaign string) (CancelStats, er
 			st.InFlight++ // active now (asynq refuses to delete active tasks)
 			continue
 		}
-		n, err := dropScript.Run(ctx, p.store.rdb, nil, p.store.k.prefix, r.Key, r.Generation).Int()
+		n, err := cancelScript.Run(ctx, p.store.rdb, nil, p.store.k.prefix, r.Key, r.Generation, now).Int()
 		if err != nil {
 			return st, fmt.Errorf("cancel invite %s: %w", r.Key, err)
 		}

@@ -2,6 +2,7 @@ package worker
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -27,17 +28,30 @@ func TestCancelRemovesPendingAndKeepsResults(t *testing.T) {
 		t.Fatalf("cancel stats %+v", st)
 	}
 	c, _ := e.prod.Store().Counts(context.Background(), "spring")
-	if c.Pending() != 0 || c.Statuses["Success"] != 1 {
-		t.Fatalf("counts after cancel %+v", c)
+	if c.Pending() != 0 || c.Statuses["Success"] != 1 || c.States[StateCancelled] != 3 || c.Enqueued != 4 || c.InStates() != 4 {
+		t.Fatalf("counts after cancel %+v, want 4 invites: 1 done, 3 cancelled", c)
+	}
+	if r := e.result(e.invite("p1@example.org")); r.State != StateCancelled {
+		t.Fatalf("record after cancel: state %q, want cancelled", r.State)
+	}
+	if again, _ := e.prod.Cancel(context.Background(), "spring"); again.Cancelled != 0 || again.AlreadyCancelled != 3 {
+		t.Fatalf("second cancel %+v, want 3 already cancelled", again)
 	}
 	info, err := e.prod.inspector.GetQueueInfo(e.cfg.Queue)
 	if err != nil || info.Scheduled != 0 {
 		t.Fatalf("queue after cancel %+v (%v)", info, err)
 	}
 	e.wantResult(done, matrix.Success, 1)
-	// A cancelled invite can be enqueued again.
+	// A cancelled invite can be enqueued again, as a new generation.
 	if v := e.enqueue(e.invite("p1@example.org"), EnqueueOptions{}); v != Registered {
 		t.Fatalf("re-enqueue after cancel: %v", v)
+	}
+	if r := e.result(e.invite("p1@example.org")); r.State != StateQueued || r.Generation != 1 {
+		t.Fatalf("re-enqueued record: state %q generation %d, want queued 1", r.State, r.Generation)
+	}
+	c, _ = e.prod.Store().Counts(context.Background(), "spring")
+	if c.Enqueued != 4 || c.States[StateCancelled] != 2 || c.States[StateQueued] != 1 || c.InStates() != 4 {
+		t.Fatalf("counts after re-enqueue %+v", c)
 	}
 }
 
@@ -66,5 +80,44 @@ func TestRetryReenqueuesOneStatus(t *testing.T) {
 	}
 	if _, err := e.prod.Retry(context.Background(), "spring", matrix.Success); err == nil {
 		t.Fatal("retrying Success invites must be refused")
+	}
+}
+
+// A cancelled invite is never sent by a delivery of its old generation, and
+// enqueued again it keeps the ambiguous attempts it had before the cancel:
+// the next delivery re-checks, and its success is a possible duplicate.
+func TestCancelledInviteKeepsItsAmbiguousAttempts(t *testing.T) {
+	hs := newFakeHS(t)
+	e := newEnv(t, hs.URL)
+	ctx := context.Background()
+	inv := e.invite("maybe@example.org")
+	e.enqueue(inv, EnqueueOptions{ProcessAt: time.Now().Add(time.Hour)})
+	// As an attempt whose answer was lost would have left it.
+	if err := e.rdb.HSet(ctx, e.cfg.KeyPrefix+":invite:"+inv.Key(), "ambiguous", 1).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := e.prod.Cancel(ctx, "spring"); err != nil || st.Cancelled != 1 {
+		t.Fatalf("cancel: %+v %v", st, err)
+	}
+	if _, err := e.prod.Store().begin(ctx, inv, beginOptions{}); !errors.Is(err, errDone) {
+		t.Fatalf("begin of the cancelled generation: %v, want errDone (never sent)", err)
+	}
+	if v := e.enqueue(inv, EnqueueOptions{}); v != Registered {
+		t.Fatalf("re-enqueue after cancel: %v", v)
+	}
+	e.runUntilIdle(20 * time.Second)
+	r := e.wantResult(inv, matrix.Success, 1)
+	if r.Generation != 1 || !r.PossibleDuplicate {
+		t.Fatalf("generation %d possible_duplicate %v, want 1 true", r.Generation, r.PossibleDuplicate)
+	}
+	hs.mu.Lock()
+	rechecks, sent := hs.rechecks, len(hs.invites)
+	hs.mu.Unlock()
+	if rechecks != 1 || sent != 1 {
+		t.Fatalf("%d re-checks and %d invite requests, want 1 and 1", rechecks, sent)
+	}
+	c, _ := e.prod.Store().Counts(ctx, "spring")
+	if c.Enqueued != 1 || c.States[StateDone] != 1 || c.PossibleDuplicates != 1 || c.InStates() != 1 {
+		t.Fatalf("counts %+v", c)
 	}
 }

@@ -83,13 +83,18 @@ func (s *Store) Outlook(ctx context.Context, c CampaignCounts) (Outlook, error) 
 	return o, nil
 }
 
-// campaignSender is the sender of a campaign's first invite.
+// campaignSender is the sender of a campaign's invites (from its meta hash,
+// else from its first invite: data written before campaign meta existed).
 func (s *Store) campaignSender(ctx context.Context, campaign string) (string, error) {
+	sender, err := s.rdb.HGet(ctx, s.k.meta(campaign), "sender").Result()
+	if err == nil && sender != "" && sender != "*" {
+		return sender, nil
+	}
 	keys, err := s.rdb.ZRange(ctx, s.k.invites(campaign), 0, 0).Result()
 	if err != nil || len(keys) == 0 {
 		return "", err
 	}
-	sender, err := s.rdb.HGet(ctx, s.k.invite(keys[0]), "sender").Result()
+	sender, err = s.rdb.HGet(ctx, s.k.invite(keys[0]), "sender").Result()
 	if errors.Is(err, redis.Nil) {
 		return "", nil
 	}

@@ -27,6 +27,8 @@ func TestUntilWrittenRetriesWhileRedisIsUnavailable(t *testing.T) {
 	}{
 		{"connection refused, then written", []error{refused, refused}, 3, false},
 		{"loading after a restart, then written", []error{redisAnswer("LOADING Redis is loading the dataset in memory")}, 2, false},
+		{"out of memory until memory is freed, then written",
+			[]error{redisAnswer("OOM command not allowed when used memory > 'maxmemory'.")}, 2, false},
 		{"an error answer is final", []error{redisAnswer("ERR Error running script")}, 1, true},
 		{"a closed client is final", []error{redis.ErrClosed}, 1, true},
 	} {

@@ -89,6 +89,11 @@ type job struct {
 
 func (j *job) run(ctx context.Context) error {
 	h, inv, snd := j.h, j.inv, j.snd
+	release, err := snd.slots.acquire(ctx, h.stopping)
+	if err != nil {
+		return err
+	}
+	defer release()
 	idServer := inv.IDServer
 	if idServer == "" {
 		idServer = snd.IDServer
@@ -344,7 +349,8 @@ func untilWritten(ctx context.Context, write func(context.Context) error) error 
 
 // redisUnavailable reports whether err says Redis could not be reached, or
 // answered that it cannot serve yet (loading its data after a restart, busy,
-// failing over), rather than refusing the command itself.
+// failing over, out of memory until someone frees some), rather than
+// refusing the command itself.
 func redisUnavailable(err error) bool {
 	if errors.Is(err, redis.ErrClosed) {
 		return false // our own client is closed: no point trying again
@@ -353,7 +359,7 @@ func redisUnavailable(err error) bool {
 	if !errors.As(err, &answer) {
 		return true // no answer: refused, reset, timed out
 	}
-	for _, prefix := range []string{"LOADING", "BUSY", "TRYAGAIN", "MASTERDOWN", "READONLY"} {
+	for _, prefix := range []string{"LOADING", "BUSY", "TRYAGAIN", "MASTERDOWN", "READONLY", "OOM"} {
 		if redis.HasErrorPrefix(answer, prefix) {
 			return true
 		}

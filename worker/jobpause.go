@@ -34,6 +34,7 @@ func (j *job) senderTokenDead(ctx context.Context, o matrix.Outcome, u attemptUp
 	}
 	if created {
 		j.log.Error().Str("sender", snd.Name).Msg("sender paused: " + reason)
+		j.h.cfg.Observer.SenderPaused(snd.Name, PauseDeadToken)
 	}
 	u.fields = j.progressFields(o)
 	return j.hold(ctx, u)
@@ -45,17 +46,25 @@ func (j *job) senderTokenDead(ctx context.Context, o matrix.Outcome, u attemptUp
 // still lets the invites end).
 func (v backoffVerdict) spares() bool { return v.level > 0 && !v.atMax }
 
+// serverFailure reports whether an answer says the sender's server (or the
+// way to it) is failing: a 5xx, a timeout, no answer at all — the retried
+// failures other than a 429, which the gate paces by its own advice.
+func serverFailure(o matrix.Outcome) bool {
+	return o.Retryable && o.Status.Code != matrix.TooManyRequests
+}
+
 // reportToGate tells the sender's gate what the answer says about the
-// sender's server: an ambiguous failure counts towards a back-off; any real
+// sender's server: a server failure counts towards a back-off; any real
 // answer, while the sender had failures, ends them.
 func (j *job) reportToGate(ctx context.Context, o matrix.Outcome) (backoffVerdict, error) {
 	h := j.h
 	switch {
-	case o.Ambiguous():
+	case serverFailure(o):
 		v, err := h.gate.failed(ctx, j.inv.Sender, j.p.Key, j.reservedAt, h.cfg.BackoffThreshold, h.backoff)
 		if err == nil && v.level > 0 && v.wait > 0 {
 			j.log.Warn().Str("sender", j.inv.Sender).Int("level", v.level).Int64("wait_ms", v.wait.Milliseconds()).
 				Msg("sender backs off: several invites failed with no success between them")
+			h.cfg.Observer.SenderBackoff(j.inv.Sender, v.wait)
 		}
 		return v, err
 	case j.trouble && o.HTTPStatus >= 200 && o.HTTPStatus < 500 && o.Status.Code != matrix.TooManyRequests:

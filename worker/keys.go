@@ -5,6 +5,7 @@ package worker
 //	{prefix}:invite:{key}            hash   one record per invite: its identity, progress and final result
 //	{prefix}:campaign:{name}:counts  hash   per-campaign counters (see below)
 //	{prefix}:campaign:{name}:invites zset   invite keys of the campaign, scored by enqueue time (ms)
+//	{prefix}:campaign:{name}:meta    hash   what the campaign is: room_id, sender, id_server, medium, created_at_ms
 //	{prefix}:campaigns               set    campaign names
 //	{prefix}:results                 stream one entry per final result, for downstream consumers
 //	{prefix}:gate:{sender}           hash   the sender's shared rate-limit gate (see gate.go)
@@ -17,11 +18,19 @@ package worker
 // address, so a record survives re-invites (--again) and is found again by the
 // producer to skip invites already queued or done.
 //
-// Campaign counters: "enqueued" (registrations), "state:{queued|scheduled|
-// active|retrying|paused|done}" (current states of its invites), "status:{Name}"
-// (final results by libQuotient status name), "requests" (invite requests
-// sent), "rate_limited" (429 answers), "possible_duplicates" (invites that
-// succeeded after an ambiguous attempt).
+// Campaign counters: "state:{queued|scheduled|active|retrying|paused|done|
+// cancelled}" (current states of its invites), "status:{Name}" (final
+// results by libQuotient status name), "requests" (invite requests sent),
+// "rate_limited" (429 answers), "possible_duplicates" (invites that
+// succeeded after an ambiguous attempt). Every invite of the campaign is in
+// its index and in exactly one state, so the index's size (ZCARD, reported
+// as "enqueued") is the sum of the state counters; a re-invite replaces its
+// record and keeps it one invite. (Data written before session 2 also has
+// an "enqueued" counter of registrations ever made; nothing reads it.)
+//
+// Campaign meta: room_id, sender, id_server and medium of its invites ("*"
+// once two registrations disagree), created_at_ms of its first
+// registration (Unix ms), written by registerScript.
 //
 // Lua scripts build these keys from the prefix in ARGV: mxinvite targets a
 // single Redis (or a primary with replicas), as asynq does, not Redis Cluster.
@@ -30,6 +39,7 @@ type keys struct{ prefix string }
 func (k keys) invite(key string) string       { return k.prefix + ":invite:" + key }
 func (k keys) counts(campaign string) string  { return k.prefix + ":campaign:" + campaign + ":counts" }
 func (k keys) invites(campaign string) string { return k.prefix + ":campaign:" + campaign + ":invites" }
+func (k keys) meta(campaign string) string    { return k.prefix + ":campaign:" + campaign + ":meta" }
 func (k keys) campaigns() string              { return k.prefix + ":campaigns" }
 func (k keys) gate(sender string) string      { return k.prefix + ":gate:" + sender }
 
@@ -39,8 +49,11 @@ const (
 	StateScheduled = "scheduled"
 	StateActive    = "active"
 	StateRetrying  = "retrying"
-	// StatePaused: a pause (pause.go) holds the invite; it stays queued
-	// and is sent once the pause ends.
+	StateDone      = "done"
+	// StatePaused: held by a sender or campaign pause (not sent until resumed).
 	StatePaused = "paused"
-	StateDone   = "done"
+	// StateCancelled: removed by Cancel before it was sent; the record stays
+	// so the campaign's counts still add up, and a later registration of the
+	// same invite replaces it as a new generation.
+	StateCancelled = "cancelled"
 )

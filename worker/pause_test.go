@@ -50,18 +50,6 @@ func (e *env) counts() CampaignCounts {
 	return c
 }
 
-// waitFor polls cond every 20 ms for at most limit.
-func waitFor(t *testing.T, limit time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(limit)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("not within %s: %s", limit, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 func TestBreakerPausesCampaignThenResumeSendsTheRest(t *testing.T) {
 	hs := newSenderHS(t, testToken)
 	hs.setDecide(func(string) answer {

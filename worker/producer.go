@@ -76,9 +76,27 @@ func (p *Producer) Enqueue(ctx context.Context, inv tasks.Invite, opts EnqueueOp
 // EnqueueBatch registers the invites in one round trip to Redis, then
 // enqueues the tasks of those registered, one asynq call each (asynq has no
 // batch enqueue). It returns one verdict per item, in order. It stops at
-// the first error; invites registered but not yet enqueued by then are
-// repaired by their next registration (see below).
+// the first error, returning the verdicts of the items done by then (a
+// prefix of items) and a *NotEnqueuedError counting the invites registered
+// but not enqueued, which their next registration repairs (see below).
 func (p *Producer) EnqueueBatch(ctx context.Context, items []BatchItem, opts EnqueueOptions) ([]Verdict, error) {
+	regs, err := p.RegisterAndEnqueue(ctx, items, opts)
+	verdicts := make([]Verdict, len(regs))
+	for i := range regs {
+		verdicts[i] = regs[i].Verdict
+	}
+	return verdicts, err
+}
+
+// RegisterAndEnqueue is EnqueueBatch returning each item's Registration:
+// its verdict and, for an invite already known, the campaign holding it
+// (Registration.HeldBy), which an importer reports instead of claiming the
+// invite was scheduled. On an error it returns the registrations done
+// before it (whose tasks are enqueued) and a *NotEnqueuedError counting
+// the invites registered without a task: their records exist and are
+// counted in their campaigns, and those whose task is missing are repaired
+// by their next registration. An error before it returns nil.
+func (p *Producer) RegisterAndEnqueue(ctx context.Context, items []BatchItem, opts EnqueueOptions) ([]Registration, error) {
 	now := time.Now()
 	regs := make([]Registration, len(items))
 	for i, it := range items {
@@ -89,17 +107,44 @@ func (p *Producer) EnqueueBatch(ctx context.Context, items []BatchItem, opts Enq
 		regs[i] = Registration{Invite: it.Invite, ProcessAt: at, Scheduled: at.After(now)}
 	}
 	if err := p.store.RegisterBatch(ctx, regs, RegisterOptions{Again: opts.Again, ImportRun: opts.ImportRun}); err != nil {
-		return nil, err
+		return nil, notEnqueued(err, regs)
 	}
-	verdicts := make([]Verdict, len(regs))
 	for i := range regs {
 		v, err := p.enqueueRegistered(ctx, &regs[i])
 		if err != nil {
-			return nil, err
+			return regs[:i], notEnqueued(err, regs[i:])
 		}
-		verdicts[i] = v
+		regs[i].Verdict = v
 	}
-	return verdicts, nil
+	return regs, nil
+}
+
+// NotEnqueuedError is EnqueueBatch's error: Err stopped it after Registered
+// invites were registered (their records say queued) but not enqueued.
+// Enqueueing the same invites again enqueues their tasks.
+type NotEnqueuedError struct {
+	Registered int
+	Err        error
+}
+
+func (e *NotEnqueuedError) Error() string {
+	if e.Registered == 0 {
+		return e.Err.Error()
+	}
+	return fmt.Sprintf("%v (%d invites registered but not enqueued: enqueue them again to send them)", e.Err, e.Registered)
+}
+
+func (e *NotEnqueuedError) Unwrap() error { return e.Err }
+
+// notEnqueued counts the registrations of regs left without a task.
+func notEnqueued(err error, regs []Registration) error {
+	n := 0
+	for _, r := range regs {
+		if r.Verdict == Registered {
+			n++
+		}
+	}
+	return &NotEnqueuedError{Registered: n, Err: err}
 }
 
 // enqueueRegistered enqueues the task of a registration that asks for it.

@@ -28,12 +28,19 @@ type Profile struct {
 	IDServer string
 	// IDAccessToken is the token registered with IDServer. Never logged.
 	IDAccessToken string
+	// IDServerTokens are the tokens of further identity servers a task may
+	// name (hostname[:port] → token). Default none. Never logged.
+	IDServerTokens map[string]string
+	// MaxConcurrency caps this sender's invites in flight in this process;
+	// more wait for a slot (see sendercap.go). Default 0: only
+	// Config.Concurrency applies.
+	MaxConcurrency int
 }
 
 // String shows the profile without its tokens.
 func (p Profile) String() string {
-	return fmt.Sprintf("Profile{Name:%q HomeserverURL:%q AccessToken:%s AccessTokenFile:%q IDServer:%q IDAccessToken:%s}",
-		p.Name, p.HomeserverURL, redacted(p.AccessToken), p.AccessTokenFile, p.IDServer, redacted(p.IDAccessToken))
+	return fmt.Sprintf("Profile{Name:%q HomeserverURL:%q AccessToken:%s AccessTokenFile:%q IDServer:%q IDAccessToken:%s IDServerTokens:%d MaxConcurrency:%d}",
+		p.Name, p.HomeserverURL, redacted(p.AccessToken), p.AccessTokenFile, p.IDServer, redacted(p.IDAccessToken), len(p.IDServerTokens), p.MaxConcurrency)
 }
 
 // GoString keeps %#v from printing tokens.
@@ -54,6 +61,11 @@ func (p Profile) secrets() []string {
 			out = append(out, s)
 		}
 	}
+	for _, s := range p.IDServerTokens {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
 	return out
 }
 
@@ -70,6 +82,9 @@ func (p Profile) validate() error {
 	}
 	if p.AccessToken == "" && p.AccessTokenFile == "" {
 		return fmt.Errorf("profile %q: no access token (give a token or a token file)", p.Name)
+	}
+	if p.MaxConcurrency < 0 {
+		return fmt.Errorf("profile %q: MaxConcurrency %d must not be negative", p.Name, p.MaxConcurrency)
 	}
 	return nil
 }

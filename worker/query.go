@@ -10,13 +10,21 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// CampaignCounts are a campaign's counters (see keys.go).
+// CampaignCounts are a campaign's counters (see keys.go). Every invite of
+// the campaign is in exactly one state, so
+//
+//	Enqueued = queued + scheduled + active + retrying + paused + done + cancelled
+//
+// (Pending() is the first five). Statuses add up to done.
 type CampaignCounts struct {
 	Campaign string `json:"campaign"`
-	// Enqueued counts registrations, re-invites included.
+	// Enqueued is the number of invites of the campaign: a re-invite
+	// (--again, retry, a cancelled invite enqueued again) replaces its
+	// earlier generation and is still one invite.
 	Enqueued int `json:"enqueued"`
 	// States counts the campaign's invites by state (queued, scheduled,
-	// active, retrying, done).
+	// active, retrying, paused, done, cancelled); states with no invite are
+	// left out.
 	States map[string]int `json:"states"`
 	// Statuses counts final results by status name.
 	Statuses map[string]int `json:"statuses"`
@@ -28,24 +36,47 @@ type CampaignCounts struct {
 	PossibleDuplicates int `json:"possible_duplicates"`
 }
 
-// Pending is the number of invites without a final result.
+// Pending is the number of invites that may still be sent: neither done
+// nor cancelled.
 func (c CampaignCounts) Pending() int {
 	n := 0
 	for state, v := range c.States {
-		if state != StateDone {
+		if state != StateDone && state != StateCancelled {
 			n += v
 		}
 	}
 	return n
 }
 
-// Counts reads a campaign's counters.
+// InStates is the sum of the state counters: equal to Enqueued unless the
+// counters are broken.
+func (c CampaignCounts) InStates() int {
+	n := 0
+	for _, v := range c.States {
+		n += v
+	}
+	return n
+}
+
+// Counts reads a campaign's counters and the size of its index, in one
+// MULTI/EXEC so that they describe the same moment.
 func (s *Store) Counts(ctx context.Context, campaign string) (CampaignCounts, error) {
-	h, err := s.rdb.HGetAll(ctx, s.k.counts(campaign)).Result()
+	var hash *redis.MapStringStringCmd
+	var size *redis.IntCmd
+	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		hash = p.HGetAll(ctx, s.k.counts(campaign))
+		size = p.ZCard(ctx, s.k.invites(campaign))
+		return nil
+	})
 	if err != nil {
 		return CampaignCounts{}, fmt.Errorf("read counters of campaign %q: %w", campaign, err)
 	}
-	c := CampaignCounts{Campaign: campaign, States: map[string]int{}, Statuses: map[string]int{}}
+	return countsFromHash(campaign, hash.Val(), size.Val()), nil
+}
+
+// countsFromHash decodes a counters hash; enqueued is the index's size.
+func countsFromHash(campaign string, h map[string]string, enqueued int64) CampaignCounts {
+	c := CampaignCounts{Campaign: campaign, Enqueued: int(enqueued), States: map[string]int{}, Statuses: map[string]int{}}
 	for f, v := range h {
 		n, _ := strconv.Atoi(v)
 		switch {
@@ -57,8 +88,6 @@ func (s *Store) Counts(ctx context.Context, campaign string) (CampaignCounts, er
 			if n != 0 {
 				c.Statuses[strings.TrimPrefix(f, "status:")] = n
 			}
-		case f == "enqueued":
-			c.Enqueued = n
 		case f == "requests":
 			c.Requests = n
 		case f == "rate_limited":
@@ -67,7 +96,7 @@ func (s *Store) Counts(ctx context.Context, campaign string) (CampaignCounts, er
 			c.PossibleDuplicates = n
 		}
 	}
-	return c, nil
+	return c
 }
 
 // Campaigns lists the campaign names, sorted.

@@ -17,8 +17,9 @@ local function counts_of(p, campaign) return p .. ':campaign:' .. campaign .. ':
 local function invites_of(p, campaign) return p .. ':campaign:' .. campaign .. ':invites' end
 `
 
-// luaForget removes a final record from its campaign's counters and index, so
-// that a re-invite (a new generation) can take its place.
+// luaForget removes a record from its campaign's counters and index, so that
+// a re-invite (a new generation) can take its place: a final record (--again,
+// retry) or a cancelled one.
 const luaForget = `
 local function forget(p, rec, key)
   local campaign = redis.call('HGET', rec, 'campaign')
@@ -28,7 +29,7 @@ local function forget(p, rec, key)
   if state then redis.call('HINCRBY', counts, 'state:' .. state, -1) end
   local status = redis.call('HGET', rec, 'status')
   if state == 'done' and status then redis.call('HINCRBY', counts, 'status:' .. status, -1) end
-  if redis.call('HGET', rec, 'possible_duplicate') == '1' then
+  if state == 'done' and redis.call('HGET', rec, 'possible_duplicate') == '1' then
     redis.call('HINCRBY', counts, 'possible_duplicates', -1)
   end
   redis.call('ZREM', invites_of(p, campaign), key)
@@ -50,19 +51,39 @@ local function create(p, rec, key, gen, score, first, last) -- returns the campa
   redis.call('HSET', rec, 'generation', gen, 'state', 'queued', unpack(ARGV, first, last))
   local counts = counts_of(p, campaign)
   redis.call('HINCRBY', counts, 'state:queued', 1)
-  redis.call('HINCRBY', counts, 'enqueued', 1)
   redis.call('ZADD', invites_of(p, campaign), score, key)
   redis.call('SADD', p .. ':campaigns', campaign)
   return campaign
 end
 `
 
+// luaMeta collects, per campaign of a registerScript batch, the record fields
+// kept in the campaign meta hash, and writes them ("*" once two invites of
+// the campaign disagree; created_at_ms only once).
+const luaMeta = `
+local meta_fields = {room_id = true, sender = true, id_server = true, medium = true}
+local function note_meta(c, field, value)
+  if not meta_fields[field] then return end
+  local cur = c.meta[field]
+  if cur == nil then c.meta[field] = value elseif cur ~= value then c.meta[field] = '*' end
+end
+local function write_meta(p, campaign, c)
+  local meta = p .. ':campaign:' .. campaign .. ':meta'
+  for field, value in pairs(c.meta) do
+    local old = redis.call('HGET', meta, field)
+    if not old then redis.call('HSET', meta, field, value)
+    elseif old ~= value and old ~= '*' then redis.call('HSET', meta, field, '*') end
+  end
+  redis.call('HSETNX', meta, 'created_at_ms', c.first_score)
+end
+`
+
 // registerScript records invites a producer is about to enqueue: a whole
 // batch per call, because a bulk import runs it for every row and Redis time
 // per row is what bounds the import rate. Per invite it makes two calls
-// (HMGET, HSET); the counters, the campaign index and the campaign set are
-// updated once per campaign at the end (luaCreate does the same for one
-// record).
+// (HMGET, HSET); the counters, the campaign index, the campaign set and the
+// campaign meta are updated once per campaign at the end (luaCreate does the
+// same for one record, without the meta).
 //
 // ARGV[1] prefix, ARGV[2] "1" to re-invite finished invites (--again),
 // ARGV[3] the import run ID ("" for none), then one group per invite:
@@ -78,11 +99,18 @@ end
 // set of the addresses it has seen. Every record has a "state" field, so a
 // missing state means no record.
 //
-// Returns {verdict, generation} per invite, flattened: verdict 1 registered
-// (enqueue it with that generation), 0 already pending (queued, scheduled,
-// active or retrying), 2 already done (finished; not re-invited without
-// --again), 3 duplicate (this import run already registered or counted it).
-var registerScript = redis.NewScript(luaMove + luaForget + luaCreate + `
+// A cancelled invite is registered again without --again, as a new
+// generation; its "ambiguous" count carries over (an attempt before the
+// cancel may have reached the server), so the next delivery re-checks first
+// and a success is flagged possible_duplicate.
+//
+// Returns {verdict, generation, campaign} per invite, flattened: verdict 1
+// registered (enqueue it with that generation), 0 already pending (queued,
+// scheduled, active, retrying or paused), 2 already done (finished; not
+// re-invited without --again), 3 duplicate (this import run already
+// registered or counted it). campaign is the existing record's campaign for
+// verdicts 0 and 2 (it may be another campaign's invite), else "".
+var registerScript = redis.NewScript(luaMove + luaForget + luaCreate + luaMeta + `
 local p, again, run = ARGV[1], ARGV[2], ARGV[3]
 local out, campaigns, added = {}, {}, {}
 local i = 4
@@ -91,14 +119,18 @@ while i <= #ARGV do
   local first, last = i + 5, i + 4 + 2 * tonumber(ARGV[i + 4])
   i = last + 1
   local rec = p .. ':invite:' .. key
-  local cur = redis.call('HMGET', rec, 'state', 'generation', 'import_run')
-  local verdict, gen = 1, tonumber(cur[2] or '0')
+  local cur = redis.call('HMGET', rec, 'state', 'generation', 'import_run', 'ambiguous', 'campaign')
+  local verdict, gen, carried = 1, tonumber(cur[2] or '0'), nil
   if cur[1] then
     if run ~= '' and cur[3] == run then
       verdict = 3
     else
       if run ~= '' then redis.call('HSET', rec, 'import_run', run) end
-      if cur[1] ~= 'done' then
+      if cur[1] == 'cancelled' then
+        gen = gen + 1
+        if tonumber(cur[4] or '0') > 0 then carried = cur[4] end
+        forget(p, rec, key)
+      elseif cur[1] ~= 'done' then
         verdict = 0
       elseif again ~= '1' then
         verdict = 2
@@ -119,9 +151,10 @@ while i <= #ARGV do
     else
       redis.call('HSET', rec, 'generation', gen, 'state', state, 'task_id', tid, unpack(ARGV, first, last))
     end
+    if carried then redis.call('HSET', rec, 'ambiguous', carried) end
     local c = added[campaign]
     if not c then
-      c = {states = {}, order = {}, index = {}}
+      c = {states = {}, order = {}, index = {}, meta = {}, first_score = score}
       added[campaign] = c
       table.insert(campaigns, campaign)
     end
@@ -129,26 +162,28 @@ while i <= #ARGV do
     c.states[state] = (c.states[state] or 0) + 1
     table.insert(c.index, score)
     table.insert(c.index, key)
+    for j = first, last, 2 do note_meta(c, ARGV[j], ARGV[j + 1]) end
   end
   table.insert(out, verdict)
   table.insert(out, gen)
+  table.insert(out, (verdict == 0 or verdict == 2) and cur[5] or '')
 end
 for _, campaign in ipairs(campaigns) do
   local c, counts = added[campaign], counts_of(p, campaign)
   for _, state in ipairs(c.order) do redis.call('HINCRBY', counts, 'state:' .. state, c.states[state]) end
-  redis.call('HINCRBY', counts, 'enqueued', #c.index / 2)
   redis.call('ZADD', invites_of(p, campaign), unpack(c.index))
   redis.call('SADD', p .. ':campaigns', campaign)
+  write_meta(p, campaign, c)
 end
 return out
 `)
 
 // luaTally applies an attempt's deltas and fields to a record and its
-// campaign counters (attemptScript's ARGV from ARGV[4]: attempts, requests
+// campaign counters (attemptScript's ARGV from ARGV[at]: attempts, requests
 // and rate-limited deltas, then field/value pairs).
 const luaTally = `
-local function tally(rec, counts)
-  local attempts, requests, limited = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
+local function tally(rec, counts, at)
+  local attempts, requests, limited = tonumber(ARGV[at]), tonumber(ARGV[at + 1]), tonumber(ARGV[at + 2])
   if attempts ~= 0 then redis.call('HINCRBY', rec, 'attempts', attempts) end
   if requests ~= 0 then
     redis.call('HINCRBY', rec, 'requests', requests)
@@ -158,7 +193,7 @@ local function tally(rec, counts)
     redis.call('HINCRBY', rec, 'rate_limited', limited)
     redis.call('HINCRBY', counts, 'rate_limited', limited)
   end
-  redis.call('HSET', rec, 'inflight', '0', unpack(ARGV, 7))
+  redis.call('HSET', rec, 'inflight', '0', unpack(ARGV, at + 3))
 end
 `
 
@@ -174,7 +209,7 @@ local rec = p .. ':invite:' .. key
 local cur = redis.call('HMGET', rec, 'state', 'campaign')
 if cur[1] == 'done' then return 0 end
 local counts = counts_of(p, cur[2])
-tally(rec, counts)
+tally(rec, counts, 4)
 move(counts, rec, state, cur[1])
 return 1
 `)

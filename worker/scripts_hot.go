@@ -50,7 +50,7 @@ end
 //
 // Returns one reply per invite: {"stale"} when the record belongs to a
 // newer generation, {"done"} when this generation already has its final
-// result (redelivery: never send again), {"paused", scope, since_ms} when a
+// result (redelivery: never send again) or was cancelled, {"paused", scope, since_ms} when a
 // pause holds the invite (its record moves to state "paused"; nothing else
 // changes), {"error", message}, else {"go"|"sent", retries, ambiguous,
 // first_429_ms, not_before_ms, now_ms, trouble}: the progress the delivery
@@ -93,7 +93,7 @@ local function one(key, gen, score, try, final5xx, cpause, spause, gatekey, firs
   if not cur[1] then
     cur = {'queued', false, false, create(p, rec, key, gen, score, first, last)}
   end
-  if cur[1] == 'done' then return {'done'} end
+  if cur[1] == 'done' or cur[1] == 'cancelled' then return {'done'} end -- cancelled: never sent
   local campaign = cur[4]
   for i, pk in ipairs({cpause, spause}) do
     local since = pause_since(pk)
@@ -144,8 +144,8 @@ return out
 // finishScript records final results, counts them, and appends them to the
 // results stream, exactly once per generation.
 //
-// ARGV[1] prefix, ARGV[2] stream MAXLEN (0: unbounded), then one group per
-// invite: invite key, attempts delta, requests delta (beyond the one
+// ARGV[1] prefix, ARGV[2] stream MAXLEN (0: unbounded), ARGV[3] record TTL
+// in ms (0: none; Config.FinishedTTL), then one group per invite: invite key, attempts delta, requests delta (beyond the one
 // counted when the request was marked in flight), rate-limited delta, the
 // status name, possible_duplicate ("1"|"0"), n, then n field/value pairs
 // (status_code, status, http_status, finished_at, and errcode, error,
@@ -162,7 +162,7 @@ return out
 // estimate absurd. The pace moves once per batch: a batch's finishes are
 // one gap from the last finish and 0 from each other.
 var finishScript = redis.NewScript(luaMove + luaBatch + `
-local p, maxlen = ARGV[1], tonumber(ARGV[2])
+local p, maxlen, ttl = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local stream = p .. ':results'
 local finished = {}
 local function one(key, da, dr, dl, status, dup, first, last)
@@ -201,9 +201,10 @@ local function one(key, da, dr, dl, status, dup, first, last)
   else
     redis.call('XADD', stream, '*', unpack(entry))
   end
+  if ttl > 0 then redis.call('PEXPIRE', rec, ttl) end
   return 1
 end
-local out, i = {}, 3
+local out, i = {}, 4
 while i <= #ARGV do
   local first, last = i + 7, i + 6 + 2 * tonumber(ARGV[i + 6])
   local ok, res = pcall(one, ARGV[i], tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2]), tonumber(ARGV[i + 3]),

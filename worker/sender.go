@@ -2,6 +2,7 @@ package worker
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -14,7 +15,8 @@ import (
 // whether the homeserver has declared its token dead.
 type sender struct {
 	Profile
-	cur atomic.Pointer[senderClient]
+	cur   atomic.Pointer[senderClient]
+	slots *senderSlots // nil: no cap of its own
 
 	// check serialises token checks, so that the invites in flight when a
 	// token dies cost one whoami between them, not one each.
@@ -25,8 +27,15 @@ type sender struct {
 type senderClient struct {
 	token  string
 	client *matrix.Client
-	mu     sync.Mutex
-	userID matrix.UserID
+	// ids obtains identity tokens with this access token's account, when
+	// none is configured (identity.go).
+	ids *matrix.IdentityTokens
+	// idMu guards obtained and failedAt.
+	idMu     sync.Mutex
+	obtained map[string]string    // identity server -> the token obtained (for scrubbing and re-checks)
+	failedAt map[string]time.Time // identity server -> when obtaining a token last failed for good
+	mu       sync.Mutex
+	userID   matrix.UserID
 	// deadAt is when whoami confirmed the homeserver refuses this token
 	// (unix ns; 0: not known dead).
 	deadAt atomic.Int64
@@ -38,9 +47,55 @@ type senderClient struct {
 const deadVerdictTTL = 5 * time.Second
 
 func newSender(p Profile, cfg Config) *sender {
-	s := &sender{Profile: p}
-	s.cur.Store(&senderClient{token: p.AccessToken, client: p.client(cfg)})
+	s := &sender{Profile: p, slots: newSenderSlots(p.MaxConcurrency)}
+	s.cur.Store(newSenderClient(p, cfg))
 	return s
+}
+
+func newSenderClient(p Profile, cfg Config) *senderClient {
+	c := p.client(cfg)
+	return &senderClient{token: p.AccessToken, client: c,
+		ids:      matrix.NewIdentityTokens(c, matrix.IdentityTokensConfig{AcceptTerms: cfg.AcceptIdentityTerms}),
+		obtained: map[string]string{}, failedAt: map[string]time.Time{}}
+}
+
+// identityRetryAfter is how long a lasting failure to obtain an identity
+// token (an identity server without the v2 account API) is remembered,
+// so that invites do not each try to register again.
+const identityRetryAfter = time.Minute
+
+// identityToken obtains (or returns the obtained) identity token for
+// idServer.
+func (sc *senderClient) identityToken(ctx context.Context, idServer string) (string, error) {
+	sc.idMu.Lock()
+	failed := sc.failedAt[idServer]
+	sc.idMu.Unlock()
+	if !failed.IsZero() && time.Since(failed) < identityRetryAfter {
+		return "", errRecentIdentityFailure
+	}
+	tok, err := sc.ids.Token(ctx, idServer)
+	sc.idMu.Lock()
+	defer sc.idMu.Unlock()
+	var ie *matrix.IdentityTokenError
+	switch {
+	case err == nil:
+		sc.obtained[idServer] = tok
+		delete(sc.failedAt, idServer)
+	case errors.As(err, &ie) && !ie.Outcome.Retryable:
+		sc.failedAt[idServer] = time.Now()
+	}
+	return tok, err
+}
+
+// errRecentIdentityFailure: obtaining an identity token failed for good
+// less than identityRetryAfter ago.
+var errRecentIdentityFailure = errors.New("obtaining an identity token failed recently")
+
+// cachedIdentityToken is the token obtained for idServer, "" if none.
+func (sc *senderClient) cachedIdentityToken(idServer string) string {
+	sc.idMu.Lock()
+	defer sc.idMu.Unlock()
+	return sc.obtained[idServer]
 }
 
 // client is the current access token's client.
@@ -53,7 +108,7 @@ func (s *sender) dead() bool { return s.cur.Load().deadAt.Load() != 0 }
 func (s *sender) useToken(token string, cfg Config) *senderClient {
 	p := s.Profile
 	p.AccessToken = token
-	sc := &senderClient{token: token, client: p.client(cfg)}
+	sc := newSenderClient(p, cfg)
 	s.cur.Store(sc)
 	return sc
 }
@@ -62,7 +117,13 @@ func (s *sender) useToken(token string, cfg Config) *senderClient {
 // the current one.
 func (s *sender) secrets() []string {
 	out := s.Profile.secrets()
-	if t := s.cur.Load().token; t != "" && t != s.AccessToken {
+	sc := s.cur.Load()
+	if t := sc.token; t != "" && t != s.AccessToken {
+		out = append(out, t)
+	}
+	sc.idMu.Lock()
+	defer sc.idMu.Unlock()
+	for _, t := range sc.obtained {
 		out = append(out, t)
 	}
 	return out
@@ -117,13 +178,13 @@ func tokenRefusal(o matrix.Outcome) bool {
 	return o.Status.Code == matrix.Unauthorised && (o.ErrCode == matrix.MUnknownToken || o.ErrCode == matrix.MMissingToken)
 }
 
-// idToken is the identity access token configured for idServer: the
-// profile's token only goes to the profile's own identity server, never to
-// another one a task names. "" when none is configured (the worker then
-// obtains one from the account: see identity.go).
+// idToken is the identity access token configured for idServer: a
+// profile's token only goes to the identity server it was registered
+// with, never to another one a task names. "" when none is configured (the
+// worker then obtains one from the account: see identity.go).
 func (s *sender) idToken(idServer string) string {
 	if idServer == s.IDServer {
 		return s.IDAccessToken
 	}
-	return ""
+	return s.IDServerTokens[idServer]
 }

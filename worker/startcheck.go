@@ -39,17 +39,25 @@ func (w *Worker) checkSenders(ctx context.Context) error {
 	woke := false
 	for _, s := range w.handler.senders {
 		user, o := s.whoAmI(ctx)
+		var bad error
 		switch {
 		case refusedToken(o):
-			return &SenderError{Sender: s.Name, Problem: fmt.Sprintf("the homeserver %s refuses its access token (%s): check the token%s",
+			bad = &SenderError{Sender: s.Name, Problem: fmt.Sprintf("the homeserver %s refuses its access token (%s): check the token%s",
 				s.HomeserverURL, describe(o), fileHint(s.Profile))}
 		case !o.Status.Good():
-			return &SenderError{Sender: s.Name, Problem: fmt.Sprintf("whoami at %s failed: %s", s.HomeserverURL, describe(o))}
+			bad = &SenderError{Sender: s.Name, Problem: fmt.Sprintf("whoami at %s failed: %s", s.HomeserverURL, describe(o))}
+		}
+		w.cfg.Observer.SenderChecked(s.Name, bad)
+		if bad != nil {
+			return bad
 		}
 		w.cfg.Logger.Info().Str("sender", s.Name).Str("user_id", string(user)).Msg("sender checked")
 		ok, err := w.handler.store.ClearPause(ctx, PauseSender, s.Name, PauseDeadToken)
 		if err != nil {
 			return err
+		}
+		if ok {
+			w.cfg.Observer.SenderResumed(s.Name)
 		}
 		woke = woke || ok
 		if err := w.checkIdentity(ctx, s); err != nil {

@@ -18,6 +18,7 @@ type Store struct {
 	rdb          redis.UniversalClient
 	k            keys
 	streamMaxLen int64
+	finishedTTL  time.Duration // Config.FinishedTTL
 
 	// The success path's writes, group-committed (batch.go).
 	begins   *batcher[beginReq, beginRes]
@@ -88,6 +89,10 @@ type Registration struct {
 	ProcessAt time.Time
 	// Verdict is set by RegisterBatch.
 	Verdict Verdict
+	// HeldBy is set by RegisterBatch for AlreadyPending and AlreadyDone: the
+	// campaign of the existing record, which may be another campaign than
+	// Invite.Campaign (the invite goes out, or went out, under that one).
+	HeldBy string
 }
 
 // maxRegisterBatch bounds the invites of one registerScript call, which
@@ -117,9 +122,9 @@ func (s *Store) registerChunk(ctx context.Context, regs []Registration, opts Reg
 	for i := range regs {
 		args = s.appendRegisterArgs(args, &regs[i])
 	}
-	res, err := registerScript.Run(ctx, s.rdb, nil, args...).Int64Slice()
-	if err == nil && len(res) != 2*len(regs) {
-		err = fmt.Errorf("%d values in the reply, want %d", len(res), 2*len(regs))
+	res, err := registerScript.Run(ctx, s.rdb, nil, args...).Slice()
+	if err == nil && len(res) != 3*len(regs) {
+		err = fmt.Errorf("%d values in the reply, want %d", len(res), 3*len(regs))
 	}
 	if err != nil {
 		if len(regs) == 1 {
@@ -128,8 +133,13 @@ func (s *Store) registerChunk(ctx context.Context, regs []Registration, opts Reg
 		return fmt.Errorf("register %d invites: %w", len(regs), err)
 	}
 	for i := range regs {
-		regs[i].Verdict = Verdict(res[2*i])
-		regs[i].Invite.Generation = int(res[2*i+1])
+		verdict, okV := res[3*i].(int64)
+		gen, okG := res[3*i+1].(int64)
+		heldBy, okH := res[3*i+2].(string)
+		if !okV || !okG || !okH {
+			return fmt.Errorf("register %d invites: unexpected reply %v", len(regs), res[3*i:3*i+3])
+		}
+		regs[i].Verdict, regs[i].Invite.Generation, regs[i].HeldBy = Verdict(verdict), int(gen), heldBy
 	}
 	return nil
 }
@@ -178,28 +188,38 @@ func (s *Store) Get(ctx context.Context, key string) (r Result, ok bool, err err
 	return resultFromHash(key, h), true, nil
 }
 
-// States returns the state of each invite's record, by invite key ("" when
-// there is none), in one round trip. It writes nothing, so a dry run can
-// tell what an import would do.
-func (s *Store) States(ctx context.Context, keys []string) ([]string, error) {
+// Holder is what an invite's record says about it: its state ("" when
+// there is no record) and the campaign it belongs to.
+type Holder struct {
+	State, Campaign string
+}
+
+// Holders returns the Holder of each invite's record, by invite key, in one
+// round trip. It writes nothing, so a dry run can tell what an import would
+// do.
+func (s *Store) Holders(ctx context.Context, keys []string) ([]Holder, error) {
 	if len(keys) == 0 {
 		return nil, nil
 	}
-	cmds := make([]*redis.StringCmd, len(keys))
+	cmds := make([]*redis.SliceCmd, len(keys))
 	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, k := range keys {
-			cmds[i] = p.HGet(ctx, s.k.invite(k), "state")
+			cmds[i] = p.HMGet(ctx, s.k.invite(k), "state", "campaign")
 		}
 		return nil
 	})
 	if err != nil && !errors.Is(err, redis.Nil) {
 		return nil, fmt.Errorf("read the state of %d invites: %w", len(keys), err)
 	}
-	states := make([]string, len(keys))
+	out := make([]Holder, len(keys))
 	for i, c := range cmds {
-		states[i] = c.Val() // "" for redis.Nil: no record
+		v := c.Val() // nil values: no record
+		if len(v) == 2 {
+			out[i].State, _ = v[0].(string)
+			out[i].Campaign, _ = v[1].(string)
+		}
 	}
-	return states, nil
+	return out, nil
 }
 
 // attemptUpdate is what one finished attempt changes in a record.

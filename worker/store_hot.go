@@ -172,8 +172,8 @@ func (s *Store) finish(ctx context.Context, key string, u attemptUpdate) (bool, 
 
 // writeFinishes runs finishScript once for a batch.
 func (s *Store) writeFinishes(ctx context.Context, reqs []finishReq) ([]finishRes, error) {
-	args := make([]any, 0, 2+len(reqs)*(7+2*10))
-	args = append(args, s.k.prefix, s.streamMaxLen)
+	args := make([]any, 0, 3+len(reqs)*(7+2*10))
+	args = append(args, s.k.prefix, s.streamMaxLen, s.finishedTTL.Milliseconds())
 	for _, r := range reqs {
 		status, dup := "", "0"
 		for i := 0; i+1 < len(r.u.fields); i += 2 {

@@ -104,6 +104,7 @@ func (w *Worker) tryToken(ctx context.Context, s *sender, tok string, rejected *
 	}
 	if ok {
 		log.Info().Msg("sender resumed: its new token works")
+		w.cfg.Observer.SenderResumed(s.Name)
 		w.wakeHeld()
 	}
 }

@@ -49,9 +49,11 @@ func New(cfg Config) (*Worker, error) {
 	w := &Worker{cfg: cfg, rdb: rdb, stopping: make(chan struct{})}
 	w.bg, w.bgCancel = context.WithCancel(context.Background())
 	k := keys{prefix: cfg.KeyPrefix}
+	store := NewStore(rdb, cfg.KeyPrefix, max(cfg.StreamMaxLen, 0))
+	store.finishedTTL = cfg.FinishedTTL
 	w.handler = &Handler{
 		cfg:      cfg,
-		store:    NewStore(rdb, cfg.KeyPrefix, cfg.StreamMaxLen),
+		store:    store,
 		gate:     &gate{rdb: rdb, k: k},
 		senders:  map[string]*sender{},
 		backoff:  backoffSchedule(cfg.Policy.Waits, cfg.BackoffMax),

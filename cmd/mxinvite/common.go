@@ -1,68 +1,15 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"strings"
 	"time"
 
-	"github.com/hibiken/asynq"
-	"github.com/redis/go-redis/v9"
 	"github.com/urfave/cli/v3"
 
 	"github.com/mxinvite/mxinvite/tasks"
 )
-
-// env names the environment variable that may also set a flag.
-func env(flag string) cli.ValueSourceChain {
-	return cli.EnvVars("MXINVITE_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_")))
-}
-
-// redisFlags are shared by every command that talks to Redis.
-func redisFlags() []cli.Flag {
-	return []cli.Flag{
-		&cli.StringFlag{Name: "redis", Value: "redis://127.0.0.1:6379", Sources: env("redis"),
-			Usage: "Redis URL: redis://[:password@]host:port[/db] or rediss:// for TLS"},
-		&cli.StringFlag{Name: "prefix", Value: "mxinvite", Sources: env("prefix"),
-			Usage: "prefix of every key mxinvite writes in Redis"},
-		&cli.StringFlag{Name: "queue", Value: tasks.DefaultQueue, Sources: env("queue"),
-			Usage: "asynq queue of invite tasks"},
-	}
-}
-
-// connectRedis parses --redis and checks the server answers, so that an
-// unreachable Redis is one clear line and exit code 2 before anything is done.
-func connectRedis(ctx context.Context, cmd *cli.Command) (asynq.RedisConnOpt, redis.UniversalClient, error) {
-	raw := cmd.String("redis")
-	opt, err := asynq.ParseRedisURI(raw)
-	if err != nil {
-		return nil, nil, usageErr("--redis %q: %v", redactURL(raw), err)
-	}
-	rdb, ok := opt.MakeRedisClient().(redis.UniversalClient)
-	if !ok {
-		return nil, nil, usageErr("--redis %q: unsupported connection kind", redactURL(raw))
-	}
-	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	if err := rdb.Ping(pctx).Err(); err != nil {
-		_ = rdb.Close()
-		return nil, nil, usageErr("--redis %s: cannot reach Redis: %v", redactURL(raw), err)
-	}
-	return opt, rdb, nil
-}
-
-// redactURL hides a password in a Redis URL.
-func redactURL(raw string) string {
-	scheme, rest, ok := strings.Cut(raw, "://")
-	if !ok {
-		return raw
-	}
-	if at := strings.LastIndex(rest, "@"); at >= 0 {
-		return scheme + "://(REDACTED)@" + rest[at+1:]
-	}
-	return raw
-}
 
 // readToken takes a token from the file flag, else from the environment
 // variable; a file must hold exactly one non-empty line.
@@ -95,7 +42,7 @@ func parseWhen(cmd *cli.Command) (time.Time, error) {
 		if err != nil {
 			return time.Time{}, usageErr("--at %q: want an RFC 3339 time such as 2026-12-01T09:00:00Z", at)
 		}
-		return t, nil
+		return t, checkNotPast(cmd, t)
 	case in < 0:
 		return time.Time{}, usageErr("--in %s: must not be negative", in)
 	case in > 0:
@@ -109,22 +56,27 @@ func fail(format string, args ...any) error { return fmt.Errorf(format, args...)
 // listFlags describe how an address list is read (enqueue, schedule add).
 func listFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: "medium", Value: string(tasks.MediumEmail), Usage: "email, msisdn, or auto (per row: an address with @ is email)"},
+		&cli.StringFlag{Name: "medium", Usage: "email, msisdn, or auto (per row: an address with @ is email); " +
+			"default: a medium column gives each row's, else msisdn for a phone-like address column (phone, mobile, tel, …), else email"},
 		&cli.StringFlag{Name: "column", Usage: "CSV/TSV column holding the address (default: found by name: email, address, phone, …)"},
 	}
 }
 
-// listMedium reads --medium: "" for auto (inferred per row).
-func listMedium(cmd *cli.Command) (tasks.Medium, error) {
+// listMedium reads --medium: the medium every row must have, "" for auto
+// (inferred per row), and fromList when it was not given (taken from the
+// list: see addrlist.Options.MediumFromList).
+func listMedium(cmd *cli.Command) (medium tasks.Medium, fromList bool, err error) {
+	if !cmd.IsSet("medium") {
+		return "", true, nil
+	}
 	m := strings.TrimSpace(cmd.String("medium"))
 	if strings.EqualFold(m, "auto") {
-		return "", nil
+		return "", false, nil
 	}
-	medium, err := tasks.ParseMedium(m)
-	if err != nil {
-		return "", usageErr("--medium %q: want email, msisdn or auto", m)
+	if medium, err = tasks.ParseMedium(m); err != nil {
+		return "", false, usageErr("--medium %q: want email, msisdn or auto", m)
 	}
-	return medium, nil
+	return medium, false, nil
 }
 
 // acceptTermsFlag is --accept-identity-terms (preflight, enqueue, worker).

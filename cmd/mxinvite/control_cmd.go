@@ -22,12 +22,16 @@ func cancelCommand() *cli.Command {
 				return err
 			}
 			defer rdb.Close()
-			st, err := worker.NewProducer(rdb, cmd.String("prefix"), cmd.String("queue")).Cancel(ctx, cmd.String("campaign"))
+			prod := worker.NewProducer(rdb, cmd.String("prefix"), cmd.String("queue"))
+			if err := knownCampaign(ctx, prod.Store(), cmd.String("campaign")); err != nil {
+				return err
+			}
+			st, err := prod.Cancel(ctx, cmd.String("campaign"))
 			if err != nil {
 				return fail("%v", err)
 			}
-			fmt.Fprintf(cmd.Root().Writer, "campaign %s: %d cancelled, %d being sent now (not recalled), %d finished (kept)\n",
-				cmd.String("campaign"), st.Cancelled, st.InFlight, st.Finished)
+			fmt.Fprintf(cmd.Root().Writer, "campaign %s: %d cancelled, %d being sent now (not recalled), %d finished (kept), %d cancelled before\n",
+				cmd.String("campaign"), st.Cancelled, st.InFlight, st.Finished, st.AlreadyCancelled)
 			return nil
 		},
 	}
@@ -55,7 +59,11 @@ func retryCommand() *cli.Command {
 				return err
 			}
 			defer rdb.Close()
-			st, err := worker.NewProducer(rdb, cmd.String("prefix"), cmd.String("queue")).Retry(ctx, cmd.String("campaign"), code)
+			prod := worker.NewProducer(rdb, cmd.String("prefix"), cmd.String("queue"))
+			if err := knownCampaign(ctx, prod.Store(), cmd.String("campaign")); err != nil {
+				return err
+			}
+			st, err := prod.Retry(ctx, cmd.String("campaign"), code)
 			if err != nil {
 				return fail("%v", err)
 			}

@@ -17,7 +17,9 @@ func demoCommand() *cli.Command {
 		Usage: "run mxinvite end to end on this machine: embedded Redis, simulated homeserver, 1,000 invites",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "redis", Sources: env("demo-redis"),
-				Usage: "use this Redis (keys under a fresh mxdemo-* prefix) instead of an embedded one"},
+				Usage: "use this Redis (keys under a fresh mxdemo-* prefix, deleted afterwards) instead of an embedded one"},
+			&cli.StringFlag{Name: "dir", Value: demo.DefaultDir,
+				Usage: "keep the generated list, its rejects and the report here"},
 			&cli.IntFlag{Name: "invites", Value: 1000, Usage: "rows in the generated list"},
 			&cli.Float64Flag{Name: "rate", Value: 100, Usage: "the simulator's rate limit, invites per second"},
 			&cli.DurationFlag{Name: "timeout", Value: 2 * time.Minute, Usage: "give up after this long"},
@@ -27,7 +29,7 @@ func demoCommand() *cli.Command {
 			ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
 			defer stop()
 			_, err := demo.Run(ctx, demo.Options{
-				RedisURL: cmd.String("redis"), Invites: cmd.Int("invites"), Rate: cmd.Float64("rate"),
+				RedisURL: cmd.String("redis"), Dir: cmd.String("dir"), Invites: cmd.Int("invites"), Rate: cmd.Float64("rate"),
 				Timeout: cmd.Duration("timeout"), Out: cmd.Root().Writer, Err: cmd.Root().ErrWriter,
 			})
 			return err

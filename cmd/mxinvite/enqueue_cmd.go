@@ -9,7 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strings"
+
 	"syscall"
 	"time"
 
@@ -17,9 +17,10 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"github.com/urfave/cli/v3"
 
+	"github.com/mxinvite/mxinvite/internal/addrlist"
 	"github.com/mxinvite/mxinvite/internal/importer"
 	"github.com/mxinvite/mxinvite/internal/preflight"
-	"github.com/mxinvite/mxinvite/tasks"
+	"github.com/mxinvite/mxinvite/internal/redisconn"
 	"github.com/mxinvite/mxinvite/worker"
 )
 
@@ -32,6 +33,7 @@ func enqueueCommand() *cli.Command {
 		&cli.StringFlag{Name: "campaign", Required: true, Usage: "campaign name the invites are counted under"},
 		&cli.StringFlag{Name: "file", Required: true, Usage: "address list: CSV/TSV with a header, or one address per line; - for stdin"},
 		&cli.StringFlag{Name: "at", Usage: "send from this RFC 3339 time"},
+		allowPastFlag(),
 		&cli.DurationFlag{Name: "in", Usage: "send after this delay"},
 		&cli.DurationFlag{Name: "spread", Usage: "spread the sends evenly over this long, from --at/--in/now"},
 		&cli.StringFlag{Name: "rejects", Usage: "write rejected rows here (default for --file PATH: PATH with .rejects before the extension)"},
@@ -55,6 +57,7 @@ type enqueuePlan struct {
 	opts        importer.Options
 	input       string // path, or "-" for stdin
 	rejects     string // "" when rejects are only counted
+	room        string // a room ID, or an alias (alias set) to resolve
 	alias       bool
 	preflight   bool
 	profile     worker.Profile
@@ -66,12 +69,19 @@ func runEnqueue(ctx context.Context, cmd *cli.Command) error {
 	if err != nil {
 		return err
 	}
+	// The rejects destination first: if it cannot be written, stop before
+	// anything is enqueued rather than lose the rejected rows afterwards.
+	rejects, err := openRejects(plan.rejects)
+	if err != nil {
+		return err
+	}
+	defer rejects.Close()
 	_, rdb, err := connectRedis(ctx, cmd)
 	if err != nil {
 		return err
 	}
 	defer rdb.Close()
-	room := strings.TrimSpace(cmd.String("room"))
+	room := plan.room
 	if plan.needProfile {
 		if plan.profile, err = readProfile(cmd); err != nil {
 			return err
@@ -80,7 +90,9 @@ func runEnqueue(ctx context.Context, cmd *cli.Command) error {
 	if plan.preflight {
 		var addresses func() int
 		if plan.input != "-" { // stdin can be read only once, by the import
-			addresses = func() int { return countAddresses(plan.input, plan.opts.Medium, plan.opts.Column) }
+			addresses = func() int {
+				return countAddresses(plan.input, addrlist.Options{Format: plan.opts.Format, Column: plan.opts.Column, Medium: plan.opts.Medium, MediumFromList: plan.opts.MediumFromList})
+			}
 		}
 		report := checkProfile(ctx, cmd, plan.profile, addresses)
 		writeChecks(cmd.Root().ErrWriter, report)
@@ -97,17 +109,18 @@ func runEnqueue(ctx context.Context, cmd *cli.Command) error {
 	}
 	plan.opts.RoomID = room
 	plan.opts.Producer = worker.NewProducer(rdb, cmd.String("prefix"), cmd.String("queue"))
-	return importList(ctx, cmd, plan)
+	return importList(ctx, cmd, plan, rejects)
 }
 
 // planEnqueue checks the flags that need neither Redis nor the homeserver,
 // so that a typo is one line and exit code 2 before anything is done.
 func planEnqueue(cmd *cli.Command) (enqueuePlan, error) {
-	p := enqueuePlan{input: cmd.String("file"), rejects: cmd.String("rejects")}
-	var err error
-	if p.opts.Medium, err = listMedium(cmd); err != nil {
+	p := enqueuePlan{rejects: cmd.String("rejects")}
+	list, err := planList(cmd)
+	if err != nil {
 		return p, err
 	}
+	p.opts, p.input, p.room, p.alias = list.opts, list.input, list.room, list.alias
 	if p.opts.Start, err = parseWhen(cmd); err != nil {
 		return p, err
 	}
@@ -117,46 +130,38 @@ func planEnqueue(cmd *cli.Command) (enqueuePlan, error) {
 	if p.opts.Workers = cmd.Int("concurrency"); p.opts.Workers < 1 {
 		return p, usageErr("--concurrency %d: must be at least 1", p.opts.Workers)
 	}
-	if p.input == "" {
-		return p, usageErr("--file: give a path, or - for stdin")
+	if p.input != "-" && p.rejects == "" {
+		p.rejects = defaultRejects(p.input)
 	}
-	if p.input != "-" {
-		if st, err := os.Stat(p.input); err != nil {
-			return p, usageErr("--file: %v", err)
-		} else if st.IsDir() {
-			return p, usageErr("--file %s: is a directory", p.input)
-		}
-		if p.rejects == "" {
-			ext := filepath.Ext(p.input)
-			p.rejects = strings.TrimSuffix(p.input, ext) + ".rejects" + ext
-		}
-		if sameFile(p.input, p.rejects) {
-			return p, usageErr("--rejects %s: must not be the input file", p.rejects)
-		}
+	if p.rejects != "" && p.input != "-" && sameFile(p.input, p.rejects) {
+		return p, usageErr("--rejects %s: must not be the input file", p.rejects)
 	}
-	p.opts.Campaign, p.opts.Column = cmd.String("campaign"), cmd.String("column")
 	p.opts.Again, p.opts.DryRun = cmd.Bool("again"), cmd.Bool("dry-run")
-	p.opts.Sender, p.opts.IDServer = cmd.String("sender"), cmd.String("id-server")
-	room, alias, err := roomFlag(cmd, true)
-	if err != nil {
-		return p, err
-	}
-	if p.alias = alias; alias {
-		room = "!alias:checked-later" // resolved by the homeserver, after these checks
-	}
-	// The fields every invite shares are checked by the rules the worker
-	// applies; a *tasks.FieldError names the field, which names the flag.
-	if _, err := tasks.NewInvite(tasks.Invite{Campaign: p.opts.Campaign, RoomID: room, Sender: p.opts.Sender,
-		IDServer: p.opts.IDServer, Medium: tasks.MediumEmail, Address: "probe@example.org"}); err != nil {
-		return p, fieldFlagErr(err)
-	}
 	p.preflight = !cmd.Bool("no-preflight")
 	p.needProfile = p.preflight || p.alias
 	return p, nil
 }
 
+// openRejects creates the rejects destination (see addrlist.RejectsFile);
+// with no path, rejects are only counted.
+func openRejects(path string) (io.WriteCloser, error) {
+	if path == "" {
+		return discard{}, nil
+	}
+	f, err := addrlist.CreateRejectsFile(path)
+	if err != nil {
+		return nil, usageErr("--rejects: %v; nothing was enqueued", err)
+	}
+	return f, nil
+}
+
+type discard struct{}
+
+func (discard) Write(b []byte) (int, error) { return len(b), nil }
+func (discard) Close() error                { return nil }
+
 // importList runs the import with the input, rejects file and progress bar.
-func importList(ctx context.Context, cmd *cli.Command, plan enqueuePlan) error {
+func importList(ctx context.Context, cmd *cli.Command, plan enqueuePlan, rejects io.WriteCloser) error {
 	src := cmd.Root().Reader // os.Stdin unless set (tests)
 	var size int64 = -1
 	if plan.input != "-" {
@@ -170,8 +175,6 @@ func importList(ctx context.Context, cmd *cli.Command, plan enqueuePlan) error {
 		}
 		src = f
 	}
-	rejects := &lazyFile{path: plan.rejects}
-	defer rejects.Close()
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	bar := newProgress(cmd.Root().ErrWriter, size)
@@ -186,8 +189,12 @@ func importList(ctx context.Context, cmd *cli.Command, plan enqueuePlan) error {
 	if perr := printSummary(cmd, plan, stats); perr != nil && err == nil {
 		err = perr
 	}
+	if redisconn.IsOutOfMemory(err) {
+		return fail("the import stopped: Redis is out of memory (maxmemory is reached and its policy evicts nothing): " +
+			"free memory (mxinvite purge) or raise maxmemory, then run the same command again to go on; the summary counts what was done")
+	}
 	if err != nil {
-		return fail("the import stopped: %v (the summary counts what was done; run the same command again to go on: invites already queued are skipped)", err)
+		return fail("the import stopped: %v (the summary counts what was done; run the same command again to go on: invites already queued are skipped)", redisconn.Explain(err))
 	}
 	if stats.Rejected > 0 && plan.rejects == "" {
 		fmt.Fprintf(cmd.Root().ErrWriter, "mxinvite: %d rows rejected; give --rejects PATH to keep them\n", stats.Rejected)
@@ -245,39 +252,6 @@ func (p *progress) finish() {
 	if p.bar != nil {
 		_ = p.bar.Finish()
 	}
-}
-
-// lazyFile creates its file on the first write, so that an import without
-// rejects leaves no empty rejects file behind. With no path it discards.
-type lazyFile struct {
-	path string
-	f    *os.File
-}
-
-func (l *lazyFile) Write(b []byte) (int, error) {
-	if l.path == "" {
-		return len(b), nil
-	}
-	if l.f == nil {
-		f, err := os.Create(l.path)
-		if err != nil {
-			return 0, err
-		}
-		l.f = f
-	}
-	return l.f.Write(b)
-}
-
-// Close closes the file if it was created. It also clears the path, so
-// that a second Close is a no-op and a stray late Write cannot truncate the
-// finished file by creating it again.
-func (l *lazyFile) Close() error {
-	if l.f == nil {
-		return nil
-	}
-	err := l.f.Close()
-	l.f, l.path = nil, ""
-	return err
 }
 
 // sameFile reports whether two paths name the same file.

@@ -20,6 +20,7 @@ func inviteCommand() *cli.Command {
 		&cli.StringFlag{Name: "id-server", Usage: "identity server, hostname[:port] (default: the worker's)"},
 		&cli.StringFlag{Name: "sender", Value: tasks.DefaultSender, Usage: "sender profile name on the worker"},
 		&cli.StringFlag{Name: "at", Usage: "send at this RFC 3339 time"},
+		allowPastFlag(),
 		&cli.DurationFlag{Name: "in", Usage: "send after this delay"},
 		&cli.BoolFlag{Name: "again", Usage: "re-invite even if this invite already has a final result"},
 	)
@@ -58,22 +59,28 @@ func runInvite(ctx context.Context, cmd *cli.Command) error {
 	}
 	defer rdb.Close()
 	p := worker.NewProducer(rdb, cmd.String("prefix"), cmd.String("queue"))
-	v, err := p.Enqueue(ctx, inv, worker.EnqueueOptions{ProcessAt: when, Again: cmd.Bool("again")})
+	regs, err := p.RegisterAndEnqueue(ctx, []worker.BatchItem{{Invite: inv}}, worker.EnqueueOptions{ProcessAt: when, Again: cmd.Bool("again")})
 	if err != nil {
 		return fail("%v", err)
 	}
-	switch v {
-	case worker.Registered:
+	held := ""
+	if r := regs[0]; r.HeldBy != "" && r.HeldBy != inv.Campaign {
+		held = " under campaign " + r.HeldBy + ", not " + inv.Campaign
+	}
+	switch v := regs[0].Verdict; {
+	case v == worker.Registered && regs[0].HeldBy != "":
+		fmt.Fprintf(cmd.Root().Writer, "already queued%s: %s (%s %s); its missing task was enqueued again\n", held, inv.Key(), inv.Medium, inv.Address)
+	case v == worker.Registered:
 		at := "now"
 		if !when.IsZero() {
 			at = when.UTC().Format(time.RFC3339)
 		}
 		fmt.Fprintf(cmd.Root().Writer, "enqueued %s (%s %s), to be sent %s\n", inv.Key(), inv.Medium, inv.Address, at)
-	case worker.AlreadyPending:
-		fmt.Fprintf(cmd.Root().Writer, "already queued: %s (%s %s); not enqueued again\n", inv.Key(), inv.Medium, inv.Address)
-	case worker.AlreadyDone:
-		fmt.Fprintf(cmd.Root().Writer, "already done: %s (%s %s) has a final result; use --again to re-invite\n",
-			inv.Key(), inv.Medium, inv.Address)
+	case v == worker.AlreadyPending:
+		fmt.Fprintf(cmd.Root().Writer, "already queued%s: %s (%s %s); not enqueued again\n", held, inv.Key(), inv.Medium, inv.Address)
+	case v == worker.AlreadyDone:
+		fmt.Fprintf(cmd.Root().Writer, "already done%s: %s (%s %s) has a final result; use --again to re-invite\n",
+			held, inv.Key(), inv.Medium, inv.Address)
 	}
 	return nil
 }

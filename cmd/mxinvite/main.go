@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/urfave/cli/v3"
@@ -45,8 +46,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintln(stderr, "mxinvite: "+err.Error())
 	var ec exitCoder
-	if errors.As(err, &ec) {
+	switch {
+	case errors.As(err, &ec):
 		return ec.ExitCode()
+	case badSourceValue.MatchString(err.Error()):
+		return exitUsage
 	}
 	return exitFailure
 }
@@ -69,20 +73,23 @@ func usageErr(format string, args ...any) error {
 }
 
 func newApp(stdout, stderr io.Writer) *cli.Command {
-	return &cli.Command{
+	app := &cli.Command{
 		Name:      "mxinvite",
 		Usage:     "send Matrix third-party invites in the background, and keep every result",
+		Version:   version(),
 		Writer:    stdout,
 		ErrWriter: stderr,
 		// Errors are printed once, by run, as one line.
 		ExitErrHandler: func(context.Context, *cli.Command, error) {},
 		OnUsageError:   onUsageError,
+		ArgValidator:   noArguments,
 		Commands: []*cli.Command{
 			workerCommand(),
 			inviteCommand(),
 			enqueueCommand(),
 			preflightCommand(),
 			statusCommand(),
+			campaignsCommand(),
 			resultsCommand(),
 			simulateCommand(),
 			scheduleCommand(),
@@ -91,13 +98,33 @@ func newApp(stdout, stderr io.Writer) *cli.Command {
 			retryCommand(),
 			resumeCommand(),
 			ratelimitCommand(),
+			purgeCommand(),
 			demoCommand(),
+			configCommand(),
+			probeCommand(),
+			dashboardCommand(),
 		},
 	}
+	attachConfigFile(app)
+	applyEnvVars(app)
+	checkNumericFlags(app)
+	usageErrorsAreExit2(app)
+	return app
 }
 
 // onUsageError turns urfave's usage errors (unknown flag, bad value) into
-// one line and exit code 2.
+// one line and exit code 2, naming a bad value's flag as it is typed.
 func onUsageError(_ context.Context, _ *cli.Command, err error, _ bool) error {
+	if m := badFlagValue.FindStringSubmatch(err.Error()); m != nil {
+		err = fmt.Errorf("--%s %q: %s", m[2], m[1], m[3])
+	}
 	return &codedError{err: err, code: exitUsage}
 }
+
+// badFlagValue is urfave's message for a value a flag refused.
+var badFlagValue = regexp.MustCompile(`^invalid value "(.*)" for flag -(\S+): (.*)$`)
+
+// badSourceValue is urfave's message for a value from an environment
+// variable that a flag refused; urfave returns it without calling
+// OnUsageError, so run maps it to exit code 2 (TestBadEnvironmentValueIsExit2).
+var badSourceValue = regexp.MustCompile(`^could not parse ".*" as .* value from .* for flag \S+: `)

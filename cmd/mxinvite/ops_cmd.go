@@ -60,7 +60,7 @@ func newOpsServer(cmd *cli.Command, opt asynq.RedisConnOpt, log *zerolog.Logger,
 	if !ok {
 		return nil, usageErr("--redis: unsupported connection kind %T", opt)
 	}
-	o := &opsServer{senders: ops.NewSenderStates(names, false), rdb: rdb, in: asynq.NewInspectorFromRedisClient(rdb)}
+	o := &opsServer{senders: ops.NewSenderStates(names, true), rdb: rdb, in: asynq.NewInspectorFromRedisClient(rdb)}
 	m, err := metrics.New(metrics.Options{Inspector: o.in, Queues: []string{cmd.String("queue")}})
 	if err != nil {
 		o.close()

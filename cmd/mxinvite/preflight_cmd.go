@@ -10,6 +10,7 @@ import (
 
 	"github.com/urfave/cli/v3"
 
+	"github.com/mxinvite/mxinvite/internal/addrlist"
 	"github.com/mxinvite/mxinvite/internal/preflight"
 	"github.com/mxinvite/mxinvite/matrix"
 	"github.com/mxinvite/mxinvite/worker"
@@ -44,14 +45,15 @@ func runPreflight(ctx context.Context, cmd *cli.Command) error {
 	}
 	var addresses func() int
 	if path := cmd.String("file"); path != "" && path != "-" { // stdin: the size stays unknown
-		medium, err := listMedium(cmd)
+		medium, fromList, err := listMedium(cmd)
 		if err != nil {
 			return err
 		}
 		if _, err := os.Stat(path); err != nil {
 			return usageErr("--file: %v", err)
 		}
-		addresses = func() int { return countAddresses(path, medium, cmd.String("column")) }
+		opts := addrlist.Options{Medium: medium, MediumFromList: fromList, Column: cmd.String("column")}
+		addresses = func() int { return countAddresses(path, opts) }
 	}
 	report := checkProfile(ctx, cmd, profile, addresses)
 	if _, rdb, err := connectRedis(ctx, cmd); err != nil {

@@ -30,6 +30,19 @@ func resultsCommand() *cli.Command {
 }
 
 func runResults(ctx context.Context, cmd *cli.Command) (err error) {
+	// A bad --format or an unknown campaign is refused before --output is created.
+	if _, err := report.NewResultWriter(io.Discard, cmd.String("format")); err != nil {
+		return usageErr("--format: %v", err)
+	}
+	_, rdb, err := connectRedis(ctx, cmd)
+	if err != nil {
+		return err
+	}
+	defer rdb.Close()
+	store := worker.NewStore(rdb, cmd.String("prefix"), 0)
+	if err := knownCampaign(ctx, store, cmd.String("campaign")); err != nil {
+		return err
+	}
 	var out io.Writer = cmd.Root().Writer
 	if path := cmd.String("output"); path != "" {
 		f, err := os.Create(path)
@@ -48,12 +61,6 @@ func runResults(ctx context.Context, cmd *cli.Command) (err error) {
 	if err != nil {
 		return usageErr("--format: %v", err)
 	}
-	_, rdb, err := connectRedis(ctx, cmd)
-	if err != nil {
-		return err
-	}
-	defer rdb.Close()
-	store := worker.NewStore(rdb, cmd.String("prefix"), 0)
 	failedOnly := cmd.Bool("failed")
 	err = store.Results(ctx, cmd.String("campaign"), func(r worker.Result) error {
 		if failedOnly && (!r.Final() || r.StatusCode == matrix.Success) {

@@ -8,6 +8,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"syscall"
+	"text/tabwriter"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -26,6 +27,7 @@ func scheduleCommand() *cli.Command {
 		&cli.StringFlag{Name: "cron", Required: true, Usage: `when to re-read the list, UTC: "0 9 * * 1", "@daily", "@every 6h"`},
 		&cli.StringFlag{Name: "room", Required: true, Usage: roomFlagUsage + "; an alias is resolved now, with --homeserver"},
 		&cli.StringFlag{Name: "file", Required: true, Usage: "the list, read again at every tick by the scheduler"},
+		&cli.StringFlag{Name: "rejects", Usage: "where each tick writes its rejected rows (default: --file PATH with .rejects before the extension)"},
 	)
 	addFlags = append(addFlags, listFlags()...)
 	return &cli.Command{
@@ -42,40 +44,48 @@ func scheduleCommand() *cli.Command {
 }
 
 func runScheduleAdd(ctx context.Context, cmd *cli.Command) error {
-	c := schedule.Campaign{Name: cmd.String("campaign"), Cron: cmd.String("cron"), File: cmd.String("file"),
-		Column: cmd.String("column"), IDServer: cmd.String("id-server"), Sender: cmd.String("sender"), Created: time.Now().UTC()}
-	medium, err := listMedium(cmd)
+	if cmd.String("file") == "-" {
+		return usageErr("--file -: a recurring campaign re-reads a file at every tick, not stdin")
+	}
+	// The same checks as enqueue, now rather than at every tick.
+	list, err := planList(cmd)
 	if err != nil {
 		return err
 	}
-	c.Medium = string(medium)
-	abs, err := filepath.Abs(c.File)
+	c := schedule.Campaign{Name: list.opts.Campaign, Cron: cmd.String("cron"), Column: list.opts.Column,
+		Medium: string(list.opts.Medium), MediumFromList: list.opts.MediumFromList,
+		IDServer: list.opts.IDServer, Sender: list.opts.Sender, Created: time.Now().UTC()}
+	sched, err := c.Schedule()
 	if err != nil {
-		return usageErr("--file: %v", err)
-	}
-	if _, err := os.Stat(abs); err != nil {
-		return usageErr("--file: %v", err)
-	}
-	c.File = abs
-	if _, err := c.Schedule(); err != nil {
 		return usageErr("--cron: %v", err)
 	}
-	room, alias, err := roomFlag(cmd, true)
-	if err != nil {
+	if c.File, err = filepath.Abs(list.input); err != nil {
+		return usageErr("--file: %v", err)
+	}
+	if c.Rejects = cmd.String("rejects"); c.Rejects == "" {
+		c.Rejects = defaultRejects(c.File)
+	}
+	if c.Rejects, err = filepath.Abs(c.Rejects); err != nil {
+		return usageErr("--rejects: %v", err)
+	}
+	if sameFile(c.File, c.Rejects) {
+		return usageErr("--rejects %s: must not be the list", c.Rejects)
+	}
+	if err := checkRejectsDir(c.Rejects); err != nil {
 		return err
 	}
-	if alias {
+	c.RoomID = list.room
+	if list.alias {
 		p, err := readProfile(cmd)
 		if err != nil {
 			return err
 		}
-		id, err := preflight.ResolveRoom(ctx, matrixClient(cmd, p), room)
+		id, err := preflight.ResolveRoom(ctx, matrixClient(cmd, p), list.room)
 		if err != nil {
 			return fail("--room: %v", err)
 		}
-		room = string(id)
+		c.RoomID = string(id)
 	}
-	c.RoomID = room
 	_, rdb, err := connectRedis(ctx, cmd)
 	if err != nil {
 		return err
@@ -84,13 +94,30 @@ func runScheduleAdd(ctx context.Context, cmd *cli.Command) error {
 	if err := schedule.NewStore(rdb, cmd.String("prefix")).Add(ctx, c); err != nil {
 		return usageErr("%v", err)
 	}
-	next := "?"
-	if s, err := c.Schedule(); err == nil {
-		next = s.Next(time.Now().UTC()).Format(time.RFC3339)
-	}
-	fmt.Fprintf(cmd.Root().Writer, "recurring campaign %s: %s into %s on %q; next tick %s (run mxinvite scheduler, or worker --scheduler)\n",
-		c.Name, c.File, c.RoomID, c.Cron, next)
+	fmt.Fprintf(cmd.Root().Writer, "recurring campaign %s: %s into %s on %q; next tick %s; "+
+		"each tick's rejected rows go to %s (run mxinvite scheduler, or worker --scheduler)\n",
+		c.Name, c.File, c.RoomID, c.Cron, sched.Next(time.Now().UTC()).Format(time.RFC3339), c.Rejects)
 	return nil
+}
+
+// checkRejectsDir refuses a rejects path whose directory does not exist, so
+// that the ticks do not all fail on it. The scheduler creates the file (see
+// addrlist.RejectsFile), perhaps on another machine: this only checks here.
+func checkRejectsDir(path string) error {
+	dir := filepath.Dir(path)
+	if st, err := os.Stat(dir); err != nil {
+		return usageErr("--rejects %s: %v", path, err)
+	} else if !st.IsDir() {
+		return usageErr("--rejects %s: %s is not a directory", path, dir)
+	}
+	return nil
+}
+
+// scheduleEntry is one line of schedule list --json.
+type scheduleEntry struct {
+	schedule.Campaign
+	NextTick time.Time      `json:"next_tick,omitzero"`
+	LastTick *schedule.Tick `json:"last_tick,omitempty"`
 }
 
 func runScheduleList(ctx context.Context, cmd *cli.Command) error {
@@ -99,21 +126,64 @@ func runScheduleList(ctx context.Context, cmd *cli.Command) error {
 		return err
 	}
 	defer rdb.Close()
-	list, err := schedule.NewStore(rdb, cmd.String("prefix")).List(ctx)
+	store := schedule.NewStore(rdb, cmd.String("prefix"))
+	list, err := store.List(ctx)
 	if err != nil {
 		return fail("%v", err)
 	}
+	ticks, err := store.LastTicks(ctx)
+	if err != nil {
+		return fail("%v", err)
+	}
+	now := time.Now().UTC()
 	out := cmd.Root().Writer
-	for _, c := range list {
-		if cmd.Bool("json") {
-			if err := json.NewEncoder(out).Encode(c); err != nil {
+	if cmd.Bool("json") {
+		enc := json.NewEncoder(out)
+		for _, c := range list {
+			e := scheduleEntry{Campaign: c}
+			if s, err := c.Schedule(); err == nil {
+				e.NextTick = s.Next(now)
+			}
+			if t, ok := ticks[c.Name]; ok {
+				e.LastTick = &t
+			}
+			if err := enc.Encode(e); err != nil {
 				return err
 			}
-			continue
 		}
-		fmt.Fprintf(out, "%s\t%s\t%s\t%s\n", c.Name, c.Cron, c.RoomID, c.File)
+		return nil
 	}
-	return nil
+	if len(list) == 0 {
+		fmt.Fprintln(out, "no recurring campaigns (add one with mxinvite schedule add)")
+		return nil
+	}
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "CAMPAIGN\tCRON\tNEXT TICK\tLAST TICK\tLAST RESULT\tROOM\tFILE\tREJECTS")
+	for _, c := range list {
+		next := "-"
+		if s, err := c.Schedule(); err == nil {
+			next = s.Next(now).Format(time.RFC3339)
+		}
+		last, result := "never", "-"
+		if t, ok := ticks[c.Name]; ok {
+			last, result = t.At.Format(time.RFC3339), tickResult(t)
+		}
+		rejects := c.Rejects
+		if rejects == "" {
+			rejects = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", c.Name, c.Cron, next, last, result, c.RoomID, c.File, rejects)
+	}
+	return tw.Flush()
+}
+
+// tickResult sums a tick up in a few words.
+func tickResult(t schedule.Tick) string {
+	if t.Error != "" {
+		return "failed: " + t.Error
+	}
+	return fmt.Sprintf("enqueued %d, already queued %d, already done %d, rejected %d",
+		t.Stats.Enqueued, t.Stats.AlreadyQueued, t.Stats.AlreadyDone, t.Stats.Rejected)
 }
 
 func runScheduleRemove(ctx context.Context, cmd *cli.Command) error {

@@ -33,6 +33,9 @@ func runStatus(ctx context.Context, cmd *cli.Command) error {
 	}
 	defer rdb.Close()
 	store := worker.NewStore(rdb, cmd.String("prefix"), 0)
+	if err := knownCampaign(ctx, store, cmd.String("campaign")); err != nil {
+		return err
+	}
 	out := cmd.Root().Writer
 	for {
 		c, err := store.Counts(ctx, cmd.String("campaign"))
@@ -50,7 +53,7 @@ func runStatus(ctx context.Context, cmd *cli.Command) error {
 		} else if err := report.WriteStatus(out, c, o); err != nil {
 			return err
 		}
-		if !cmd.Bool("watch") || (c.Pending() == 0 && c.Enqueued > 0) {
+		if !cmd.Bool("watch") || c.Pending() == 0 {
 			return nil
 		}
 		select {

@@ -41,6 +41,11 @@ func workerCommand() *cli.Command {
 			Usage: "longest wait of a sender back-off (its waits are --retry-waits, then doubling)"},
 		&cli.BoolFlag{Name: "scheduler", Sources: env("scheduler"),
 			Usage: "also fire recurring campaigns (see mxinvite schedule)"},
+		&cli.Int64Flag{Name: "results-stream-max", Value: worker.DefaultStreamMaxLen, Sources: env("results-stream-max"),
+			Usage: "keep about this many entries in the results stream (XADD MAXLEN ~, ~300 B each); 0: no cap"},
+		&cli.DurationFlag{Name: "finished-ttl", Sources: env("finished-ttl"),
+			Usage: "delete a finished invite's record this long after its result (default: kept until mxinvite purge); " +
+				"once deleted, the same address can be invited again"},
 	)
 	return &cli.Command{
 		Name:         "worker",
@@ -56,7 +61,7 @@ func runWorker(ctx context.Context, cmd *cli.Command) error {
 	if err != nil {
 		return err
 	}
-	profile, err := readProfile(cmd)
+	profiles, err := senderProfiles(cmd)
 	if err != nil {
 		return err
 	}
@@ -64,32 +69,45 @@ func runWorker(ctx context.Context, cmd *cli.Command) error {
 	if err != nil {
 		return err
 	}
+	streamMax := cmd.Int64("results-stream-max")
+	switch {
+	case streamMax < 0:
+		return usageErr("--results-stream-max %d: must not be negative (0: no cap)", streamMax)
+	case streamMax == 0:
+		streamMax = -1 // worker.Config: negative means never trimmed
+	}
+	if cmd.Duration("finished-ttl") < 0 {
+		return usageErr("--finished-ttl %s: must not be negative", cmd.Duration("finished-ttl"))
+	}
 	opt, rdb, err := connectRedis(ctx, cmd)
 	if err != nil {
 		return err
 	}
-	opsSrv, err := newOpsServer(cmd, opt, log, []worker.Profile{profile})
+	opsSrv, err := newOpsServer(cmd, opt, log, profiles)
 	if err != nil {
 		_ = rdb.Close()
 		return err
 	}
 	w, err := worker.New(worker.Config{
-		Redis:            opt,
-		Profiles:         []worker.Profile{profile},
-		Policy:           policy,
-		Concurrency:      cmd.Int("concurrency"),
-		Queue:            cmd.String("queue"),
-		KeyPrefix:        cmd.String("prefix"),
-		MaxRateLimitWait: cmd.Duration("max-rate-limit-wait"),
-		FinalOn5xx:       cmd.Bool("final-on-5xx"),
-		NoTxnID:          cmd.Bool("no-txn-id"),
-		ShutdownTimeout:  cmd.Duration("shutdown-timeout"),
-		Breaker:          breakerFlag(cmd.Int("breaker")),
-		BackoffThreshold: cmd.Int("backoff-threshold"),
-		BackoffMax:       cmd.Duration("backoff-max"),
-		IdentityScheme:   cmd.String("identity-scheme"),
-		Logger:           log,
-		Observer:         opsSrv.observer(),
+		StreamMaxLen:        streamMax,
+		FinishedTTL:         cmd.Duration("finished-ttl"),
+		Redis:               opt,
+		Profiles:            profiles,
+		Policy:              policy,
+		Concurrency:         cmd.Int("concurrency"),
+		Queue:               cmd.String("queue"),
+		KeyPrefix:           cmd.String("prefix"),
+		MaxRateLimitWait:    cmd.Duration("max-rate-limit-wait"),
+		FinalOn5xx:          cmd.Bool("final-on-5xx"),
+		NoTxnID:             cmd.Bool("no-txn-id"),
+		ShutdownTimeout:     cmd.Duration("shutdown-timeout"),
+		Breaker:             breakerFlag(cmd.Int("breaker")),
+		AcceptIdentityTerms: cmd.Bool("accept-identity-terms"),
+		BackoffThreshold:    cmd.Int("backoff-threshold"),
+		BackoffMax:          cmd.Duration("backoff-max"),
+		IdentityScheme:      cmd.String("identity-scheme"),
+		Logger:              log,
+		Observer:            opsSrv.observer(),
 	})
 	if err != nil {
 		opsSrv.stop()
@@ -111,7 +129,7 @@ func runWorker(ctx context.Context, cmd *cli.Command) error {
 	} else {
 		_ = rdb.Close()
 	}
-	log.Info().Str("profile", profile.String()).Int("concurrency", cmd.Int("concurrency")).Msg("worker starting")
+	log.Info().Stringers("profiles", stringers(profiles)).Int("concurrency", cmd.Int("concurrency")).Msg("worker starting")
 	if err := w.Run(ctx, cmd.Bool("until-idle")); err != nil {
 		return workerError(err)
 	}
@@ -148,27 +166,6 @@ func profileFlags() []cli.Flag {
 		&cli.StringFlag{Name: "identity-scheme", Value: "https", Sources: env("identity-scheme"), Hidden: true,
 			Usage: "scheme used to reach identity servers for checks (http only for the simulator)"},
 	}
-}
-
-// readProfile builds the sender profile from the flags and token sources.
-func readProfile(cmd *cli.Command) (worker.Profile, error) {
-	p := worker.Profile{Name: cmd.String("sender"), HomeserverURL: cmd.String("homeserver"), IDServer: cmd.String("id-server")}
-	if p.HomeserverURL == "" {
-		return p, usageErr("--homeserver is required (or MXINVITE_HOMESERVER)")
-	}
-	var err error
-	// The worker watches the file for a new token (after the old one dies).
-	p.AccessTokenFile = cmd.String("access-token-file")
-	if p.AccessToken, err = readToken(cmd, "access-token-file", "MXINVITE_ACCESS_TOKEN"); err != nil {
-		return p, err
-	}
-	if p.AccessToken == "" {
-		return p, usageErr("no access token: give --access-token-file or set MXINVITE_ACCESS_TOKEN")
-	}
-	if p.IDAccessToken, err = readToken(cmd, "id-access-token-file", "MXINVITE_ID_ACCESS_TOKEN"); err != nil {
-		return p, err
-	}
-	return p, nil
 }
 
 // workerError gives a worker's end its exit code: a sender that cannot

@@ -10,18 +10,19 @@ import (
 )
 
 // resolve turns an address cell or list entry into a medium and a normalised
-// address, or explains why it cannot be invited.
-func (r *Reader) resolve(cell string) (tasks.Medium, string, error) {
+// address, or explains why it cannot be invited. want is the row's medium
+// ("" = infer it from the address).
+func (r *Reader) resolve(cell string, want tasks.Medium) (tasks.Medium, string, error) {
 	address, err := extractAddress(cell)
 	if err != nil {
-		return r.opts.Medium, "", err
+		return want, "", err
 	}
 	if address == "" {
-		return r.opts.Medium, "", ErrEmpty
+		return want, "", ErrEmpty
 	}
-	medium := inferMedium(address, r.opts.Medium)
-	if r.opts.Medium != "" && medium != r.opts.Medium {
-		return medium, "", fmt.Errorf("%w: looks like %s, want %s", ErrWrongMedium, describeMedium(medium), r.opts.Medium)
+	medium := inferMedium(address, want)
+	if want != "" && medium != want {
+		return medium, "", fmt.Errorf("%w: looks like %s, want %s", ErrWrongMedium, describeMedium(medium), want)
 	}
 	normalised, err := tasks.NormalizeAddress(medium, address)
 	if err != nil {
@@ -33,6 +34,20 @@ func (r *Reader) resolve(cell string) (tasks.Medium, string, error) {
 		return medium, "", fmt.Errorf("%w: %s %s", ErrBadSyntax, medium, reason)
 	}
 	return medium, normalised, nil
+}
+
+// rowMedium returns the medium a CSV/TSV row is checked against: its
+// "medium" cell when the list has that column and the cell is not empty
+// (a results CSV re-imported), else the list's.
+func (r *Reader) rowMedium(fields []string) (tasks.Medium, error) {
+	if r.mediumCol < 0 || r.mediumCol >= len(fields) || strings.TrimSpace(fields[r.mediumCol]) == "" {
+		return r.medium, nil
+	}
+	m, err := tasks.ParseMedium(fields[r.mediumCol])
+	if err != nil {
+		return r.medium, fmt.Errorf("%w: %s column %q: want email or msisdn", ErrBadSyntax, mediumColumn, strings.TrimSpace(fields[r.mediumCol]))
+	}
+	return m, nil
 }
 
 // extractAddress returns the bare address in s, which may be in one of the

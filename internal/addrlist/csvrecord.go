@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/csv"
 	"io"
+
+	"github.com/mxinvite/mxinvite/internal/csvsafe"
 )
 
 // A quoted CSV field may legitimately span lines (a multi-line "notes"
@@ -83,6 +85,9 @@ func (s *fieldSplitter) split(record []byte) (fields []string, ok bool) {
 	s.fed += int64(len(record)) + 1
 	fields, err := s.csv.Read()
 	if err == nil && s.csv.InputOffset() == s.fed {
+		for i, f := range fields {
+			fields[i] = csvsafe.Unquote(f) // as written by mxinvite's own CSVs
+		}
 		return fields, true
 	}
 	for s.csv.InputOffset() < s.fed { // resynchronise: drop the rest of this record

@@ -36,6 +36,14 @@ func newLineSource(r io.Reader) *lineSource {
 	return &lineSource{br: bufio.NewReaderSize(r, maxLineBytes)}
 }
 
+// head returns up to n bytes from the start of the input without consuming
+// them, for sniffing. A read error is not reported here: the bytes before it
+// are sniffed, and reading on meets the error where it can be reported.
+func (s *lineSource) head(n int) []byte {
+	b, _ := s.br.Peek(n)
+	return b
+}
+
 // skipBOM drops a UTF-8 byte order mark at the start of the input.
 func (s *lineSource) skipBOM() error {
 	head, err := s.br.Peek(len(utf8BOM))

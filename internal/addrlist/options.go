@@ -19,8 +19,9 @@ type Options struct {
 	// Empty means detect it from the first line.
 	Format string
 	// Column is the header name of the address column, matched without
-	// regard to case. Empty means the first header, in order of preference,
-	// among email, mail, e-mail, address, phone, msisdn, phone_number, mobile.
+	// regard to case, spaces, '-' and '_'. Empty means the first header, in
+	// order of preference, among email, mail, address, phone, msisdn,
+	// phone_number, mobile, mobile_number, telephone, tel, cell.
 	// Setting it means the input must be CSV or TSV with that column.
 	Column string
 	// Medium, if set, is the only medium accepted: rows that look like the
@@ -29,6 +30,12 @@ type Options struct {
 	// '(' or a digit a phone number; anything else is rejected as a bad
 	// email address, the likelier typo.
 	Medium tasks.Medium
+	// MediumFromList, with Medium empty, takes the medium from the list
+	// instead of inferring it per row: an address column with a phone-like
+	// name (phone, msisdn, mobile, tel, telephone, cell, …) makes it msisdn,
+	// anything else (and plain lists) email. Whenever Medium is empty, a
+	// "medium" column (as in a results CSV) gives each row its own.
+	MediumFromList bool
 }
 
 func (o Options) check() error {

@@ -6,6 +6,8 @@ import (
 	"io"
 	"slices"
 	"strings"
+
+	"github.com/mxinvite/mxinvite/tasks"
 )
 
 // Reader streams the rows of an address list. Create it with NewReader and
@@ -27,6 +29,12 @@ type Reader struct {
 	header []string
 	column int
 
+	// medium is the medium rows are checked against ("" = inferred per
+	// row), mediumCol the column giving each row's own medium, or -1 (see
+	// chooseMedium).
+	medium    tasks.Medium
+	mediumCol int
+
 	raw [1]string // backs Row.Raw for plain lists
 }
 
@@ -40,6 +48,10 @@ func NewReader(r io.Reader, opts Options) (*Reader, error) {
 		return nil, err
 	}
 	rd := &Reader{opts: opts, src: newLineSource(r), format: FormatLines}
+	if why := notText(rd.src.head(textSniffBytes)); why != "" {
+		return nil, fmt.Errorf("addrlist: %w: %s", ErrNotText, why)
+	}
+	rd.chooseMedium()
 	if err := rd.src.skipBOM(); err != nil {
 		return nil, err
 	}
@@ -69,6 +81,11 @@ func NewReader(r io.Reader, opts Options) (*Reader, error) {
 // Format returns the input format: FormatCSV, FormatTSV or FormatLines.
 func (r *Reader) Format() string { return r.format }
 
+// Medium returns the medium every row is checked against: Options.Medium,
+// or the one chosen from the list with Options.MediumFromList; "" when it
+// is inferred per row. A "medium" column can still override it per row.
+func (r *Reader) Medium() tasks.Medium { return r.medium }
+
 // Header returns the header row of CSV/TSV input, or nil for a plain list.
 func (r *Reader) Header() []string { return slices.Clone(r.header) }
 
@@ -97,7 +114,7 @@ func (r *Reader) nextListEntry() (Row, error) {
 			continue
 		}
 		r.raw[0] = string(line.text)
-		medium, address, err := r.resolve(listEntry(r.raw[0]))
+		medium, address, err := r.resolve(listEntry(r.raw[0]), r.medium)
 		return Row{Line: line.num, Raw: r.raw[:], Medium: medium, Address: address, Err: err}, nil
 	}
 }
@@ -178,7 +195,11 @@ func (r *Reader) isGoodRecord(line []byte) bool {
 	if !ok || r.column >= len(fields) {
 		return false
 	}
-	_, _, err := r.resolve(fields[r.column])
+	want, err := r.rowMedium(fields)
+	if err != nil {
+		return false
+	}
+	_, _, err = r.resolve(fields[r.column], want)
 	return err == nil
 }
 
@@ -188,7 +209,11 @@ func (r *Reader) recordRow(lineNum int, fields []string) Row {
 	if r.column < len(fields) {
 		cell = fields[r.column]
 	}
-	medium, address, err := r.resolve(cell)
+	want, err := r.rowMedium(fields)
+	if err != nil {
+		return Row{Line: lineNum, Raw: fields, Medium: r.medium, Err: err}
+	}
+	medium, address, err := r.resolve(cell, want)
 	if err == nil && len(fields) > 1 {
 		// encoding/csv slices all fields out of one string; copy the address
 		// so that keeping it does not keep the whole record alive.

@@ -22,7 +22,7 @@ func TestGoodBadDupsCSV(t *testing.T) {
 	rows := readAll(t, rd)
 	checkRows(t, rows, []want{
 		{line: 2, address: "alice@example.org"},
-		{line: 3, address: "Bob.Builder@example.com"},
+		{line: 3, address: "bob.builder@example.com"},
 		{line: 4, address: "carol+news@mail.example.co.uk"},
 		{line: 5, address: "dave@example.net"},
 		{line: 6, address: "erin@sub.example.org"},
@@ -35,7 +35,7 @@ func TestGoodBadDupsCSV(t *testing.T) {
 		{line: 13, address: "ivan@example.org"},
 		{line: 14, kind: addrlist.ErrWrongMedium, reason: "wrong medium: looks like a phone number (msisdn), want email"},
 		{line: 15, address: "judy@example.org"},
-		{line: 16, address: "Bob.Builder@example.com"}, // the same as line 3 once normalised
+		{line: 16, address: "bob.builder@example.com"}, // the same as line 3 once normalised
 	})
 	valid := 0
 	for _, row := range rows {
@@ -69,7 +69,7 @@ func TestMailmanList(t *testing.T) {
 	rows := readAll(t, rd)
 	checkRows(t, rows, []want{
 		{line: 4, address: "alice@example.org"},
-		{line: 5, address: "Bob.Builder@example.com"},
+		{line: 5, address: "bob.builder@example.com"},
 		{line: 6, address: "first.last@example.net"},
 		{line: 7, address: "carol@example.org"},
 		{line: 8, address: "dave@example.org"},
@@ -93,7 +93,7 @@ func TestPlainListForms(t *testing.T) {
 		"Nobody <>\n" +
 		"  spaced@example.org  \t\n"
 	checkRows(t, readString(t, input, addrlist.Options{Format: addrlist.FormatLines}), []want{
-		{line: 1, address: "Alice@example.org"},
+		{line: 1, address: "alice@example.org"},
 		{line: 2, address: "john@example.org"},
 		{line: 3, address: "bare@example.org"},
 		{line: 4, address: "x@example.org"},
@@ -111,7 +111,7 @@ func TestTSV(t *testing.T) {
 	}
 	checkRows(t, readAll(t, rd), []want{
 		{line: 2, address: "alice@example.org"}, // E-Mail wins over Phone
-		{line: 3, address: "BOB@example.org"},
+		{line: 3, address: "bob@example.org"},
 		{line: 4, kind: addrlist.ErrBadSyntax, reason: `domain must contain a "."`},
 		{line: 5, address: "dave@example.net"},
 	})

@@ -5,8 +5,11 @@ import (
 	"encoding/csv"
 	"errors"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/mxinvite/mxinvite/internal/csvsafe"
 )
 
 // Names of the columns a RejectWriter adds to CSV/TSV rejects.
@@ -21,7 +24,8 @@ const (
 //
 //   - CSV/TSV: the original header plus the columns "line" and "reason",
 //     then each reject's fields plus those two values, with the input's
-//     delimiter. Re-importing a reject file and rejecting rows again
+//     delimiter, every cell a spreadsheet would run as a formula prefixed
+//     with "'" (see csvsafe; the Reader strips it again). Re-importing a reject file and rejecting rows again
 //     replaces the two columns instead of adding two more.
 //   - Plain lists: each reject as "<raw line>  # line N: reason"; the reader
 //     ignores trailing comments, so fixed lines import as they are.
@@ -77,7 +81,7 @@ func (w *RejectWriter) Write(row Row) error {
 	}
 	if !w.wroteHeader {
 		w.wroteHeader = true
-		if err := w.csv.Write(w.header); err != nil {
+		if err := w.csv.Write(csvsafe.Record(slices.Clone(w.header))); err != nil {
 			return err
 		}
 	}
@@ -92,7 +96,9 @@ func (w *RejectWriter) Write(row Row) error {
 		w.record = append(w.record, "")
 	}
 	w.record = append(w.record, strconv.Itoa(row.Line), reason)
-	return w.csv.Write(w.record)
+	// The cells come from the input, often from public sign-ups: keep a
+	// spreadsheet from running them (see csvsafe); the reader undoes it.
+	return w.csv.Write(csvsafe.Record(w.record))
 }
 
 // Flush writes any buffered rejects to the underlying writer.

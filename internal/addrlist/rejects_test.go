@@ -132,3 +132,33 @@ func TestRejectWriterKeepsCustomReasons(t *testing.T) {
 		t.Errorf("got %q, want %q", out.String(), expected)
 	}
 }
+
+// Cells a spreadsheet would run as formulas are written with a leading "'",
+// and read back as they were: a rejects file re-imports to the same rows.
+func TestRejectWriterNeutralisesFormulas(t *testing.T) {
+	input := "email,name,@note\n" +
+		"=1+2@example,=HYPERLINK(\"http://evil\"),-x\n" +
+		"+44 20 7946 0958,+me,\t\n"
+	rejects := writeRejects(t, input, addrlist.Options{Medium: tasks.MediumEmail})
+	for i, line := range strings.Split(strings.TrimSuffix(rejects, "\n"), "\n") {
+		for _, cell := range strings.Split(line, ",") {
+			cell = strings.TrimPrefix(cell, `"`)
+			if cell != "" && strings.ContainsRune("=+-@\t\r", rune(cell[0])) {
+				t.Errorf("rejects line %d: cell %q would run as a formula:\n%s", i+1, cell, rejects)
+			}
+		}
+	}
+	// The operator fixes the domain of the first row; the rest reads back as written.
+	fixed := strings.Replace(rejects, "'=1+2@example,", "'=1+2@example.org,", 1)
+	rows := readString(t, fixed, addrlist.Options{Medium: tasks.MediumEmail})
+	checkRows(t, rows, []want{
+		{line: 2, address: "=1+2@example.org"},
+		{line: 3, kind: addrlist.ErrWrongMedium, reason: "looks like a phone number"},
+	})
+	if got := strings.Join(rows[1].Raw[:3], "|"); got != "+44 20 7946 0958|+me|\t" {
+		t.Errorf("second reject's cells read back as %q", got)
+	}
+	if again := writeRejects(t, fixed, addrlist.Options{Medium: tasks.MediumEmail}); !strings.Contains(again, "'+44 20 7946 0958,'+me,'\t,3,") {
+		t.Errorf("rejected again:\n%s", again)
+	}
+}

@@ -2,15 +2,31 @@ package addrlist
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/mxinvite/mxinvite/tasks"
 )
 
 // addressColumns are the header names searched for the address column when
 // Options.Column is empty, most specific first: with both "email" and
-// "phone" columns, email wins.
-var addressColumns = [...]string{"email", "mail", "e-mail", "address", "phone", "msisdn", "phone_number", "mobile"}
+// "phone" columns, email wins. Names are compared by columnKey, so
+// "E-Mail" and "Phone Number" match too.
+var addressColumns = [...]string{"email", "mail", "address", "phone", "msisdn", "phone_number", "mobile",
+	"mobile_number", "telephone", "tel", "cell"}
+
+// phoneColumns are the address-column names that say the list holds phone
+// numbers: with Options.MediumFromList they make it an msisdn list.
+var phoneColumns = [...]string{"phone", "msisdn", "phone_number", "mobile", "mobile_number", "mobile_phone",
+	"telephone", "telephone_number", "tel", "cell", "cell_phone", "cellphone"}
+
+// mediumColumn is the header name of a column giving each row's medium, as
+// results CSVs (internal/report) have.
+const mediumColumn = "medium"
 
 // readHeader decides from the first non-blank line whether the input is a
 // CSV/TSV file or a plain list, and for CSV/TSV parses the header and finds
@@ -39,6 +55,7 @@ func (r *Reader) readHeader(first physicalLine) error {
 		if r.delim == '\t' {
 			r.format = FormatTSV
 		}
+		r.chooseMedium()
 		return nil
 	case r.opts.Column != "":
 		return fmt.Errorf("addrlist: column %q not found in header %q", r.opts.Column, header)
@@ -47,7 +64,34 @@ func (r *Reader) readHeader(first physicalLine) error {
 			header, strings.Join(addressColumns[:], ", "))
 	}
 	r.useLines(first)
+	r.chooseMedium()
 	return nil
+}
+
+// chooseMedium decides, once the format and header are known, which medium
+// rows are checked against: Options.Medium if set; with MediumFromList,
+// msisdn for a phone-like address column and email otherwise; else none
+// (inferred per row). Unless Options.Medium is set, a "medium" column gives
+// each row's own medium.
+func (r *Reader) chooseMedium() {
+	r.medium, r.mediumCol = r.opts.Medium, -1
+	if r.opts.Medium != "" {
+		return
+	}
+	if r.header != nil {
+		r.mediumCol = indexFold(r.header, mediumColumn)
+	}
+	if !r.opts.MediumFromList {
+		return
+	}
+	r.medium = tasks.MediumEmail
+	if r.header != nil {
+		for _, name := range phoneColumns {
+			if columnKey(r.header[r.column]) == columnKey(name) {
+				r.medium = tasks.MediumMSISDN
+			}
+		}
+	}
 }
 
 // useLines switches the reader to plain-list mode, keeping the line that was
@@ -90,13 +134,72 @@ func findColumn(header []string, want string) int {
 	return -1
 }
 
-// indexFold returns the index of the first header equal to name, ignoring
-// case and surrounding spaces, or -1.
+// indexFold returns the index of the first header equal to name as
+// columnKey compares them, or -1.
 func indexFold(header []string, name string) int {
+	want := columnKey(name)
 	for i, h := range header {
-		if strings.EqualFold(strings.TrimSpace(h), name) {
+		if columnKey(h) == want {
 			return i
 		}
 	}
 	return -1
+}
+
+// columnKey is a header name as compared: lower-cased, without surrounding
+// spaces, and with spaces, '-' and '_' inside dropped ("E-Mail" = "email",
+// "Phone Number" = "phone_number").
+func columnKey(name string) string {
+	return strings.Map(func(r rune) rune {
+		switch r {
+		case ' ', '-', '_':
+			return -1
+		}
+		return unicode.ToLower(r)
+	}, strings.TrimSpace(name))
+}
+
+// ErrNotText is wrapped by NewReader's error for input that is not a text
+// file at all (a spreadsheet workbook, an archive, UTF-16): reading it row
+// by row would only produce a reject per line of garbage.
+var ErrNotText = errors.New("not a text file")
+
+// textSniffBytes is how much of the input is looked at to tell text from
+// binary data.
+const textSniffBytes = 1024
+
+// notText explains why head, the start of the input, is not UTF-8 (or
+// ASCII) text, or returns "". Text never holds NUL bytes; binary formats
+// and UTF-16 almost always do. Without NULs, the input is refused when most
+// of head is invalid UTF-8 or control characters: a Latin-1 export with a
+// few accented names is still read (its bad cells become rejects), random
+// bytes are not.
+func notText(head []byte) string {
+	switch {
+	case bytes.HasPrefix(head, []byte{0xFF, 0xFE}), bytes.HasPrefix(head, []byte{0xFE, 0xFF}):
+		return "it is UTF-16 text (save it as UTF-8)"
+	case bytes.HasPrefix(head, []byte("PK\x03\x04")):
+		return "it is a ZIP archive, perhaps an .xlsx or .ods workbook (export it as CSV)"
+	case bytes.IndexByte(head, 0) >= 0:
+		return "it holds NUL bytes (binary data)"
+	}
+	bad := 0
+	for i := 0; i < len(head); {
+		r, size := utf8.DecodeRune(head[i:])
+		switch {
+		case r == utf8.RuneError && size <= 1:
+			if !utf8.FullRune(head[i:]) && len(head) == textSniffBytes {
+				i = len(head) // a character cut by the end of the sample
+				continue
+			}
+			bad++
+		case r < 0x20 && r != '\t' && r != '\n' && r != '\r' && r != '\f':
+			bad++
+		}
+		i += size
+	}
+	if bad*2 > len(head) {
+		return fmt.Sprintf("%d of its first %d bytes are not UTF-8 text", bad, len(head))
+	}
+	return ""
 }

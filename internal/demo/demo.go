@@ -22,8 +22,13 @@ import (
 // Options configures the demo. Zero fields take the defaults.
 type Options struct {
 	// RedisURL is a Redis to use; "" starts an embedded one (miniredis).
-	// Keys go under a fresh prefix and queue, so nothing else is touched.
+	// Keys go under a fresh prefix and queue, so nothing else is touched,
+	// and they are deleted when the demo ends.
 	RedisURL string
+	// Dir is where the demo keeps its files for the operator to look at:
+	// the generated list, its rejects and the report. Created if missing;
+	// earlier demo files in it are replaced. Default DefaultDir.
+	Dir string
 	// Invites is the number of rows in the generated list. Default 1,000.
 	Invites int
 	// Rate is the simulator's rate limit per sender (invites/s). Default 100.
@@ -36,7 +41,13 @@ type Options struct {
 	Timeout time.Duration
 }
 
+// DefaultDir is the demo's directory, relative to the working directory.
+const DefaultDir = "mxinvite-demo"
+
 func (o Options) withDefaults() Options {
+	if o.Dir == "" {
+		o.Dir = DefaultDir
+	}
 	if o.Invites == 0 {
 		o.Invites = 1000
 	}
@@ -69,18 +80,25 @@ type env struct {
 	idServer string
 	dir      string
 	stop     []func()
+	cleanErr error // from cleaning a given Redis up
 }
 
+// close stops what setUp started, in reverse order; a second call does
+// nothing.
 func (e *env) close() {
 	for i := len(e.stop) - 1; i >= 0; i-- {
 		e.stop[i]()
 	}
+	e.stop = nil
 }
 
 // setUp starts Redis (unless given), the simulator and a temp directory.
 func setUp(ctx context.Context, o Options) (*env, error) {
-	e := &env{prefix: fmt.Sprintf("mxdemo-%d", time.Now().UnixNano())}
+	e := &env{prefix: fmt.Sprintf("mxdemo-%d", time.Now().UnixNano()), dir: o.Dir}
 	e.queue = e.prefix
+	if err := os.MkdirAll(e.dir, 0o755); err != nil {
+		return nil, fmt.Errorf("the demo's directory: %w", err)
+	}
 	e.redisURL = o.RedisURL
 	if e.redisURL == "" {
 		mr := miniredis.NewMiniRedis()
@@ -101,6 +119,10 @@ func setUp(ctx context.Context, o Options) (*env, error) {
 		e.close()
 		return nil, fmt.Errorf("--redis: cannot reach Redis: %w", err)
 	}
+	if o.RedisURL != "" {
+		// Runs before the client closes and after the worker has stopped.
+		e.stop = append(e.stop, func() { e.cleanErr = cleanUp(e.rdb, e.prefix, e.queue) })
+	}
 
 	e.sim, err = simulator.New(simConfig(o))
 	if err != nil {
@@ -118,11 +140,6 @@ func setUp(ctx context.Context, o Options) (*env, error) {
 	e.stop = append(e.stop, func() { e.sim.Close(); cancel(); <-done })
 	e.idServer = ln.Addr().String()
 	e.hsURL = "http://" + e.idServer
-
-	if e.dir, err = os.MkdirTemp("", "mxinvite-demo-"); err != nil {
-		e.close()
-		return nil, err
-	}
 	return e, nil
 }
 

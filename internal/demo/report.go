@@ -2,6 +2,7 @@ package demo
 
 import (
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/mxinvite/mxinvite/internal/report"
@@ -10,8 +11,7 @@ import (
 
 // printReport prints the final report: results by status code, then what the
 // homeserver saw, which shows that the 429s were honoured.
-func printReport(o Options, s Summary) {
-	out := o.Out
+func printReport(out io.Writer, s Summary) {
 	fmt.Fprintln(out, "\nfinal report")
 	_ = report.WriteStatus(out, s.Counts, worker.Outlook{})
 	fmt.Fprintf(out, "\nwhat the homeserver saw: %d invite requests, %d accepted, %d answered 429 (rate limited), "+

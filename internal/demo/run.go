@@ -3,11 +3,13 @@ package demo
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"time"
 
 	"github.com/hibiken/asynq"
 
+	"github.com/mxinvite/mxinvite/internal/addrlist"
 	"github.com/mxinvite/mxinvite/internal/importer"
 	"github.com/mxinvite/mxinvite/internal/preflight"
 	"github.com/mxinvite/mxinvite/internal/simulator"
@@ -38,7 +40,6 @@ func Run(ctx context.Context, o Options) (Summary, error) {
 		return Summary{}, err
 	}
 	defer e.close()
-	defer os.RemoveAll(e.dir)
 	out := o.Out
 	where := "embedded Redis (miniredis)"
 	if o.RedisURL != "" {
@@ -66,13 +67,45 @@ func Run(ctx context.Context, o Options) (Summary, error) {
 		return sum, err
 	}
 	sum.Sim, sum.Duration = e.sim.Stats(), time.Since(start)
-	printReport(o, sum)
+	if err := keepReport(e, o, sum); err != nil {
+		return sum, err
+	}
+	e.close()
+	if o.RedisURL != "" {
+		if e.cleanErr != nil {
+			return sum, e.cleanErr
+		}
+		fmt.Fprintf(out, "removed the demo's keys (%s:*) and asynq queue %s from %s\n", e.prefix, e.queue, o.RedisURL)
+	}
 	return sum, nil
 }
 
+// keepReport prints the report and keeps it, with the list and its
+// rejects, in the demo's directory, and says where.
+func keepReport(e *env, o Options, sum Summary) error {
+	f, err := os.Create(e.path(reportFile))
+	if err != nil {
+		return fmt.Errorf("keep the report: %w", err)
+	}
+	printReport(io.MultiWriter(o.Out, f), sum)
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("keep the report: %w", err)
+	}
+	fmt.Fprintf(o.Out, "\nkept in %s: %s (the list), %s (%d rejected rows, with line and reason), %s (this report)\n",
+		e.dir, listFile, rejectsFile, sum.Import.Rejected, reportFile)
+	return nil
+}
+
+// The files the demo keeps in its directory.
+const (
+	listFile    = "members.csv"
+	rejectsFile = "members.rejects.csv"
+	reportFile  = "report.txt"
+)
+
 // importList writes the generated list and imports it, rejects to a file.
 func importList(ctx context.Context, e *env, o Options, room string) (importer.Stats, error) {
-	list := e.path("members.csv")
+	list := e.path(listFile)
 	if err := writeList(list, o.Invites); err != nil {
 		return importer.Stats{}, err
 	}
@@ -81,18 +114,21 @@ func importList(ctx context.Context, e *env, o Options, room string) (importer.S
 		return importer.Stats{}, err
 	}
 	defer src.Close()
-	rejects, err := os.Create(e.path("rejects.csv"))
+	rejects, err := addrlist.CreateRejectsFile(e.path(rejectsFile))
 	if err != nil {
 		return importer.Stats{}, err
 	}
 	defer rejects.Close()
 	prod := worker.NewProducer(e.rdb, e.prefix, e.queue)
-	st, err := importer.Run(ctx, importer.Options{Campaign: campaign, RoomID: room, Producer: prod}, src, rejects, nil)
+	st, err := importer.Run(ctx, importer.Options{Campaign: campaign, RoomID: room, Producer: prod, MediumFromList: true}, src, rejects, nil)
+	if cerr := rejects.Close(); err == nil {
+		err = cerr
+	}
 	if err != nil {
 		return st, fmt.Errorf("import: %w", err)
 	}
-	fmt.Fprintf(o.Out, "\nimported members.csv: %d rows read, %d valid, %d enqueued, %d duplicates, %d rejected (with line and reason in rejects.csv)\n\n",
-		st.Read, st.Valid, st.Enqueued, st.Duplicates, st.Rejected)
+	fmt.Fprintf(o.Out, "\nimported %s: %d rows read, %d valid, %d enqueued, %d duplicates, %d rejected (with line and reason in %s)\n\n",
+		list, st.Read, st.Valid, st.Enqueued, st.Duplicates, st.Rejected, e.path(rejectsFile))
 	return st, nil
 }
 

@@ -95,4 +95,9 @@ func testOutage(t *testing.T, mode simulator.DownMode) {
 	if st.Duplicates != 0 || st.ExtraEmails != 0 {
 		t.Errorf("simulator: %d duplicates, %d extra emails; want 0", st.Duplicates, st.ExtraEmails)
 	}
+	// A 503 says the request was not processed: nothing was possibly
+	// duplicated (a dropped connection says nothing, so those may be).
+	if mode == simulator.DownUnavailable && c.PossibleDuplicates != 0 {
+		t.Errorf("%d invites flagged possible_duplicate after 503s only; want 0", c.PossibleDuplicates)
+	}
 }

@@ -3,14 +3,17 @@ package importer
 import (
 	"context"
 	"slices"
+	"sort"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/mxinvite/mxinvite/worker"
 )
 
 // dryRunLimit bounds the rows a dry run checks for duplicates: 8 bytes
-// each, so at most 32 MiB (plus the slice's growth) for lists of up to four
+// each (16 for a scheduled import, which also keeps each row's time), so at
+// most 32 MiB (64 MiB) plus the slices' growth for lists of up to four
 // million rows. A dry run cannot tag Redis records with its run ID as a
 // real import does, so it remembers hashes instead; rows past the limit are
 // still validated and compared with Redis, and counted as unchecked.
@@ -27,13 +30,18 @@ const (
 
 // dryRun tallies what a real import would do, without writing anything.
 type dryRun struct {
-	again bool
+	again    bool
+	campaign string
 
 	mu     sync.Mutex
 	hashes []uint64
+	at     []int64           // process time (unix ns) of each remembered row; nil unless scheduled
+	held   map[uint64]string // hash (class bits clear) -> the other campaign holding the invite
 }
 
-func newDryRun(again bool) *dryRun { return &dryRun{again: again} }
+func newDryRun(again bool, campaign string) *dryRun {
+	return &dryRun{again: again, campaign: campaign}
+}
 
 // add looks a batch up in Redis (when a producer is given: read-only) and
 // remembers its rows.
@@ -42,30 +50,43 @@ func (d *dryRun) add(ctx context.Context, p *worker.Producer, batch []worker.Bat
 	for i, it := range batch {
 		keys[i] = it.Invite.Key()
 	}
-	var states []string
+	var holders []worker.Holder
 	if p != nil {
 		var err error
-		if states, err = p.Store().States(ctx, keys); err != nil {
+		if holders, err = p.Store().Holders(ctx, keys); err != nil {
 			return err
 		}
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	for i, k := range keys {
-		class := uint64(classNew)
-		switch {
-		case states == nil || states[i] == "":
-		case states[i] == worker.StateDone:
-			class = classDone
-		default:
+		class, other := uint64(classNew), ""
+		if holders != nil && holders[i].State != "" {
 			class = classPending
+			if holders[i].State == worker.StateDone {
+				class = classDone
+			}
+			if holders[i].Campaign != d.campaign {
+				other = holders[i].Campaign
+			}
 		}
+		at := batch[i].ProcessAt
 		if len(d.hashes) < dryRunLimit {
-			d.hashes = append(d.hashes, keyHash(k)&^classMask|class)
+			h := keyHash(k) &^ classMask
+			d.hashes = append(d.hashes, h|class)
+			if !at.IsZero() {
+				d.at = append(d.at, at.UnixNano())
+			}
+			if other != "" {
+				if d.held == nil {
+					d.held = map[uint64]string{}
+				}
+				d.held[h] = other
+			}
 			continue
 		}
 		c.unchecked.Add(1)
-		d.countFirst(class, c)
+		d.countFirst(class, other, at, c)
 	}
 	return nil
 }
@@ -75,19 +96,29 @@ func (d *dryRun) add(ctx context.Context, p *worker.Producer, batch []worker.Bat
 func (d *dryRun) tally(c *counters) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	slices.Sort(d.hashes) // rows of one invite differ in the low bits only: they end up together
+	scheduled := len(d.at) == len(d.hashes) && len(d.at) > 0
+	if scheduled {
+		sort.Sort(byHashThenTime{d.hashes, d.at}) // an invite's first row is its earliest
+	} else {
+		slices.Sort(d.hashes) // rows of one invite differ in the low bits only: they end up together
+	}
 	for i, h := range d.hashes {
 		if i > 0 && d.hashes[i-1]&^classMask == h&^classMask {
 			c.duplicates.Add(1)
 			continue
 		}
-		d.countFirst(h&classMask, c)
+		var at time.Time
+		if scheduled {
+			at = time.Unix(0, d.at[i])
+		}
+		d.countFirst(h&classMask, d.held[h&^classMask], at, c)
 	}
-	d.hashes = nil
+	d.hashes, d.at, d.held = nil, nil, nil
 }
 
-// countFirst counts the first row naming an invite.
-func (d *dryRun) countFirst(class uint64, c *counters) {
+// countFirst counts the first row naming an invite, held by another
+// campaign when other is not empty, to be sent at at (zero: now).
+func (d *dryRun) countFirst(class uint64, other string, at time.Time, c *counters) {
 	switch {
 	case class == classPending:
 		c.alreadyQueued.Add(1)
@@ -95,7 +126,31 @@ func (d *dryRun) countFirst(class uint64, c *counters) {
 		c.alreadyDone.Add(1)
 	default:
 		c.enqueued.Add(1)
+		c.scheduled(at)
+		return
 	}
+	if other != "" {
+		c.heldBy(other, class == classDone)
+	}
+}
+
+// byHashThenTime sorts remembered rows and their times together.
+type byHashThenTime struct {
+	hashes []uint64
+	at     []int64
+}
+
+func (s byHashThenTime) Len() int { return len(s.hashes) }
+func (s byHashThenTime) Less(i, j int) bool {
+	hi, hj := s.hashes[i]&^classMask, s.hashes[j]&^classMask
+	if hi != hj {
+		return hi < hj
+	}
+	return s.at[i] < s.at[j]
+}
+func (s byHashThenTime) Swap(i, j int) {
+	s.hashes[i], s.hashes[j] = s.hashes[j], s.hashes[i]
+	s.at[i], s.at[j] = s.at[j], s.at[i]
 }
 
 // keyHash returns the first 64 bits of an invite key (itself hex SHA-256).

@@ -3,8 +3,10 @@ package importer
 import (
 	"errors"
 	"fmt"
+	"io"
 	"time"
 
+	"github.com/mxinvite/mxinvite/internal/addrlist"
 	"github.com/mxinvite/mxinvite/tasks"
 	"github.com/mxinvite/mxinvite/worker"
 )
@@ -31,8 +33,10 @@ type Options struct {
 	IDServer string
 
 	// Medium, if set, is the only medium accepted; rows of the other one
-	// are rejected. Empty means infer it per row (see addrlist.Options).
-	Medium tasks.Medium
+	// are rejected. Empty means infer it per row, or with MediumFromList
+	// take it from the list (see addrlist.Options).
+	Medium         tasks.Medium
+	MediumFromList bool
 	// Column is the address column of CSV/TSV input; empty means find it
 	// by name. Format forces the input format (addrlist.FormatCSV, …).
 	Column string
@@ -76,6 +80,22 @@ func (o Options) withDefaults() Options {
 		o.ProgressInterval = DefaultProgressInterval
 	}
 	return o
+}
+
+// listOptions are the options of the list reader.
+func (o Options) listOptions() addrlist.Options {
+	return addrlist.Options{Format: o.Format, Column: o.Column, Medium: o.Medium, MediumFromList: o.MediumFromList}
+}
+
+// CheckInput reads the start of src as Run would and returns the error Run
+// would stop with before doing anything (wrapping ErrInput): a file that
+// is not text, a CSV header without an address column, an unknown Column.
+// Commands call it to refuse a bad list before they contact anything.
+func CheckInput(src io.Reader, o Options) error {
+	if _, err := addrlist.NewReader(src, o.listOptions()); err != nil {
+		return fmt.Errorf("%w: %w", ErrInput, err)
+	}
+	return nil
 }
 
 // template validates the fields shared by every invite and returns an

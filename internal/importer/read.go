@@ -58,7 +58,6 @@ func (im *run) read(ctx context.Context, batches chan<- []worker.BatchItem) erro
 		}
 		im.c.valid.Add(1)
 		at := im.sched.at(valid)
-		im.noteScheduled(valid, at)
 		valid++
 		batch = append(batch, worker.BatchItem{Invite: inv, ProcessAt: at})
 		if len(batch) == cap(batch) && !send() {
@@ -66,16 +65,4 @@ func (im *run) read(ctx context.Context, batches chan<- []worker.BatchItem) erro
 		}
 	}
 	return nil // cancelled: execute reports why
-}
-
-// noteScheduled records the scheduled window: the first and last process
-// times handed out.
-func (im *run) noteScheduled(i int64, at time.Time) {
-	if at.IsZero() {
-		return
-	}
-	if i == 0 {
-		im.c.from.Store(at.UnixNano())
-	}
-	im.c.until.Store(at.UnixNano())
 }

@@ -38,7 +38,7 @@ func Run(ctx context.Context, opts Options, src io.Reader, rejects io.Writer, pr
 	if err != nil {
 		return Stats{}, err
 	}
-	listOpts := addrlist.Options{Format: opts.Format, Column: opts.Column, Medium: opts.Medium}
+	listOpts := opts.listOptions()
 	var total int64
 	if opts.Spread > 0 {
 		var cleanup func()
@@ -63,7 +63,7 @@ func Run(ctx context.Context, opts Options, src io.Reader, rejects io.Writer, pr
 		runID:   newRunID(),
 	}
 	if opts.DryRun {
-		im.dry = newDryRun(opts.Again)
+		im.dry = newDryRun(opts.Again, tmpl.Campaign)
 	}
 	stopProgress := startProgress(opts.ProgressInterval, c, progress)
 	err = im.execute(ctx)
@@ -122,19 +122,33 @@ func (im *run) execute(parent context.Context) error {
 	return parent.Err()
 }
 
+// batchTimeout bounds the registration and enqueueing of one batch once it
+// has started, which an interruption does not cut short (see process).
+const batchTimeout = time.Minute
+
 // process registers and enqueues one batch, or in a dry run looks it up.
+//
+// A batch that has started is finished even if ctx is cancelled (Ctrl-C):
+// its invites are registered in one round trip, and cutting the enqueueing
+// that follows short would leave records without tasks and a summary that
+// counts less than Redis holds. Batches not started yet are not started.
 func (im *run) process(ctx context.Context, batch []worker.BatchItem) error {
 	if im.dry != nil {
 		return im.dry.add(ctx, im.opts.Producer, batch, im.c)
 	}
-	verdicts, err := im.opts.Producer.EnqueueBatch(ctx, batch, worker.EnqueueOptions{Again: im.opts.Again, ImportRun: im.runID})
-	if err != nil {
-		return err
+	bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), batchTimeout)
+	defer cancel()
+	regs, err := im.opts.Producer.RegisterAndEnqueue(bctx, batch, worker.EnqueueOptions{Again: im.opts.Again, ImportRun: im.runID})
+	for i := range regs { // on error, those done before it
+		im.c.count(&regs[i], im.tmpl.Campaign)
 	}
-	for _, v := range verdicts {
-		im.c.count(v)
+	var ne *worker.NotEnqueuedError
+	if errors.As(err, &ne) {
+		// The Stats count these for the whole import; the error need not.
+		im.c.unqueued.Add(int64(ne.Registered))
+		return ne.Err
 	}
-	return nil
+	return err
 }
 
 // finish returns the final Stats.
@@ -143,6 +157,7 @@ func (im *run) finish() Stats {
 		im.dry.tally(im.c)
 	}
 	s := im.c.snapshot()
+	s.NotImported = s.Valid - s.Enqueued - s.Duplicates - s.AlreadyQueued - s.AlreadyDone
 	s.DryRun = im.opts.DryRun
 	if !s.DryRun {
 		s.ImportRun = im.runID
@@ -150,17 +165,25 @@ func (im *run) finish() Stats {
 	return s
 }
 
-// count adds one verdict to the counters.
-func (c *counters) count(v worker.Verdict) {
-	switch v {
-	case worker.Registered:
-		c.enqueued.Add(1)
-	case worker.DuplicateInRun:
+// count adds one registration of campaign's import to the counters. An
+// invite already known (HeldBy set) is counted as such even when its
+// missing task was repaired (Verdict Registered): the import added nothing
+// to Redis's count of invites.
+func (c *counters) count(r *worker.Registration, campaign string) {
+	switch {
+	case r.Verdict == worker.DuplicateInRun:
 		c.duplicates.Add(1)
-	case worker.AlreadyPending:
-		c.alreadyQueued.Add(1)
-	case worker.AlreadyDone:
+	case r.Verdict == worker.AlreadyDone:
 		c.alreadyDone.Add(1)
+	case r.Verdict == worker.AlreadyPending || r.HeldBy != "":
+		c.alreadyQueued.Add(1)
+	case r.Verdict == worker.Registered:
+		c.enqueued.Add(1)
+		c.scheduled(r.ProcessAt) // zero, and ignored, unless the import is scheduled
+		return
+	}
+	if r.HeldBy != "" && r.HeldBy != campaign {
+		c.heldBy(r.HeldBy, r.Verdict == worker.AlreadyDone)
 	}
 }
 

@@ -24,7 +24,7 @@ func TestGoodBadAndDuplicateRows(t *testing.T) {
 	if got := e.queueInfo().Pending; got != 10 {
 		t.Fatalf("asynq queue holds %d pending tasks, want 10", got)
 	}
-	want := []string{"Bob.Builder@example.com", "alice@example.org", "carol+news@mail.example.co.uk",
+	want := []string{"alice@example.org", "bob.builder@example.com", "carol+news@mail.example.co.uk",
 		"dave@example.net", "erin@sub.example.org", "frank@example.org", "grace@example.io",
 		"heidi@xn--bcher-kva.example", "ivan@example.org", "judy@example.org"}
 	if got := e.addresses("spring"); !slices.Equal(got, want) {
@@ -41,7 +41,7 @@ func TestGoodBadAndDuplicateRows(t *testing.T) {
 	wantRejects := []struct{ line, email, reason string }{
 		{"7", "not-an-email.example.org", "bad syntax"},
 		{"11", "", "empty address"},
-		{"14", "+44 20 7946 0958", "wrong medium"},
+		{"14", "'+44 20 7946 0958", "wrong medium"}, // neutralised for spreadsheets (csvsafe)
 	}
 	for i, w := range wantRejects {
 		r := records[i+1]
@@ -64,7 +64,7 @@ func TestMailmanList(t *testing.T) {
 	opts.Medium = tasks.MediumEmail
 	st, rejects := e.runFile(opts, "mailman.txt")
 	wantStats(t, st, 9, 7, 7, 0, 0, 0, 2)
-	want := []string{"Bob.Builder@example.com", "alice@example.org", "carol@example.org", "dave@example.org",
+	want := []string{"alice@example.org", "bob.builder@example.com", "carol@example.org", "dave@example.org",
 		"first.last@example.net", "frank#sales@example.org", "team1@example.org"}
 	if got := e.addresses("spring"); !slices.Equal(got, want) {
 		t.Fatalf("records %q\nwant %q", got, want)

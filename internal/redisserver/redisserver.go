@@ -33,14 +33,35 @@ type Options struct {
 	AppendOnly bool
 	// StartTimeout bounds the wait for the server to answer. Default 10 s.
 	StartTimeout time.Duration
+	// TLS serves TLS only (the plain port is closed) with these files.
+	// Default nil: plain text.
+	TLS *TLS
+	// ReplicaOf makes the server a replica of this host:port. Default none.
+	ReplicaOf string
+	// Args are more redis-server arguments ("--maxmemory", "10mb", "--user",
+	// "mx on >pw ~* &* +@all"). Default none.
+	Args []string
+}
+
+// TLS are the PEM files of a TLS server.
+type TLS struct {
+	// CertFile and KeyFile are the server's certificate and key; the
+	// certificate must name 127.0.0.1.
+	CertFile, KeyFile string
+	// CAFile is the CA that signed the certificate (and client certificates).
+	CAFile string
+	// AuthClients is redis-server's tls-auth-clients: "no" (default),
+	// "optional" or "yes".
+	AuthClients string
 }
 
 // Server is a running redis-server.
 type Server struct {
 	// Addr is 127.0.0.1:port.
-	Addr string
-	opts Options
-	cmd  *exec.Cmd
+	Addr   string
+	opts   Options
+	cmd    *exec.Cmd
+	exited chan struct{} // closed once the process is gone
 }
 
 // Start launches redis-server and waits until it answers PING.
@@ -61,31 +82,85 @@ func Start(opts Options) (*Server, error) {
 		opts.StartTimeout = 10 * time.Second
 	}
 	s := &Server{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(opts.Port)), opts: opts}
+	ping := &redis.Options{Addr: s.Addr}
+	if opts.TLS != nil {
+		if ping.TLSConfig, err = opts.TLS.clientConfig(); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.launch(exec.Command(bin, opts.args()...), ping); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// args are redis-server's arguments for opts.
+func (o Options) args() []string {
 	aof := "no"
-	if opts.AppendOnly {
+	if o.AppendOnly {
 		aof = "yes"
 	}
-	s.cmd = exec.Command(bin,
-		"--bind", "127.0.0.1", "--port", strconv.Itoa(opts.Port), "--dir", opts.Dir,
+	port := strconv.Itoa(o.Port)
+	args := []string{"--bind", "127.0.0.1", "--port", port, "--dir", o.Dir,
 		"--save", "", "--appendonly", aof, "--appendfsync", "always",
-		"--daemonize", "no", "--logfile", filepath.Join(opts.Dir, "redis.log"))
+		"--daemonize", "no", "--logfile", filepath.Join(o.Dir, "redis.log")}
+	if o.TLS != nil {
+		auth := o.TLS.AuthClients
+		if auth == "" {
+			auth = "no"
+		}
+		args = append(args, "--port", "0", "--tls-port", port,
+			"--tls-cert-file", o.TLS.CertFile, "--tls-key-file", o.TLS.KeyFile,
+			"--tls-ca-cert-file", o.TLS.CAFile, "--tls-auth-clients", auth, "--tls-replication", "yes")
+	}
+	if o.ReplicaOf != "" {
+		host, p, _ := net.SplitHostPort(o.ReplicaOf)
+		args = append(args, "--replicaof", host, p)
+	}
+	return append(args, o.Args...)
+}
+
+// launch starts cmd and waits until the server answers ping (an error
+// answer such as NOAUTH counts: the server is up).
+func (s *Server) launch(cmd *exec.Cmd, ping *redis.Options) error {
+	s.cmd = cmd
 	// The server dies with its parent, even on kill -9 of the parent.
 	s.cmd.SysProcAttr = KillWithParent()
 	if err := s.cmd.Start(); err != nil {
-		return nil, fmt.Errorf("redisserver: start: %w", err)
+		return fmt.Errorf("redisserver: start: %w", err)
 	}
-	deadline := time.Now().Add(opts.StartTimeout)
+	s.exited = make(chan struct{})
+	go func(cmd *exec.Cmd, exited chan struct{}) { _ = cmd.Wait(); close(exited) }(s.cmd, s.exited)
+	deadline := time.Now().Add(s.opts.StartTimeout)
 	for time.Now().Before(deadline) {
-		c := redis.NewClient(&redis.Options{Addr: s.Addr})
-		err = c.Ping(context.Background()).Err()
+		select {
+		case <-s.exited:
+			s.cmd = nil
+			return fmt.Errorf("redisserver: %s exited at start; log:\n%s", s.Addr, s.LogTail(20))
+		default:
+		}
+		c := redis.NewClient(ping)
+		err := c.Ping(context.Background()).Err()
 		_ = c.Close()
-		if err == nil {
-			return s, nil
+		var answer redis.Error
+		if err == nil || errors.As(err, &answer) {
+			return nil
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
 	s.Stop()
-	return nil, fmt.Errorf("redisserver: %s did not answer within %s; log:\n%s", s.Addr, opts.StartTimeout, s.LogTail(20))
+	return fmt.Errorf("redisserver: %s did not answer within %s; log:\n%s", s.Addr, s.opts.StartTimeout, s.LogTail(20))
+}
+
+// Kill kills the server with SIGKILL, as a crash would: nothing is saved
+// and nothing more is replicated. Idempotent.
+func (s *Server) Kill() {
+	if s.cmd == nil || s.cmd.Process == nil {
+		return
+	}
+	_ = s.cmd.Process.Kill()
+	<-s.exited
+	s.cmd = nil
 }
 
 // Stop terminates the server (SIGTERM, then SIGKILL after 5 s). Idempotent.
@@ -94,13 +169,11 @@ func (s *Server) Stop() {
 		return
 	}
 	_ = s.cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() { _ = s.cmd.Wait(); close(done) }()
 	select {
-	case <-done:
+	case <-s.exited:
 	case <-time.After(5 * time.Second):
 		_ = s.cmd.Process.Kill()
-		<-done
+		<-s.exited
 	}
 	s.cmd = nil
 }

@@ -28,17 +28,28 @@ type Server struct {
 	Addr string
 	// Owned is true when this package started the server (and may flush it).
 	Owned bool
+	// CA is set for a TLS server (StartOwned with Options.TLS): the files
+	// a client needs.
+	CA *CA
 
-	proc *redisserver.Server
+	password string
+	proc     *redisserver.Server
 }
 
-// URL returns a redis:// URL for the server.
-func (s *Server) URL() string { return "redis://" + s.Addr }
+// URL returns a redis:// URL for the server (rediss:// with TLS).
+func (s *Server) URL() string {
+	if s.CA != nil {
+		return "rediss://" + s.Addr
+	}
+	return "redis://" + s.Addr
+}
 
-// Client returns a go-redis client closed when the test ends.
+// Client returns a go-redis client closed when the test ends. With TLS it
+// trusts the test CA and presents its certificate; it authenticates as
+// Options.AdminPassword's default user when one is set.
 func (s *Server) Client(t testing.TB) *redis.Client {
 	t.Helper()
-	c := redis.NewClient(&redis.Options{Addr: s.Addr})
+	c := redis.NewClient(s.clientOptions(t))
 	t.Cleanup(func() { _ = c.Close() })
 	return c
 }
@@ -47,6 +58,18 @@ func (s *Server) Client(t testing.TB) *redis.Client {
 type Options struct {
 	// AppendOnly turns AOF on (for restart tests). Default off.
 	AppendOnly bool
+	// TLS serves TLS only, with a fresh test CA (Server.CA). Default off.
+	TLS bool
+	// AuthClients is tls-auth-clients with TLS: "no" (default), "optional"
+	// or "yes".
+	AuthClients string
+	// AdminPassword sets requirepass: the "default" user's password,
+	// which Server.Client uses. Default none.
+	AdminPassword string
+	// ReplicaOf makes the server a replica of host:port. Default none.
+	ReplicaOf string
+	// Args are more redis-server arguments (ACL users, maxmemory…).
+	Args []string
 }
 
 // Start returns a Redis for t: REDIS_ADDR when set, else a fresh redis-server.
@@ -62,7 +85,16 @@ func Start(t testing.TB) *Server {
 // that restart or kill Redis use it.
 func StartOwned(t testing.TB, opts Options) *Server {
 	t.Helper()
-	proc, err := redisserver.Start(redisserver.Options{Dir: t.TempDir(), AppendOnly: opts.AppendOnly})
+	so := redisserver.Options{Dir: t.TempDir(), AppendOnly: opts.AppendOnly, ReplicaOf: opts.ReplicaOf, Args: opts.Args}
+	var ca *CA
+	if opts.TLS {
+		ca = NewCA(t)
+		so.TLS = &redisserver.TLS{CertFile: ca.CertFile, KeyFile: ca.KeyFile, CAFile: ca.CAFile, AuthClients: opts.AuthClients}
+	}
+	if opts.AdminPassword != "" {
+		so.Args = append([]string{"--requirepass", opts.AdminPassword}, so.Args...)
+	}
+	proc, err := redisserver.Start(so)
 	if errors.Is(err, redisserver.ErrNotInstalled) {
 		msg := "redistest: " + err.Error() + ", and REDIS_ADDR is unset"
 		if os.Getenv("MXINVITE_REQUIRE_REDIS") != "" {
@@ -74,7 +106,15 @@ func StartOwned(t testing.TB, opts Options) *Server {
 		t.Fatal(err)
 	}
 	t.Cleanup(proc.Stop)
-	return &Server{Addr: proc.Addr, Owned: true, proc: proc}
+	return &Server{Addr: proc.Addr, Owned: true, CA: ca, password: opts.AdminPassword, proc: proc}
+}
+
+// Kill kills a server this package started with SIGKILL, as a crash
+// would (a no-op otherwise).
+func (s *Server) Kill() {
+	if s.proc != nil {
+		s.proc.Kill()
+	}
 }
 
 // Stop stops a server this package started (a no-op otherwise).

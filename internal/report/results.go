@@ -10,11 +10,13 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/mxinvite/mxinvite/internal/csvsafe"
 	"github.com/mxinvite/mxinvite/worker"
 )
 
 // Columns are the CSV columns of a results file, in order. "address" and
-// "medium" are named so that `mxinvite enqueue --file` re-imports the file.
+// "medium" are named so that `mxinvite enqueue --file` re-imports the file
+// (its medium column gives each row's medium).
 var Columns = []string{
 	"task_id", "campaign", "room_id", "medium", "address", "state", "status_code", "status",
 	"http_status", "errcode", "error", "attempts", "requests", "rate_limited",
@@ -51,12 +53,14 @@ func (j *jsonlWriter) Flush() error                { return nil }
 type csvWriter struct{ w *csv.Writer }
 
 func (c *csvWriter) Write(r worker.Result) error {
-	return c.w.Write([]string{
+	// Addresses and error texts come from outside: neutralise formulas
+	// (see csvsafe); enqueue reads the cells back unchanged.
+	return c.w.Write(csvsafe.Record([]string{
 		r.TaskID, r.Campaign, r.RoomID, r.Medium, r.Address, r.State,
 		code(r), r.Status, strconv.Itoa(r.HTTPStatus), r.ErrCode, r.Error,
 		strconv.Itoa(r.Attempts), strconv.Itoa(r.Requests), strconv.Itoa(r.RateLimited),
 		strconv.FormatBool(r.PossibleDuplicate), stamp(r.EnqueuedAt), stamp(r.FinishedAt),
-	})
+	}))
 }
 
 func (c *csvWriter) Flush() error {

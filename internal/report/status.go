@@ -10,13 +10,23 @@ import (
 	"github.com/mxinvite/mxinvite/worker"
 )
 
-// WriteStatus prints a campaign's counts for people: states, then final
-// results by status (with the libQuotient number), then totals.
+// pendingStates are the states of invites that may still be sent, in the
+// order status lists them.
+var pendingStates = []string{worker.StateQueued, worker.StateScheduled, worker.StateActive,
+	worker.StateRetrying, worker.StatePaused}
+
+// WriteStatus prints a campaign's counts for people: the totals (enqueued =
+// pending + done + cancelled), the pending invites by state, then final
+// results by status (with the libQuotient number), then requests.
 func WriteStatus(w io.Writer, c worker.CampaignCounts, o worker.Outlook) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "campaign %s: %d enqueued, %d pending, %d done\n",
-		c.Campaign, c.Enqueued, c.Pending(), c.States[worker.StateDone])
-	for _, s := range []string{worker.StateQueued, worker.StateScheduled, worker.StateActive, worker.StateRetrying, worker.StatePaused} {
+	fmt.Fprintf(&b, "campaign %s: %d enqueued, %d pending, %d done, %d cancelled\n",
+		c.Campaign, c.Enqueued, c.Pending(), c.States[worker.StateDone], c.States[worker.StateCancelled])
+	if n := c.InStates(); n != c.Enqueued {
+		// Never expected: say so rather than print numbers that do not add up.
+		fmt.Fprintf(&b, "  warning: the state counters add up to %d, not %d\n", n, c.Enqueued)
+	}
+	for _, s := range pendingStates {
 		if n := c.States[s]; n != 0 {
 			fmt.Fprintf(&b, "  %-28s %d\n", s, n)
 		}

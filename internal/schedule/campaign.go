@@ -25,10 +25,16 @@ type Campaign struct {
 	RoomID string `json:"room_id"`
 	// File is the list re-read at every tick, on the scheduler's machine.
 	File string `json:"file"`
-	// Medium forces the medium of every row ("" infers it per row).
-	Medium string `json:"medium,omitempty"`
+	// Medium forces the medium of every row ("" infers it per row, or
+	// with MediumFromList takes it from the list: see addrlist.Options).
+	Medium         string `json:"medium,omitempty"`
+	MediumFromList bool   `json:"medium_from_list,omitempty"`
 	// Column names the address column of a CSV/TSV ("" finds it by name).
 	Column string `json:"column,omitempty"`
+	// Rejects is where each tick writes the rows it rejected, on the
+	// scheduler's machine ("" keeps them nowhere, only counted). A tick
+	// without rejects leaves the previous tick's file as it was.
+	Rejects string `json:"rejects,omitempty"`
 	// IDServer overrides the worker's default identity server.
 	IDServer string `json:"id_server,omitempty"`
 	// Sender is the worker's sender profile name.

@@ -5,11 +5,14 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"github.com/mxinvite/mxinvite/internal/importer"
 )
 
 // ImportFunc enqueues a campaign's list once; invites already queued or done
 // are skipped by the import itself, so a re-read enqueues only new addresses.
-type ImportFunc func(ctx context.Context, c Campaign) error
+// It returns the import's Stats, which the tick's record keeps.
+type ImportFunc func(ctx context.Context, c Campaign) (importer.Stats, error)
 
 // Runner fires recurring campaigns on their schedules.
 type Runner struct {
@@ -80,11 +83,23 @@ func (r *Runner) Run(ctx context.Context) error {
 }
 
 // Fire runs the campaign's tick at time tick unless another scheduler has
-// already claimed it; fired reports whether this one ran it.
+// already claimed it; fired reports whether this one ran it. What the tick
+// did is recorded (see Store.LastTicks), failures included.
 func (r *Runner) Fire(ctx context.Context, c Campaign, tick time.Time) (fired bool, err error) {
 	ok, err := r.Store.claim(ctx, c.Name, tick, r.Owner)
 	if err != nil || !ok {
 		return false, err
 	}
-	return true, r.Import(ctx, c)
+	st, err := r.Import(ctx, c)
+	t := Tick{At: tick.UTC(), Finished: time.Now().UTC(), Stats: st}
+	if st.Rejected > 0 {
+		t.Rejects = c.Rejects
+	}
+	if err != nil {
+		t.Error = err.Error()
+	}
+	if rerr := r.Store.recordTick(context.WithoutCancel(ctx), c.Name, t); err == nil {
+		err = rerr
+	}
+	return true, err
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mxinvite/mxinvite/internal/importer"
 	"github.com/mxinvite/mxinvite/internal/redistest"
 )
 
@@ -43,7 +44,7 @@ func TestAddListRemove(t *testing.T) {
 func TestTickFiresOnceAcrossSchedulers(t *testing.T) {
 	s := newStore(t)
 	var imports atomic.Int32
-	imp := func(context.Context, Campaign) error { imports.Add(1); return nil }
+	imp := func(context.Context, Campaign) (importer.Stats, error) { imports.Add(1); return importer.Stats{}, nil }
 	a := &Runner{Store: s, Import: imp, Owner: "a"}
 	b := &Runner{Store: s, Import: imp, Owner: "b"}
 	c := Campaign{Name: "c", Cron: "@every 1m", RoomID: "!r:x.org", File: "f"}
@@ -65,7 +66,7 @@ func TestRunnersFireEveryTickOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	var imports atomic.Int32
-	imp := func(context.Context, Campaign) error { imports.Add(1); return nil }
+	imp := func(context.Context, Campaign) (importer.Stats, error) { imports.Add(1); return importer.Stats{}, nil }
 	ctx, cancel := context.WithTimeout(context.Background(), 3500*time.Millisecond)
 	defer cancel()
 	done := make(chan struct{}, 2)

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"golang.org/x/net/idna"
 )
 
 // inviteBody is the JSON body of a 3PID invite.
@@ -187,11 +189,19 @@ func (s *Server) validateInvite(in *inviteBody) (reply, bool) {
 }
 
 // canonicalAddress lowercases email addresses, so that "A@x" and "a@x"
-// count as the same invitee, as Synapse canonicalises them.
+// count as the same invitee, as Synapse canonicalises them, and writes
+// their domain as an A-label: "u@bücher.de" and "u@xn--bcher-kva.de" are
+// one mailbox to the mail system, so one invitee here.
 func canonicalAddress(medium, address string) string {
 	address = strings.TrimSpace(address)
-	if medium == "email" {
-		return strings.ToLower(address)
+	if medium != "email" {
+		return address
+	}
+	address = strings.ToLower(address)
+	if at := strings.LastIndexByte(address, '@'); at >= 0 {
+		if domain, err := idna.Lookup.ToASCII(address[at+1:]); err == nil {
+			address = address[:at+1] + domain
+		}
 	}
 	return address
 }

@@ -1,0 +1,111 @@
+package main
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/mxinvite/mxinvite/internal/simulator"
+)
+
+// possiblyDuplicated reads "possibly duplicated N" from status output.
+func possiblyDuplicated(t *testing.T, status string) int {
+	t.Helper()
+	m := regexp.MustCompile(`possibly duplicated (\d+)`).FindStringSubmatch(status)
+	if m == nil {
+		t.Fatalf("no \"possibly duplicated\" in status output:\n%s", status)
+	}
+	n, _ := strconv.Atoi(m[1])
+	return n
+}
+
+// addressList is n addresses at domain, one per line.
+func addressList(n int, domain string) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, "user%d@%s\n", i, domain)
+	}
+	return b.String()
+}
+
+// TestPossiblyDuplicatedCountsOnlyInvitesThatMayHaveReachedTheServer: a
+// campaign retried through 503s (a proxy whose upstream is gone: nothing
+// reached the homeserver) and 429s, whose invites the server saw once each,
+// shows "possibly duplicated 0"; a campaign whose 500s came after the
+// server stored the invite, resent as POST (no txnId to deduplicate it),
+// shows exactly the invitees the simulator emailed twice.
+func TestPossiblyDuplicatedCountsOnlyInvitesThatMayHaveReachedTheServer(t *testing.T) {
+	const n = 30
+	e := newCLIEnv(t, simulator.Config{
+		Faults:    simulator.Faults{ErrorRate: 0.4, ErrorStatus: 503},
+		RateLimit: simulator.RateLimit{PerSecond: 50, Burst: 2}, // 4 requests at once: some are limited
+	})
+	room := simulator.DefaultRoomID
+	work := func(extra ...string) {
+		t.Helper()
+		args := join([]string{"worker", "--until-idle", "--log-level", "error", "--concurrency", "4",
+			"--retry-waits", "10ms", "--max-retries", "30"}, e.redisArgs(), e.profileArgs(), extra)
+		if r := mxinvite(t, args...); r.code != 0 {
+			t.Fatalf("worker: exit %d %s", r.code, r.stderr)
+		}
+	}
+	enqueue := func(campaign, file string) {
+		t.Helper()
+		r := mxinvite(t, join([]string{"enqueue", "--no-preflight", "--room", room, "--campaign", campaign,
+			"--file", file}, e.redisArgs())...)
+		if r.code != 0 {
+			t.Fatalf("enqueue %s: exit %d %s %s", campaign, r.code, r.stdout, r.stderr)
+		}
+	}
+	status := func(campaign string) string {
+		t.Helper()
+		r := mxinvite(t, join([]string{"status", "--campaign", campaign}, e.redisArgs())...)
+		if r.code != 0 {
+			t.Fatalf("status %s: exit %d %s", campaign, r.code, r.stderr)
+		}
+		return r.stdout
+	}
+
+	enqueue("proxy", e.file("proxy.txt", addressList(n, "proxy.example")))
+	work()
+	st := e.sim.Stats()
+	if st.InviteStatuses[503] == 0 || st.RateLimited == 0 {
+		t.Fatalf("the simulator answered %d 503s and %d 429s: the faults were not felt", st.InviteStatuses[503], st.RateLimited)
+	}
+	if st.Accepted != n || st.Duplicates != 0 || st.ExtraEmails != 0 {
+		t.Fatalf("simulator: %d accepted, %d duplicates, %d extra emails; want %d, 0, 0", st.Accepted, st.Duplicates, st.ExtraEmails, n)
+	}
+	out := status("proxy")
+	if !strings.Contains(out, fmt.Sprintf("Success (0)                  %d", n)) {
+		t.Fatalf("status proxy: not all %d invites succeeded:\n%s", n, out)
+	}
+	if got := possiblyDuplicated(t, out); got != 0 {
+		t.Errorf("status proxy: possibly duplicated %d, want 0 (the server saw each invite once)\n%s", got, out)
+	}
+
+	// 500s after the invite was stored: each resend by POST emails again.
+	e.sim.Reset()
+	if err := e.sim.SetFaults(simulator.Faults{ErrorRate: 0.4, AfterStore: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.sim.SetRateLimit(simulator.RateLimit{}); err != nil {
+		t.Fatal(err)
+	}
+	enqueue("stored", e.file("stored.txt", addressList(n, "stored.example")))
+	work("--no-txn-id")
+	st = e.sim.Stats()
+	if st.ExtraEmails == 0 {
+		t.Fatal("no invitee was emailed twice: the positive control proves nothing")
+	}
+	dup := 0
+	for addr, emails := range st.Emails {
+		if strings.HasSuffix(addr, "@stored.example") && emails > 1 {
+			dup++
+		}
+	}
+	if got := possiblyDuplicated(t, status("stored")); got != dup {
+		t.Errorf("status stored: possibly duplicated %d, want %d (the invitees emailed more than once)", got, dup)
+	}
+}

@@ -1,0 +1,108 @@
+package dashboard
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/mxinvite/mxinvite/matrix"
+	"github.com/mxinvite/mxinvite/worker"
+)
+
+// fakeSource serves fixed campaigns and records the actions asked of it.
+type fakeSource struct {
+	mu        sync.Mutex
+	campaigns []Campaign
+	results   map[string][]worker.Result
+	timeline  Timeline
+	actions   []string
+}
+
+func (f *fakeSource) Campaigns(context.Context) ([]Campaign, error) { return f.campaigns, nil }
+
+func (f *fakeSource) Campaign(_ context.Context, name string) (Campaign, error) {
+	for _, c := range f.campaigns {
+		if c.Name == name {
+			return c, nil
+		}
+	}
+	return Campaign{}, fmt.Errorf("%q: %w", name, ErrUnknownCampaign)
+}
+
+func (f *fakeSource) Timeline(context.Context, string) (Timeline, error) { return f.timeline, nil }
+
+func (f *fakeSource) Failures(_ context.Context, name string, q FailureQuery) (FailurePage, error) {
+	var p FailurePage
+	for _, r := range f.results[name] {
+		if r.Final() && r.StatusCode != matrix.Success && (q.Status == "" || r.Status == q.Status) {
+			if p.Total >= q.Page*q.PageSize && len(p.Results) < q.PageSize {
+				p.Results = append(p.Results, r)
+			}
+			p.Total++
+		}
+	}
+	return p, nil
+}
+
+func (f *fakeSource) Results(_ context.Context, name string, failedOnly bool, fn func(worker.Result) error) error {
+	for _, r := range f.results[name] {
+		if failedOnly && (!r.Final() || r.StatusCode == matrix.Success) {
+			continue
+		}
+		if err := fn(r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (f *fakeSource) record(s string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.actions = append(f.actions, s)
+}
+
+func (f *fakeSource) done() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.actions...)
+}
+
+func (f *fakeSource) Resume(_ context.Context, scope, name string) error {
+	f.record("resume " + scope + " " + name)
+	return nil
+}
+
+func (f *fakeSource) Cancel(_ context.Context, name string) (worker.CancelStats, error) {
+	f.record("cancel " + name)
+	return worker.CancelStats{Cancelled: 2}, nil
+}
+
+func (f *fakeSource) Retry(_ context.Context, name string, code matrix.StatusCode) (worker.RetryStats, error) {
+	f.record(fmt.Sprintf("retry %s %d", name, code))
+	return worker.RetryStats{Enqueued: 1}, nil
+}
+
+// hostileName is a campaign name made of markup and URL syntax.
+const hostileName = `<b>x</b>/../?a=1#"'`
+
+func newFakeSource() *fakeSource {
+	t0 := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
+	res := []worker.Result{
+		{Campaign: hostileName, Address: "ok@example.org", State: worker.StateDone, Status: "Success", StatusCode: matrix.Success},
+		{Campaign: hostileName, Address: "=1+2@example.org", Medium: "email", State: worker.StateDone, Status: "NotFound",
+			StatusCode: matrix.NotFound, HTTPStatus: 404, ErrCode: "M_NOT_FOUND", Error: `<script>alert("x")</script>`, FinishedAt: t0},
+		{Campaign: hostileName, Address: "late@example.org", State: worker.StateQueued},
+	}
+	return &fakeSource{
+		campaigns: []Campaign{{
+			Name: hostileName, Room: "!r:example.org", Sender: "<i>s</i>", Created: t0,
+			Counts: worker.CampaignCounts{Campaign: hostileName, Enqueued: 3,
+				States: map[string]int{"done": 2, "queued": 1}, Statuses: map[string]int{"Success": 1, "NotFound": 1}},
+			Pause: &Pause{Scope: ScopeSender, Name: "default", Reason: `token <dead> & "gone"`, Since: t0},
+		}},
+		results:  map[string][]worker.Result{hostileName: res},
+		timeline: Timeline{Width: time.Minute, Buckets: []Bucket{{Start: t0, Requests: 3, Accepted: 1, Failed: 1, RateLimited: 1}}},
+	}
+}

@@ -1,0 +1,199 @@
+package dashboard
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+)
+
+func (s *server) campaignsView(r *http.Request) (*view, error) {
+	cs, err := s.src.Campaigns(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	v := &view{Title: "Campaigns"}
+	for _, c := range cs {
+		cv := newCampaignView(c)
+		v.Pending += cv.Pending
+		v.Campaigns = append(v.Campaigns, cv)
+	}
+	return v, nil
+}
+
+func (s *server) campaignsPage(w http.ResponseWriter, r *http.Request) {
+	v, err := s.campaignsView(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "campaigns", "layout", v)
+}
+
+func (s *server) campaignsFragment(w http.ResponseWriter, r *http.Request) {
+	v, err := s.campaignsView(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "campaigns", "campaigns-live", v)
+}
+
+func (s *server) campaignsJSON(w http.ResponseWriter, r *http.Request) {
+	cs, err := s.src.Campaigns(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if cs == nil {
+		cs = []Campaign{}
+	}
+	writeJSON(w, cs)
+}
+
+// campaign reads the named campaign, answering 404 (or 500) itself when it
+// cannot.
+func (s *server) campaign(w http.ResponseWriter, r *http.Request) (campaignView, bool) {
+	name := r.PathValue("name")
+	c, err := s.src.Campaign(r.Context(), name)
+	if errors.Is(err, ErrUnknownCampaign) {
+		s.message(w, r, http.StatusNotFound, messageView{
+			Title: "No such campaign", Class: "bad", Back: "/",
+			Text: "There is no campaign named “" + name + "” under this key prefix.",
+		})
+		return campaignView{}, false
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return campaignView{}, false
+	}
+	return newCampaignView(c), true
+}
+
+// liveView is the campaign's live part: counts and timeline.
+func (s *server) liveView(w http.ResponseWriter, r *http.Request) (*view, bool) {
+	c, ok := s.campaign(w, r)
+	if !ok {
+		return nil, false
+	}
+	t, err := s.src.Timeline(r.Context(), c.Name)
+	if err != nil {
+		s.fail(w, r, err)
+		return nil, false
+	}
+	if t.PacePerMinute == nil {
+		t.PacePerMinute = c.PacePerMinute
+	}
+	return &view{Title: c.Name, Campaign: c, Pending: c.Pending, Chart: newChart(t)}, true
+}
+
+func (s *server) campaignFragment(w http.ResponseWriter, r *http.Request) {
+	if v, ok := s.liveView(w, r); ok {
+		s.render(w, r, http.StatusOK, "campaign", "campaign-live", v)
+	}
+}
+
+func (s *server) campaignPage(w http.ResponseWriter, r *http.Request) {
+	v, ok := s.liveView(w, r)
+	if !ok {
+		return
+	}
+	q := r.URL.Query()
+	v.FailureStatus = q.Get("status")
+	pageNo, _ := strconv.Atoi(q.Get("page"))
+	pageNo = max(pageNo, 1)
+	f, err := s.src.Failures(r.Context(), v.Campaign.Name, FailureQuery{
+		Status: v.FailureStatus, Page: pageNo - 1, PageSize: s.opts.PageSize,
+	})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	v.Failures = f
+	v.PageNumber = pageNo
+	v.PageCount = max(1, (f.Total+s.opts.PageSize-1)/s.opts.PageSize)
+	link := func(n int) string {
+		q := url.Values{}
+		if v.FailureStatus != "" {
+			q.Set("status", v.FailureStatus)
+		}
+		q.Set("page", strconv.Itoa(n))
+		return v.Campaign.Path + "?" + q.Encode()
+	}
+	if pageNo > 1 {
+		v.PrevPage = link(pageNo - 1)
+	}
+	if pageNo < v.PageCount {
+		v.NextPage = link(pageNo + 1)
+	}
+	s.render(w, r, http.StatusOK, "campaign", "layout", v)
+}
+
+func (s *server) campaignJSON(w http.ResponseWriter, r *http.Request) {
+	c, err := s.src.Campaign(r.Context(), r.PathValue("name"))
+	if errors.Is(err, ErrUnknownCampaign) {
+		http.Error(w, "no such campaign", http.StatusNotFound)
+		return
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, c)
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	noStore(w)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// loginPage shows the login form (or goes home when no login is needed).
+func (s *server) loginPage(w http.ResponseWriter, r *http.Request) {
+	if len(s.guard.token) == 0 {
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+		return
+	}
+	s.renderLogin(w, r, http.StatusOK, nil)
+}
+
+func (s *server) renderLogin(w http.ResponseWriter, r *http.Request, status int, m *messageView) {
+	v := &view{Title: "Log in", Next: safeNext(r.FormValue("next")), Message: m}
+	v.CSRF = s.guard.csrfToken(access{binding: "\x00login"})
+	s.render(w, r, status, "login", "layout", v)
+}
+
+// login checks the token typed in the form and sets the session cookie.
+func (s *server) login(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+	if len(s.guard.token) == 0 {
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+		return
+	}
+	if !s.guard.checkPost(r, access{binding: "\x00login"}) {
+		s.renderLogin(w, r, http.StatusForbidden, &messageView{Text: "This login came from another site or an old page; try again."})
+		return
+	}
+	if !s.guard.checkToken(r.PostFormValue("token")) {
+		s.renderLogin(w, r, http.StatusUnauthorized, &messageView{Text: "Wrong token."})
+		return
+	}
+	s.guard.setSession(w, r)
+	http.Redirect(w, r, safeNext(r.PostFormValue("next")), http.StatusSeeOther)
+}
+
+func (s *server) logout(w http.ResponseWriter, r *http.Request) {
+	clearSession(w, r)
+	http.Redirect(w, r, "/login", http.StatusSeeOther)
+}
+
+// safeNext keeps a redirect target on this site: a path, not "//host".
+func safeNext(next string) string {
+	u, err := url.Parse(next)
+	if err != nil || next == "" || next[0] != '/' || len(next) > 1 && (next[1] == '/' || next[1] == '\\') ||
+		u.Scheme != "" || u.Host != "" {
+		return "/"
+	}
+	return next
+}

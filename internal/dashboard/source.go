@@ -1,0 +1,120 @@
+package dashboard
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/mxinvite/mxinvite/matrix"
+	"github.com/mxinvite/mxinvite/worker"
+)
+
+// Source is everything the dashboard reads and does. NewStoreSource
+// implements it over Redis; tests wrap it to fake what the worker package
+// does not offer yet.
+type Source interface {
+	// Campaigns lists every campaign, sorted by name.
+	Campaigns(ctx context.Context) ([]Campaign, error)
+	// Campaign reads one campaign; ErrUnknownCampaign when there is none.
+	Campaign(ctx context.Context, name string) (Campaign, error)
+	// Timeline is the campaign's history, per minute (coarser for long
+	// campaigns).
+	Timeline(ctx context.Context, name string) (Timeline, error)
+	// Failures returns one page of the campaign's failed invites.
+	Failures(ctx context.Context, name string, q FailureQuery) (FailurePage, error)
+	// Results calls fn for every invite record of the campaign (only the
+	// failed ones when failedOnly), without holding them all in memory.
+	Results(ctx context.Context, name string, failedOnly bool, fn func(worker.Result) error) error
+
+	// Resume lifts a pause (scope "sender" or "campaign", and its name).
+	Resume(ctx context.Context, scope, name string) error
+	// Cancel removes the campaign's invites not sent yet.
+	Cancel(ctx context.Context, name string) (worker.CancelStats, error)
+	// Retry re-enqueues the campaign's invites that ended with code.
+	Retry(ctx context.Context, name string, code matrix.StatusCode) (worker.RetryStats, error)
+}
+
+// ErrUnknownCampaign is returned (wrapped) for a campaign that does not exist.
+var ErrUnknownCampaign = errors.New("no such campaign")
+
+// ErrNotSupported is returned (wrapped) by an action the source cannot do
+// (Resume before the worker package has pauses).
+var ErrNotSupported = errors.New("not supported by this version of the worker")
+
+// Campaign is one campaign as the pages show it. Fields a source cannot
+// know are zero (Room, Sender, Created) or nil (Pause, PacePerMinute,
+// ETASeconds): the pages say "unknown" rather than guess.
+type Campaign struct {
+	Name    string    `json:"name"`
+	Room    string    `json:"room,omitempty"`
+	Sender  string    `json:"sender,omitempty"`
+	Created time.Time `json:"created,omitzero"`
+	// Counts are the campaign's counters, as `mxinvite status --json`.
+	Counts worker.CampaignCounts `json:"counts"`
+	// Pause is the pause holding the campaign's invites, if any.
+	Pause *Pause `json:"paused"`
+	// RatePerMinute is how many of its invites finished per minute lately.
+	RatePerMinute float64 `json:"rate_per_minute"`
+	// PacePerMinute is the sender's pace as its rate-limit gate knows it.
+	PacePerMinute *float64 `json:"pace_per_minute"`
+	// ETASeconds is the expected time until every invite is final.
+	ETASeconds *float64 `json:"eta_seconds"`
+}
+
+// Pause is what holds invites back until someone (or the worker) resumes
+// them: a sender whose token died, or a campaign whose first invites all
+// failed alike.
+type Pause struct {
+	// Scope is "sender" or "campaign"; Name is the sender's or campaign's.
+	Scope  string    `json:"scope"`
+	Name   string    `json:"name"`
+	Reason string    `json:"reason"`
+	Since  time.Time `json:"since,omitzero"`
+}
+
+// Pause scopes.
+const (
+	ScopeSender   = "sender"
+	ScopeCampaign = "campaign"
+)
+
+// Timeline is a campaign's history in buckets of equal width, oldest first.
+type Timeline struct {
+	// Width is each bucket's width: a minute, or a power of two of minutes
+	// for campaigns longer than the cap on buckets.
+	Width   time.Duration `json:"width_ns"`
+	Buckets []Bucket      `json:"buckets"`
+	// PacePerMinute is the sender's pace now, when known (drawn as a line).
+	PacePerMinute *float64 `json:"pace_per_minute"`
+	// Partial is set while the stream has not been read to its end yet
+	// (a long history is read a bounded amount per request).
+	Partial bool `json:"partial"`
+}
+
+// Bucket counts the invites that finished within [Start, Start+Width).
+// Requests are attributed to the minute their invite finished: the stream
+// has one entry per final result, not one per request.
+type Bucket struct {
+	Start time.Time `json:"start"`
+	// Requests are the invite requests sent by the invites finished here;
+	// RateLimited the 429 answers among them.
+	Requests    int `json:"requests"`
+	RateLimited int `json:"rate_limited"`
+	// Accepted invites ended Success, Failed ones with any other status.
+	Accepted int `json:"accepted"`
+	Failed   int `json:"failed"`
+}
+
+// FailureQuery selects a page of failures.
+type FailureQuery struct {
+	// Status keeps only failures with this status name ("" for all).
+	Status string
+	// Page is 0-based; PageSize defaults to 50.
+	Page, PageSize int
+}
+
+// FailurePage is a page of failed invites and how many match in all.
+type FailurePage struct {
+	Results []worker.Result
+	Total   int
+}

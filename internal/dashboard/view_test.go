@@ -1,0 +1,73 @@
+package dashboard
+
+import (
+	"testing"
+
+	"github.com/mxinvite/mxinvite/worker"
+)
+
+func TestCampaignView(t *testing.T) {
+	rate := 0.0
+	eta := 5400.0
+	c := Campaign{Name: "c", RatePerMinute: 12.5, ETASeconds: &eta, Counts: worker.CampaignCounts{
+		Enqueued: 10,
+		States:   map[string]int{"done": 6, "queued": 2, "retrying": 1, "cancelled": 1, "weird": 0, "held": 0},
+		Statuses: map[string]int{"NotFound": 2, "Success": 3, "NetworkError": 1, "Bogus": 1},
+	}}
+	v := newCampaignView(c)
+	if v.Total != 10 || v.Finished != 7 || v.Pending != 3 || v.Percent != 70 {
+		t.Errorf("total %d finished %d pending %d percent %d; want 10 7 3 70", v.Total, v.Finished, v.Pending, v.Percent)
+	}
+	var states []string
+	for _, s := range v.States {
+		states = append(states, s.Name)
+	}
+	if got := join(states); got != "queued retrying done cancelled" {
+		t.Errorf("states in order %q", got)
+	}
+	var codes []int
+	for _, s := range v.Statuses {
+		codes = append(codes, s.Code)
+	}
+	if len(codes) != 4 || codes[0] != 0 || codes[1] != 101 || codes[2] != 105 || codes[3] != -1 {
+		t.Errorf("statuses by number %v, want 0 101 105 then the unknown name", codes)
+	}
+	if len(v.Failures) != 3 {
+		t.Errorf("%d failure statuses, want 3 (all but Success)", len(v.Failures))
+	}
+	if v.ETA != "≈ 1 h 30 min" || v.Rate != "12.5/min" || v.Pace != "unknown" {
+		t.Errorf("ETA %q, rate %q, pace %q", v.ETA, v.Rate, v.Pace)
+	}
+	c.Pause = &Pause{Scope: ScopeSender, Name: "s", Reason: "r"}
+	if v := newCampaignView(c); v.ETA != "paused" {
+		t.Errorf("paused ETA %q", v.ETA)
+	}
+	c.Pause, c.ETASeconds, c.PacePerMinute = nil, nil, &rate
+	if v := newCampaignView(c); v.ETA != "unknown" || v.Pace != "0.0/min" {
+		t.Errorf("no ETA: %q, pace %q", v.ETA, v.Pace)
+	}
+	c.Counts.States = map[string]int{"done": 10}
+	if v := newCampaignView(c); v.ETA != "finished" || v.Percent != 100 {
+		t.Errorf("finished campaign: ETA %q, %d%%", v.ETA, v.Percent)
+	}
+}
+
+func join(s []string) string {
+	out := ""
+	for i, v := range s {
+		if i > 0 {
+			out += " "
+		}
+		out += v
+	}
+	return out
+}
+
+func TestDurationText(t *testing.T) {
+	for d, want := range map[float64]string{0: "0 s", 59: "59 s", 61: "1 min", 3600: "1 h 0 min", 86400*5 + 3600*4: "5 d 4 h"} {
+		c := Campaign{Counts: worker.CampaignCounts{Enqueued: 1}, ETASeconds: &d}
+		if got := etaText(c, 1); got != "≈ "+want {
+			t.Errorf("ETA of %v s: %q, want %q", d, got, want)
+		}
+	}
+}

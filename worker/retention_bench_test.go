@@ -1,0 +1,233 @@
+package worker
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/mxinvite/mxinvite/internal/redistest"
+	"github.com/mxinvite/mxinvite/internal/simulator"
+	"github.com/mxinvite/mxinvite/internal/simulator/simtest"
+	"github.com/mxinvite/mxinvite/tasks"
+)
+
+// benchInvites is the campaign size of the retention benchmarks:
+// MXINVITE_BENCH_INVITES, default def.
+func benchInvites(def int) int {
+	if n, err := strconv.Atoi(os.Getenv("MXINVITE_BENCH_INVITES")); err == nil && n > 0 {
+		return n
+	}
+	return def
+}
+
+func benchInvite(b *testing.B, campaign string, i int) tasks.Invite {
+	inv, err := tasks.NewInvite(tasks.Invite{Campaign: campaign, RoomID: simulator.DefaultRoomID, Medium: tasks.MediumEmail,
+		Address: fmt.Sprintf("member.%07d@example.org", i), EnqueuedAt: time.Now().UTC()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return inv
+}
+
+// BenchmarkPurge purges a campaign of finished invites (default 20,000;
+// MXINVITE_BENCH_INVITES=200000 for the figure): invites/s.
+// Records are registered and finished through the real scripts.
+func BenchmarkPurge(b *testing.B) {
+	n := benchInvites(20_000)
+	r := redistest.StartOwned(b, redistest.Options{})
+	rdb := r.Client(b)
+	ctx := context.Background()
+	store := NewStore(rdb, "mx", DefaultStreamMaxLen)
+	prod := NewProducer(rdb, "mx", "q")
+	if err := finishScript.Load(ctx, rdb).Err(); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		b.StopTimer()
+		for from := 0; from < n; from += maxRegisterBatch {
+			regs := make([]Registration, 0, maxRegisterBatch)
+			for i := from; i < min(n, from+maxRegisterBatch); i++ {
+				regs = append(regs, Registration{Invite: benchInvite(b, "bench", i)})
+			}
+			if err := store.RegisterBatch(ctx, regs, RegisterOptions{}); err != nil {
+				b.Fatal(err)
+			}
+			_, err := rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+				for _, reg := range regs {
+					finishScript.EvalSha(ctx, p, nil, "mx", reg.Invite.Key(), DefaultStreamMaxLen, 0, 1, 0, 0,
+						"status_code", 0, "status", "Success", "http_status", 200, "errcode", "", "error", "",
+						"finished_at", time.Now().UTC().Format(time.RFC3339Nano), "possible_duplicate", "0", "retries", 0, "ambiguous", 0)
+				}
+				return nil
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.StartTimer()
+		cpu0 := redisCPU(b, rdb)
+		start := time.Now()
+		var st PurgeStats
+		err := prod.purgeCampaign(ctx, "bench", PurgeOptions{BatchSize: 500}, &st)
+		mid := time.Since(start)
+		st.StreamEntries, _ = prod.purgeStream(ctx, PurgeOptions{Campaign: "bench", BatchSize: 500})
+		elapsed := time.Since(start)
+		cpu := redisCPU(b, rdb) - cpu0
+		b.Logf("records %s, stream %s (wall time); Redis CPU %.2f s, %.1f µs per invite", mid, elapsed-mid, cpu, cpu/float64(n)*1e6)
+		b.ReportMetric(cpu/float64(n)*1e6, "redis-µs/invite")
+		if err != nil || st.Records != n {
+			b.Fatalf("purge: %+v, %v; want %d records", st, err, n)
+		}
+		b.ReportMetric(float64(n)/elapsed.Seconds(), "invites/s")
+		b.Logf("purged %d finished invites (+%d stream entries) in %s", n, st.StreamEntries, elapsed.Round(time.Millisecond))
+	}
+}
+
+// BenchmarkRedisMemoryPerInvite measures, with MEMORY USAGE, what each
+// structure costs per invite (default 10,000 invites), queued (with asynq's
+// task) and finished (Success, through the simulator).
+func BenchmarkRedisMemoryPerInvite(b *testing.B) {
+	n := benchInvites(10_000)
+	for b.Loop() {
+		b.StopTimer()
+		r := redistest.StartOwned(b, redistest.Options{})
+		rdb := r.Client(b)
+		ctx := context.Background()
+		base := usedMemory(b, rdb)
+		prod := NewProducer(rdb, "mxinvite", "invites")
+		invites := make([]tasks.Invite, n)
+		for from := 0; from < n; from += 500 {
+			items := make([]BatchItem, 0, 500)
+			for i := from; i < min(n, from+500); i++ {
+				invites[i] = benchInvite(b, "spring-2026", i)
+				items = append(items, BatchItem{Invite: invites[i]})
+			}
+			if _, err := prod.EnqueueBatch(ctx, items, EnqueueOptions{}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		m := memoryOf(b, rdb, invites, "invites")
+		m["INFO used_memory delta"] = float64(usedMemory(b, rdb)-base) / float64(n)
+		report(b, "queued", m)
+
+		sim, ts := simtest.NewServer(b, simulator.Config{})
+		w, err := New(Config{
+			Redis: asynq.RedisClientOpt{Addr: r.Addr}, Concurrency: 32, PollInterval: 50 * time.Millisecond, IdentityScheme: "http",
+			Profiles: []Profile{{Name: tasks.DefaultSender, HomeserverURL: ts.URL, AccessToken: simulator.DefaultAccessToken,
+				IDServer: simtest.IDServer(ts), IDAccessToken: simulator.DefaultIDAccessToken}},
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		rctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
+		err = w.Run(rctx, true)
+		cancel()
+		if err != nil || sim.Stats().Accepted != int64(n) {
+			b.Fatalf("worker: %v, %d accepted of %d", err, sim.Stats().Accepted, n)
+		}
+		m = memoryOf(b, rdb, invites, "invites")
+		m["INFO used_memory delta"] = float64(usedMemory(b, rdb)-base) / float64(n)
+		report(b, "finished", m)
+		b.StartTimer()
+	}
+}
+
+// memoryOf sums MEMORY USAGE (SAMPLES 0: every element counted) per
+// structure and divides by the invites.
+func memoryOf(b *testing.B, rdb *redis.Client, invites []tasks.Invite, queue string) map[string]float64 {
+	ctx := context.Background()
+	usage := func(keys []string) float64 {
+		cmds := make([]*redis.IntCmd, len(keys))
+		_, err := rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for i, k := range keys {
+				cmds[i] = p.MemoryUsage(ctx, k, 0)
+			}
+			return nil
+		})
+		if err != nil && err != redis.Nil {
+			b.Fatal(err)
+		}
+		var sum int64
+		for _, c := range cmds {
+			sum += c.Val()
+		}
+		return float64(sum) / float64(len(invites))
+	}
+	records, taskHashes := make([]string, len(invites)), make([]string, len(invites))
+	for i, inv := range invites {
+		records[i] = "mxinvite:invite:" + inv.Key()
+		taskHashes[i] = "asynq:{" + queue + "}:t:" + inv.TaskID()
+	}
+	q := "asynq:{" + queue + "}:"
+	return map[string]float64{
+		"record":                               usage(records),
+		"campaign index (zset)":                usage([]string{"mxinvite:campaign:spring-2026:invites"}),
+		"campaign counters":                    usage([]string{"mxinvite:campaign:spring-2026:counts"}),
+		"results stream":                       usage([]string{"mxinvite:results"}),
+		"asynq task hash":                      usage(taskHashes),
+		"asynq pending list":                   usage([]string{q + "pending"}),
+		"asynq scheduled/retry/archived zsets": usage([]string{q + "scheduled", q + "retry", q + "archived"}),
+	}
+}
+
+func report(b *testing.B, phase string, m map[string]float64) {
+	var lines []string
+	total := 0.0
+	for k, v := range m {
+		if !strings.HasPrefix(k, "INFO") {
+			total += v
+		}
+		lines = append(lines, fmt.Sprintf("  %-38s %7.1f B", k, v))
+	}
+	sortStrings(lines)
+	b.Logf("%s, per invite (MEMORY USAGE):\n%s\n  %-38s %7.1f B", phase, strings.Join(lines, "\n"), "sum of the structures", total)
+	b.ReportMetric(total, "B/"+phase)
+}
+
+func sortStrings(s []string) {
+	for i := 1; i < len(s); i++ {
+		for j := i; j > 0 && s[j] < s[j-1]; j-- {
+			s[j], s[j-1] = s[j-1], s[j]
+		}
+	}
+}
+
+func usedMemory(b *testing.B, rdb *redis.Client) int64 {
+	info, err := rdb.Info(context.Background(), "memory").Result()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for line := range strings.SplitSeq(info, "\r\n") {
+		if v, ok := strings.CutPrefix(line, "used_memory:"); ok {
+			n, _ := strconv.ParseInt(v, 10, 64)
+			return n
+		}
+	}
+	return 0
+}
+
+// redisCPU is the CPU time Redis has used (user + system), in seconds: on a
+// loaded machine a steadier measure of a purge's cost than wall time.
+func redisCPU(b *testing.B, rdb *redis.Client) float64 {
+	info, err := rdb.Info(context.Background(), "cpu").Result()
+	if err != nil {
+		b.Fatal(err)
+	}
+	total := 0.0
+	for line := range strings.SplitSeq(info, "\r\n") {
+		for _, f := range []string{"used_cpu_sys:", "used_cpu_user:"} {
+			if v, ok := strings.CutPrefix(line, f); ok {
+				x, _ := strconv.ParseFloat(v, 64)
+				total += x
+			}
+		}
+	}
+	return total
+}
