@@ -125,8 +125,9 @@ if not dry and #ids > 0 then redis.call('XDEL', stream, unpack(ids)) end
 return {matched, last}
 `)
 
-// dropCampaignScript deletes a campaign with no invite left: its counters
-// and its name. It checks in the same step, so an invite registered
+// dropCampaignScript deletes a campaign with no invite left: its counters,
+// its meta, its pause (a campaign with nothing left holds nothing) and its
+// name. It checks in the same step, so an invite registered
 // meanwhile keeps its campaign.
 //
 // ARGV[1] prefix, ARGV[2] campaign. Returns 1 when deleted, 0 when invites
@@ -134,7 +135,8 @@ return {matched, last}
 var dropCampaignScript = redis.NewScript(luaMove + `
 local p, campaign = ARGV[1], ARGV[2]
 if redis.call('ZCARD', invites_of(p, campaign)) > 0 then return 0 end
-redis.call('DEL', counts_of(p, campaign))
+redis.call('DEL', counts_of(p, campaign), p .. ':campaign:' .. campaign .. ':meta', p .. ':pause:campaign:' .. campaign)
+redis.call('ZREM', p .. ':pauses', 'campaign:' .. campaign)
 redis.call('SREM', p .. ':campaigns', campaign)
 return 1
 `)

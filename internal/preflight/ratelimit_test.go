@@ -113,3 +113,21 @@ func TestHumanDuration(t *testing.T) {
 		}
 	}
 }
+
+func TestKnownPaceNote(t *testing.T) {
+	calls := 0
+	cfg := adminConfig(t, "-", 10, &calls) // not an admin: no override note
+	cfg.SenderPace = func() time.Duration { return 400 * time.Second }
+	c := check(t, run(t, cfg), CheckPace)
+	// 10 × 400 s = 4,000 s.
+	want := "an earlier campaign of sender bulk was rate-limited by the homeserver to one invite per 6 min 40 s: this campaign's 10 addresses would take about 1 h 6 min"
+	if !c.OK || c.Detail != want {
+		t.Fatalf("pace note %+v; want %q", c, want)
+	}
+	cfg.SenderPace = func() time.Duration { return 0 }
+	for _, c := range run(t, cfg).Checks {
+		if c.Name == CheckPace {
+			t.Fatalf("a pace note with no pace known: %+v", c)
+		}
+	}
+}
