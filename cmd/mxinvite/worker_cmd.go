@@ -19,6 +19,7 @@ func workerCommand() *cli.Command {
 	flags = append(flags, profileFlags()...)
 	flags = append(flags, acceptTermsFlag())
 	flags = append(flags, opsFlags()...)
+	flags = append(flags, dashboardFlags()...)
 	flags = append(flags,
 		&cli.IntFlag{Name: "concurrency", Value: 10, Sources: env("concurrency"), Usage: "invites in flight at once in this process"},
 		&cli.StringFlag{Name: "retry-waits", Value: "2s,5s,30s", Sources: env("retry-waits"), Usage: "waits before retries 1, 2, 3…; the last repeats"},
