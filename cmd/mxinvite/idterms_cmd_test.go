@@ -58,7 +58,7 @@ func TestPreflightIdentityTermsExit3ThenAccepted(t *testing.T) {
 	}
 	// Consent is kept per user: without the flag it now passes.
 	t.Setenv("MXINVITE_ACCEPT_IDENTITY_TERMS", "")
-	if r := mxinvite(t, args...); r.code != 0 {
+	if r = mxinvite(t, args...); r.code != 0 {
 		t.Errorf("after consent: exit %d\n%s", r.code, r.stdout)
 	}
 	if strings.Contains(r.stdout+r.stderr, "sim-id-") {
