@@ -21,7 +21,7 @@ import (
 // back-off schedule (the retry policy's waits, then doubling, up to
 // BackoffMax), then lets one invite at a time probe. Each probe that fails
 // again closes it for the next wait; the first success re-opens it, at the
-// pace the server showed it can keep (the time from the first failure to
+// pace the server showed it can keep (the time from the gate's closing to
 // that success), from which it speeds up again as a new gate does, halving
 // the interval while requests succeed; a failure while it speeds up sets
 // the pace back to the last one that worked (and spares the invite's
@@ -35,7 +35,8 @@ import (
 // Gate fields: backoff_level (0: not backing off), backoff_until (ms),
 // backoff_open_at (when the current wait ends: failures of requests
 // reserved before it do not escalate), probe, probe_until, trouble (1 while
-// the fails set is not empty), trouble_since (ms of the first failure).
+// the fails set is not empty), trouble_since (ms of the first failure),
+// backoff_since (ms of the closing that began the back-off).
 
 // gateFailedScript records an ambiguous failure of an invite.
 //
@@ -53,15 +54,21 @@ redis.call('SADD', KEYS[2], ARGV[1])
 redis.call('PEXPIRE', KEYS[2], 86400000)
 local n = redis.call('SCARD', KEYS[2])
 local g = redis.call('HMGET', KEYS[1], 'backoff_level', 'backoff_open_at', 'probe', 'trouble', 'backoff_until',
-  'recovering', 'interval')
+  'recovering', 'interval', 'pace_set_at', 'kept')
 local level = tonumber(g[1] or '0')
 if g[4] ~= '1' then redis.call('HSET', KEYS[1], 'trouble', 1, 'trouble_since', now) end
 if g[3] == ARGV[1] then redis.call('HDEL', KEYS[1], 'probe', 'probe_until') end
 if level == 0 and g[6] == '1' then
-  -- Failed while speeding up again after a back-off: the pace before the
-  -- last halving was the one the server kept; stay there.
-  local interval = math.min(60000, 2 * math.max(tonumber(g[7] or '0'), 1)) -- maxGateInterval
-  redis.call('HSET', KEYS[1], 'interval', interval, 'recovering', 0, 'limited_ever', 1, 'pace_set_at', now, 'quiet_since', now)
+  -- Failed while speeding up again after a back-off. A request reserved at
+  -- the current pace says the last halving went too far: back to the pace
+  -- before it (never slower than the one the server kept), and stay there.
+  -- One reserved before the pace changed was on its way already: it says
+  -- nothing of the pace, but it too is the sender's failure, not its own.
+  local interval = tonumber(g[7] or '0')
+  if tonumber(ARGV[2]) >= tonumber(g[8] or '0') then
+    interval = math.min(tonumber(g[9] or '60000'), 2 * math.max(interval, 1))
+    redis.call('HSET', KEYS[1], 'interval', interval, 'recovering', 0, 'limited_ever', 1, 'pace_set_at', now, 'quiet_since', now)
+  end
   return {1, interval, 0}
 end
 local escalate
@@ -74,6 +81,7 @@ else
 end
 local last = #ARGV - 3
 if escalate then
+  if level == 0 then redis.call('HSET', KEYS[1], 'backoff_since', now) end
   level = level + 1
   local wait = tonumber(ARGV[3 + math.min(level, last)])
   redis.call('HSET', KEYS[1], 'backoff_level', level, 'backoff_until', now + wait, 'backoff_open_at', now + wait)
@@ -92,18 +100,21 @@ return {level, math.max(tonumber(g[5] or '0') - now, 0), level >= last and 1 or 
 var gateOKScript = redis.NewScript(`
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local g = redis.call('HMGET', KEYS[1], 'backoff_level', 'trouble_since', 'interval')
+local g = redis.call('HMGET', KEYS[1], 'backoff_level', 'backoff_since', 'interval')
 local interval = tonumber(g[3] or '0')
 if tonumber(g[1] or '0') > 0 then
-  -- Start again at the pace the server kept (first failure to this
-  -- success), then speed up as a new gate does (halving the interval while
+  -- Start again at the pace the server kept (from the gate's closing to
+  -- this success: the time the server needed, not the time requests spent
+  -- waiting at the gate's own pace before), then speed up as a new gate does (halving the interval while
   -- requests succeed) until a failure says where the server's limit is.
+  -- (Not the larger of it and the pace before: a pace learnt from one
+  -- back-off must not ratchet up the next one's.)
   local kept = now - tonumber(g[2] or now)
-  interval = math.min(tonumber(ARGV[1]), math.max(interval, kept))
-  redis.call('HSET', KEYS[1], 'interval', interval, 'limited_ever', 0, 'recovering', 1, 'pace_set_at', now, 'quiet_since', now)
+  interval = math.min(tonumber(ARGV[1]), kept)
+  redis.call('HSET', KEYS[1], 'interval', interval, 'kept', interval, 'limited_ever', 0, 'recovering', 1, 'pace_set_at', now, 'quiet_since', now)
 end
 redis.call('HSET', KEYS[1], 'backoff_level', 0, 'backoff_until', 0, 'trouble', 0)
-redis.call('HDEL', KEYS[1], 'probe', 'probe_until', 'trouble_since', 'backoff_open_at')
+redis.call('HDEL', KEYS[1], 'probe', 'probe_until', 'trouble_since', 'backoff_open_at', 'backoff_since')
 redis.call('DEL', KEYS[2])
 return interval
 `)

@@ -1,11 +1,14 @@
 package worker
 
 import (
+	"strconv"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/mxinvite/mxinvite/internal/simulator"
 	"github.com/mxinvite/mxinvite/matrix"
+	"github.com/mxinvite/mxinvite/tasks"
 )
 
 // storeLimit is Sydent's per-sender email limit seen through Synapse:
@@ -103,5 +106,33 @@ func TestBackoffSchedule(t *testing.T) {
 	}
 	if s := backoffSchedule([]time.Duration{time.Hour}, time.Minute); len(s) != 1 || s[0] != time.Minute {
 		t.Fatalf("capped schedule %v; want [1m]", s)
+	}
+}
+
+// TestSenderBackoffWithTheSimulator is the same against the simulator's
+// Sydent limit seen through Synapse (a limited store-invite is a 500 and
+// no email).
+func TestSenderBackoffWithTheSimulator(t *testing.T) {
+	e, sim := newSimEnv(t, simulator.Config{StoreLimit: simulator.StoreLimit{Burst: 5, Interval: 500 * time.Millisecond}})
+	var invs []tasks.Invite
+	for i := 0; i < 40; i++ {
+		inv := e.inviteTo(simulator.DefaultRoomID, "store-"+strconv.Itoa(i)+"@example.org")
+		e.enqueue(inv, EnqueueOptions{})
+		invs = append(invs, inv)
+	}
+	e.runUntilIdle(90 * time.Second)
+	for _, inv := range invs {
+		if r := e.result(inv); r.StatusCode != matrix.Success {
+			t.Fatalf("%s ended %s after %d requests (%s)", inv.Address, r.Status, r.Requests, r.Error)
+		}
+	}
+	st := sim.Stats()
+	if st.Accepted != 40 || st.Duplicates != 0 || st.ExtraEmails != 0 {
+		t.Fatalf("%d accepted, %d duplicates, %d extra emails; want 40, 0, 0", st.Accepted, st.Duplicates, st.ExtraEmails)
+	}
+	refused := st.IdentityRefusals[simulator.RefusalStoreLimited]
+	t.Logf("%d requests, %d answered 500 (%.1f%%)", st.InviteRequests, refused, 100*float64(refused)/float64(st.InviteRequests))
+	if refused*2 >= st.InviteRequests {
+		t.Fatalf("%d of %d requests answered 500: the sender did not back off", refused, st.InviteRequests)
 	}
 }

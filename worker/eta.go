@@ -110,3 +110,17 @@ func floatOf(v any) float64 {
 	f, _ := strconv.ParseFloat(strOf(v), 64)
 	return f
 }
+
+// SenderPace is the pace the sender's gate keeps because the homeserver
+// rate-limited it (one request per the returned duration), 0 when it was
+// never limited or is not paced now.
+func (s *Store) SenderPace(ctx context.Context, sender string) (time.Duration, error) {
+	g, err := s.rdb.HMGet(ctx, s.k.gate(sender), "interval", "limited_ever").Result()
+	if err != nil {
+		return 0, fmt.Errorf("read the gate of sender %q: %w", sender, err)
+	}
+	if strOf(g[1]) != "1" {
+		return 0, nil
+	}
+	return time.Duration(floatOf(g[0])) * time.Millisecond, nil
+}

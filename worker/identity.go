@@ -20,25 +20,23 @@ import (
 // identityToken is the id_access_token to send with an invite naming
 // idServer: the one configured for it, else one obtained from the account.
 // When the identity server's terms are not accepted the sender pauses and
-// the invite is held; when no token can be had for another reason, a
-// passing one (no answer) hands the invite back for later, and a lasting
-// one (an identity server without the v2 account API, such as Dendrite's
-// v1-only ones) sends the invite without a token, for the homeserver to
-// judge.
+// the invite is held; when no token can be had for another reason (an
+// identity server without the v2 account API, such as Dendrite's v1-only
+// ones, or one that cannot be reached), the invite goes without a token,
+// for the homeserver to judge: Dendrite ignores it, Synapse refuses with
+// 400 M_MISSING_PARAM, which the campaign breaker turns into one pause
+// rather than a list of failures. The failure is remembered for a minute,
+// so invites do not each try to register again.
 func (j *job) identityToken(ctx context.Context, idServer string) (string, error) {
 	if t := j.snd.idToken(idServer); t != "" {
 		return t, nil
 	}
 	tok, err := j.snd.cur.Load().identityToken(ctx, idServer)
-	var ie *matrix.IdentityTokenError
 	switch {
 	case err == nil:
 		return tok, nil
 	case errors.Is(err, matrix.ErrTermsNotSigned):
 		return "", j.pauseSender(ctx, PauseIdentityTerms, termsReason(j.snd.Name, err))
-	case errors.As(err, &ie) && ie.Outcome.Retryable:
-		j.log.Warn().Err(err).Msg("no identity token yet; trying again later")
-		return "", handBack(j.h.cfg.Policy.Wait(0))
 	case ctx.Err() != nil:
 		return "", ctx.Err()
 	}

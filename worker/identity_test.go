@@ -2,6 +2,7 @@ package worker
 
 import (
 	"context"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -121,4 +122,59 @@ func TestV12RoomCampaignOnTheWire(t *testing.T) {
 	if !found {
 		t.Fatalf("invite paths %v; want %s…", sim.Stats().InvitePaths, want)
 	}
+}
+
+// TestRevokedTokenWithTheSimulator is the dead-token test of issue 10
+// against the simulator: the token is revoked after some invites; no invite
+// ends Unauthorised, the requests made with the dead token after its death
+// are at most the worker's concurrency, and a new token written into the
+// file resumes the sender.
+func TestRevokedTokenWithTheSimulator(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "token")
+	writeToken(t, file, simulator.DefaultAccessToken)
+	e, sim := newSimEnv(t, simulator.Config{Faults: simulator.Faults{Latency: 5 * time.Millisecond}}, func(c *Config) {
+		c.Profiles[0].AccessToken, c.Profiles[0].AccessTokenFile = "", file
+		c.TokenCheckInterval = 50 * time.Millisecond
+	})
+	var invs []tasks.Invite
+	for i := 0; i < 40; i++ {
+		inv := e.inviteTo(simulator.DefaultRoomID, "revoked-"+strconv.Itoa(i)+"@example.org")
+		e.enqueue(inv, EnqueueOptions{})
+		invs = append(invs, inv)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- e.newWorker().Run(ctx, false) }()
+
+	waitFor(t, 20*time.Second, "5 invites accepted", func() bool { return sim.Stats().Accepted >= 5 })
+	sim.RevokeToken(simulator.DefaultAccessToken)
+	store := e.prod.Store()
+	waitFor(t, 20*time.Second, "the sender pauses", func() bool {
+		p, _ := store.GetPause(ctx, PauseSender, tasks.DefaultSender)
+		return p != nil
+	})
+	time.Sleep(300 * time.Millisecond) // nothing more may go out with the dead token
+	dead := sim.Stats().RevokedTokenRequests[simulator.DefaultAccessToken]
+	if dead > int64(e.cfg.Concurrency) {
+		t.Fatalf("%d requests with the dead token after its death; want at most the concurrency %d", dead, e.cfg.Concurrency)
+	}
+	if err := sim.AddToken("a-new-token", simulator.DefaultUserID); err != nil {
+		t.Fatal(err)
+	}
+	writeToken(t, file, "a-new-token")
+	waitFor(t, 30*time.Second, "every invite finishes", func() bool { return e.counts().Pending() == 0 })
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	for _, inv := range invs {
+		if r := e.result(inv); r.StatusCode != matrix.Success {
+			t.Fatalf("%s ended %s (%s)", inv.Address, r.Status, r.Error)
+		}
+	}
+	if st := sim.Stats(); st.Duplicates != 0 || st.Accepted != int64(len(invs)) {
+		t.Fatalf("%d accepted, %d duplicates; want %d and 0", st.Accepted, st.Duplicates, len(invs))
+	}
+	t.Logf("requests with the dead token after its death: %d (concurrency %d)", dead, e.cfg.Concurrency)
 }

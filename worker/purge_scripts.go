@@ -34,7 +34,7 @@ local function drop_tasks(q, key, gen, dry)
 end
 `
 
-// purgeScript deletes one batch of a campaign's finished invites: records,
+// purgeScript deletes one batch of a campaign's finished (or cancelled) invites: records,
 // their share of the campaign counters, index entries and asynq tasks.
 //
 // ARGV[1] prefix, ARGV[2] campaign, ARGV[3] asynq queue, ARGV[4] first rank
@@ -71,11 +71,10 @@ for i = 1, #entries, 2 do
   if not r[1] or r[3] ~= campaign then
     stale = stale + 1
     if not dry then redis.call('ZREM', idx, key) end
-  elseif r[1] == 'done' and (cutoff == '' or string.sub(r[2] or '', 1, 19) < cutoff) then
+  elseif (r[1] == 'done' or r[1] == 'cancelled') and (cutoff == '' or string.sub(r[2] or '', 1, 19) < cutoff) then
     purged = purged + 1
     tasks = tasks + drop_tasks(q, key, tonumber(r[4] or '0'), dry)
     if not dry then
-      redis.call('HINCRBY', counts, 'enqueued', -1)
       local req, lim = tonumber(r[5] or '0'), tonumber(r[6] or '0')
       if req ~= 0 then redis.call('HINCRBY', counts, 'requests', -req) end
       if lim ~= 0 then redis.call('HINCRBY', counts, 'rate_limited', -lim) end
@@ -125,8 +124,9 @@ if not dry and #ids > 0 then redis.call('XDEL', stream, unpack(ids)) end
 return {matched, last}
 `)
 
-// dropCampaignScript deletes a campaign with no invite left: its counters
-// and its name. It checks in the same step, so an invite registered
+// dropCampaignScript deletes a campaign with no invite left: its counters,
+// its meta, its pause (a campaign with nothing left holds nothing) and its
+// name. It checks in the same step, so an invite registered
 // meanwhile keeps its campaign.
 //
 // ARGV[1] prefix, ARGV[2] campaign. Returns 1 when deleted, 0 when invites
@@ -134,7 +134,8 @@ return {matched, last}
 var dropCampaignScript = redis.NewScript(luaMove + `
 local p, campaign = ARGV[1], ARGV[2]
 if redis.call('ZCARD', invites_of(p, campaign)) > 0 then return 0 end
-redis.call('DEL', counts_of(p, campaign))
+redis.call('DEL', counts_of(p, campaign), p .. ':campaign:' .. campaign .. ':meta', p .. ':pause:campaign:' .. campaign)
+redis.call('ZREM', p .. ':pauses', 'campaign:' .. campaign)
 redis.call('SREM', p .. ':campaigns', campaign)
 return 1
 `)

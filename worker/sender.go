@@ -59,9 +59,9 @@ func newSenderClient(p Profile, cfg Config) *senderClient {
 		obtained: map[string]string{}, failedAt: map[string]time.Time{}}
 }
 
-// identityRetryAfter is how long a lasting failure to obtain an identity
-// token (an identity server without the v2 account API) is remembered,
-// so that invites do not each try to register again.
+// identityRetryAfter is how long a failure to obtain an identity token
+// (an identity server without the v2 account API, or out of reach) is
+// remembered, so that invites do not each try to register again.
 const identityRetryAfter = time.Minute
 
 // identityToken obtains (or returns the obtained) identity token for
@@ -76,19 +76,18 @@ func (sc *senderClient) identityToken(ctx context.Context, idServer string) (str
 	tok, err := sc.ids.Token(ctx, idServer)
 	sc.idMu.Lock()
 	defer sc.idMu.Unlock()
-	var ie *matrix.IdentityTokenError
 	switch {
 	case err == nil:
 		sc.obtained[idServer] = tok
 		delete(sc.failedAt, idServer)
-	case errors.As(err, &ie) && !ie.Outcome.Retryable:
+	case errors.Is(err, matrix.ErrIdentityToken):
 		sc.failedAt[idServer] = time.Now()
 	}
 	return tok, err
 }
 
-// errRecentIdentityFailure: obtaining an identity token failed for good
-// less than identityRetryAfter ago.
+// errRecentIdentityFailure: obtaining an identity token failed less than
+// identityRetryAfter ago.
 var errRecentIdentityFailure = errors.New("obtaining an identity token failed recently")
 
 // cachedIdentityToken is the token obtained for idServer, "" if none.

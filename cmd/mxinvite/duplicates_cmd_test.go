@@ -40,7 +40,7 @@ func TestPossiblyDuplicatedCountsOnlyInvitesThatMayHaveReachedTheServer(t *testi
 	const n = 30
 	e := newCLIEnv(t, simulator.Config{
 		Faults:    simulator.Faults{ErrorRate: 0.4, ErrorStatus: 503},
-		RateLimit: simulator.RateLimit{PerSecond: 50, Burst: 2}, // 4 requests at once: some are limited
+		RateLimit: simulator.RateLimit{PerSecond: 10, Burst: 2}, // slower than the gate starts (50/s): some are limited
 	})
 	room := simulator.DefaultRoomID
 	work := func(extra ...string) {

@@ -94,7 +94,7 @@ func runEnqueue(ctx context.Context, cmd *cli.Command) error {
 				return countAddresses(plan.input, addrlist.Options{Format: plan.opts.Format, Column: plan.opts.Column, Medium: plan.opts.Medium, MediumFromList: plan.opts.MediumFromList})
 			}
 		}
-		report := checkProfile(ctx, cmd, plan.profile, addresses)
+		report := checkProfile(ctx, cmd, plan.profile, addresses, senderPace(ctx, cmd, rdb, plan.profile.Name))
 		writeChecks(cmd.Root().ErrWriter, report)
 		if err := preflightErr(report, "; nothing was enqueued"); err != nil {
 			return err

@@ -4,23 +4,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mxinvite/mxinvite/internal/redistest"
-	"github.com/mxinvite/mxinvite/internal/simoverlay"
 	"github.com/mxinvite/mxinvite/internal/simulator"
 	"github.com/mxinvite/mxinvite/internal/simulator/simtest"
 )
-
-// newOverlayEnv is a cliEnv whose homeserver and identity server is a
-// simulator behind simoverlay (identity terms, Synapse's admin API).
-func newOverlayEnv(t *testing.T, cfg simoverlay.Config) (*cliEnv, *simoverlay.Overlay) {
-	t.Helper()
-	r := redistest.Start(t)
-	e := &cliEnv{t: t, rdb: r.Client(t), redis: r.URL(), dir: t.TempDir(),
-		prefix: redistest.Unique(t, "mx"), queue: redistest.Unique(t, "q")}
-	var o *simoverlay.Overlay
-	e.sim, o, e.ts = simoverlay.Start(t, simulator.Config{}, cfg)
-	return e, o
-}
 
 // accountArgs are the profile flags without an identity token: it is to
 // come from the sender's account.
@@ -29,10 +15,18 @@ func (e *cliEnv) accountArgs() []string {
 		"--id-server", simtest.IDServer(e.ts), "--identity-scheme", "http"}
 }
 
-var termsPolicies = map[string]string{"terms_of_service": "https://id.example.org/terms-en"}
+var termsPolicies = []simulator.Policy{{Name: "terms_of_service", Version: "1.0", URL: "https://id.example.org/terms-en"}}
+
+// adminSimulator is a simulator whose default user is a server admin
+// (Synapse's override_ratelimit admin API), with extra users beside it.
+func adminSimulator(admin bool, extra ...simulator.User) simulator.Config {
+	user := simulator.DefaultUser()
+	user.Admin = admin
+	return simulator.Config{Users: append([]simulator.User{user}, extra...)}
+}
 
 func TestPreflightIdentityTermsExit3ThenAccepted(t *testing.T) {
-	e, o := newOverlayEnv(t, simoverlay.Config{Policies: termsPolicies, AdminToken: "-"})
+	e := newCLIEnv(t, simulator.Config{Terms: termsPolicies})
 	t.Setenv("MXINVITE_ID_ACCESS_TOKEN", "")
 	t.Setenv("MXINVITE_ACCEPT_IDENTITY_TERMS", "")
 	args := join([]string{"preflight", "--room", simulator.DefaultRoomID}, e.redisArgs(), e.accountArgs())
@@ -49,7 +43,7 @@ func TestPreflightIdentityTermsExit3ThenAccepted(t *testing.T) {
 	if !strings.Contains(line, "terms_of_service version 1.0: https://id.example.org/terms-en") || !strings.Contains(line, "rerun with --accept-identity-terms") {
 		t.Errorf("stdout:\n%s", r.stdout)
 	}
-	if o.Count("accept_terms") != 0 {
+	if e.sim.Requests()["is_accept_terms"] != 0 || e.sim.TermsSigned(simulator.DefaultUserID) {
 		t.Fatal("terms accepted without the flag")
 	}
 
@@ -59,12 +53,12 @@ func TestPreflightIdentityTermsExit3ThenAccepted(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.stdout, "✓ identity token: registered with ") || !strings.Contains(r.stdout, "✓ identity server: ") {
 		t.Fatalf("with MXINVITE_ACCEPT_IDENTITY_TERMS: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
-	if got := o.Accepted(); len(got) != 1 || got[0] != "https://id.example.org/terms-en" || o.Count("accept_terms") != 1 {
-		t.Errorf("accepted %v in %d calls", got, o.Count("accept_terms"))
+	if st := e.sim.Stats(); !e.sim.TermsSigned(simulator.DefaultUserID) || st.TermsAccepted[simulator.DefaultUserID] != 1 || st.Requests["is_accept_terms"] != 1 {
+		t.Errorf("signed %v, accepted in %d of %d calls", e.sim.TermsSigned(simulator.DefaultUserID), st.TermsAccepted[simulator.DefaultUserID], st.Requests["is_accept_terms"])
 	}
 	// Consent is kept per user: without the flag it now passes.
 	t.Setenv("MXINVITE_ACCEPT_IDENTITY_TERMS", "")
-	if r := mxinvite(t, args...); r.code != 0 {
+	if r = mxinvite(t, args...); r.code != 0 {
 		t.Errorf("after consent: exit %d\n%s", r.code, r.stdout)
 	}
 	if strings.Contains(r.stdout+r.stderr, "sim-id-") {
@@ -73,7 +67,7 @@ func TestPreflightIdentityTermsExit3ThenAccepted(t *testing.T) {
 }
 
 func TestEnqueueIdentityTermsFlag(t *testing.T) {
-	e, o := newOverlayEnv(t, simoverlay.Config{Policies: termsPolicies, AdminToken: "-"})
+	e := newCLIEnv(t, simulator.Config{Terms: termsPolicies})
 	t.Setenv("MXINVITE_ID_ACCESS_TOKEN", "")
 	t.Setenv("MXINVITE_ACCEPT_IDENTITY_TERMS", "")
 	list := e.file("list.txt", "a@example.org\nb@example.org\n")
@@ -89,8 +83,8 @@ func TestEnqueueIdentityTermsFlag(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.stdout, "enqueued 2,") {
 		t.Fatalf("with --accept-identity-terms: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
-	if o.Count("accept_terms") != 1 || o.Count("register") != 2 {
-		t.Errorf("accept %d, register %d", o.Count("accept_terms"), o.Count("register"))
+	if st := e.sim.Stats(); st.Requests["is_accept_terms"] != 1 || st.TermsAccepted[simulator.DefaultUserID] != 1 || st.Requests["is_register"] != 2 {
+		t.Errorf("accept %d (%d accepted), register %d", st.Requests["is_accept_terms"], st.TermsAccepted[simulator.DefaultUserID], st.Requests["is_register"])
 	}
 }
 
@@ -103,7 +97,7 @@ func TestWorkerDeclaresAcceptIdentityTerms(t *testing.T) {
 }
 
 func TestPreflightRateLimitNote(t *testing.T) {
-	e, _ := newOverlayEnv(t, simoverlay.Config{})
+	e := newCLIEnv(t, adminSimulator(true))
 	list := e.file("list.txt", "a@example.org\nb@example.org\nc@example.org\nd@example.org\ne@example.org\nf@example.org\ng@example.org\nnot-an-address\n")
 	r := mxinvite(t, join([]string{"preflight", "--room", simulator.DefaultRoomID, "--file", list, "--sender", "bulk"}, e.redisArgs(), e.profileArgs())...)
 	// 7 valid addresses: 5 at once, then 2 × 400 s.
@@ -114,7 +108,7 @@ func TestPreflightRateLimitNote(t *testing.T) {
 }
 
 func TestRateLimitCommands(t *testing.T) {
-	e, o := newOverlayEnv(t, simoverlay.Config{})
+	e := newCLIEnv(t, adminSimulator(true))
 	rl := func(sub string) result {
 		return mxinvite(t, join([]string{"ratelimit", sub, "--sender", "bulk"}, e.profileArgs())...)
 	}
@@ -130,29 +124,33 @@ func TestRateLimitCommands(t *testing.T) {
 		if r.code != 0 || !strings.HasPrefix(r.stdout, s.out) || strings.Count(r.stdout, "\n") != 1 {
 			t.Fatalf("step %d (%s): exit %d\n%s\n%s", i, s.sub, r.code, r.stdout, r.stderr)
 		}
-		if i == 1 && o.Override(simulator.DefaultUserID) != `{"burst_count":0,"messages_per_second":0}` {
-			t.Errorf("stored after lift: %q", o.Override(simulator.DefaultUserID))
+		if o, ok := e.sim.RateLimitOverride(simulator.DefaultUserID); i == 1 && (!ok || o != (simulator.RateOverride{})) {
+			t.Errorf("stored after lift: %+v %v", o, ok)
 		}
 	}
-	if o.Count("override_set") != 1 || o.Count("override_delete") != 1 || o.Count("override_get") != 3 {
-		t.Errorf("set %d, delete %d, get %d", o.Count("override_set"), o.Count("override_delete"), o.Count("override_get"))
+	if _, ok := e.sim.RateLimitOverride(simulator.DefaultUserID); ok {
+		t.Error("an override is left after restore")
+	}
+	if calls := e.sim.Stats().OverrideRatelimit; calls["POST"] != 1 || calls["DELETE"] != 1 || calls["GET"] != 3 {
+		t.Errorf("set %d, delete %d, get %d", calls["POST"], calls["DELETE"], calls["GET"])
 	}
 }
 
 func TestRateLimitNotAdmin(t *testing.T) {
-	e, o := newOverlayEnv(t, simoverlay.Config{AdminToken: "the-admin"})
+	admin := simulator.User{AccessToken: "the-admin", UserID: "@admin:sim.local", Admin: true}
+	e := newCLIEnv(t, adminSimulator(false, admin))
 	for _, sub := range []string{"show", "lift", "restore"} {
 		r := mxinvite(t, join([]string{"ratelimit", sub}, e.profileArgs())...)
 		if r.code != exitUsage || strings.Count(r.stderr, "\n") != 1 || !strings.Contains(r.stderr, "not a server admin's") {
 			t.Errorf("%s: exit %d, stderr %q", sub, r.code, r.stderr)
 		}
 	}
-	if o.Count("override_set") != 0 || o.Count("override_delete") != 0 {
+	if calls := e.sim.Stats().OverrideRatelimit; calls["POST"] != 0 || calls["DELETE"] != 0 {
 		t.Fatal("a refused token changed an override")
 	}
 	// With an admin's token beside the sender's own.
 	r := mxinvite(t, join([]string{"ratelimit", "lift", "--admin-token-file", e.file("admin", "the-admin")}, e.profileArgs())...)
-	if r.code != 0 || o.Count("override_set") != 1 {
-		t.Errorf("with --admin-token-file: exit %d %s", r.code, r.stderr)
+	if o, ok := e.sim.RateLimitOverride(simulator.DefaultUserID); r.code != 0 || e.sim.Stats().OverrideRatelimit["POST"] != 1 || !ok || o != (simulator.RateOverride{}) {
+		t.Errorf("with --admin-token-file: exit %d %s; override %+v %v", r.code, r.stderr, o, ok)
 	}
 }

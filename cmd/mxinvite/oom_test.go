@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/mxinvite/mxinvite/worker"
 	"strconv"
 	"strings"
 	"testing"
@@ -55,7 +56,11 @@ func TestEnqueueStopsCleanlyWhenRedisIsOutOfMemory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	counted, _ := e.rdb.HGet(ctx, e.prefix+":campaign:oom:counts", "enqueued").Int()
+	c, err := worker.NewStore(e.rdb, e.prefix, 0).Counts(ctx, "oom")
+	if err != nil {
+		t.Fatal(err)
+	}
+	counted := c.InStates() // every record is in one state
 	if tasks := e.queueSize(); tasks != sum.Enqueued || int(records) != sum.Enqueued+sum.NotEnqueued || counted != int(records) {
 		t.Fatalf("summary: enqueued %d, registered not enqueued %d; Redis: %d tasks, %d records, counter %d",
 			sum.Enqueued, sum.NotEnqueued, tasks, records, counted)

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"net/http"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -24,6 +25,8 @@ func opsFlags() []cli.Flag {
 			Usage: "also serve asynq's web UI at /asynq/ on --http, read-only (it shows invitees' addresses)"},
 		&cli.BoolFlag{Name: "asynqmon-write", Sources: env("asynqmon-write"),
 			Usage: "let asynqmon change tasks and queues (delete, run, archive, pause)"},
+		&cli.BoolFlag{Name: "dashboard", Sources: env("dashboard"),
+			Usage: "also serve the campaign dashboard at / on --http (see mxinvite dashboard)"},
 	}
 }
 
@@ -46,6 +49,8 @@ func newOpsServer(cmd *cli.Command, opt asynq.RedisConnOpt, log *zerolog.Logger,
 			return nil, usageErr("--asynqmon needs --http ADDR to serve it on")
 		case cmd.Bool("asynqmon-write"):
 			return nil, usageErr("--asynqmon-write needs --asynqmon and --http ADDR")
+		case cmd.Bool("dashboard"):
+			return nil, usageErr("--dashboard needs --http ADDR to serve it on")
 		}
 		return nil, nil
 	}
@@ -67,8 +72,16 @@ func newOpsServer(cmd *cli.Command, opt asynq.RedisConnOpt, log *zerolog.Logger,
 		return nil, err
 	}
 	o.metrics = m
+	var root http.Handler
+	if cmd.Bool("dashboard") {
+		if root, err = newDashboard(cmd, o.rdb, addr, log); err != nil {
+			o.close()
+			return nil, err
+		}
+	}
 	o.srv, err = ops.New(ops.Config{
 		Addr:    addr,
+		Root:    root, // the dashboard, on every path the endpoints do not take
 		Metrics: m.Handler(),
 		Readiness: ops.AllReady(
 			ops.Check{Name: "redis", Readiness: ops.RedisPing(o.rdb)},

@@ -106,10 +106,30 @@ func TestWorkerHTTPFlags(t *testing.T) {
 		{[]string{"--asynqmon"}, "--asynqmon needs --http ADDR"},
 		{[]string{"--http", "127.0.0.1:0", "--asynqmon-write"}, "--asynqmon-write needs --asynqmon"},
 		{[]string{"--http", "9090"}, `--http "9090": ops server: Addr "9090": want host:port`},
+		{[]string{"--dashboard"}, "--dashboard needs --http ADDR"},
+		{[]string{"--http", "0.0.0.0:0", "--dashboard"}, "--dashboard-token-file"},
 	} {
 		res := mxinvite(t, join([]string{"worker", "--until-idle"}, e.redisArgs(), e.profileArgs(), c.args)...)
 		if res.code != exitUsage || !strings.Contains(res.stderr, c.want) || strings.Count(res.stderr, "\n") != 1 {
 			t.Errorf("%v: exit %d %q, want exit 2 and one line with %q", c.args, res.code, res.stderr, c.want)
+		}
+	}
+}
+
+// TestWorkerHTTPDashboard: worker --http --dashboard serves the campaign
+// dashboard beside /metrics and /healthz.
+func TestWorkerHTTPDashboard(t *testing.T) {
+	e := newCLIEnv(t, simulator.Config{})
+	list := e.file("list.txt", "a@example.org\nb@example.org\n")
+	if r := mxinvite(t, join([]string{"enqueue", "--no-preflight", "--room", simulator.DefaultRoomID, "--campaign", "dash",
+		"--file", list}, e.redisArgs())...); r.code != 0 {
+		t.Fatalf("enqueue: exit %d %s", r.code, r.stderr)
+	}
+	base, stop := startWorkerHTTP(t, e, "--dashboard")
+	defer stop()
+	for path, want := range map[string]string{"/": ">dash<", "/c/dash": "dash", "/healthz": "ok", "/metrics": "mxinvite_"} {
+		if code, body := httpDo(t, "GET", base+path); code != 200 || !strings.Contains(body, want) {
+			t.Errorf("GET %s: %d, want 200 with %q:\n%.400s", path, code, want, body)
 		}
 	}
 }

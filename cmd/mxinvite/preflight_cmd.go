@@ -7,7 +7,9 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/urfave/cli/v3"
 
 	"github.com/mxinvite/mxinvite/internal/addrlist"
@@ -55,11 +57,16 @@ func runPreflight(ctx context.Context, cmd *cli.Command) error {
 		opts := addrlist.Options{Medium: medium, MediumFromList: fromList, Column: cmd.String("column")}
 		addresses = func() int { return countAddresses(path, opts) }
 	}
-	report := checkProfile(ctx, cmd, profile, addresses)
-	if _, rdb, err := connectRedis(ctx, cmd); err != nil {
-		report.Checks = append(report.Checks, preflight.Check{Name: "redis", Detail: err.Error()})
+	_, rdb, rerr := connectRedis(ctx, cmd)
+	var pace func() time.Duration
+	if rerr == nil {
+		defer rdb.Close()
+		pace = senderPace(ctx, cmd, rdb, profile.Name)
+	}
+	report := checkProfile(ctx, cmd, profile, addresses, pace)
+	if rerr != nil {
+		report.Checks = append(report.Checks, preflight.Check{Name: "redis", Detail: rerr.Error()})
 	} else {
-		_ = rdb.Close()
 		report.Checks = append(report.Checks, preflight.Check{Name: "redis", OK: true, Detail: redactURL(cmd.String("redis")) + " answers"})
 	}
 	out := cmd.Root().Writer
@@ -80,14 +87,16 @@ func runPreflight(ctx context.Context, cmd *cli.Command) error {
 // checkProfile runs the Matrix checks for --room with the sender profile.
 // Without a configured identity token, preflight obtains one from the
 // sender's account, accepting the identity server's terms only with
-// --accept-identity-terms. addresses (may be nil) counts the campaign.
-func checkProfile(ctx context.Context, cmd *cli.Command, p worker.Profile, addresses func() int) preflight.Report {
+// --accept-identity-terms. addresses (may be nil) counts the campaign;
+// pace (may be nil) is the pace the sender's gate learnt from the
+// homeserver's rate limits in earlier campaigns.
+func checkProfile(ctx context.Context, cmd *cli.Command, p worker.Profile, addresses func() int, pace func() time.Duration) preflight.Report {
 	client := matrixClient(cmd, p)
 	cfg := preflight.Config{
 		Client:   client,
 		Room:     strings.TrimSpace(cmd.String("room")),
 		IDServer: p.IDServer, IDAccessToken: p.IDAccessToken,
-		Sender: p.Name, Addresses: addresses,
+		Sender: p.Name, Addresses: addresses, SenderPace: pace,
 	}
 	if p.IDAccessToken == "" && p.IDServer != "" {
 		cfg.IdentityTokens = matrix.NewIdentityTokens(client, matrix.IdentityTokensConfig{AcceptTerms: cmd.Bool("accept-identity-terms")})
@@ -117,4 +126,16 @@ func preflightErr(r preflight.Report, suffix string) error {
 // keeps its one summary line).
 func writeChecks(w io.Writer, r preflight.Report) {
 	_, _ = r.WriteTo(w)
+}
+
+// senderPace reads, from the sender's gate in Redis, the pace an earlier
+// campaign learnt from the homeserver's rate limit (0: none).
+func senderPace(ctx context.Context, cmd *cli.Command, rdb redis.UniversalClient, sender string) func() time.Duration {
+	return func() time.Duration {
+		d, err := worker.NewStore(rdb, cmd.String("prefix"), 0).SenderPace(ctx, sender)
+		if err != nil {
+			return 0
+		}
+		return d
+	}
 }

@@ -46,10 +46,11 @@ func TestPurgeCommand(t *testing.T) {
 	if r.code != 0 || r.stdout != strings.Replace(want, "dry run: would purge", "purged", 1) {
 		t.Fatalf("purge: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 	}
-	// Left: the sender's rate-limit gate and the (empty) results stream,
-	// which are not the campaign's; asynq's own bookkeeping.
+	// Left: the sender's rate-limit gate, the senders workers serve and the
+	// (empty) results stream, which are not the campaign's; asynq's own
+	// bookkeeping.
 	for _, k := range e.keys() {
-		if strings.HasPrefix(k, e.prefix+":") && k != e.prefix+":gate:default" && k != e.prefix+":results" {
+		if strings.HasPrefix(k, e.prefix+":") && k != e.prefix+":gate:default" && k != e.prefix+":results" && k != e.prefix+":senders" {
 			t.Errorf("key %s left after purging the only campaign", k)
 		}
 	}

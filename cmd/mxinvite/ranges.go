@@ -21,6 +21,8 @@ var (
 		"breaker":     {min: 0}, // worker: 0 turns it off
 		// worker: different invites failing before the sender backs off
 		"backoff-threshold": {min: 1},
+		// worker: entries kept in the results stream; 0 is no cap
+		"results-stream-max": {min: 0},
 	}
 	durationRanges = map[string]durationRange{
 		"in":                  {min: 0},
@@ -32,6 +34,8 @@ var (
 		"timeout":             {min: time.Second}, // demo: give up after this long
 		"backoff-max":         {min: time.Millisecond},
 		"rate-pause":          {min: 0}, // simulate: Synapse's pause before a 429
+		"finished-ttl":        {min: 0}, // worker: 0 keeps finished records
+		"dashboard-refresh":   {min: 100 * time.Millisecond},
 	}
 	floatRanges = map[string]floatRange{
 		"rate":       {min: 0, max: math.Inf(1)}, // invites per second; simulate: 0 is no limit

@@ -19,6 +19,7 @@ func workerCommand() *cli.Command {
 	flags = append(flags, profileFlags()...)
 	flags = append(flags, acceptTermsFlag())
 	flags = append(flags, opsFlags()...)
+	flags = append(flags, dashboardFlags()...)
 	flags = append(flags,
 		&cli.IntFlag{Name: "concurrency", Value: 10, Sources: env("concurrency"), Usage: "invites in flight at once in this process"},
 		&cli.StringFlag{Name: "retry-waits", Value: "2s,5s,30s", Sources: env("retry-waits"), Usage: "waits before retries 1, 2, 3…; the last repeats"},
@@ -41,7 +42,7 @@ func workerCommand() *cli.Command {
 			Usage: "longest wait of a sender back-off (its waits are --retry-waits, then doubling)"},
 		&cli.BoolFlag{Name: "scheduler", Sources: env("scheduler"),
 			Usage: "also fire recurring campaigns (see mxinvite schedule)"},
-		&cli.Int64Flag{Name: "results-stream-max", Value: worker.DefaultStreamMaxLen, Sources: env("results-stream-max"),
+		&cli.IntFlag{Name: "results-stream-max", Value: worker.DefaultStreamMaxLen, Sources: env("results-stream-max"),
 			Usage: "keep about this many entries in the results stream (XADD MAXLEN ~, ~300 B each); 0: no cap"},
 		&cli.DurationFlag{Name: "finished-ttl", Sources: env("finished-ttl"),
 			Usage: "delete a finished invite's record this long after its result (default: kept until mxinvite purge); " +
@@ -69,15 +70,9 @@ func runWorker(ctx context.Context, cmd *cli.Command) error {
 	if err != nil {
 		return err
 	}
-	streamMax := cmd.Int64("results-stream-max")
-	switch {
-	case streamMax < 0:
-		return usageErr("--results-stream-max %d: must not be negative (0: no cap)", streamMax)
-	case streamMax == 0:
+	streamMax := int64(cmd.Int("results-stream-max")) // ranges.go: not negative
+	if streamMax == 0 {
 		streamMax = -1 // worker.Config: negative means never trimmed
-	}
-	if cmd.Duration("finished-ttl") < 0 {
-		return usageErr("--finished-ttl %s: must not be negative", cmd.Duration("finished-ttl"))
 	}
 	opt, rdb, err := connectRedis(ctx, cmd)
 	if err != nil {

@@ -175,12 +175,14 @@ func (c *counters) count(r *worker.Registration, campaign string) {
 		c.duplicates.Add(1)
 	case r.Verdict == worker.AlreadyDone:
 		c.alreadyDone.Add(1)
-	case r.Verdict == worker.AlreadyPending || r.HeldBy != "":
-		c.alreadyQueued.Add(1)
-	case r.Verdict == worker.Registered:
+	case r.Verdict == worker.Registered && (r.HeldBy == "" || r.HeldBy == campaign):
+		// New, or registered by an earlier run of this campaign that
+		// stopped before its task was enqueued (repaired now).
 		c.enqueued.Add(1)
 		c.scheduled(r.ProcessAt) // zero, and ignored, unless the import is scheduled
 		return
+	case r.Verdict == worker.AlreadyPending || r.HeldBy != "":
+		c.alreadyQueued.Add(1)
 	}
 	if r.HeldBy != "" && r.HeldBy != campaign {
 		c.heldBy(r.HeldBy, r.Verdict == worker.AlreadyDone)

@@ -32,6 +32,9 @@ type Config struct {
 	// ReadyTimeout bounds one /readyz evaluation. Default 1 s, within
 	// the usual probe timeouts, so a probe reads the reason.
 	ReadyTimeout time.Duration
+	// Root serves every path the endpoints do not (the campaign
+	// dashboard). Default nil: "/" lists the endpoints.
+	Root http.Handler
 	// Logger receives the server's errors. Default: a disabled logger.
 	Logger *zerolog.Logger
 }
@@ -88,7 +91,11 @@ func New(cfg Config) (*Server, error) {
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 	}
-	s.Mount("GET /{$}", http.HandlerFunc(s.index))
+	if cfg.Root != nil {
+		s.Mount("/", cfg.Root)
+	} else {
+		s.Mount("GET /{$}", http.HandlerFunc(s.index))
+	}
 	s.Mount("GET /healthz", http.HandlerFunc(healthz))
 	s.Mount("GET /readyz", http.HandlerFunc(s.readyz))
 	if cfg.Metrics != nil {

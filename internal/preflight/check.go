@@ -15,6 +15,7 @@ const (
 	CheckIdentityToken  = "identity token"
 	CheckIdentityServer = "identity server"
 	CheckRateLimit      = "rate limit"
+	CheckPace           = "pace"
 )
 
 // AcceptTermsFlag is the command-line flag that accepts an identity

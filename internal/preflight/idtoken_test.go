@@ -6,22 +6,22 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mxinvite/mxinvite/internal/simoverlay"
 	"github.com/mxinvite/mxinvite/internal/simulator"
 	"github.com/mxinvite/mxinvite/internal/simulator/simtest"
 	"github.com/mxinvite/mxinvite/matrix"
 )
 
-// overlayConfig is a preflight config without an identity token, the
-// token to come from the account through a provider.
-func overlayConfig(t *testing.T, policies map[string]string, accept bool) (Config, *simoverlay.Overlay) {
+// accountConfig is a preflight config without an identity token, the
+// token to come from the account through a provider, against a simulator
+// whose identity server publishes terms (none if empty).
+func accountConfig(t *testing.T, terms []simulator.Policy, accept bool) (Config, *simulator.Server) {
 	t.Helper()
-	_, o, ts := simoverlay.Start(t, simulator.Config{}, simoverlay.Config{Policies: policies, AdminToken: "-"})
+	sim, ts := simtest.NewServer(t, simulator.Config{Terms: terms})
 	client := matrix.NewClient(matrix.ClientConfig{HomeserverURL: ts.URL, AccessToken: simulator.DefaultAccessToken, IdentityScheme: "http"})
 	return Config{
 		Client: client, Room: simulator.DefaultRoomID, IDServer: simtest.IDServer(ts), Sender: "default",
 		IdentityTokens: matrix.NewIdentityTokens(client, matrix.IdentityTokensConfig{AcceptTerms: accept}),
-	}, o
+	}, sim
 }
 
 // check returns the named check, failing the test if it is missing.
@@ -37,7 +37,7 @@ func check(t *testing.T, r Report, name string) Check {
 }
 
 func TestIdentityTokenFromTheAccount(t *testing.T) {
-	cfg, o := overlayConfig(t, nil, false)
+	cfg, sim := accountConfig(t, nil, false)
 	r := run(t, cfg)
 	if !r.OK() || len(r.Checks) != 6 {
 		t.Fatalf("report %v", r.Checks)
@@ -49,23 +49,24 @@ func TestIdentityTokenFromTheAccount(t *testing.T) {
 	if ids := check(t, r, CheckIdentityServer); !ids.OK {
 		t.Errorf("the obtained token was not used: %s", ids)
 	}
-	if o.Count("register") != 1 || o.Count("account") != 1 {
-		t.Errorf("register %d, account %d", o.Count("register"), o.Count("account"))
+	if req := sim.Requests(); req["is_register"] != 1 || req["is_account"] != 1 {
+		t.Errorf("register %d, account %d", req["is_register"], req["is_account"])
 	}
 }
 
 func TestConfiguredIdentityTokenWins(t *testing.T) {
-	cfg, o := overlayConfig(t, nil, false)
+	cfg, sim := accountConfig(t, nil, false)
 	cfg.IDAccessToken = simulator.DefaultIDAccessToken
 	r := run(t, cfg)
-	if !r.OK() || len(r.Checks) != 5 || o.Count("register") != 0 || o.Count("openid") != 0 {
-		t.Errorf("checks %v; register %d", r.Checks, o.Count("register"))
+	if req := sim.Requests(); !r.OK() || len(r.Checks) != 5 || req["is_register"] != 0 || req["openid"] != 0 {
+		t.Errorf("checks %v; register %d, openid %d", r.Checks, req["is_register"], req["openid"])
 	}
 }
 
 func TestIdentityTermsNotAccepted(t *testing.T) {
-	policies := map[string]string{"terms_of_service": "https://id.example.org/tos-en", "privacy_policy": "https://id.example.org/pp-en"}
-	cfg, o := overlayConfig(t, policies, false)
+	terms := []simulator.Policy{{Name: "terms_of_service", Version: "1.0", URL: "https://id.example.org/tos-en"},
+		{Name: "privacy_policy", Version: "1.0", URL: "https://id.example.org/pp-en"}}
+	cfg, sim := accountConfig(t, terms, false)
 	r := run(t, cfg)
 	c := check(t, r, CheckIdentityToken)
 	for _, want := range []string{"✗ identity token: ", "wants its terms accepted", "privacy_policy version 1.0: https://id.example.org/pp-en",
@@ -77,8 +78,8 @@ func TestIdentityTermsNotAccepted(t *testing.T) {
 	if ids := check(t, r, CheckIdentityServer); ids.OK || !strings.Contains(ids.Detail, "needs an identity token") {
 		t.Errorf("identity server check %s", ids)
 	}
-	if r.OK() || o.Count("accept_terms") != 0 || len(o.Accepted()) != 0 {
-		t.Errorf("OK %v, accepted %v", r.OK(), o.Accepted())
+	if req := sim.Requests(); r.OK() || req["is_accept_terms"] != 0 || sim.TermsSigned(simulator.DefaultUserID) {
+		t.Errorf("OK %v, %d POST /terms", r.OK(), req["is_accept_terms"])
 	}
 
 	cfg.IdentityTokens = matrix.NewIdentityTokens(cfg.Client, matrix.IdentityTokensConfig{AcceptTerms: true})
@@ -86,13 +87,15 @@ func TestIdentityTermsNotAccepted(t *testing.T) {
 	if !r.OK() {
 		t.Fatalf("with AcceptTerms: %v", r.Checks)
 	}
-	if got := strings.Join(o.Accepted(), " "); got != "https://id.example.org/pp-en https://id.example.org/tos-en" || o.Count("accept_terms") != 1 {
-		t.Errorf("accepted %q in %d calls", got, o.Count("accept_terms"))
+	// The simulator takes only the published URLs: signed means both
+	// were accepted, in one call.
+	if st := sim.Stats(); !sim.TermsSigned(simulator.DefaultUserID) || st.TermsAccepted[simulator.DefaultUserID] != 1 || st.Requests["is_accept_terms"] != 1 {
+		t.Errorf("signed %v, accepted in %d of %d calls", sim.TermsSigned(simulator.DefaultUserID), st.TermsAccepted[simulator.DefaultUserID], st.Requests["is_accept_terms"])
 	}
 }
 
 func TestIdentityTokenHomeserverRefusesOpenID(t *testing.T) {
-	cfg, _ := overlayConfig(t, nil, false)
+	cfg, _ := accountConfig(t, nil, false)
 	cfg.Client = matrix.NewClient(matrix.ClientConfig{HomeserverURL: "http://127.0.0.1:1", AccessToken: "x", IdentityScheme: "http"})
 	cfg.IdentityTokens = matrix.NewIdentityTokens(cfg.Client, matrix.IdentityTokensConfig{})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -43,6 +43,25 @@ func checkRateLimit(ctx context.Context, cfg Config, user matrix.UserID, r *Repo
 	}
 }
 
+// checkKnownPace notes the pace the sender's gate learnt from the
+// homeserver in an earlier campaign (a rate limit that still applies,
+// unless it was lifted since), and what it means for this list.
+func checkKnownPace(cfg Config, r *Report) {
+	if cfg.SenderPace == nil {
+		return
+	}
+	interval := cfg.SenderPace()
+	if interval <= 0 {
+		return
+	}
+	n := -1
+	if cfg.Addresses != nil {
+		n = cfg.Addresses()
+	}
+	r.note(CheckPace, "an earlier campaign of sender %s was rate-limited by the homeserver to one invite per %s%s",
+		cfg.Sender, HumanDuration(interval.Round(time.Second)), campaignLength(n, 0, interval))
+}
+
 // campaignLength says how long n invites take at a burst, then one per
 // interval: the first burst at once, the last after (n-burst)*interval.
 // n < 0 (unknown) gives the daily rate instead.

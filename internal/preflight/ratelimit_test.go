@@ -6,17 +6,18 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mxinvite/mxinvite/internal/simoverlay"
 	"github.com/mxinvite/mxinvite/internal/simulator"
 	"github.com/mxinvite/mxinvite/internal/simulator/simtest"
 	"github.com/mxinvite/mxinvite/matrix"
 )
 
-// adminConfig is a preflight config whose token may read rate limits
-// (adminToken "" = the sender's own token is an admin's).
-func adminConfig(t *testing.T, adminToken string, addresses int, calls *int) Config {
+// adminConfig is a preflight config for the simulator's default user,
+// a server admin who may read rate limits if admin is true.
+func adminConfig(t *testing.T, admin bool, addresses int, calls *int) Config {
 	t.Helper()
-	_, _, ts := simoverlay.Start(t, simulator.Config{}, simoverlay.Config{AdminToken: adminToken})
+	user := simulator.DefaultUser()
+	user.Admin = admin
+	_, ts := simtest.NewServer(t, simulator.Config{Users: []simulator.User{user}})
 	client := matrix.NewClient(matrix.ClientConfig{HomeserverURL: ts.URL, AccessToken: simulator.DefaultAccessToken, IdentityScheme: "http"})
 	return Config{Client: client, Room: simulator.DefaultRoomID, IDServer: simtest.IDServer(ts),
 		IDAccessToken: simulator.DefaultIDAccessToken, Sender: "bulk",
@@ -25,7 +26,7 @@ func adminConfig(t *testing.T, adminToken string, addresses int, calls *int) Con
 
 func TestRateLimitNoteAtSynapseDefault(t *testing.T) {
 	calls := 0
-	r := run(t, adminConfig(t, "", 10000, &calls))
+	r := run(t, adminConfig(t, true, 10000, &calls))
 	c := check(t, r, CheckRateLimit)
 	// (10000-5) × 400 s = 3,998,000 s = 46 days 6 h 33 min 20 s.
 	for _, want := range []string{"ℹ rate limit: @inviter:sim.local has no rate-limit override", "burst 5, then one per 400 s",
@@ -41,7 +42,7 @@ func TestRateLimitNoteAtSynapseDefault(t *testing.T) {
 
 func TestRateLimitNoteWithOverrides(t *testing.T) {
 	calls := 0
-	cfg := adminConfig(t, "", 1000, &calls)
+	cfg := adminConfig(t, true, 1000, &calls)
 	ctx := context.Background()
 	if o := cfg.Client.SetOverrideRatelimit(ctx, simulator.DefaultUserID, matrix.RatelimitOverride{MessagesPerSecond: 2, BurstCount: 10}); !o.Status.Good() {
 		t.Fatal(o.Status)
@@ -60,7 +61,7 @@ func TestRateLimitNoteWithOverrides(t *testing.T) {
 
 func TestRateLimitUnknownCampaignSize(t *testing.T) {
 	calls := 0
-	cfg := adminConfig(t, "", -1, &calls)
+	cfg := adminConfig(t, true, -1, &calls)
 	if c := check(t, run(t, cfg), CheckRateLimit); !strings.Contains(c.Detail, "about 216 invites a day") {
 		t.Errorf("line %q", c)
 	}
@@ -72,7 +73,7 @@ func TestRateLimitUnknownCampaignSize(t *testing.T) {
 
 func TestRateLimitNotAdminSaysNothing(t *testing.T) {
 	calls := 0
-	r := run(t, adminConfig(t, "-", 10000, &calls))
+	r := run(t, adminConfig(t, false, 10000, &calls))
 	for _, c := range r.Checks {
 		if c.Name == CheckRateLimit {
 			t.Errorf("a non-admin got %s", c)
@@ -110,6 +111,24 @@ func TestHumanDuration(t *testing.T) {
 	} {
 		if got := HumanDuration(d); got != want {
 			t.Errorf("HumanDuration(%v) = %q, want %q", d, got, want)
+		}
+	}
+}
+
+func TestKnownPaceNote(t *testing.T) {
+	calls := 0
+	cfg := adminConfig(t, false, 10, &calls) // not an admin: no override note
+	cfg.SenderPace = func() time.Duration { return 400 * time.Second }
+	c := check(t, run(t, cfg), CheckPace)
+	// 10 × 400 s = 4,000 s.
+	want := "an earlier campaign of sender bulk was rate-limited by the homeserver to one invite per 6 min 40 s: this campaign's 10 addresses would take about 1 h 6 min"
+	if !c.OK || c.Detail != want {
+		t.Fatalf("pace note %+v; want %q", c, want)
+	}
+	cfg.SenderPace = func() time.Duration { return 0 }
+	for _, c := range run(t, cfg).Checks {
+		if c.Name == CheckPace {
+			t.Fatalf("a pace note with no pace known: %+v", c)
 		}
 	}
 }

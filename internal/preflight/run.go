@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/mxinvite/mxinvite/matrix"
 )
@@ -31,6 +32,10 @@ type Config struct {
 	// homeserver lets the token read the sender's rate-limit override.
 	// Nil, or a negative result, means unknown.
 	Addresses func() int
+	// SenderPace returns the pace (one invite per that long) the sender's
+	// rate-limit gate learnt from the homeserver in earlier campaigns, 0
+	// when none: preflight says what it means for this list. Nil: unknown.
+	SenderPace func() time.Duration
 }
 
 // Run makes every check and returns them all, failed or not, so that one
@@ -49,6 +54,7 @@ func Run(ctx context.Context, cfg Config) Report {
 	}
 	checkIdentityServer(ctx, cfg.Client, cfg.IDServer, idToken, fromAccount, &r)
 	checkRateLimit(ctx, cfg, user, &r)
+	checkKnownPace(cfg, &r)
 	r.RoomID, r.UserID = string(room), string(user)
 	return r
 }

@@ -84,6 +84,7 @@ func (s *Server) handleOverrideRatelimit(w http.ResponseWriter, r *http.Request)
 		writeError(w, http.StatusNotFound, "M_NOT_FOUND", "User does not exist")
 		return
 	}
+	s.rec.count(func(st *Stats) { st.OverrideRatelimit[r.Method]++ })
 	switch r.Method {
 	case http.MethodGet:
 		if o, ok := s.overrides.get(userID); ok {

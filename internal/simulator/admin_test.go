@@ -2,6 +2,7 @@ package simulator_test
 
 import (
 	"fmt"
+	"reflect"
 	"testing"
 	"time"
 
@@ -16,7 +17,7 @@ func overridePath(userID string) string {
 func TestOverrideRatelimitNeedsAnAdmin(t *testing.T) {
 	cfg := testConfig()
 	cfg.Users[0].Admin = true
-	_, ts := simtest.NewServer(t, cfg)
+	sim, ts := simtest.NewServer(t, cfg)
 	for _, method := range []string{"GET", "POST", "DELETE"} {
 		res := call(t, ts, method, overridePath(simulator.DefaultUserID), memberToken, map[string]any{})
 		wantStatus(t, res, 403, "M_FORBIDDEN")
@@ -29,6 +30,15 @@ func TestOverrideRatelimitNeedsAnAdmin(t *testing.T) {
 	wantStatus(t, call(t, ts, "GET", overridePath("@someone:elsewhere.org"), simulator.DefaultAccessToken, nil), 400, "M_UNKNOWN")
 	for _, bad := range []map[string]any{{"messages_per_second": -1}, {"burst_count": 1.5}, {"messages_per_second": "0"}} {
 		wantStatus(t, call(t, ts, "POST", overridePath(memberID), simulator.DefaultAccessToken, bad), 400, "M_INVALID_PARAM")
+	}
+	// Only the admin's malformed POSTs reached an override; every request
+	// is in Requests.
+	st := sim.Stats()
+	if want := map[string]int64{"POST": 3}; !reflect.DeepEqual(st.OverrideRatelimit, want) {
+		t.Errorf("OverrideRatelimit %v, want %v", st.OverrideRatelimit, want)
+	}
+	if n := st.Requests["admin_override_ratelimit"]; n != 9 {
+		t.Errorf("Requests[admin_override_ratelimit] = %d, want 9", n)
 	}
 }
 
@@ -76,6 +86,9 @@ func TestOverrideRatelimitLiftsTheInviteLimit(t *testing.T) {
 	wantStatus(t, invite(t, ts, "l2@example.org"), 429, "M_LIMIT_EXCEEDED")
 	if _, ok := sim.RateLimitOverride(simulator.DefaultUserID); ok {
 		t.Error("override still there after DELETE")
+	}
+	if st := sim.Stats(); !reflect.DeepEqual(st.OverrideRatelimit, map[string]int64{"GET": 2, "POST": 2, "DELETE": 1}) {
+		t.Errorf("OverrideRatelimit %v, want GET 2, POST 2, DELETE 1", st.OverrideRatelimit)
 	}
 	// The Go API does the same.
 	sim.SetRateLimitOverride(simulator.DefaultUserID, simulator.RateOverride{})

@@ -100,6 +100,12 @@ type Stats struct {
 	// RevokedTokenRequests counts requests made with a revoked access
 	// token (see [Server.RevokeToken]), any endpoint, by token.
 	RevokedTokenRequests map[string]int64 `json:"revoked_token_requests"`
+	// OverrideRatelimit counts admin override_ratelimit requests that
+	// passed Synapse's checks (a server admin's token, a local existing
+	// user), by method: "GET" reads, "POST" sets (a malformed body
+	// included), "DELETE" removes. Refused ones count only in
+	// Requests["admin_override_ratelimit"].
+	OverrideRatelimit map[string]int64 `json:"override_ratelimit"`
 }
 
 // maxInvitePaths bounds Stats.InvitePaths, so that clients inventing
@@ -126,7 +132,7 @@ func (rc *recorder) reset() {
 	defer rc.mu.Unlock()
 	rc.st = Stats{InviteStatuses: map[int]int64{}, Requests: map[string]int64{}, Emails: map[string]int64{},
 		InvitePaths: map[string]int64{}, IdentityRefusals: map[string]int64{}, Registrations: map[string]int64{},
-		TermsAccepted: map[string]int64{}, RevokedTokenRequests: map[string]int64{}}
+		TermsAccepted: map[string]int64{}, RevokedTokenRequests: map[string]int64{}, OverrideRatelimit: map[string]int64{}}
 	rc.accepted = nil
 	rc.seen = map[string]bool{}
 	rc.emailed = map[string]bool{}
@@ -213,6 +219,7 @@ func (rc *recorder) snapshot() Stats {
 	st.Registrations = maps.Clone(rc.st.Registrations)
 	st.TermsAccepted = maps.Clone(rc.st.TermsAccepted)
 	st.RevokedTokenRequests = maps.Clone(rc.st.RevokedTokenRequests)
+	st.OverrideRatelimit = maps.Clone(rc.st.OverrideRatelimit)
 	return st
 }
 
