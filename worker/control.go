@@ -6,33 +6,9 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/hibiken/asynq"
-	"github.com/redis/go-redis/v9"
-
 	"github.com/mxinvite/mxinvite/matrix"
 	"github.com/mxinvite/mxinvite/tasks"
 )
-
-// cancelScript marks cancelled the record of an invite whose task was
-// deleted before it ran. The record stays in its campaign (index and
-// counters), so the campaign's counts still add up; a later registration of
-// the same invite replaces it (see registerScript).
-//
-// ARGV[1] prefix, ARGV[2] invite key, ARGV[3] generation the deleted task
-// had, ARGV[4] the time of the cancel (RFC 3339).
-// Returns 1 when cancelled, 0 when the record moved on (active, done,
-// cancelled, or a newer generation) and was left alone.
-var cancelScript = redis.NewScript(luaMove + `
-local p, key, gen = ARGV[1], ARGV[2], ARGV[3]
-local rec = p .. ':invite:' .. key
-local cur = redis.call('HMGET', rec, 'state', 'generation', 'campaign')
-local state = cur[1]
-if not state or state == 'done' or state == 'active' or state == 'cancelled' then return 0 end
-if (cur[2] or '0') ~= gen then return 0 end
-move(counts_of(p, cur[3]), rec, 'cancelled', state)
-redis.call('HSET', rec, 'cancelled_at', ARGV[4])
-return 1
-`)
 
 // CancelStats says what Cancel did.
 type CancelStats struct {
@@ -46,52 +22,39 @@ type CancelStats struct {
 	AlreadyCancelled int `json:"already_cancelled"`
 }
 
-// Cancel removes a campaign's invites that have not been sent yet (queued,
-// scheduled, waiting to retry or paused): their tasks are deleted and their
-// records marked cancelled (state StateCancelled), so they are still counted
-// in the campaign and can be enqueued again later. Finished results stay; an
-// invite being sent right now cannot be recalled and is counted as in
-// flight.
+// Cancel stops a campaign's invites that have not been sent yet (queued,
+// scheduled, waiting to retry or paused): their records are marked
+// cancelled (state StateCancelled), so they are still counted in the
+// campaign and can be enqueued again later, and their scheduled and
+// retrying tasks are deleted; a pending task stays in asynq's queue until a
+// worker takes it, and its delivery ends at once without sending (see
+// cancelScript). Finished results stay; an invite being sent right now
+// cannot be recalled and is counted as in flight. It runs a page of
+// cancelPage invites per round trip, so its time grows with the campaign.
 func (p *Producer) Cancel(ctx context.Context, campaign string) (CancelStats, error) {
 	var st CancelStats
-	var todo []Result
-	err := p.store.Results(ctx, campaign, func(r Result) error {
-		switch r.State {
-		case StateDone:
-			st.Finished++
-		case StateActive:
-			st.InFlight++
-		case StateCancelled:
-			st.AlreadyCancelled++
-		default:
-			todo = append(todo, r)
-		}
-		return nil
-	})
-	if err != nil {
-		return st, err
-	}
 	now := time.Now().UTC().Format(time.RFC3339Nano)
-	for _, r := range todo {
-		err := p.inspector.DeleteTask(p.queue, r.TaskID)
-		switch {
-		case errors.Is(err, asynq.ErrTaskNotFound): // finished or never enqueued: the record decides
-		case err != nil:
-			st.InFlight++ // active now (asynq refuses to delete active tasks)
-			continue
+	for first := 0; ; first += cancelPage {
+		res, err := cancelScript.Run(ctx, p.store.rdb, nil, p.store.k.prefix, campaign, p.queue, first, cancelPage, now).Int64Slice()
+		if err == nil && len(res) != 6 {
+			err = fmt.Errorf("%d values in the reply, want 6", len(res))
 		}
-		n, err := cancelScript.Run(ctx, p.store.rdb, nil, p.store.k.prefix, r.Key, r.Generation, now).Int()
 		if err != nil {
-			return st, fmt.Errorf("cancel invite %s: %w", r.Key, err)
+			return st, fmt.Errorf("cancel campaign %q: %w", campaign, err)
 		}
-		if n == 1 {
-			st.Cancelled++
-		} else {
-			st.InFlight++
+		st.Cancelled += int(res[1])
+		st.InFlight += int(res[2])
+		st.Finished += int(res[3])
+		st.AlreadyCancelled += int(res[4])
+		if res[0] < cancelPage {
+			return st, nil
 		}
 	}
-	return st, nil
 }
+
+// cancelPage is how many invites one cancelScript call looks at: a few
+// milliseconds of Redis time, so other clients are not held up.
+const cancelPage = 1000
 
 // RetryStats says what Retry did.
 type RetryStats struct {
