@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/mxinvite/mxinvite/matrix"
@@ -88,7 +89,7 @@ func (p *Producer) Retry(ctx context.Context, campaign string, code matrix.Statu
 			IDServer: r.IDServer, Sender: r.Sender, EnqueuedAt: time.Now().UTC(),
 		}
 	}
-	verdicts, err := p.EnqueueBatch(ctx, items, EnqueueOptions{Again: true})
+	verdicts, err := p.enqueueParallel(ctx, items, EnqueueOptions{Again: true})
 	if err != nil {
 		return st, err
 	}
@@ -100,4 +101,42 @@ func (p *Producer) Retry(ctx context.Context, campaign string, code matrix.Statu
 		}
 	}
 	return st, nil
+}
+
+// retryParallel is how many batches of maxRegisterBatch invites Retry
+// registers and enqueues at once: asynq enqueues one task per round trip,
+// so a single loop waits on the network, not on Redis.
+const retryParallel = 8
+
+// enqueueParallel is EnqueueBatch over chunks of items, retryParallel at a
+// time; verdicts are in the order of items. It returns the first error.
+func (p *Producer) enqueueParallel(ctx context.Context, items []BatchItem, opts EnqueueOptions) ([]Verdict, error) {
+	verdicts := make([]Verdict, len(items))
+	errs := make(chan error, retryParallel)
+	sem := make(chan struct{}, retryParallel)
+	var wg sync.WaitGroup
+	for start := 0; start < len(items) && len(errs) == 0; start += maxRegisterBatch {
+		end := min(start+maxRegisterBatch, len(items))
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			v, err := p.EnqueueBatch(ctx, items[start:end], opts)
+			if err != nil {
+				select {
+				case errs <- err:
+				default:
+				}
+				return
+			}
+			copy(verdicts[start:end], v)
+		}()
+	}
+	wg.Wait()
+	select {
+	case err := <-errs:
+		return nil, err
+	default:
+		return verdicts, nil
+	}
 }
