@@ -2,14 +2,13 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/mxinvite/mxinvite/internal/testkit"
 	"io"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -168,22 +167,7 @@ func startWorkerHTTP(t *testing.T, e *cliEnv, extra ...string) (string, func()) 
 }
 
 // syncBuffer is a log sink that tests may read while the worker writes.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+type syncBuffer struct{ testkit.Buffer }
 
 // field returns a string field of the first JSON log line with message.
 func (b *syncBuffer) field(message, field string) string {
