@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"github.com/mxinvite/mxinvite/internal/testkit"
+	"github.com/mxinvite/mxinvite/worker"
 	"io"
 	"net/http"
 	"strings"
@@ -130,6 +131,15 @@ func TestWorkerHTTPDashboard(t *testing.T) {
 		if code, body := httpDo(t, "GET", base+path); code != 200 || !strings.Contains(body, want) {
 			t.Errorf("GET %s: %d, want 200 with %q:\n%.400s", path, code, want, body)
 		}
+	}
+	// A pause of its only sender, set in Redis (by any worker), makes the
+	// worker not ready: it sends nothing until someone acts.
+	store := worker.NewStore(e.rdb, e.prefix, 0)
+	if _, err := store.SetPause(context.Background(), worker.PauseSender, "default", worker.PauseManual, "held by the test"); err != nil {
+		t.Fatal(err)
+	}
+	if code, body := httpDo(t, "GET", base+"/readyz"); code != 503 || !strings.Contains(body, "every sender is paused") {
+		t.Errorf("/readyz with the sender paused: %d %q; want 503 naming the pause", code, body)
 	}
 }
 
