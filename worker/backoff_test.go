@@ -1,14 +1,12 @@
 package worker
 
 import (
-	"strconv"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/mxinvite/mxinvite/internal/simulator"
 	"github.com/mxinvite/mxinvite/matrix"
-	"github.com/mxinvite/mxinvite/tasks"
 )
 
 // storeLimit is Sydent's per-sender email limit seen through Synapse:
@@ -114,12 +112,7 @@ func TestBackoffSchedule(t *testing.T) {
 // no email).
 func TestSenderBackoffWithTheSimulator(t *testing.T) {
 	e, sim := newSimEnv(t, simulator.Config{StoreLimit: simulator.StoreLimit{Burst: 5, Interval: 500 * time.Millisecond}})
-	var invs []tasks.Invite
-	for i := 0; i < 40; i++ {
-		inv := e.inviteTo(simulator.DefaultRoomID, "store-"+strconv.Itoa(i)+"@example.org")
-		e.enqueue(inv, EnqueueOptions{})
-		invs = append(invs, inv)
-	}
+	invs := e.enqueueTo(simulator.DefaultRoomID, "store-", 40)
 	e.runUntilIdle(90 * time.Second)
 	for _, inv := range invs {
 		if r := e.result(inv); r.StatusCode != matrix.Success {

@@ -47,12 +47,7 @@ func TestIdentityTokenFromTheAccountAndItsTerms(t *testing.T) {
 		l := zerolog.New(logs)
 		c.Logger = &l
 	})
-	var invs []tasks.Invite
-	for i := 0; i < 6; i++ {
-		inv := e.inviteTo(simulator.DefaultRoomID, "terms-"+strconv.Itoa(i)+"@example.org")
-		e.enqueue(inv, EnqueueOptions{})
-		invs = append(invs, inv)
-	}
+	invs := e.enqueueTo(simulator.DefaultRoomID, "terms-", 6)
 
 	// Terms not accepted and the worker not told to: the sender pauses and
 	// nothing is sent.
@@ -102,12 +97,7 @@ func TestIdentityTokenFromTheAccountAndItsTerms(t *testing.T) {
 func TestV12RoomCampaignOnTheWire(t *testing.T) {
 	room := simulator.DefaultV12Room()
 	e, sim := newSimEnv(t, simulator.Config{Rooms: []simulator.Room{room}})
-	var invs []tasks.Invite
-	for i := 0; i < 5; i++ {
-		inv := e.inviteTo(room.ID, "v12-"+strconv.Itoa(i)+"@example.org")
-		e.enqueue(inv, EnqueueOptions{})
-		invs = append(invs, inv)
-	}
+	invs := e.enqueueTo(room.ID, "v12-", 5)
 	e.runUntilIdle(30 * time.Second)
 	for _, inv := range invs {
 		e.wantResult(inv, matrix.Success, 1)
@@ -136,12 +126,7 @@ func TestRevokedTokenWithTheSimulator(t *testing.T) {
 		c.Profiles[0].AccessToken, c.Profiles[0].AccessTokenFile = "", file
 		c.TokenCheckInterval = 50 * time.Millisecond
 	})
-	var invs []tasks.Invite
-	for i := 0; i < 40; i++ {
-		inv := e.inviteTo(simulator.DefaultRoomID, "revoked-"+strconv.Itoa(i)+"@example.org")
-		e.enqueue(inv, EnqueueOptions{})
-		invs = append(invs, inv)
-	}
+	invs := e.enqueueTo(simulator.DefaultRoomID, "revoked-", 40)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan error, 1)

@@ -1,11 +1,10 @@
 package worker
 
 import (
-	"bytes"
 	"encoding/json"
+	"github.com/mxinvite/mxinvite/internal/testkit"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,23 +13,7 @@ import (
 	"github.com/mxinvite/mxinvite/matrix"
 )
 
-// lockedBuffer is a log sink safe for the worker's goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
+type lockedBuffer = testkit.Buffer
 
 // durationField names log fields that hold a duration; each must carry its
 // unit in its name (_ms) or be a string with one ("1.5s").

@@ -178,3 +178,24 @@ func pauseFromHash(scope PauseScope, name string, h map[string]string) *Pause {
 	ms, _ := strconv.ParseInt(h["since_ms"], 10, 64)
 	return &Pause{Scope: scope, Name: name, Kind: h["kind"], Reason: h["reason"], Since: time.UnixMilli(ms).UTC()}
 }
+
+// AllPaused returns an error naming the pauses when every one of senders
+// is paused (in Redis, by any worker process), nil otherwise: a worker
+// whose senders are all paused sends nothing, which readiness reports.
+func (s *Store) AllPaused(ctx context.Context, senders []string) error {
+	if len(senders) == 0 {
+		return nil
+	}
+	var reasons []string
+	for _, name := range senders {
+		p, err := s.GetPause(ctx, PauseSender, name)
+		if err != nil {
+			return err
+		}
+		if p == nil {
+			return nil
+		}
+		reasons = append(reasons, p.Name+": "+p.Reason)
+	}
+	return fmt.Errorf("every sender is paused (%s)", strings.Join(reasons, "; "))
+}

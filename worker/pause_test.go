@@ -14,12 +14,17 @@ import (
 	"github.com/mxinvite/mxinvite/tasks"
 )
 
-// enqueueN enqueues n invites of campaign "spring" and returns them.
-func (e *env) enqueueN(n int) []tasks.Invite {
+// enqueueN enqueues n invites of campaign "spring" to the test room and
+// returns them.
+func (e *env) enqueueN(n int) []tasks.Invite { return e.enqueueTo(testRoom, "user", n) }
+
+// enqueueTo enqueues n invites of campaign "spring" to room, addressed
+// {label}{i}@example.org, and returns them.
+func (e *env) enqueueTo(room, label string, n int) []tasks.Invite {
 	e.t.Helper()
 	invs := make([]tasks.Invite, n)
 	for i := range invs {
-		invs[i] = e.invite(fmt.Sprintf("user%d@example.org", i))
+		invs[i] = e.inviteTo(room, fmt.Sprintf("%s%d@example.org", label, i))
 		if v := e.enqueue(invs[i], EnqueueOptions{}); v != Registered {
 			e.t.Fatalf("enqueue %d: %s", i, v)
 		}

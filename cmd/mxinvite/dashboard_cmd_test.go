@@ -1,36 +1,16 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/mxinvite/mxinvite/internal/simulator"
 )
-
-// lockedBuffer lets the test read what a running command printed.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // `mxinvite dashboard` refuses a non-loopback address without a token (exit
 // 2, before it listens) and a short token; on loopback it serves the
@@ -64,7 +44,7 @@ func TestDashboardCommand(t *testing.T) {
 	_ = ln.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var stdout, stderr lockedBuffer
+	var stdout, stderr syncBuffer
 	done := make(chan int, 1)
 	go func() {
 		done <- run(ctx, join([]string{"mxinvite", "dashboard", "--http", addr}, e.redisArgs()), &stdout, &stderr)

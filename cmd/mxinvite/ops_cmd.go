@@ -87,6 +87,9 @@ func newOpsServer(cmd *cli.Command, opt asynq.RedisConnOpt, log *zerolog.Logger,
 			ops.Check{Name: "redis", Readiness: ops.RedisPing(o.rdb)},
 			ops.Check{Name: "worker", Readiness: ops.WhenTrue(func() bool { return o.worker.Started() }, "not started")},
 			ops.Check{Name: "senders", Readiness: o.senders},
+			ops.Check{Name: "pauses", Readiness: ops.ReadyFunc(func(ctx context.Context) error {
+				return worker.NewStore(o.rdb, cmd.String("prefix"), 0).AllPaused(ctx, names)
+			})},
 		),
 		Logger: log,
 	})

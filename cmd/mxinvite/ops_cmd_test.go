@@ -2,14 +2,14 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/mxinvite/mxinvite/internal/testkit"
+	"github.com/mxinvite/mxinvite/worker"
 	"io"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -132,6 +132,15 @@ func TestWorkerHTTPDashboard(t *testing.T) {
 			t.Errorf("GET %s: %d, want 200 with %q:\n%.400s", path, code, want, body)
 		}
 	}
+	// A pause of its only sender, set in Redis (by any worker), makes the
+	// worker not ready: it sends nothing until someone acts.
+	store := worker.NewStore(e.rdb, e.prefix, 0)
+	if _, err := store.SetPause(context.Background(), worker.PauseSender, "default", worker.PauseManual, "held by the test"); err != nil {
+		t.Fatal(err)
+	}
+	if code, body := httpDo(t, "GET", base+"/readyz"); code != 503 || !strings.Contains(body, "every sender is paused") {
+		t.Errorf("/readyz with the sender paused: %d %q; want 503 naming the pause", code, body)
+	}
 }
 
 // startWorkerHTTP runs mxinvite worker --http 127.0.0.1:0 until stop, and
@@ -168,22 +177,7 @@ func startWorkerHTTP(t *testing.T, e *cliEnv, extra ...string) (string, func()) 
 }
 
 // syncBuffer is a log sink that tests may read while the worker writes.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+type syncBuffer struct{ testkit.Buffer }
 
 // field returns a string field of the first JSON log line with message.
 func (b *syncBuffer) field(message, field string) string {
