@@ -123,6 +123,26 @@ const methodNotes = `## How the rows are measured
 - Early requests (P3) are the simulator's own count, strict (no slack for requests in flight).
 - Retry lateness (P4) is the arrival of an invite's retry minus (time its 429 was written +
   the advised retry_after_ms), measured in a middleware in front of the simulator.
+- The naive handler (P1n) is the one a user would write instead of mxinvite's worker: an asynq
+  handler that POSTs the invite to the same simulator and HSETs the HTTP status; no retries, no
+  record of progress, no counters, no stream. P1a, P1n and P1b run one after another against
+  the same Redis (emptied between them), at the same concurrency.
+- Redis per invite (R1, R2) counts every command Redis ran during P1a, asynq's own included
+  (INFO commandstats; a start-up check makes sure commands run inside Lua scripts are counted),
+  and redis-server's CPU (used_cpu_user + used_cpu_sys), each divided by the invites, against
+  bare asynq's per task in P1b.
+- Redis memory (M1, M2) is INFO memory's used_memory before P1a's invites are enqueued, after,
+  and once every invite is final and the worker stopped, divided by the invites: every structure
+  (keys, values, Redis's per-key overhead, asynq's task), nothing sampled. The MEMORY USAGE
+  breakdown in the notes is per structure (records and tasks: the mean of 200).
+- Control at scale (C) runs mxinvite retry, cancel and purge as child processes on a
+  20,000- and a 200,000-invite campaign (imported with mxinvite enqueue, finished by an
+  in-process worker whose sender has no identity server: IncorrectRequest without a request),
+  in that order on the same campaigns; each is cut after 15 s and then reported with the share
+  it did (read from Redis) and the time that extrapolates to.
+- The I11 rows (issue 11) wait on simulated limits, not on the CPU: they run in the background,
+  on a redis-server of their own, while the other rows run. Their CPU use is small (a few
+  requests a second) but not nothing: the other rows' figures include it.
 `
 
 // cell keeps a value from breaking the Markdown table.
