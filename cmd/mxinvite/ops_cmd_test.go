@@ -8,7 +8,6 @@ import (
 	"github.com/mxinvite/mxinvite/internal/testkit"
 	"github.com/mxinvite/mxinvite/worker"
 	"io"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -192,24 +191,7 @@ func (b *syncBuffer) field(message, field string) string {
 	return ""
 }
 
-func httpDo(t *testing.T, method, url string) (int, string) {
-	t.Helper()
-	req, err := http.NewRequest(method, url, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := http.Client{Timeout: 10 * time.Second}
-	resp, err := c.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, url, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, string(body)
-}
+func httpDo(t *testing.T, method, url string) (int, string) { return testkit.Do(t, method, url) }
 
 func wantGet(t *testing.T, method, url string, code int, body string) {
 	t.Helper()

@@ -3,6 +3,7 @@ package ops_test
 import (
 	"context"
 	"errors"
+	"github.com/mxinvite/mxinvite/internal/testkit"
 	"io"
 	"net/http"
 	"strings"
@@ -38,24 +39,7 @@ func start(t *testing.T, cfg ops.Config, mount func(*ops.Server)) string {
 }
 
 // get returns the status and body of a request.
-func get(t *testing.T, method, url string) (int, string) {
-	t.Helper()
-	req, err := http.NewRequest(method, url, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := http.Client{Timeout: 10 * time.Second}
-	resp, err := c.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, url, err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, string(b)
-}
+func get(t *testing.T, method, url string) (int, string) { return testkit.Do(t, method, url) }
 
 func TestHealthReadinessAndMounts(t *testing.T) {
 	var redisDown, workerUp atomic.Bool
