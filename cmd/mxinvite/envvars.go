@@ -70,27 +70,23 @@ func applyEnvVars(root *cli.Command) {
 func setEnvVar(f cli.Flag, v string) {
 	switch f := f.(type) {
 	case *cli.StringFlag:
-		if len(f.Sources.Chain) == 0 {
-			f.Sources = cli.EnvVars(v)
-		}
+		setSources(f, v)
 	case *cli.BoolFlag:
-		if len(f.Sources.Chain) == 0 {
-			f.Sources = cli.EnvVars(v)
-		}
+		setSources(f, v)
 	case *cli.IntFlag:
-		if len(f.Sources.Chain) == 0 {
-			f.Sources = cli.EnvVars(v)
-		}
+		setSources(f, v)
 	case *cli.DurationFlag:
-		if len(f.Sources.Chain) == 0 {
-			f.Sources = cli.EnvVars(v)
-		}
+		setSources(f, v)
 	case *cli.Float64Flag:
-		if len(f.Sources.Chain) == 0 {
-			f.Sources = cli.EnvVars(v)
-		}
+		setSources(f, v)
 	default:
 		// A new flag type: TestEveryFlagFollowsTheEnvPolicy fails on it.
+	}
+}
+
+func setSources[T, C any, VC cli.ValueCreator[T, C]](f *cli.FlagBase[T, C, VC], v string) {
+	if len(f.Sources.Chain) == 0 {
+		f.Sources = cli.EnvVars(v)
 	}
 }
 
