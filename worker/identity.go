@@ -36,7 +36,7 @@ func (j *job) identityToken(ctx context.Context, idServer string) (string, error
 	case err == nil:
 		return tok, nil
 	case errors.Is(err, matrix.ErrTermsNotSigned):
-		return "", j.pauseSender(ctx, PauseIdentityTerms, termsReason(j.snd.Name, err))
+		return "", j.pauseSender(ctx, PauseIdentityTerms, termsReason(j.snd.Name, err), attemptUpdate{})
 	case ctx.Err() != nil:
 		return "", ctx.Err()
 	}
@@ -70,29 +70,16 @@ func (j *job) recheckIdentity(ctx context.Context, idServer string) error {
 	case o.HTTPStatus == 401:
 		return j.pauseSender(ctx, PauseIdentityToken, fmt.Sprintf(
 			"identity server %s refuses the configured identity token of sender %q (%s); put a valid one in the token file and restart the workers, then run: mxinvite resume --sender %s",
-			idServer, snd.Name, o.ErrCode, snd.Name))
+			idServer, snd.Name, o.ErrCode, snd.Name), attemptUpdate{})
 	case o.ErrCode == matrix.MTermsNotSigned && configured == "":
 		sc.ids.Invalidate(tok) // the next Token registers again, and meets the new terms
 		return nil
 	case o.ErrCode == matrix.MTermsNotSigned:
 		if err := j.h.acceptTerms(ctx, snd, idServer, tok); err != nil {
-			return j.pauseSender(ctx, PauseIdentityTerms, termsReason(snd.Name, err))
+			return j.pauseSender(ctx, PauseIdentityTerms, termsReason(snd.Name, err), attemptUpdate{})
 		}
 	}
 	return nil // no verdict (an identity server without GET /account): the invite decides
-}
-
-// pauseSender pauses the invite's sender and holds the invite.
-func (j *job) pauseSender(ctx context.Context, kind, reason string) error {
-	created, err := j.h.store.SetPause(ctx, PauseSender, j.snd.Name, kind, reason)
-	if err != nil {
-		return err
-	}
-	if created {
-		j.log.Error().Str("sender", j.snd.Name).Msg("sender paused: " + reason)
-		j.h.cfg.Observer.SenderPaused(j.snd.Name, kind)
-	}
-	return j.hold(ctx, attemptUpdate{})
 }
 
 func termsReason(sender string, err error) string {
@@ -156,14 +143,7 @@ func (w *Worker) checkIdentity(ctx context.Context, s *sender) error {
 		}
 	}
 	if terms != nil {
-		reason := termsReason(s.Name, terms)
-		if created, err := w.handler.store.SetPause(ctx, PauseSender, s.Name, PauseIdentityTerms, reason); err != nil {
-			return err
-		} else if created {
-			w.cfg.Observer.SenderPaused(s.Name, PauseIdentityTerms)
-		}
-		log.Error().Msg("sender paused: " + reason)
-		return nil
+		return w.handler.pauseSender(ctx, log, s.Name, PauseIdentityTerms, termsReason(s.Name, terms))
 	}
 	ok, err := w.handler.store.ClearPause(ctx, PauseSender, s.Name, PauseIdentityTerms, PauseIdentityToken)
 	if err != nil {

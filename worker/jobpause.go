@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/rs/zerolog"
+
 	"github.com/mxinvite/mxinvite/matrix"
 )
 
@@ -28,16 +30,31 @@ func (j *job) senderTokenDead(ctx context.Context, o matrix.Outcome, u attemptUp
 	} else {
 		reason += fmt.Sprintf("; restart the workers with a new token, then run: mxinvite resume --sender %s", snd.Name)
 	}
-	created, err := j.h.store.SetPause(ctx, PauseSender, snd.Name, PauseDeadToken, reason)
+	u.fields = j.progressFields(o)
+	return j.pauseSender(ctx, PauseDeadToken, reason, u)
+}
+
+// pauseSender pauses the invite's sender and holds the invite (recording
+// the attempt u, if one was made).
+func (j *job) pauseSender(ctx context.Context, kind, reason string, u attemptUpdate) error {
+	if err := j.h.pauseSender(ctx, j.log, j.snd.Name, kind, reason); err != nil {
+		return err
+	}
+	return j.hold(ctx, u)
+}
+
+// pauseSender pauses a sender in Redis; the worker that set the pause (not
+// the others meeting it) logs it and tells the observer.
+func (h *Handler) pauseSender(ctx context.Context, log zerolog.Logger, sender, kind, reason string) error {
+	created, err := h.store.SetPause(ctx, PauseSender, sender, kind, reason)
 	if err != nil {
 		return err
 	}
 	if created {
-		j.log.Error().Str("sender", snd.Name).Msg("sender paused: " + reason)
-		j.h.cfg.Observer.SenderPaused(snd.Name, PauseDeadToken)
+		log.Error().Str("sender", sender).Msg("sender paused: " + reason)
+		h.cfg.Observer.SenderPaused(sender, kind)
 	}
-	u.fields = j.progressFields(o)
-	return j.hold(ctx, u)
+	return nil
 }
 
 // spares reports whether a failure belongs to the sender's back-off rather
