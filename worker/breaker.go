@@ -24,7 +24,7 @@ import (
 // campaign name, ARGV[4] the pause's reason.
 // Returns 1 when it paused the campaign, 0 when not yet evaluated (fewer
 // than N finished), -1 when evaluated (now or before) without pausing.
-var breakerScript = redis.NewScript(`
+var breakerScript = redis.NewScript(luaSetPause + `
 local h = redis.call('HGETALL', KEYS[1])
 local finished, same, checked = 0, 0, false
 for i = 1, #h, 2 do
@@ -39,11 +39,7 @@ if checked then return -1 end
 if finished < tonumber(ARGV[1]) then return 0 end
 redis.call('HSET', KEYS[1], 'breaker', 1)
 if same ~= finished then return -1 end
-if redis.call('EXISTS', KEYS[2]) == 1 then return -1 end
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-redis.call('HSET', KEYS[2], 'kind', 'breaker', 'reason', ARGV[4], 'since_ms', now)
-redis.call('ZADD', KEYS[3], now, 'campaign:' .. ARGV[3])
+if set_pause(KEYS[2], KEYS[3], 'campaign:' .. ARGV[3], 'breaker', ARGV[4]) == 0 then return -1 end
 return 1
 `)
 

@@ -75,19 +75,26 @@ func (k keys) pause(scope PauseScope, name string) string {
 }
 func (k keys) pauses() string { return k.prefix + ":pauses" }
 
-// pauseSetScript records a pause unless one is already there (the first
+// luaSetPause records a pause unless one is already there (the first
 // reason and time stay: a second worker meeting the same dead token does not
-// move "since").
+// move "since"). pauseSetScript and breakerScript share it.
+const luaSetPause = `
+local function set_pause(pause, pauses, member, kind, reason)
+  if redis.call('EXISTS', pause) == 1 then return 0 end
+  local t = redis.call('TIME')
+  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  redis.call('HSET', pause, 'kind', kind, 'reason', reason, 'since_ms', now)
+  redis.call('ZADD', pauses, now, member)
+  return 1
+end
+`
+
+// pauseSetScript records a pause (luaSetPause).
 //
 // KEYS[1] the pause hash, KEYS[2] the pauses zset. ARGV[1] "{scope}:{name}",
 // ARGV[2] kind, ARGV[3] reason. Returns 1 when set, 0 when already paused.
-var pauseSetScript = redis.NewScript(`
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-redis.call('HSET', KEYS[1], 'kind', ARGV[2], 'reason', ARGV[3], 'since_ms', now)
-redis.call('ZADD', KEYS[2], now, ARGV[1])
-return 1
+var pauseSetScript = redis.NewScript(luaSetPause + `
+return set_pause(KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[3])
 `)
 
 // SetPause pauses a sender or campaign; created is false when it already
