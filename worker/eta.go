@@ -34,7 +34,8 @@ type Outlook struct {
 	SenderServed bool `json:"sender_served"`
 }
 
-// Outlook reads a campaign's outlook, given its counters.
+// Outlook reads a campaign's outlook, given its counters (as Counts read
+// them: they carry the campaign's pace).
 func (s *Store) Outlook(ctx context.Context, c CampaignCounts) (Outlook, error) {
 	var o Outlook
 	sender, err := s.campaignSender(ctx, c.Campaign)
@@ -50,10 +51,7 @@ func (s *Store) Outlook(ctx context.Context, c CampaignCounts) (Outlook, error) 
 			return o, err
 		}
 	}
-	gap, err := s.rdb.HGet(ctx, s.k.counts(c.Campaign), "pace_gap_ms").Float64()
-	if err != nil && !errors.Is(err, redis.Nil) {
-		return o, fmt.Errorf("read the pace of campaign %q: %w", c.Campaign, err)
-	}
+	gap := c.paceGapMS
 	g, err := s.rdb.HMGet(ctx, s.k.gate(sender), "interval", "limited_ever", "until", "backoff_until").Result()
 	if err != nil {
 		return o, fmt.Errorf("read the gate of sender %q: %w", sender, err)

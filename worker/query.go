@@ -34,6 +34,9 @@ type CampaignCounts struct {
 	// PossibleDuplicates counts invites that succeeded after an attempt with
 	// an unknown outcome: their invitees may have two emails.
 	PossibleDuplicates int `json:"possible_duplicates"`
+	// paceGapMS is the campaign's moving average time between two finished
+	// invites (luaPace), for its Outlook.
+	paceGapMS float64
 }
 
 // Pending is the number of invites that may still be sent: neither done
@@ -92,6 +95,8 @@ func countsFromHash(campaign string, h map[string]string, enqueued int64) Campai
 			c.Requests = n
 		case f == "rate_limited":
 			c.RateLimited = n
+		case f == "pace_gap_ms":
+			c.paceGapMS, _ = strconv.ParseFloat(v, 64)
 		case f == "possible_duplicates":
 			c.PossibleDuplicates = n
 		}
