@@ -70,12 +70,7 @@ func TestSenderBackoffRidesAStoreLimit(t *testing.T) {
 
 func TestOneAddressAlways500AmongSuccessesEndsAlone(t *testing.T) {
 	hs := newSenderHS(t, testToken)
-	hs.setDecide(func(address string) answer {
-		if address == "user7@example.org" {
-			return answer{status: 500, body: `{"errcode":"M_UNKNOWN","error":"Internal server error"}`}
-		}
-		return okAnswer
-	})
+	hs.setDecide(onlyAddress("user7@example.org", answer{status: 500, body: `{"errcode":"M_UNKNOWN","error":"Internal server error"}`}))
 	e := newEnv(t, hs.URL)
 	invs := e.enqueueN(20)
 	e.runUntilIdle(60 * time.Second)

@@ -201,12 +201,7 @@ func TestDeadTokenResumedByHand(t *testing.T) {
 
 func TestSingle401WithWorkingWhoamiEndsUnauthorised(t *testing.T) {
 	hs := newSenderHS(t, testToken)
-	hs.setDecide(func(address string) answer {
-		if address == "user3@example.org" {
-			return answer{status: 401, body: `{"errcode":"M_UNKNOWN_TOKEN","error":"odd"}`}
-		}
-		return okAnswer
-	})
+	hs.setDecide(onlyAddress("user3@example.org", answer{status: 401, body: `{"errcode":"M_UNKNOWN_TOKEN","error":"odd"}`}))
 	e := newEnv(t, hs.URL)
 	invs := e.enqueueN(8)
 	e.runUntilIdle(30 * time.Second)

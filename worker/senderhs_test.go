@@ -106,3 +106,13 @@ func (hs *senderHS) invitesTotal() int {
 	}
 	return n
 }
+
+// onlyAddress answers a to invites of address, and 200 {} to the others.
+func onlyAddress(address string, a answer) func(string) answer {
+	return func(got string) answer {
+		if got == address {
+			return a
+		}
+		return okAnswer
+	}
+}
