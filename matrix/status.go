@@ -177,3 +177,7 @@ func (s Status) String() string {
 	}
 	return fmt.Sprintf("%s (%d): %s", s.Code, int(s.Code), s.Message)
 }
+
+// Good reports whether a status code is below ErrorLevel: a success or a
+// warning, not an error.
+func (c StatusCode) Good() bool { return c < ErrorLevel }

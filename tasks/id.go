@@ -36,10 +36,15 @@ func (i Invite) Key() string {
 // TaskID is the asynq task ID of the invite: "inv:" + Key(), plus ":g<N>"
 // for a re-invite with Generation N > 0. asynq refuses a second task with an
 // ID it still holds, which is what makes enqueuing idempotent.
-func (i Invite) TaskID() string {
-	id := "inv:" + i.Key()
-	if i.Generation > 0 {
-		id += ":g" + strconv.Itoa(i.Generation)
+func (i Invite) TaskID() string { return TaskIDOf(i.Key(), i.Generation) }
+
+// TaskIDOf is the task ID of generation gen of the invite with key: the one
+// place that knows the format (readers of records and the Redis scripts that
+// delete tasks take it from here).
+func TaskIDOf(key string, gen int) string {
+	id := "inv:" + key
+	if gen > 0 {
+		id += ":g" + strconv.Itoa(gen)
 	}
 	return id
 }

@@ -2,10 +2,10 @@ package worker
 
 import (
 	"context"
-	"fmt"
 	"time"
 
-	"github.com/redis/go-redis/v9"
+	"github.com/mxinvite/mxinvite/internal/rdb"
+	"github.com/mxinvite/mxinvite/matrix"
 )
 
 // Sender back-off: libQuotient's schedule is per job, which is right for
@@ -14,7 +14,7 @@ import (
 // limits emails per sender, 5 then one per 300 s — so a campaign meets a
 // wall of 500s in which every address would burn its retries in 37 s.
 //
-// So the gate (gate.go) also counts, per sender, the distinct invites whose
+// So the sender's gate also counts, per sender, the distinct invites whose
 // answers were ambiguous (5xx, a timeout after sending) since the sender's
 // last success. When BackoffThreshold different invites fail with no
 // success between them, the sender's gate closes for the next wait of the
@@ -32,123 +32,39 @@ import (
 // recovers still ends. An address that fails while others succeed is
 // retried on its own schedule, as before.
 //
-// Gate fields: backoff_level (0: not backing off), backoff_until (ms),
-// backoff_open_at (when the current wait ends: failures of requests
-// reserved before it do not escalate), probe, probe_until, trouble (1 while
-// the fails set is not empty), trouble_since (ms of the first failure),
-// backoff_since (ms of the closing that began the back-off).
+// How Redis keeps it: internal/rdb/backoff.go.
 
-// gateFailedScript records an ambiguous failure of an invite.
-//
-// KEYS[1] the gate hash, KEYS[2] the sender's fails set. ARGV[1] the invite
-// key, ARGV[2] when its slot was reserved (now_ms from acquire), ARGV[3] the
-// number of distinct invites that start a back-off, ARGV[4..] the back-off
-// schedule (ms; the last entry repeats, and caps a pace).
-// Returns {level, wait_ms, at_max}: level 0 when the sender is not backing
-// off; wait_ms until the gate opens; at_max 1 when the wait is the
-// schedule's last.
-var gateFailedScript = redis.NewScript(`
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.ceil(tonumber(t[2]) / 1000)
-redis.call('SADD', KEYS[2], ARGV[1])
-redis.call('PEXPIRE', KEYS[2], 86400000)
-local n = redis.call('SCARD', KEYS[2])
-local g = redis.call('HMGET', KEYS[1], 'backoff_level', 'backoff_open_at', 'probe', 'trouble', 'backoff_until',
-  'recovering', 'interval', 'pace_set_at', 'kept')
-local level = tonumber(g[1] or '0')
-if g[4] ~= '1' then redis.call('HSET', KEYS[1], 'trouble', 1, 'trouble_since', now) end
-if g[3] == ARGV[1] then redis.call('HDEL', KEYS[1], 'probe', 'probe_until') end
-if level == 0 and g[6] == '1' then
-  -- Failed while speeding up again after a back-off. A request reserved at
-  -- the current pace says the last halving went too far: back to the pace
-  -- before it (never slower than the one the server kept), and stay there.
-  -- One reserved before the pace changed was on its way already: it says
-  -- nothing of the pace, but it too is the sender's failure, not its own.
-  local interval = tonumber(g[7] or '0')
-  if tonumber(ARGV[2]) >= tonumber(g[8] or '0') then
-    interval = math.min(tonumber(g[9] or '60000'), 2 * math.max(interval, 1))
-    redis.call('HSET', KEYS[1], 'interval', interval, 'recovering', 0, 'limited_ever', 1, 'pace_set_at', now, 'quiet_since', now)
-  end
-  return {1, interval, 0}
-end
-local escalate
-if level == 0 then
-  escalate = n >= tonumber(ARGV[3])
-else
-  -- Only a request sent after the last wait ended says the server is
-  -- still sick; those reserved before it were already on their way.
-  escalate = tonumber(ARGV[2]) >= tonumber(g[2] or '0')
-end
-local last = #ARGV - 3
-if escalate then
-  if level == 0 then redis.call('HSET', KEYS[1], 'backoff_since', now) end
-  level = level + 1
-  local wait = tonumber(ARGV[3 + math.min(level, last)])
-  redis.call('HSET', KEYS[1], 'backoff_level', level, 'backoff_until', now + wait, 'backoff_open_at', now + wait)
-  if redis.call('PTTL', KEYS[1]) < wait + 600000 then redis.call('PEXPIRE', KEYS[1], wait + 600000) end
-  return {level, wait, level >= last and 1 or 0}
-end
-if level == 0 then return {0, 0, 0} end
-return {level, math.max(tonumber(g[5] or '0') - now, 0), level >= last and 1 or 0}
-`)
+// spares reports whether a failure belongs to the sender's back-off rather
+// than to the invite: it then costs the invite none of its retries, except
+// once the back-off waits its longest (so a server that never recovers
+// still lets the invites end).
+func spares(v rdb.BackoffVerdict) bool { return v.Level > 0 && !v.AtMax }
 
-// gateOKScript records a success while the sender had failures: the
-// failures are forgotten, and a back-off ends at the pace the server kept.
-//
-// KEYS[1] the gate hash, KEYS[2] the sender's fails set. ARGV[1] the longest
-// pace (ms). Returns the gate's interval (ms) afterwards.
-var gateOKScript = redis.NewScript(`
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local g = redis.call('HMGET', KEYS[1], 'backoff_level', 'backoff_since', 'interval')
-local interval = tonumber(g[3] or '0')
-if tonumber(g[1] or '0') > 0 then
-  -- Start again at the pace the server kept (from the gate's closing to
-  -- this success: the time the server needed, not the time requests spent
-  -- waiting at the gate's own pace before), then speed up as a new gate does (halving the interval while
-  -- requests succeed) until a failure says where the server's limit is.
-  -- (Not the larger of it and the pace before: a pace learnt from one
-  -- back-off must not ratchet up the next one's.)
-  local kept = now - tonumber(g[2] or now)
-  interval = math.min(tonumber(ARGV[1]), kept)
-  redis.call('HSET', KEYS[1], 'interval', interval, 'kept', interval, 'limited_ever', 0, 'recovering', 1, 'pace_set_at', now, 'quiet_since', now)
-end
-redis.call('HSET', KEYS[1], 'backoff_level', 0, 'backoff_until', 0, 'trouble', 0)
-redis.call('HDEL', KEYS[1], 'probe', 'probe_until', 'trouble_since', 'backoff_open_at', 'backoff_since')
-redis.call('DEL', KEYS[2])
-return interval
-`)
-
-func (k keys) fails(sender string) string { return k.gate(sender) + ":fails" }
-
-// backoffVerdict says what an ambiguous failure did to the sender.
-type backoffVerdict struct {
-	level int           // 0: the sender is not backing off
-	wait  time.Duration // until its gate opens again
-	atMax bool          // the wait is the schedule's longest
+// serverFailure reports whether an answer says the sender's server (or the
+// way to it) is failing: a 5xx, a timeout, no answer at all — the retried
+// failures other than a 429, which the gate paces by its own advice.
+func serverFailure(o matrix.Outcome) bool {
+	return o.Retryable && o.Status.Code != matrix.TooManyRequests
 }
 
-// failed records an ambiguous failure of invite key, whose slot was
-// reserved at reservedAt.
-func (g *gate) failed(ctx context.Context, sender, key string, reservedAt int64, threshold int, schedule []time.Duration) (backoffVerdict, error) {
-	args := []any{key, reservedAt, threshold}
-	for _, d := range schedule {
-		args = append(args, d.Milliseconds())
+// reportToGate tells the sender's gate what the answer says about the
+// sender's server: a server failure counts towards a back-off; any real
+// answer, while the sender had failures, ends them.
+func (j *job) reportToGate(ctx context.Context, o matrix.Outcome) (rdb.BackoffVerdict, error) {
+	h := j.h
+	switch {
+	case serverFailure(o):
+		v, err := h.ledger.Failed(ctx, j.inv.Sender, j.p.Key, j.reservedAt, h.cfg.BackoffThreshold, h.backoff)
+		if err == nil && v.Level > 0 && v.Wait > 0 {
+			j.log.Warn().Str("sender", j.inv.Sender).Int("level", v.Level).Int64("wait_ms", v.Wait.Milliseconds()).
+				Msg("sender backs off: several invites failed with no success between them")
+			h.cfg.Observer.SenderBackoff(j.inv.Sender, v.Wait)
+		}
+		return v, err
+	case j.trouble && o.HTTPStatus >= 200 && o.HTTPStatus < 500 && o.Status.Code != matrix.TooManyRequests:
+		return rdb.BackoffVerdict{}, h.ledger.Recovered(ctx, j.inv.Sender)
 	}
-	res, err := gateFailedScript.Run(ctx, g.rdb, []string{g.k.gate(sender), g.k.fails(sender)}, args...).Int64Slice()
-	if err != nil {
-		return backoffVerdict{}, fmt.Errorf("back-off of %q: %w", sender, err)
-	}
-	return backoffVerdict{level: int(res[0]), wait: time.Duration(res[1]) * time.Millisecond, atMax: res[2] == 1}, nil
-}
-
-// ok records a success of a sender that had failures.
-func (g *gate) ok(ctx context.Context, sender string) error {
-	err := gateOKScript.Run(ctx, g.rdb, []string{g.k.gate(sender), g.k.fails(sender)}, maxGateInterval.Milliseconds()).Err()
-	if err != nil {
-		return fmt.Errorf("back-off of %q: %w", sender, err)
-	}
-	return nil
+	return rdb.BackoffVerdict{}, nil
 }
 
 // backoffSchedule is the waits of a sender back-off: the policy's waits,

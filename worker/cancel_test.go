@@ -4,6 +4,8 @@ import (
 	"context"
 	"testing"
 	"time"
+
+	"github.com/mxinvite/mxinvite/internal/record"
 )
 
 // A cancelled invite whose task is still pending in asynq's queue (cancel
@@ -19,7 +21,7 @@ func TestCancelledPendingTasksEndWithoutSending(t *testing.T) {
 	if err != nil || st.Cancelled != 5 {
 		t.Fatalf("cancel: %+v %v", st, err)
 	}
-	if info, err := e.prod.inspector.GetQueueInfo(e.cfg.Queue); err != nil || info.Pending != 5 {
+	if info, err := e.inspector().GetQueueInfo(e.cfg.Queue); err != nil || info.Pending != 5 {
 		t.Fatalf("queue after cancel %+v (%v): want the 5 tasks still pending", info, err)
 	}
 	e.runUntilIdle(20 * time.Second)
@@ -27,12 +29,12 @@ func TestCancelledPendingTasksEndWithoutSending(t *testing.T) {
 		t.Fatalf("the server saw %d invites of a cancelled campaign", n)
 	}
 	for _, inv := range invs {
-		if r := e.result(inv); r.State != StateCancelled || r.Requests != 0 {
+		if r := e.result(inv); r.State != record.StateCancelled || r.Requests != 0 {
 			t.Fatalf("%s: state %q after %d requests, want cancelled, none", inv.Address, r.State, r.Requests)
 		}
 	}
 	c, err := e.prod.Store().Counts(ctx, "spring")
-	if err != nil || c.States[StateCancelled] != 5 || c.InStates() != 5 || c.Pending() != 0 || c.Requests != 0 {
+	if err != nil || c.States[record.StateCancelled] != 5 || c.InStates() != 5 || c.Pending() != 0 || c.Requests != 0 {
 		t.Fatalf("counts %+v (%v): want 5 cancelled, nothing else", c, err)
 	}
 }

@@ -6,6 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mxinvite/mxinvite/internal/producer"
+	"github.com/mxinvite/mxinvite/internal/rdb"
+	"github.com/mxinvite/mxinvite/internal/record"
 	"github.com/mxinvite/mxinvite/matrix"
 )
 
@@ -13,12 +16,12 @@ func TestCancelRemovesPendingAndKeepsResults(t *testing.T) {
 	hs := newFakeHS(t)
 	e := newEnv(t, hs.URL)
 	done := e.invite("done@example.org")
-	e.enqueue(done, EnqueueOptions{})
+	e.enqueue(done, producer.Options{})
 	e.runUntilIdle(20 * time.Second)
 
 	later := time.Now().Add(time.Hour)
 	for _, a := range []string{"p1@example.org", "p2@example.org", "p3@example.org"} {
-		e.enqueue(e.invite(a), EnqueueOptions{ProcessAt: later})
+		e.enqueue(e.invite(a), producer.Options{ProcessAt: later})
 	}
 	st, err := e.prod.Cancel(context.Background(), "spring")
 	if err != nil {
@@ -28,29 +31,29 @@ func TestCancelRemovesPendingAndKeepsResults(t *testing.T) {
 		t.Fatalf("cancel stats %+v", st)
 	}
 	c, _ := e.prod.Store().Counts(context.Background(), "spring")
-	if c.Pending() != 0 || c.Statuses["Success"] != 1 || c.States[StateCancelled] != 3 || c.Enqueued != 4 || c.InStates() != 4 {
+	if c.Pending() != 0 || c.Statuses["Success"] != 1 || c.States[record.StateCancelled] != 3 || c.Enqueued != 4 || c.InStates() != 4 {
 		t.Fatalf("counts after cancel %+v, want 4 invites: 1 done, 3 cancelled", c)
 	}
-	if r := e.result(e.invite("p1@example.org")); r.State != StateCancelled {
+	if r := e.result(e.invite("p1@example.org")); r.State != record.StateCancelled {
 		t.Fatalf("record after cancel: state %q, want cancelled", r.State)
 	}
 	if again, _ := e.prod.Cancel(context.Background(), "spring"); again.Cancelled != 0 || again.AlreadyCancelled != 3 {
 		t.Fatalf("second cancel %+v, want 3 already cancelled", again)
 	}
-	info, err := e.prod.inspector.GetQueueInfo(e.cfg.Queue)
+	info, err := e.inspector().GetQueueInfo(e.cfg.Queue)
 	if err != nil || info.Scheduled != 0 {
 		t.Fatalf("queue after cancel %+v (%v)", info, err)
 	}
 	e.wantResult(done, matrix.Success, 1)
 	// A cancelled invite can be enqueued again, as a new generation.
-	if v := e.enqueue(e.invite("p1@example.org"), EnqueueOptions{}); v != Registered {
+	if v := e.enqueue(e.invite("p1@example.org"), producer.Options{}); v != record.Registered {
 		t.Fatalf("re-enqueue after cancel: %v", v)
 	}
-	if r := e.result(e.invite("p1@example.org")); r.State != StateQueued || r.Generation != 1 {
+	if r := e.result(e.invite("p1@example.org")); r.State != record.StateQueued || r.Generation != 1 {
 		t.Fatalf("re-enqueued record: state %q generation %d, want queued 1", r.State, r.Generation)
 	}
 	c, _ = e.prod.Store().Counts(context.Background(), "spring")
-	if c.Enqueued != 4 || c.States[StateCancelled] != 2 || c.States[StateQueued] != 1 || c.InStates() != 4 {
+	if c.Enqueued != 4 || c.States[record.StateCancelled] != 2 || c.States[record.StateQueued] != 1 || c.InStates() != 4 {
 		t.Fatalf("counts after re-enqueue %+v", c)
 	}
 }
@@ -61,9 +64,9 @@ func TestRetryReenqueuesOneStatus(t *testing.T) {
 	hs := newFakeHS(t, forbidden, notFound)
 	e := newEnv(t, hs.URL, func(c *Config) { c.Concurrency = 1 })
 	a, b, ok := e.invite("a@example.org"), e.invite("b@example.org"), e.invite("ok@example.org")
-	e.enqueue(a, EnqueueOptions{})
-	e.enqueue(b, EnqueueOptions{})
-	e.enqueue(ok, EnqueueOptions{})
+	e.enqueue(a, producer.Options{})
+	e.enqueue(b, producer.Options{})
+	e.enqueue(ok, producer.Options{})
 	e.runUntilIdle(20 * time.Second)
 	e.wantResult(a, matrix.ContentAccessError, 1)
 	e.wantResult(b, matrix.NotFound, 1)
@@ -91,7 +94,7 @@ func TestCancelledInviteKeepsItsAmbiguousAttempts(t *testing.T) {
 	e := newEnv(t, hs.URL)
 	ctx := context.Background()
 	inv := e.invite("maybe@example.org")
-	e.enqueue(inv, EnqueueOptions{ProcessAt: time.Now().Add(time.Hour)})
+	e.enqueue(inv, producer.Options{ProcessAt: time.Now().Add(time.Hour)})
 	// As an attempt whose answer was lost would have left it.
 	if err := e.rdb.HSet(ctx, e.cfg.KeyPrefix+":invite:"+inv.Key(), "ambiguous", 1).Err(); err != nil {
 		t.Fatal(err)
@@ -99,10 +102,10 @@ func TestCancelledInviteKeepsItsAmbiguousAttempts(t *testing.T) {
 	if st, err := e.prod.Cancel(ctx, "spring"); err != nil || st.Cancelled != 1 {
 		t.Fatalf("cancel: %+v %v", st, err)
 	}
-	if _, err := e.prod.Store().begin(ctx, inv, beginOptions{}); !errors.Is(err, errDone) {
-		t.Fatalf("begin of the cancelled generation: %v, want errDone (never sent)", err)
+	if _, err := e.prod.Store().Begin(ctx, inv, rdb.BeginOptions{}); !errors.Is(err, rdb.ErrDone) {
+		t.Fatalf("begin of the cancelled generation: %v, want ErrDone (never sent)", err)
 	}
-	if v := e.enqueue(inv, EnqueueOptions{}); v != Registered {
+	if v := e.enqueue(inv, producer.Options{}); v != record.Registered {
 		t.Fatalf("re-enqueue after cancel: %v", v)
 	}
 	e.runUntilIdle(20 * time.Second)
@@ -117,7 +120,7 @@ func TestCancelledInviteKeepsItsAmbiguousAttempts(t *testing.T) {
 		t.Fatalf("%d re-checks and %d invite requests, want 1 and 1", rechecks, sent)
 	}
 	c, _ := e.prod.Store().Counts(ctx, "spring")
-	if c.Enqueued != 1 || c.States[StateDone] != 1 || c.PossibleDuplicates != 1 || c.InStates() != 1 {
+	if c.Enqueued != 1 || c.States[record.StateDone] != 1 || c.PossibleDuplicates != 1 || c.InStates() != 1 {
 		t.Fatalf("counts %+v", c)
 	}
 }

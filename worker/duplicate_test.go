@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mxinvite/mxinvite/internal/producer"
 	"github.com/mxinvite/mxinvite/internal/simulator"
 	"github.com/mxinvite/mxinvite/matrix"
 )
@@ -18,7 +19,7 @@ func TestAmbiguous500InRoomSenderIsNotInIsNotResent(t *testing.T) {
 		Rules: []simulator.Rule{{Pattern: "*", Status: 500, ErrCode: "M_UNKNOWN", AfterStore: true}},
 	})
 	inv := e.inviteTo(outside.ID, "judy@example.org")
-	e.enqueue(inv, EnqueueOptions{})
+	e.enqueue(inv, producer.Options{})
 	e.runUntilIdle(20 * time.Second)
 
 	r := e.wantResult(inv, matrix.ContentAccessError, 1)
@@ -35,7 +36,7 @@ func TestFlaky500OnValidRoomIsRetried(t *testing.T) {
 		Rules: []simulator.Rule{{Pattern: "*", Status: 500, ErrCode: "M_UNKNOWN", Times: 1}},
 	})
 	inv := e.inviteTo(simulator.DefaultRoomID, "ken@example.org")
-	e.enqueue(inv, EnqueueOptions{})
+	e.enqueue(inv, producer.Options{})
 	e.runUntilIdle(20 * time.Second)
 
 	r := e.wantResult(inv, matrix.Success, 2)
@@ -51,7 +52,7 @@ func TestFinalOn5xxStopsAtFirstServerError(t *testing.T) {
 		Rules: []simulator.Rule{{Pattern: "*", Status: 500, ErrCode: "M_UNKNOWN", Times: 1}},
 	}, func(c *Config) { c.FinalOn5xx = true })
 	inv := e.inviteTo(simulator.DefaultRoomID, "leo@example.org")
-	e.enqueue(inv, EnqueueOptions{})
+	e.enqueue(inv, producer.Options{})
 	e.runUntilIdle(20 * time.Second)
 
 	e.wantResult(inv, matrix.NetworkError, 1)
@@ -66,7 +67,7 @@ func TestFinalOn5xxStopsAtFirstServerError(t *testing.T) {
 func TestTxnPutUsedWhereSupported(t *testing.T) {
 	e, sim := newSimEnv(t, simulator.Config{})
 	inv := e.inviteTo(simulator.DefaultRoomID, "mia@example.org")
-	e.enqueue(inv, EnqueueOptions{})
+	e.enqueue(inv, producer.Options{})
 	e.runUntilIdle(20 * time.Second)
 	e.wantResult(inv, matrix.Success, 1)
 	acc := sim.Accepted()
@@ -80,8 +81,8 @@ func TestTxnPutUsedWhereSupported(t *testing.T) {
 func TestPostAfterUnrecognizedPut(t *testing.T) {
 	e, sim := newSimEnv(t, simulator.Config{DisableTxnPUT: true}, func(c *Config) { c.Concurrency = 1 })
 	a, b := e.inviteTo(simulator.DefaultRoomID, "ned@example.org"), e.inviteTo(simulator.DefaultRoomID, "olga@example.org")
-	e.enqueue(a, EnqueueOptions{})
-	e.enqueue(b, EnqueueOptions{})
+	e.enqueue(a, producer.Options{})
+	e.enqueue(b, producer.Options{})
 	e.runUntilIdle(20 * time.Second)
 	ra, rb := e.wantResult(a, matrix.Success, 1), e.wantResult(b, matrix.Success, 1)
 	for _, acc := range sim.Accepted() {

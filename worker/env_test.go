@@ -8,6 +8,9 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/mxinvite/mxinvite/internal/producer"
+	"github.com/mxinvite/mxinvite/internal/rdb"
+	"github.com/mxinvite/mxinvite/internal/record"
 	"github.com/mxinvite/mxinvite/internal/redistest"
 	"github.com/mxinvite/mxinvite/matrix"
 	"github.com/mxinvite/mxinvite/tasks"
@@ -25,7 +28,7 @@ type env struct {
 	redis *redistest.Server
 	rdb   *redis.Client
 	cfg   Config
-	prod  *Producer
+	prod  *producer.Producer
 }
 
 func newEnv(t *testing.T, hsURL string, mut ...func(*Config)) *env {
@@ -51,7 +54,7 @@ func newEnv(t *testing.T, hsURL string, mut ...func(*Config)) *env {
 	for _, m := range mut {
 		m(&e.cfg)
 	}
-	e.prod = NewProducer(e.rdb, e.cfg.KeyPrefix, e.cfg.Queue)
+	e.prod = producer.New(rdb.New(e.rdb, rdb.Options{Prefix: e.cfg.KeyPrefix}), e.cfg.Queue)
 	return e
 }
 
@@ -64,7 +67,7 @@ func (e *env) invite(address string) tasks.Invite {
 	return inv
 }
 
-func (e *env) enqueue(inv tasks.Invite, opts EnqueueOptions) Verdict {
+func (e *env) enqueue(inv tasks.Invite, opts producer.Options) record.Verdict {
 	e.t.Helper()
 	v, err := e.prod.Enqueue(context.Background(), inv, opts)
 	if err != nil {
@@ -95,9 +98,9 @@ func (e *env) runUntilIdle(limit time.Duration) {
 	}
 }
 
-func (e *env) result(inv tasks.Invite) Result {
+func (e *env) result(inv tasks.Invite) record.Result {
 	e.t.Helper()
-	r, ok, err := NewStore(e.rdb, e.cfg.KeyPrefix, 0).Get(context.Background(), inv.Key())
+	r, ok, err := rdb.New(e.rdb, rdb.Options{Prefix: e.cfg.KeyPrefix}).Get(context.Background(), inv.Key())
 	if err != nil || !ok {
 		e.t.Fatalf("no record for %s (err %v)", inv.Address, err)
 	}
@@ -105,7 +108,7 @@ func (e *env) result(inv tasks.Invite) Result {
 }
 
 // wantResult checks the persisted outcome of an invite.
-func (e *env) wantResult(inv tasks.Invite, code matrix.StatusCode, attempts int) Result {
+func (e *env) wantResult(inv tasks.Invite, code matrix.StatusCode, attempts int) record.Result {
 	e.t.Helper()
 	r := e.result(inv)
 	if !r.Final() || r.StatusCode != code || r.Status != code.String() || r.Attempts != attempts {
@@ -114,3 +117,13 @@ func (e *env) wantResult(inv tasks.Invite, code matrix.StatusCode, attempts int)
 	}
 	return r
 }
+
+// inspector is asynq's view of the test's queue.
+func (e *env) inspector() *asynq.Inspector {
+	e.t.Helper()
+	in := asynq.NewInspectorFromRedisClient(e.rdb)
+	return in
+}
+
+// store is the test's Redis through mxinvite's own client.
+func (e *env) store() *rdb.Client { return e.prod.Store() }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/mxinvite/mxinvite/internal/record"
 	"github.com/mxinvite/mxinvite/matrix"
 )
 
@@ -36,7 +37,7 @@ func (j *job) identityToken(ctx context.Context, idServer string) (string, error
 	case err == nil:
 		return tok, nil
 	case errors.Is(err, matrix.ErrTermsNotSigned):
-		return "", j.pauseSender(ctx, PauseIdentityTerms, termsReason(j.snd.Name, err), attemptUpdate{})
+		return "", j.pauseSender(ctx, record.PauseIdentityTerms, termsReason(j.snd.Name, err), record.AttemptUpdate{})
 	case ctx.Err() != nil:
 		return "", ctx.Err()
 	}
@@ -68,15 +69,15 @@ func (j *job) recheckIdentity(ctx context.Context, idServer string) error {
 		sc.ids.Invalidate(tok)
 		return nil
 	case o.HTTPStatus == 401:
-		return j.pauseSender(ctx, PauseIdentityToken, fmt.Sprintf(
+		return j.pauseSender(ctx, record.PauseIdentityToken, fmt.Sprintf(
 			"identity server %s refuses the configured identity token of sender %q (%s); put a valid one in the token file and restart the workers, then run: mxinvite resume --sender %s",
-			idServer, snd.Name, o.ErrCode, snd.Name), attemptUpdate{})
+			idServer, snd.Name, o.ErrCode, snd.Name), record.AttemptUpdate{})
 	case o.ErrCode == matrix.MTermsNotSigned && configured == "":
 		sc.ids.Invalidate(tok) // the next Token registers again, and meets the new terms
 		return nil
 	case o.ErrCode == matrix.MTermsNotSigned:
 		if err := j.h.acceptTerms(ctx, snd, idServer, tok); err != nil {
-			return j.pauseSender(ctx, PauseIdentityTerms, termsReason(snd.Name, err), attemptUpdate{})
+			return j.pauseSender(ctx, record.PauseIdentityTerms, termsReason(snd.Name, err), record.AttemptUpdate{})
 		}
 	}
 	return nil // no verdict (an identity server without GET /account): the invite decides
@@ -143,9 +144,9 @@ func (w *Worker) checkIdentity(ctx context.Context, s *sender) error {
 		}
 	}
 	if terms != nil {
-		return w.handler.pauseSender(ctx, log, s.Name, PauseIdentityTerms, termsReason(s.Name, terms))
+		return w.handler.pauseSender(ctx, log, s.Name, record.PauseIdentityTerms, termsReason(s.Name, terms))
 	}
-	ok, err := w.handler.store.ClearPause(ctx, PauseSender, s.Name, PauseIdentityTerms, PauseIdentityToken)
+	ok, err := w.store.ClearPause(ctx, record.PauseSender, s.Name, record.PauseIdentityTerms, record.PauseIdentityToken)
 	if err != nil {
 		return err
 	}

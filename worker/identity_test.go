@@ -10,6 +10,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/mxinvite/mxinvite/internal/record"
 	"github.com/mxinvite/mxinvite/internal/simulator"
 	"github.com/mxinvite/mxinvite/matrix"
 	"github.com/mxinvite/mxinvite/tasks"
@@ -53,7 +54,7 @@ func TestIdentityTokenFromTheAccountAndItsTerms(t *testing.T) {
 	// nothing is sent.
 	held := e.runHeld(30 * time.Second)
 	t.Logf("logs: %s", logs.String())
-	if len(held.Pauses) != 1 || held.Pauses[0].Kind != PauseIdentityTerms || !strings.Contains(held.Pauses[0].Reason, "--accept-identity-terms") {
+	if len(held.Pauses) != 1 || held.Pauses[0].Kind != record.PauseIdentityTerms || !strings.Contains(held.Pauses[0].Reason, "--accept-identity-terms") {
 		t.Fatalf("pauses %+v; want the sender's identity_terms pause naming --accept-identity-terms", held.Pauses)
 	}
 	for _, doc := range sim.Terms() {
@@ -76,7 +77,7 @@ func TestIdentityTokenFromTheAccountAndItsTerms(t *testing.T) {
 		t.Fatalf("terms accepted %d times, %d registrations; want once, one per worker (2)",
 			st.TermsAccepted[simulator.DefaultUserID], st.Registrations[simulator.DefaultUserID])
 	}
-	if p, _ := e.prod.Store().GetPause(context.Background(), PauseSender, tasks.DefaultSender); p != nil {
+	if p, _ := e.prod.Store().GetPause(context.Background(), record.PauseSender, tasks.DefaultSender); p != nil {
 		t.Fatalf("still paused: %s", p)
 	}
 	// Neither registered token reached Redis or the logs.
@@ -136,7 +137,7 @@ func TestRevokedTokenWithTheSimulator(t *testing.T) {
 	sim.RevokeToken(simulator.DefaultAccessToken)
 	store := e.prod.Store()
 	waitFor(t, 20*time.Second, "the sender pauses", func() bool {
-		p, _ := store.GetPause(ctx, PauseSender, tasks.DefaultSender)
+		p, _ := store.GetPause(ctx, record.PauseSender, tasks.DefaultSender)
 		return p != nil
 	})
 	time.Sleep(300 * time.Millisecond) // nothing more may go out with the dead token

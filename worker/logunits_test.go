@@ -2,11 +2,13 @@ package worker
 
 import (
 	"encoding/json"
-	"github.com/mxinvite/mxinvite/internal/testkit"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mxinvite/mxinvite/internal/producer"
+	"github.com/mxinvite/mxinvite/internal/testkit"
 
 	"github.com/rs/zerolog"
 
@@ -29,7 +31,7 @@ func TestLoggedDurationsCarryTheirUnit(t *testing.T) {
 	logger := zerolog.New(&logs).Level(zerolog.DebugLevel)
 	e := newEnv(t, hs.URL, func(c *Config) { c.Logger = &logger })
 	inv := e.invite("units@example.org")
-	e.enqueue(inv, EnqueueOptions{})
+	e.enqueue(inv, producer.Options{})
 	e.runUntilIdle(20 * time.Second)
 	e.wantResult(inv, matrix.Success, 3)
 

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mxinvite/mxinvite/internal/producer"
 	"github.com/mxinvite/mxinvite/internal/simulator"
 	"github.com/mxinvite/mxinvite/matrix"
 	"github.com/mxinvite/mxinvite/tasks"
@@ -65,7 +66,7 @@ func TestObserverSeesWhatTheServerSaw(t *testing.T) {
 	invs := make([]tasks.Invite, len(addrs))
 	for i, a := range addrs {
 		invs[i] = e.inviteTo(simulator.DefaultRoomID, a)
-		e.enqueue(invs[i], EnqueueOptions{})
+		e.enqueue(invs[i], producer.Options{})
 	}
 	e.runUntilIdle(time.Minute)
 

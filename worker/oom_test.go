@@ -12,6 +12,8 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"github.com/mxinvite/mxinvite/internal/producer"
+	"github.com/mxinvite/mxinvite/internal/rdb"
 	"github.com/mxinvite/mxinvite/internal/redistest"
 	"github.com/mxinvite/mxinvite/internal/simulator"
 	"github.com/mxinvite/mxinvite/internal/simulator/simtest"
@@ -53,11 +55,11 @@ func TestFinalWriteWaitsOutRedisOutOfMemory(t *testing.T) {
 		Policy:      matrix.RetryPolicy{Timeouts: []time.Duration{20 * time.Second}, Waits: []time.Duration{time.Second}, MaxRetries: 1},
 		Concurrency: n, Queue: "q", KeyPrefix: "mx", PollInterval: 50 * time.Millisecond, IdentityScheme: "http",
 	}
-	e.prod = NewProducer(e.rdb, e.cfg.KeyPrefix, e.cfg.Queue)
+	e.prod = producer.New(rdb.New(e.rdb, rdb.Options{Prefix: e.cfg.KeyPrefix}), e.cfg.Queue)
 	var invites []tasks.Invite
 	for i := range n {
 		inv := e.inviteTo(simulator.DefaultRoomID, fmt.Sprintf("oom%d@example.org", i))
-		e.enqueue(inv, EnqueueOptions{})
+		e.enqueue(inv, producer.Options{})
 		invites = append(invites, inv)
 	}
 	w := e.newWorker()

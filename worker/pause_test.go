@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mxinvite/mxinvite/internal/producer"
+	"github.com/mxinvite/mxinvite/internal/record"
 	"github.com/mxinvite/mxinvite/matrix"
 	"github.com/mxinvite/mxinvite/tasks"
 )
@@ -25,28 +27,28 @@ func (e *env) enqueueTo(room, label string, n int) []tasks.Invite {
 	invs := make([]tasks.Invite, n)
 	for i := range invs {
 		invs[i] = e.inviteTo(room, fmt.Sprintf("%s%d@example.org", label, i))
-		if v := e.enqueue(invs[i], EnqueueOptions{}); v != Registered {
+		if v := e.enqueue(invs[i], producer.Options{}); v != record.Registered {
 			e.t.Fatalf("enqueue %d: %s", i, v)
 		}
 	}
 	return invs
 }
 
-// runHeld runs a worker until idle and wants it to stop on a *HeldError.
-func (e *env) runHeld(limit time.Duration) *HeldError {
+// runHeld runs a worker until idle and wants it to stop on a *record.HeldError.
+func (e *env) runHeld(limit time.Duration) *record.HeldError {
 	e.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
 	err := e.newWorker().Run(ctx, true)
-	var held *HeldError
+	var held *record.HeldError
 	if !errors.As(err, &held) {
-		e.t.Fatalf("Run: %v; want a *HeldError (ctx %v)", err, ctx.Err())
+		e.t.Fatalf("Run: %v; want a *record.HeldError (ctx %v)", err, ctx.Err())
 	}
 	return held
 }
 
 // counts reads the campaign's counters.
-func (e *env) counts() CampaignCounts {
+func (e *env) counts() record.CampaignCounts {
 	e.t.Helper()
 	c, err := e.prod.Store().Counts(context.Background(), "spring")
 	if err != nil {
@@ -69,17 +71,17 @@ func TestBreakerPausesCampaignThenResumeSendsTheRest(t *testing.T) {
 	if limit := e.cfg.WithDefaults().Breaker + e.cfg.Concurrency; failed > limit || hs.invitesTotal() > limit {
 		t.Fatalf("%d invites ended NotFound, %d requests; want at most %d (breaker + in flight)", failed, hs.invitesTotal(), limit)
 	}
-	if held.Held != 50-failed || c.States[StatePaused] != 50-failed {
-		t.Fatalf("held %d, paused state %d; want %d", held.Held, c.States[StatePaused], 50-failed)
+	if held.Held != 50-failed || c.States[record.StatePaused] != 50-failed {
+		t.Fatalf("held %d, paused state %d; want %d", held.Held, c.States[record.StatePaused], 50-failed)
 	}
-	p, err := e.prod.Store().GetPause(context.Background(), PauseCampaign, "spring")
-	if err != nil || p == nil || p.Kind != PauseBreaker {
+	p, err := e.prod.Store().GetPause(context.Background(), record.PauseCampaign, "spring")
+	if err != nil || p == nil || p.Kind != record.PauseBreaker {
 		t.Fatalf("campaign pause = %+v, %v; want a breaker pause", p, err)
 	}
 	t.Logf("pause: %s", p)
 
 	hs.setDecide(nil) // the operator fixed the server
-	if _, err := e.prod.Resume(context.Background(), PauseCampaign, "spring"); err != nil {
+	if _, err := e.prod.Resume(context.Background(), record.PauseCampaign, "spring"); err != nil {
 		t.Fatal(err)
 	}
 	e.runUntilIdle(30 * time.Second)
@@ -146,8 +148,8 @@ func TestDeadTokenPausesSenderAndNewTokenFileResumes(t *testing.T) {
 
 	store := e.prod.Store()
 	waitFor(t, 20*time.Second, "the sender pauses", func() bool {
-		p, _ := store.GetPause(ctx, PauseSender, tasks.DefaultSender)
-		return p != nil && p.Kind == PauseDeadToken
+		p, _ := store.GetPause(ctx, record.PauseSender, tasks.DefaultSender)
+		return p != nil && p.Kind == record.PauseDeadToken
 	})
 	time.Sleep(300 * time.Millisecond) // nothing more may go out with the dead token
 	after := hs.requestsWith("token-one") - atDeath()
@@ -170,7 +172,7 @@ func TestDeadTokenPausesSenderAndNewTokenFileResumes(t *testing.T) {
 			t.Fatalf("%s ended %s (%s)", inv.Address, r.Status, r.Error)
 		}
 	}
-	if p, _ := store.GetPause(context.Background(), PauseSender, tasks.DefaultSender); p != nil {
+	if p, _ := store.GetPause(context.Background(), record.PauseSender, tasks.DefaultSender); p != nil {
 		t.Fatalf("still paused: %s", p)
 	}
 	t.Logf("requests with the dead token after its death: %d", after)
@@ -182,16 +184,16 @@ func TestDeadTokenResumedByHand(t *testing.T) {
 	e := newEnv(t, hs.URL)
 	e.enqueueN(12)
 	held := e.runHeld(30 * time.Second)
-	if len(held.Pauses) != 1 || held.Pauses[0].Scope != PauseSender {
+	if len(held.Pauses) != 1 || held.Pauses[0].Scope != record.PauseSender {
 		t.Fatalf("pauses %+v; want the sender's", held.Pauses)
 	}
 	hs.setValid(testToken, true) // revived (the revocation was a mistake)
 	hs.setDecide(nil)
-	if _, err := e.prod.Resume(context.Background(), PauseSender, tasks.DefaultSender); err != nil {
+	if _, err := e.prod.Resume(context.Background(), record.PauseSender, tasks.DefaultSender); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.prod.Resume(context.Background(), PauseSender, tasks.DefaultSender); !errors.Is(err, ErrNotPaused) {
-		t.Fatalf("second Resume: %v; want ErrNotPaused", err)
+	if _, err := e.prod.Resume(context.Background(), record.PauseSender, tasks.DefaultSender); !errors.Is(err, record.ErrNotPaused) {
+		t.Fatalf("second Resume: %v; want record.ErrNotPaused", err)
 	}
 	e.runUntilIdle(30 * time.Second)
 	if c := e.counts(); c.Statuses[matrix.Success.String()] != 12 {
@@ -222,7 +224,7 @@ func TestWorkerWithWrongTokenDoesNotStart(t *testing.T) {
 	if !errors.As(err, &se) || !errors.Is(err, ErrSenderUnusable) {
 		t.Fatalf("Run: %v; want a *SenderError", err)
 	}
-	if r := e.result(invs[0]); r.State != StateQueued || hs.invitesTotal() != 0 {
+	if r := e.result(invs[0]); r.State != record.StateQueued || hs.invitesTotal() != 0 {
 		t.Fatalf("state %s, %d invites sent; want queued and none", r.State, hs.invitesTotal())
 	}
 	t.Logf("error: %v", err)
@@ -236,7 +238,7 @@ func TestUnservedSenderWaits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.enqueue(inv, EnqueueOptions{})
+	e.enqueue(inv, producer.Options{})
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	_ = e.newWorker().Run(ctx, false)

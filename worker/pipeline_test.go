@@ -8,6 +8,8 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"github.com/mxinvite/mxinvite/internal/producer"
+	"github.com/mxinvite/mxinvite/internal/record"
 	"github.com/mxinvite/mxinvite/matrix"
 )
 
@@ -17,7 +19,7 @@ func TestSuccessPersisted(t *testing.T) {
 	hs := newFakeHS(t)
 	e := newEnv(t, hs.URL)
 	inv := e.invite("alice@example.org")
-	if v := e.enqueue(inv, EnqueueOptions{}); v != Registered {
+	if v := e.enqueue(inv, producer.Options{}); v != record.Registered {
 		t.Fatalf("verdict %v, want registered", v)
 	}
 	e.runUntilIdle(20 * time.Second)
@@ -36,7 +38,7 @@ func TestServerErrorThenSuccess(t *testing.T) {
 	hs := newFakeHS(t, serverError)
 	e := newEnv(t, hs.URL)
 	inv := e.invite("bob@example.org")
-	e.enqueue(inv, EnqueueOptions{})
+	e.enqueue(inv, producer.Options{})
 	e.runUntilIdle(20 * time.Second)
 
 	r := e.wantResult(inv, matrix.Success, 2)
@@ -60,7 +62,7 @@ func TestFourServerErrorsEndNetworkError(t *testing.T) {
 	hs := newFakeHS(t, serverError, serverError, serverError, serverError, okAnswer)
 	e := newEnv(t, hs.URL)
 	inv := e.invite("carol@example.org")
-	e.enqueue(inv, EnqueueOptions{})
+	e.enqueue(inv, producer.Options{})
 	e.runUntilIdle(20 * time.Second)
 
 	r := e.wantResult(inv, matrix.NetworkError, 4)
@@ -73,7 +75,7 @@ func TestForbiddenIsFinalAfterOneAttempt(t *testing.T) {
 	hs := newFakeHS(t, answer{status: 403, body: `{"errcode":"M_FORBIDDEN","error":"You are not invited to this room."}`})
 	e := newEnv(t, hs.URL)
 	inv := e.invite("dave@example.org")
-	e.enqueue(inv, EnqueueOptions{})
+	e.enqueue(inv, producer.Options{})
 	e.runUntilIdle(20 * time.Second)
 
 	r := e.wantResult(inv, matrix.ContentAccessError, 1)
@@ -87,7 +89,7 @@ func TestRateLimitedThenSuccess(t *testing.T) {
 	// No retries at all: the 429 must not count as one.
 	e := newEnv(t, hs.URL, func(c *Config) { c.Policy.MaxRetries = 0 })
 	inv := e.invite("erin@example.org")
-	e.enqueue(inv, EnqueueOptions{})
+	e.enqueue(inv, producer.Options{})
 	e.runUntilIdle(20 * time.Second)
 
 	r := e.wantResult(inv, matrix.Success, 2)
@@ -108,7 +110,7 @@ func TestRateLimitGivesUpAfterMaxWait(t *testing.T) {
 	hs := newFakeHS(t, limited, limited, limited, limited, limited, limited, limited, limited)
 	e := newEnv(t, hs.URL, func(c *Config) { c.MaxRateLimitWait = 250 * time.Millisecond })
 	inv := e.invite("frank@example.org")
-	e.enqueue(inv, EnqueueOptions{})
+	e.enqueue(inv, producer.Options{})
 	e.runUntilIdle(20 * time.Second)
 
 	r := e.result(inv)
@@ -121,15 +123,15 @@ func TestSameInviteEnqueuedTwiceIsOneRequest(t *testing.T) {
 	hs := newFakeHS(t)
 	e := newEnv(t, hs.URL)
 	inv := e.invite("grace@example.org")
-	if v := e.enqueue(inv, EnqueueOptions{}); v != Registered {
+	if v := e.enqueue(inv, producer.Options{}); v != record.Registered {
 		t.Fatalf("first verdict %v", v)
 	}
-	if v := e.enqueue(e.invite("grace@EXAMPLE.org"), EnqueueOptions{}); v != AlreadyPending {
+	if v := e.enqueue(e.invite("grace@EXAMPLE.org"), producer.Options{}); v != record.AlreadyPending {
 		t.Fatalf("second verdict %v, want already pending", v)
 	}
 	e.runUntilIdle(20 * time.Second)
 	e.wantResult(inv, matrix.Success, 1)
-	if v := e.enqueue(inv, EnqueueOptions{}); v != AlreadyDone {
+	if v := e.enqueue(inv, producer.Options{}); v != record.AlreadyDone {
 		t.Fatalf("verdict after success %v, want already done", v)
 	}
 	e.runUntilIdle(20 * time.Second)
@@ -142,7 +144,7 @@ func TestRedeliveredSucceededInviteIsNotSentAgain(t *testing.T) {
 	hs := newFakeHS(t)
 	e := newEnv(t, hs.URL)
 	inv := e.invite("heidi@example.org")
-	e.enqueue(inv, EnqueueOptions{})
+	e.enqueue(inv, producer.Options{})
 	e.runUntilIdle(20 * time.Second)
 	e.wantResult(inv, matrix.Success, 1)
 
@@ -166,11 +168,11 @@ func TestAgainReinvitesAsNewGeneration(t *testing.T) {
 	hs := newFakeHS(t, answer{status: 403, body: `{"errcode":"M_FORBIDDEN"}`})
 	e := newEnv(t, hs.URL)
 	inv := e.invite("ivan@example.org")
-	e.enqueue(inv, EnqueueOptions{})
+	e.enqueue(inv, producer.Options{})
 	e.runUntilIdle(20 * time.Second)
 	e.wantResult(inv, matrix.ContentAccessError, 1)
 
-	if v := e.enqueue(inv, EnqueueOptions{Again: true}); v != Registered {
+	if v := e.enqueue(inv, producer.Options{Again: true}); v != record.Registered {
 		t.Fatalf("verdict with again %v", v)
 	}
 	e.runUntilIdle(20 * time.Second)
@@ -182,7 +184,7 @@ func TestAgainReinvitesAsNewGeneration(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Statuses["Success"] != 1 || c.Statuses["ContentAccessError"] != 0 || c.Enqueued != 1 || c.States[StateDone] != 1 {
+	if c.Statuses["Success"] != 1 || c.Statuses["ContentAccessError"] != 0 || c.Enqueued != 1 || c.States[record.StateDone] != 1 {
 		// One invite: the re-invite replaced its first generation.
 		t.Fatalf("counts %+v", c)
 	}
@@ -199,7 +201,7 @@ func TestShutdownMidRunLosesNothing(t *testing.T) {
 	for i := range 40 {
 		inv := e.invite(fmt.Sprintf("user%02d@example.org", i))
 		invs = append(invs, inv)
-		e.enqueue(inv, EnqueueOptions{})
+		e.enqueue(inv, producer.Options{})
 	}
 	w := e.newWorker()
 	if err := w.Start(); err != nil {
@@ -246,7 +248,7 @@ func TestUnregisteredTaskGetsARecord(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.TaskID != inv.TaskID() || r.Campaign != "spring" || c.Enqueued != 1 || c.States[StateDone] != 1 || c.Pending() != 0 {
+	if r.TaskID != inv.TaskID() || r.Campaign != "spring" || c.Enqueued != 1 || c.States[record.StateDone] != 1 || c.Pending() != 0 {
 		t.Fatalf("record %+v, counts %+v", r, c)
 	}
 }

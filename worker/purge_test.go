@@ -9,6 +9,8 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"github.com/mxinvite/mxinvite/internal/producer"
+	"github.com/mxinvite/mxinvite/internal/record"
 	"github.com/mxinvite/mxinvite/internal/simulator"
 	"github.com/mxinvite/mxinvite/matrix"
 	"github.com/mxinvite/mxinvite/tasks"
@@ -36,7 +38,7 @@ func addresses(format string, n int) []string {
 	return out
 }
 
-func (e *env) purge(opts PurgeOptions) PurgeStats {
+func (e *env) purge(opts record.PurgeOptions) record.PurgeStats {
 	e.t.Helper()
 	st, err := e.prod.Purge(context.Background(), opts)
 	if err != nil {
@@ -82,18 +84,18 @@ func TestPurgeCampaign(t *testing.T) {
 	spring := append(e.invitesIn("spring", addresses("ok%d@example.org", 12)...), e.invitesIn("spring", addresses("no%d@banned.example", 5)...)...)
 	autumn := e.invitesIn("autumn", addresses("fall%d@example.org", 3)...)
 	for _, inv := range append(slices.Clone(spring), autumn...) {
-		e.enqueue(inv, EnqueueOptions{})
+		e.enqueue(inv, producer.Options{})
 	}
 	e.runUntilIdle(60 * time.Second)
 	later := e.invitesIn("spring", "later@example.org")[0]
-	e.enqueue(later, EnqueueOptions{ProcessAt: time.Now().Add(time.Hour)})
+	e.enqueue(later, producer.Options{ProcessAt: time.Now().Add(time.Hour)})
 	if e.archived() != 5 || e.streamLen() != 20 {
 		t.Fatalf("before the purge: %d archived tasks, %d stream entries; want 5 (the refused invites), 20", e.archived(), e.streamLen())
 	}
 
 	keys := e.keyCount()
-	want := PurgeStats{Records: 17, Tasks: 5, StreamEntries: 17, Kept: 1, CampaignsDeleted: []string{}, DryRun: true}
-	if got := e.purge(PurgeOptions{Campaign: "spring", DryRun: true, BatchSize: 4}); !equalStats(got, want) {
+	want := record.PurgeStats{Records: 17, Tasks: 5, StreamEntries: 17, Kept: 1, CampaignsDeleted: []string{}, DryRun: true}
+	if got := e.purge(record.PurgeOptions{Campaign: "spring", DryRun: true, BatchSize: 4}); !equalStats(got, want) {
 		t.Fatalf("dry run: %+v, want %+v", got, want)
 	}
 	if e.keyCount() != keys || e.archived() != 5 || e.streamLen() != 20 {
@@ -101,7 +103,7 @@ func TestPurgeCampaign(t *testing.T) {
 	}
 
 	want.DryRun = false
-	if got := e.purge(PurgeOptions{Campaign: "spring", BatchSize: 4}); !equalStats(got, want) {
+	if got := e.purge(record.PurgeOptions{Campaign: "spring", BatchSize: 4}); !equalStats(got, want) {
 		t.Fatalf("purge: %+v, want %+v", got, want)
 	}
 	for _, inv := range spring {
@@ -113,7 +115,7 @@ func TestPurgeCampaign(t *testing.T) {
 		t.Fatalf("after the purge: %d archived tasks, %d stream entries; want 0, 3 (autumn's)", e.archived(), e.streamLen())
 	}
 	c, err := e.prod.Store().Counts(context.Background(), "spring")
-	if err != nil || c.Enqueued != 1 || c.States[StateScheduled] != 1 || c.Pending() != 1 || len(c.Statuses) != 0 || c.Requests != 0 {
+	if err != nil || c.Enqueued != 1 || c.States[record.StateScheduled] != 1 || c.Pending() != 1 || len(c.Statuses) != 0 || c.Requests != 0 {
 		t.Fatalf("spring counts %+v (%v); want only the scheduled invite counted", c, err)
 	}
 	if c, _ := e.prod.Store().Counts(context.Background(), "autumn"); c.Enqueued != 3 || c.Statuses["Success"] != 3 || c.Requests != 3 {
@@ -127,7 +129,7 @@ func TestPurgeCampaign(t *testing.T) {
 	if _, err := e.prod.Cancel(context.Background(), "spring"); err != nil {
 		t.Fatal(err)
 	}
-	got := e.purge(PurgeOptions{Campaign: "spring"})
+	got := e.purge(record.PurgeOptions{Campaign: "spring"})
 	if !slices.Equal(got.CampaignsDeleted, []string{"spring"}) || got.Kept != 0 {
 		t.Fatalf("purge after cancel: %+v; want spring deleted", got)
 	}
@@ -135,12 +137,12 @@ func TestPurgeCampaign(t *testing.T) {
 	if n, _ := e.rdb.Exists(context.Background(), e.cfg.KeyPrefix+":campaign:spring:counts", e.cfg.KeyPrefix+":campaign:spring:invites").Result(); n != 0 || !slices.Equal(names, []string{"autumn"}) {
 		t.Fatalf("spring's keys left: %d, campaigns %v", n, names)
 	}
-	if _, err := e.prod.Purge(context.Background(), PurgeOptions{Campaign: "spring"}); err == nil {
+	if _, err := e.prod.Purge(context.Background(), record.PurgeOptions{Campaign: "spring"}); err == nil {
 		t.Fatal("purging a campaign that is gone: no error")
 	}
 }
 
-func equalStats(a, b PurgeStats) bool {
+func equalStats(a, b record.PurgeStats) bool {
 	return a.Records == b.Records && a.Tasks == b.Tasks && a.StreamEntries == b.StreamEntries &&
 		a.StaleIndexEntries == b.StaleIndexEntries && a.Kept == b.Kept && a.DryRun == b.DryRun &&
 		slices.Equal(a.CampaignsDeleted, b.CampaignsDeleted)
@@ -150,22 +152,22 @@ func TestPurgeFinishedBefore(t *testing.T) {
 	e, _ := newSimEnv(t, simulator.Config{})
 	early := append(e.invitesIn("a", addresses("a%d@example.org", 6)...), e.invitesIn("b", addresses("b%d@example.org", 4)...)...)
 	for _, inv := range early {
-		e.enqueue(inv, EnqueueOptions{})
+		e.enqueue(inv, producer.Options{})
 	}
 	e.runUntilIdle(60 * time.Second)
 	cutoff := time.Now().Truncate(time.Second).Add(time.Second)
 	// Enqueued before the cutoff, sent after it: not finished before it.
 	straddling := e.invitesIn("a", "straddle@example.org")[0]
-	e.enqueue(straddling, EnqueueOptions{ProcessAt: cutoff.Add(300 * time.Millisecond)})
+	e.enqueue(straddling, producer.Options{ProcessAt: cutoff.Add(300 * time.Millisecond)})
 	time.Sleep(time.Until(cutoff) + 10*time.Millisecond)
 	late := e.invitesIn("b", addresses("late%d@example.org", 3)...)
 	for _, inv := range late {
-		e.enqueue(inv, EnqueueOptions{})
+		e.enqueue(inv, producer.Options{})
 	}
 	e.runUntilIdle(60 * time.Second)
 
-	got := e.purge(PurgeOptions{FinishedBefore: cutoff, BatchSize: 3})
-	want := PurgeStats{Records: 10, StreamEntries: 10, Kept: 4, CampaignsDeleted: []string{}}
+	got := e.purge(record.PurgeOptions{FinishedBefore: cutoff, BatchSize: 3})
+	want := record.PurgeStats{Records: 10, StreamEntries: 10, Kept: 4, CampaignsDeleted: []string{}}
 	if !equalStats(got, want) {
 		t.Fatalf("purge: %+v, want %+v", got, want)
 	}
@@ -177,7 +179,7 @@ func TestPurgeFinishedBefore(t *testing.T) {
 	}
 	ca, _ := e.prod.Store().Counts(context.Background(), "a")
 	cb, _ := e.prod.Store().Counts(context.Background(), "b")
-	if ca.Enqueued != 1 || ca.States[StateDone] != 1 || cb.Enqueued != 3 || cb.Statuses["Success"] != 3 {
+	if ca.Enqueued != 1 || ca.States[record.StateDone] != 1 || cb.Enqueued != 3 || cb.Statuses["Success"] != 3 {
 		t.Fatalf("counts a %+v, b %+v; want what is left", ca, cb)
 	}
 }
@@ -188,7 +190,7 @@ func TestFinishedTTLExpiresRecordsAndPurgeDropsWhatIsLeft(t *testing.T) {
 	e, sim := newSimEnv(t, simulator.Config{TxnTTL: time.Millisecond}, func(c *Config) { c.FinishedTTL = 300 * time.Millisecond })
 	invites := e.invitesIn("ttl", addresses("t%d@example.org", 4)...)
 	for _, inv := range invites {
-		e.enqueue(inv, EnqueueOptions{})
+		e.enqueue(inv, producer.Options{})
 	}
 	e.runUntilIdle(60 * time.Second)
 	ttl, err := e.rdb.PTTL(context.Background(), e.cfg.KeyPrefix+":invite:"+invites[0].Key()).Result()
@@ -203,12 +205,12 @@ func TestFinishedTTLExpiresRecordsAndPurgeDropsWhatIsLeft(t *testing.T) {
 		}
 		return true
 	})
-	got := e.purge(PurgeOptions{Campaign: "ttl"})
+	got := e.purge(record.PurgeOptions{Campaign: "ttl"})
 	if got.StaleIndexEntries != 4 || got.Records != 0 || !slices.Equal(got.CampaignsDeleted, []string{"ttl"}) {
 		t.Fatalf("purge after expiry: %+v; want 4 stale index entries dropped, the campaign deleted", got)
 	}
 	// As documented: an expired record no longer stops a second invite.
-	if v := e.enqueue(invites[0], EnqueueOptions{}); v != Registered {
+	if v := e.enqueue(invites[0], producer.Options{}); v != record.Registered {
 		t.Fatalf("enqueue after expiry: %v, want registered", v)
 	}
 	e.runUntilIdle(60 * time.Second)
@@ -232,7 +234,7 @@ func TestResultsStreamIsCapped(t *testing.T) {
 	}
 	const n = 120
 	for _, inv := range e.invitesIn("cap", addresses("c%d@example.org", n)...) {
-		e.enqueue(inv, EnqueueOptions{})
+		e.enqueue(inv, producer.Options{})
 	}
 	e.runUntilIdle(60 * time.Second)
 	if l := e.streamLen(); l < 10 || l > 15 {

@@ -12,6 +12,8 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/mxinvite/mxinvite/internal/producer"
+	"github.com/mxinvite/mxinvite/internal/rdb"
 	"github.com/mxinvite/mxinvite/internal/redistest"
 	"github.com/mxinvite/mxinvite/internal/simulator"
 	"github.com/mxinvite/mxinvite/internal/simulator/simtest"
@@ -36,60 +38,6 @@ func benchInvite(b *testing.B, campaign string, i int) tasks.Invite {
 	return inv
 }
 
-// BenchmarkPurge purges a campaign of finished invites (default 20,000;
-// MXINVITE_BENCH_INVITES=200000 for the figure): invites/s.
-// Records are registered and finished through the real scripts.
-func BenchmarkPurge(b *testing.B) {
-	n := benchInvites(20_000)
-	r := redistest.StartOwned(b, redistest.Options{})
-	rdb := r.Client(b)
-	ctx := context.Background()
-	store := NewStore(rdb, "mx", DefaultStreamMaxLen)
-	prod := NewProducer(rdb, "mx", "q")
-	for b.Loop() {
-		b.StopTimer()
-		for from := 0; from < n; from += maxRegisterBatch {
-			regs := make([]Registration, 0, maxRegisterBatch)
-			for i := from; i < min(n, from+maxRegisterBatch); i++ {
-				regs = append(regs, Registration{Invite: benchInvite(b, "bench", i)})
-			}
-			if err := store.RegisterBatch(ctx, regs, RegisterOptions{}); err != nil {
-				b.Fatal(err)
-			}
-			// Finished through the worker's own final write, a batch per call.
-			reqs := make([]finishReq, 0, len(regs))
-			for _, reg := range regs {
-				reqs = append(reqs, finishReq{key: reg.Invite.Key(), u: attemptUpdate{attempts: 1, fields: []any{
-					"status_code", 0, "status", "Success", "http_status", 200,
-					"finished_at", time.Now().UTC().Format(time.RFC3339Nano), "possible_duplicate", "0"}}})
-			}
-			for len(reqs) > 0 {
-				k := min(len(reqs), maxHotBatch)
-				if _, err := store.writeFinishes(ctx, reqs[:k]); err != nil {
-					b.Fatal(err)
-				}
-				reqs = reqs[k:]
-			}
-		}
-		b.StartTimer()
-		cpu0 := redisCPU(b, rdb)
-		start := time.Now()
-		var st PurgeStats
-		err := prod.purgeCampaign(ctx, "bench", PurgeOptions{BatchSize: 500}, &st)
-		mid := time.Since(start)
-		st.StreamEntries, _ = prod.purgeStream(ctx, PurgeOptions{Campaign: "bench", BatchSize: 500})
-		elapsed := time.Since(start)
-		cpu := redisCPU(b, rdb) - cpu0
-		b.Logf("records %s, stream %s (wall time); Redis CPU %.2f s, %.1f µs per invite", mid, elapsed-mid, cpu, cpu/float64(n)*1e6)
-		b.ReportMetric(cpu/float64(n)*1e6, "redis-µs/invite")
-		if err != nil || st.Records != n {
-			b.Fatalf("purge: %+v, %v; want %d records", st, err, n)
-		}
-		b.ReportMetric(float64(n)/elapsed.Seconds(), "invites/s")
-		b.Logf("purged %d finished invites (+%d stream entries) in %s", n, st.StreamEntries, elapsed.Round(time.Millisecond))
-	}
-}
-
 // BenchmarkRedisMemoryPerInvite measures, with MEMORY USAGE, what each
 // structure costs per invite (default 10,000 invites), queued (with asynq's
 // task) and finished (Success, through the simulator).
@@ -98,23 +46,23 @@ func BenchmarkRedisMemoryPerInvite(b *testing.B) {
 	for b.Loop() {
 		b.StopTimer()
 		r := redistest.StartOwned(b, redistest.Options{})
-		rdb := r.Client(b)
+		conn := r.Client(b)
 		ctx := context.Background()
-		base := usedMemory(b, rdb)
-		prod := NewProducer(rdb, "mxinvite", "invites")
+		base := usedMemory(b, conn)
+		prod := producer.New(rdb.New(conn, rdb.Options{}), "invites")
 		invites := make([]tasks.Invite, n)
 		for from := 0; from < n; from += 500 {
-			items := make([]BatchItem, 0, 500)
+			items := make([]producer.Item, 0, 500)
 			for i := from; i < min(n, from+500); i++ {
 				invites[i] = benchInvite(b, "spring-2026", i)
-				items = append(items, BatchItem{Invite: invites[i]})
+				items = append(items, producer.Item{Invite: invites[i]})
 			}
-			if _, err := prod.EnqueueBatch(ctx, items, EnqueueOptions{}); err != nil {
+			if _, err := prod.EnqueueBatch(ctx, items, producer.Options{}); err != nil {
 				b.Fatal(err)
 			}
 		}
-		m := memoryOf(b, rdb, invites, "invites")
-		m["INFO used_memory delta"] = float64(usedMemory(b, rdb)-base) / float64(n)
+		m := memoryOf(b, conn, invites, "invites")
+		m["INFO used_memory delta"] = float64(usedMemory(b, conn)-base) / float64(n)
 		report(b, "queued", m)
 
 		sim, ts := simtest.NewServer(b, simulator.Config{})
@@ -132,8 +80,8 @@ func BenchmarkRedisMemoryPerInvite(b *testing.B) {
 		if err != nil || sim.Stats().Accepted != int64(n) {
 			b.Fatalf("worker: %v, %d accepted of %d", err, sim.Stats().Accepted, n)
 		}
-		m = memoryOf(b, rdb, invites, "invites")
-		m["INFO used_memory delta"] = float64(usedMemory(b, rdb)-base) / float64(n)
+		m = memoryOf(b, conn, invites, "invites")
+		m["INFO used_memory delta"] = float64(usedMemory(b, conn)-base) / float64(n)
 		report(b, "finished", m)
 		b.StartTimer()
 	}
@@ -211,23 +159,4 @@ func usedMemory(b *testing.B, rdb *redis.Client) int64 {
 		}
 	}
 	return 0
-}
-
-// redisCPU is the CPU time Redis has used (user + system), in seconds: on a
-// loaded machine a steadier measure of a purge's cost than wall time.
-func redisCPU(b *testing.B, rdb *redis.Client) float64 {
-	info, err := rdb.Info(context.Background(), "cpu").Result()
-	if err != nil {
-		b.Fatal(err)
-	}
-	total := 0.0
-	for line := range strings.SplitSeq(info, "\r\n") {
-		for _, f := range []string{"used_cpu_sys:", "used_cpu_user:"} {
-			if v, ok := strings.CutPrefix(line, f); ok {
-				x, _ := strconv.ParseFloat(v, 64)
-				total += x
-			}
-		}
-	}
-	return total
 }

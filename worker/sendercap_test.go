@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mxinvite/mxinvite/internal/producer"
 	"github.com/mxinvite/mxinvite/internal/simulator"
 	"github.com/mxinvite/mxinvite/matrix"
 	"github.com/mxinvite/mxinvite/tasks"
@@ -59,7 +60,7 @@ func TestSenderConcurrencyCap(t *testing.T) {
 	var invs []tasks.Invite
 	for i := range 8 {
 		inv := e.inviteTo(simulator.DefaultRoomID, fmt.Sprintf("user%d@example.org", i))
-		e.enqueue(inv, EnqueueOptions{})
+		e.enqueue(inv, producer.Options{})
 		invs = append(invs, inv)
 	}
 	e.runUntilIdle(time.Minute)
@@ -119,7 +120,7 @@ func TestIDServerTokensGoToTheirServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.enqueue(inv, EnqueueOptions{})
+	e.enqueue(inv, producer.Options{})
 	e.runUntilIdle(time.Minute)
 	e.wantResult(inv, matrix.Success, 1)
 	if st := sim.Stats(); st.Accepted != 1 {

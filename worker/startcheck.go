@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/mxinvite/mxinvite/internal/record"
 	"github.com/mxinvite/mxinvite/matrix"
 )
 
@@ -52,7 +53,7 @@ func (w *Worker) checkSenders(ctx context.Context) error {
 			return bad
 		}
 		w.cfg.Logger.Info().Str("sender", s.Name).Str("user_id", string(user)).Msg("sender checked")
-		ok, err := w.handler.store.ClearPause(ctx, PauseSender, s.Name, PauseDeadToken)
+		ok, err := w.store.ClearPause(ctx, record.PauseSender, s.Name, record.PauseDeadToken)
 		if err != nil {
 			return err
 		}

@@ -7,6 +7,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/mxinvite/mxinvite/internal/record"
 )
 
 // maxTokenFileBytes bounds a token file: tokens are short, and a path that
@@ -97,7 +99,7 @@ func (w *Worker) tryToken(ctx context.Context, s *sender, tok string, rejected *
 	*rejected = ""
 	s.useToken(tok, w.cfg)
 	log.Info().Msg("new access token in use")
-	ok, err := w.handler.store.ClearPause(ctx, PauseSender, s.Name, PauseDeadToken)
+	ok, err := w.store.ClearPause(ctx, record.PauseSender, s.Name, record.PauseDeadToken)
 	if err != nil {
 		log.Warn().Err(err).Msg("ending the sender's pause")
 		return

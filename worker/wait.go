@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+
+	"github.com/mxinvite/mxinvite/internal/record"
 )
 
 // handBackError returns a task to asynq to run again after a delay that is
@@ -95,34 +97,34 @@ func (j *job) waitForGate(ctx context.Context) error {
 			return handBack(0)
 		default:
 		}
-		s, err := j.h.gate.acquire(ctx, j.inv.Sender, j.inv.Campaign, j.p.Key, j.h.cfg.InProcessWait)
+		s, err := j.h.ledger.Acquire(ctx, j.inv, j.p, j.h.cfg.InProcessWait)
 		if err != nil {
 			return err
 		}
-		if s.paused {
-			return j.hold(ctx, attemptUpdate{})
+		if s.Paused {
+			return j.hold(ctx, record.AttemptUpdate{})
 		}
-		j.trouble = s.trouble
-		if s.sent {
-			j.reservedAt = s.at
+		j.trouble = s.Trouble
+		if s.Sent {
+			j.reservedAt = s.At
 			return nil
 		}
-		if s.later {
-			if err := j.sleep(ctx, s.wait); err != nil {
+		if s.Later {
+			if err := j.sleep(ctx, s.Wait); err != nil {
 				return err
 			}
 			continue
 		}
-		if !s.reserved {
-			return handBack(s.wait)
+		if !s.Reserved {
+			return handBack(s.Wait)
 		}
-		j.reservedAt = s.at
-		if err := j.sleep(ctx, s.wait); err != nil {
+		j.reservedAt = s.At
+		if err := j.sleep(ctx, s.Wait); err != nil {
 			return err
 		}
-		blocked, paused, err := j.h.gate.send(ctx, j.inv.Sender, j.inv.Campaign, j.p.Key)
+		blocked, paused, err := j.h.ledger.Send(ctx, j.inv, j.p)
 		if paused {
-			return j.hold(ctx, attemptUpdate{})
+			return j.hold(ctx, record.AttemptUpdate{})
 		}
 		if err != nil || blocked == 0 {
 			return err

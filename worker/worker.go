@@ -9,8 +9,9 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
-	"github.com/redis/go-redis/v9"
 
+	"github.com/mxinvite/mxinvite/internal/rdb"
+	"github.com/mxinvite/mxinvite/internal/record"
 	"github.com/mxinvite/mxinvite/matrix"
 	"github.com/mxinvite/mxinvite/tasks"
 )
@@ -18,7 +19,7 @@ import (
 // Worker is an asynq server that executes invite tasks with a Handler.
 type Worker struct {
 	cfg       Config
-	rdb       redis.UniversalClient
+	store     *rdb.Client
 	srv       *asynq.Server
 	handler   *Handler
 	inspector *asynq.Inspector
@@ -39,22 +40,18 @@ func New(cfg Config) (*Worker, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	rdb, ok := cfg.Redis.MakeRedisClient().(redis.UniversalClient)
-	if !ok {
-		return nil, fmt.Errorf("worker config: Redis option %T does not make a go-redis client", cfg.Redis)
+	store, err := rdb.Open(cfg.Redis, rdb.Options{Prefix: cfg.KeyPrefix, StreamMaxLen: max(cfg.StreamMaxLen, 0), FinishedTTL: cfg.FinishedTTL})
+	if err != nil {
+		return nil, fmt.Errorf("worker config: %w", err)
 	}
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = matrix.NewHTTPClient(cfg.Concurrency)
 	}
-	w := &Worker{cfg: cfg, rdb: rdb, stopping: make(chan struct{})}
+	w := &Worker{cfg: cfg, store: store, stopping: make(chan struct{})}
 	w.bg, w.bgCancel = context.WithCancel(context.Background())
-	k := keys{prefix: cfg.KeyPrefix}
-	store := NewStore(rdb, cfg.KeyPrefix, max(cfg.StreamMaxLen, 0))
-	store.finishedTTL = cfg.FinishedTTL
 	w.handler = &Handler{
 		cfg:      cfg,
-		store:    store,
-		gate:     &gate{rdb: rdb, k: k},
+		ledger:   store,
 		senders:  map[string]*sender{},
 		backoff:  backoffSchedule(cfg.Policy.Waits, cfg.BackoffMax),
 		breaker:  newBreaker(cfg.Breaker),
@@ -64,13 +61,14 @@ func New(cfg Config) (*Worker, error) {
 		if p.AccessToken == "" {
 			tok, err := readTokenFile(p.AccessTokenFile)
 			if err != nil {
+				_ = store.Close()
 				return nil, fmt.Errorf("sender %q: %w", p.Name, err)
 			}
 			p.AccessToken = tok
 		}
 		w.handler.senders[p.Name] = newSender(p, cfg)
 	}
-	w.srv = asynq.NewServerFromRedisClient(rdb, asynq.Config{
+	w.srv = asynq.NewServerFromRedisClient(store.Conn(), asynq.Config{
 		Concurrency:              cfg.Concurrency,
 		Queues:                   map[string]int{cfg.Queue: 1},
 		RetryDelayFunc:           w.handler.retryDelay,
@@ -81,15 +79,15 @@ func New(cfg Config) (*Worker, error) {
 		Logger:                   asynqLogger{l: cfg.Logger},
 		LogLevel:                 asynq.ErrorLevel, // its per-task warnings repeat what the results say
 	})
-	w.inspector = asynq.NewInspectorFromRedisClient(rdb)
+	w.inspector = asynq.NewInspectorFromRedisClient(store.Conn())
 	return w, nil
 }
 
 // Handler returns the task handler (for embedding in another asynq server).
 func (w *Worker) Handler() *Handler { return w.handler }
 
-// Store returns the results store the worker writes to.
-func (w *Worker) Store() *Store { return w.handler.store }
+// Store returns the Redis client the worker reads and writes through.
+func (w *Worker) Store() *rdb.Client { return w.store }
 
 // Start checks every sender (startcheck.go: a wrong URL, token or token
 // file is a *SenderError, before any task is taken), then starts
@@ -135,7 +133,7 @@ func (w *Worker) Shutdown() {
 	w.srv.Shutdown()
 	w.bgCancel()
 	w.bgDone.Wait()
-	_ = w.rdb.Close() // shared by the server and inspector, which cannot close it
+	_ = w.store.Close() // shared by the server and inspector, which cannot close it
 }
 
 // wakeHeld makes every task waiting in the queue's retry set due now, so
@@ -149,7 +147,7 @@ func (w *Worker) wakeHeld() {
 
 // Run starts the worker and serves until ctx ends, or — with untilIdle —
 // until the queue has nothing pending, scheduled, retrying or active (nil),
-// or nothing but invites held by pauses (*HeldError). It then shuts down
+// or nothing but invites held by pauses (*record.HeldError). It then shuts down
 // gracefully.
 func (w *Worker) Run(ctx context.Context, untilIdle bool) error {
 	if err := w.Start(); err != nil {
@@ -177,9 +175,9 @@ func (w *Worker) waitIdle(ctx context.Context) error {
 		case <-t.C:
 		}
 		idle, err := QueueIdle(w.inspector, w.cfg.Queue)
-		var held *HeldError
+		var held *record.HeldError
 		if err == nil && !idle {
-			held, err = w.handler.store.heldOnly(ctx)
+			held, err = w.store.HeldOnly(ctx)
 		}
 		if err != nil {
 			w.cfg.Logger.Warn().Err(err).Msg("reading queue state")

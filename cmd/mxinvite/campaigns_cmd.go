@@ -6,8 +6,9 @@ import (
 
 	"github.com/urfave/cli/v3"
 
+	"github.com/mxinvite/mxinvite/internal/rdb"
+	"github.com/mxinvite/mxinvite/internal/record"
 	"github.com/mxinvite/mxinvite/internal/report"
-	"github.com/mxinvite/mxinvite/worker"
 )
 
 func campaignsCommand() *cli.Command {
@@ -17,19 +18,19 @@ func campaignsCommand() *cli.Command {
 		Flags:        append(redisFlags(), &cli.BoolFlag{Name: "json", Usage: "print one JSON array"}),
 		OnUsageError: onUsageError,
 		Action: func(ctx context.Context, cmd *cli.Command) error {
-			_, rdb, err := connectRedis(ctx, cmd)
+			_, conn, err := connectRedis(ctx, cmd)
 			if err != nil {
 				return err
 			}
-			defer rdb.Close()
-			list, err := worker.NewStore(rdb, cmd.String("prefix"), 0).ListCampaigns(ctx)
+			defer conn.Close()
+			list, err := rdb.New(conn, rdb.Options{Prefix: cmd.String("prefix")}).ListCampaigns(ctx)
 			if err != nil {
 				return fail("%v", err)
 			}
 			out := cmd.Root().Writer
 			if cmd.Bool("json") {
 				if list == nil {
-					list = []worker.CampaignInfo{}
+					list = []record.CampaignInfo{}
 				}
 				return json.NewEncoder(out).Encode(list)
 			}
@@ -41,7 +42,7 @@ func campaignsCommand() *cli.Command {
 // knownCampaign refuses, with exit code 2, a campaign that was never
 // registered: status, cancel, retry and results would otherwise answer
 // zeros for a misspelt name.
-func knownCampaign(ctx context.Context, store *worker.Store, name string) error {
+func knownCampaign(ctx context.Context, store *rdb.Client, name string) error {
 	_, ok, err := store.Campaign(ctx, name)
 	switch {
 	case err != nil:

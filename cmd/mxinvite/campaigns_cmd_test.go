@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mxinvite/mxinvite/internal/record"
 	"github.com/mxinvite/mxinvite/internal/simulator"
-	"github.com/mxinvite/mxinvite/worker"
 )
 
 // TestCampaignsListsThemAndUnknownOnesAreRefused: mxinvite campaigns shows
@@ -47,19 +47,19 @@ func TestCampaignsListsThemAndUnknownOnesAreRefused(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("campaigns --json: exit %d %s", r.code, r.stderr)
 	}
-	var list []worker.CampaignInfo
+	var list []record.CampaignInfo
 	if err := json.Unmarshal([]byte(r.stdout), &list); err != nil {
 		t.Fatalf("campaigns --json: %v\n%s", err, r.stdout)
 	}
 	want := []struct {
 		name               string
-		state              worker.CampaignState
+		state              record.CampaignState
 		enqueued, pending  int
 		done, cancelledNum int
 	}{
-		{"dropped", worker.CampaignCancelled, 4, 0, 0, 4},
-		{"later", worker.CampaignScheduled, 2, 2, 0, 0},
-		{"sent", worker.CampaignScheduled, 4, 1, 3, 0},
+		{"dropped", record.CampaignCancelled, 4, 0, 0, 4},
+		{"later", record.CampaignScheduled, 2, 2, 0, 0},
+		{"sent", record.CampaignScheduled, 4, 1, 3, 0},
 	}
 	if len(list) != len(want) {
 		t.Fatalf("campaigns: %d listed, want %d:\n%s", len(list), len(want), r.stdout)
@@ -68,7 +68,7 @@ func TestCampaignsListsThemAndUnknownOnesAreRefused(t *testing.T) {
 	for i, w := range want {
 		c := list[i]
 		if c.Name != w.name || c.State != w.state || c.Counts.Enqueued != w.enqueued || c.Counts.Pending() != w.pending ||
-			c.Counts.States[worker.StateDone] != w.done || c.Counts.States[worker.StateCancelled] != w.cancelledNum {
+			c.Counts.States[record.StateDone] != w.done || c.Counts.States[record.StateCancelled] != w.cancelledNum {
 			t.Errorf("campaign %d: %+v, want %+v", i, c, w)
 		}
 		if c.RoomID != room || c.Sender != "default" || c.Medium != "email" {

@@ -9,9 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mxinvite/mxinvite/internal/producer"
+	"github.com/mxinvite/mxinvite/internal/rdb"
 	"github.com/mxinvite/mxinvite/internal/schedule"
 	"github.com/mxinvite/mxinvite/internal/simulator"
-	"github.com/mxinvite/mxinvite/worker"
 )
 
 // 12.5: inputs are checked where they are given — exit 2, one line naming
@@ -76,13 +77,13 @@ func TestScheduleListShowsTicksAndRejects(t *testing.T) {
 	}
 
 	// A tick, as the scheduler fires it.
-	store := schedule.NewStore(e.rdb, e.prefix)
+	store := schedule.NewStore(rdb.New(e.rdb, rdb.Options{Prefix: e.prefix}))
 	campaigns, err := store.List(context.Background())
 	if err != nil || len(campaigns) != 1 {
 		t.Fatalf("%v %v", campaigns, err)
 	}
 	tick := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
-	runner := &schedule.Runner{Store: store, Import: schedule.ImportWith(worker.NewProducer(e.rdb, e.prefix, e.queue), nil), Owner: "test"}
+	runner := &schedule.Runner{Store: store, Import: schedule.ImportWith(producer.New(rdb.New(e.rdb, rdb.Options{Prefix: e.prefix}), e.queue), nil), Owner: "test"}
 	if _, err := runner.Fire(context.Background(), campaigns[0], tick); err != nil {
 		t.Fatal(err)
 	}

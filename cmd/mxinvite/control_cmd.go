@@ -6,8 +6,9 @@ import (
 
 	"github.com/urfave/cli/v3"
 
+	"github.com/mxinvite/mxinvite/internal/producer"
+	"github.com/mxinvite/mxinvite/internal/rdb"
 	"github.com/mxinvite/mxinvite/matrix"
-	"github.com/mxinvite/mxinvite/worker"
 )
 
 func cancelCommand() *cli.Command {
@@ -17,12 +18,12 @@ func cancelCommand() *cli.Command {
 		Flags:        append(redisFlags(), &cli.StringFlag{Name: "campaign", Required: true, Usage: "campaign name"}),
 		OnUsageError: onUsageError,
 		Action: func(ctx context.Context, cmd *cli.Command) error {
-			_, rdb, err := connectRedis(ctx, cmd)
+			_, conn, err := connectRedis(ctx, cmd)
 			if err != nil {
 				return err
 			}
-			defer rdb.Close()
-			prod := worker.NewProducer(rdb, cmd.String("prefix"), cmd.String("queue"))
+			defer conn.Close()
+			prod := producer.New(rdb.New(conn, rdb.Options{Prefix: cmd.String("prefix")}), cmd.String("queue"))
 			if err := knownCampaign(ctx, prod.Store(), cmd.String("campaign")); err != nil {
 				return err
 			}
@@ -54,12 +55,12 @@ func retryCommand() *cli.Command {
 			if code == matrix.Success {
 				return usageErr("--status Success: delivered invites are not sent again (use invite --again for one)")
 			}
-			_, rdb, err := connectRedis(ctx, cmd)
+			_, conn, err := connectRedis(ctx, cmd)
 			if err != nil {
 				return err
 			}
-			defer rdb.Close()
-			prod := worker.NewProducer(rdb, cmd.String("prefix"), cmd.String("queue"))
+			defer conn.Close()
+			prod := producer.New(rdb.New(conn, rdb.Options{Prefix: cmd.String("prefix")}), cmd.String("queue"))
 			if err := knownCampaign(ctx, prod.Store(), cmd.String("campaign")); err != nil {
 				return err
 			}

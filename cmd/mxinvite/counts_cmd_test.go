@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mxinvite/mxinvite/internal/record"
 	"github.com/mxinvite/mxinvite/internal/simulator"
-	"github.com/mxinvite/mxinvite/worker"
 )
 
 // statusCounts runs status --json and checks the identity README states:
@@ -15,13 +15,13 @@ import (
 // queued + scheduled + active + retrying + paused + done + cancelled, and
 // the final statuses add up to done. It also checks the text form's first
 // line.
-func statusCounts(t *testing.T, e *cliEnv, campaign, after string) worker.CampaignCounts {
+func statusCounts(t *testing.T, e *cliEnv, campaign, after string) record.CampaignCounts {
 	t.Helper()
 	r := mxinvite(t, join([]string{"status", "--campaign", campaign, "--json"}, e.redisArgs())...)
 	if r.code != 0 {
 		t.Fatalf("after %s: status --json: exit %d %s", after, r.code, r.stderr)
 	}
-	var c worker.CampaignCounts
+	var c record.CampaignCounts
 	if err := json.Unmarshal([]byte(r.stdout), &c); err != nil {
 		t.Fatalf("after %s: status --json: %v\n%s", after, err, r.stdout)
 	}
@@ -78,11 +78,11 @@ func TestStatusCountsAddUp(t *testing.T) {
 			t.Fatalf("worker: exit %d %s", r.code, r.stderr)
 		}
 	}
-	want := func(c worker.CampaignCounts, after string, enqueued int, states map[string]int) {
+	want := func(c record.CampaignCounts, after string, enqueued int, states map[string]int) {
 		t.Helper()
 		for _, s := range []string{"queued", "scheduled", "active", "retrying", "paused", "done", "cancelled"} {
-			if c.States[s] != states[s] {
-				t.Errorf("after %s: %d %s, want %d (counts %+v)", after, c.States[s], s, states[s], c)
+			if c.States[record.State(s)] != states[s] {
+				t.Errorf("after %s: %d %s, want %d (counts %+v)", after, c.States[record.State(s)], s, states[s], c)
 			}
 		}
 		if c.Enqueued != enqueued {

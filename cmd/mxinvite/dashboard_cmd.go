@@ -10,11 +10,11 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
 	"github.com/urfave/cli/v3"
 
 	"github.com/mxinvite/mxinvite/internal/dashboard"
+	"github.com/mxinvite/mxinvite/internal/rdb"
 )
 
 func dashboardCommand() *cli.Command {
@@ -45,7 +45,7 @@ func dashboardFlags() []cli.Flag {
 
 // newDashboard builds the dashboard handler for a server on addr, refusing
 // a non-loopback addr without a token.
-func newDashboard(cmd *cli.Command, rdb redis.UniversalClient, addr string, log *zerolog.Logger) (http.Handler, error) {
+func newDashboard(cmd *cli.Command, store *rdb.Client, addr string, log *zerolog.Logger) (http.Handler, error) {
 	var token string
 	if cmd.String("dashboard-token-file") != "" {
 		t, err := readToken(cmd, "dashboard-token-file", "")
@@ -61,7 +61,7 @@ func newDashboard(cmd *cli.Command, rdb redis.UniversalClient, addr string, log 
 		return nil, usageErr("--dashboard-refresh %s: must be at least 100ms", cmd.Duration("dashboard-refresh"))
 	}
 	h, err := dashboard.New(dashboard.Options{
-		Source:  dashboard.NewStoreSource(rdb, cmd.String("prefix"), cmd.String("queue")),
+		Source:  dashboard.NewStoreSource(store, cmd.String("queue")),
 		Token:   token,
 		Refresh: cmd.Duration("dashboard-refresh"),
 		Logger:  log,
@@ -81,12 +81,12 @@ func runDashboard(ctx context.Context, cmd *cli.Command) error {
 	if err := dashboard.CheckListen(addr, cmd.String("dashboard-token-file") != ""); err != nil {
 		return usageErr("--http: %v", err) // before Redis: the address is the likelier mistake
 	}
-	_, rdb, err := connectRedis(ctx, cmd)
+	_, store, err := connectStore(ctx, cmd)
 	if err != nil {
 		return err
 	}
-	defer rdb.Close()
-	h, err := newDashboard(cmd, rdb, addr, log)
+	defer store.Close()
+	h, err := newDashboard(cmd, store, addr, log)
 	if err != nil {
 		return err
 	}

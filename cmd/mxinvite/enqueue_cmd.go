@@ -20,6 +20,8 @@ import (
 	"github.com/mxinvite/mxinvite/internal/addrlist"
 	"github.com/mxinvite/mxinvite/internal/importer"
 	"github.com/mxinvite/mxinvite/internal/preflight"
+	"github.com/mxinvite/mxinvite/internal/producer"
+	"github.com/mxinvite/mxinvite/internal/rdb"
 	"github.com/mxinvite/mxinvite/internal/redisconn"
 	"github.com/mxinvite/mxinvite/worker"
 )
@@ -76,11 +78,11 @@ func runEnqueue(ctx context.Context, cmd *cli.Command) error {
 		return err
 	}
 	defer rejects.Close()
-	_, rdb, err := connectRedis(ctx, cmd)
+	_, conn, err := connectRedis(ctx, cmd)
 	if err != nil {
 		return err
 	}
-	defer rdb.Close()
+	defer conn.Close()
 	room := plan.room
 	if plan.needProfile {
 		if plan.profile, err = readProfile(cmd); err != nil {
@@ -94,7 +96,7 @@ func runEnqueue(ctx context.Context, cmd *cli.Command) error {
 				return countAddresses(plan.input, addrlist.Options{Format: plan.opts.Format, Column: plan.opts.Column, Medium: plan.opts.Medium, MediumFromList: plan.opts.MediumFromList})
 			}
 		}
-		report := checkProfile(ctx, cmd, plan.profile, addresses, senderPace(ctx, cmd, rdb, plan.profile.Name))
+		report := checkProfile(ctx, cmd, plan.profile, addresses, senderPace(ctx, cmd, conn, plan.profile.Name))
 		writeChecks(cmd.Root().ErrWriter, report)
 		if err := preflightErr(report, "; nothing was enqueued"); err != nil {
 			return err
@@ -108,7 +110,7 @@ func runEnqueue(ctx context.Context, cmd *cli.Command) error {
 		room = string(id)
 	}
 	plan.opts.RoomID = room
-	plan.opts.Producer = worker.NewProducer(rdb, cmd.String("prefix"), cmd.String("queue"))
+	plan.opts.Producer = producer.New(rdb.New(conn, rdb.Options{Prefix: cmd.String("prefix")}), cmd.String("queue"))
 	return importList(ctx, cmd, plan, rejects)
 }
 

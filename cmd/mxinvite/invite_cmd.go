@@ -7,8 +7,10 @@ import (
 
 	"github.com/urfave/cli/v3"
 
+	"github.com/mxinvite/mxinvite/internal/producer"
+	"github.com/mxinvite/mxinvite/internal/rdb"
+	"github.com/mxinvite/mxinvite/internal/record"
 	"github.com/mxinvite/mxinvite/tasks"
-	"github.com/mxinvite/mxinvite/worker"
 )
 
 func inviteCommand() *cli.Command {
@@ -53,13 +55,13 @@ func runInvite(ctx context.Context, cmd *cli.Command) error {
 	if err != nil {
 		return fieldFlagErr(err)
 	}
-	_, rdb, err := connectRedis(ctx, cmd)
+	_, conn, err := connectRedis(ctx, cmd)
 	if err != nil {
 		return err
 	}
-	defer rdb.Close()
-	p := worker.NewProducer(rdb, cmd.String("prefix"), cmd.String("queue"))
-	regs, err := p.RegisterAndEnqueue(ctx, []worker.BatchItem{{Invite: inv}}, worker.EnqueueOptions{ProcessAt: when, Again: cmd.Bool("again")})
+	defer conn.Close()
+	p := producer.New(rdb.New(conn, rdb.Options{Prefix: cmd.String("prefix")}), cmd.String("queue"))
+	regs, err := p.RegisterAndEnqueue(ctx, []producer.Item{{Invite: inv}}, producer.Options{ProcessAt: when, Again: cmd.Bool("again")})
 	if err != nil {
 		return fail("%v", err)
 	}
@@ -68,17 +70,17 @@ func runInvite(ctx context.Context, cmd *cli.Command) error {
 		held = " under campaign " + r.HeldBy + ", not " + inv.Campaign
 	}
 	switch v := regs[0].Verdict; {
-	case v == worker.Registered && regs[0].HeldBy != "":
+	case v == record.Registered && regs[0].HeldBy != "":
 		fmt.Fprintf(cmd.Root().Writer, "already queued%s: %s (%s %s); its missing task was enqueued again\n", held, inv.Key(), inv.Medium, inv.Address)
-	case v == worker.Registered:
+	case v == record.Registered:
 		at := "now"
 		if !when.IsZero() {
 			at = when.UTC().Format(time.RFC3339)
 		}
 		fmt.Fprintf(cmd.Root().Writer, "enqueued %s (%s %s), to be sent %s\n", inv.Key(), inv.Medium, inv.Address, at)
-	case v == worker.AlreadyPending:
+	case v == record.AlreadyPending:
 		fmt.Fprintf(cmd.Root().Writer, "already queued%s: %s (%s %s); not enqueued again\n", held, inv.Key(), inv.Medium, inv.Address)
-	case v == worker.AlreadyDone:
+	case v == record.AlreadyDone:
 		fmt.Fprintf(cmd.Root().Writer, "already done%s: %s (%s %s) has a final result; use --again to re-invite\n",
 			held, inv.Key(), inv.Medium, inv.Address)
 	}

@@ -4,11 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/mxinvite/mxinvite/worker"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/mxinvite/mxinvite/internal/rdb"
 	"github.com/mxinvite/mxinvite/internal/redistest"
 	"github.com/mxinvite/mxinvite/internal/simulator"
 	"github.com/mxinvite/mxinvite/internal/simulator/simtest"
@@ -56,7 +56,7 @@ func TestEnqueueStopsCleanlyWhenRedisIsOutOfMemory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := worker.NewStore(e.rdb, e.prefix, 0).Counts(ctx, "oom")
+	c, err := rdb.New(e.rdb, rdb.Options{Prefix: e.prefix}).Counts(ctx, "oom")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,12 +7,12 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
-	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
 	"github.com/urfave/cli/v3"
 
 	"github.com/mxinvite/mxinvite/internal/metrics"
 	"github.com/mxinvite/mxinvite/internal/ops"
+	"github.com/mxinvite/mxinvite/internal/rdb"
 	"github.com/mxinvite/mxinvite/worker"
 )
 
@@ -35,7 +35,7 @@ type opsServer struct {
 	srv     *ops.Server
 	metrics *metrics.Metrics
 	senders *ops.SenderStates
-	rdb     redis.UniversalClient
+	store   *rdb.Client
 	in      *asynq.Inspector
 	worker  *worker.Worker // set by start, before the server listens
 }
@@ -61,11 +61,11 @@ func newOpsServer(cmd *cli.Command, opt asynq.RedisConnOpt, log *zerolog.Logger,
 	for i, p := range profiles {
 		names[i] = p.Name
 	}
-	rdb, ok := opt.MakeRedisClient().(redis.UniversalClient)
-	if !ok {
-		return nil, usageErr("--redis: unsupported connection kind %T", opt)
+	store, err := rdb.Open(opt, rdb.Options{Prefix: cmd.String("prefix")})
+	if err != nil {
+		return nil, usageErr("--redis: %v", err)
 	}
-	o := &opsServer{senders: ops.NewSenderStates(names, true), rdb: rdb, in: asynq.NewInspectorFromRedisClient(rdb)}
+	o := &opsServer{senders: ops.NewSenderStates(names, true), store: store, in: asynq.NewInspectorFromRedisClient(store.Conn())}
 	m, err := metrics.New(metrics.Options{Inspector: o.in, Queues: []string{cmd.String("queue")}})
 	if err != nil {
 		o.close()
@@ -74,7 +74,7 @@ func newOpsServer(cmd *cli.Command, opt asynq.RedisConnOpt, log *zerolog.Logger,
 	o.metrics = m
 	var root http.Handler
 	if cmd.Bool("dashboard") {
-		if root, err = newDashboard(cmd, o.rdb, addr, log); err != nil {
+		if root, err = newDashboard(cmd, o.store, addr, log); err != nil {
 			o.close()
 			return nil, err
 		}
@@ -84,11 +84,11 @@ func newOpsServer(cmd *cli.Command, opt asynq.RedisConnOpt, log *zerolog.Logger,
 		Root:    root, // the dashboard, on every path the endpoints do not take
 		Metrics: m.Handler(),
 		Readiness: ops.AllReady(
-			ops.Check{Name: "redis", Readiness: ops.RedisPing(o.rdb)},
+			ops.Check{Name: "redis", Readiness: ops.RedisPing(o.store)},
 			ops.Check{Name: "worker", Readiness: ops.WhenTrue(func() bool { return o.worker.Started() }, "not started")},
 			ops.Check{Name: "senders", Readiness: o.senders},
 			ops.Check{Name: "pauses", Readiness: ops.ReadyFunc(func(ctx context.Context) error {
-				return worker.NewStore(o.rdb, cmd.String("prefix"), 0).AllPaused(ctx, names)
+				return o.store.AllPaused(ctx, names)
 			})},
 		),
 		Logger: log,
@@ -141,5 +141,5 @@ func (o *opsServer) stop() {
 }
 
 func (o *opsServer) close() {
-	_ = errors.Join(o.in.Close(), o.rdb.Close())
+	_ = errors.Join(o.in.Close(), o.store.Close())
 }

@@ -5,12 +5,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/mxinvite/mxinvite/internal/testkit"
-	"github.com/mxinvite/mxinvite/worker"
 	"io"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mxinvite/mxinvite/internal/rdb"
+	"github.com/mxinvite/mxinvite/internal/record"
+	"github.com/mxinvite/mxinvite/internal/testkit"
 
 	"github.com/mxinvite/mxinvite/internal/metrics/metricstest"
 	"github.com/mxinvite/mxinvite/internal/redistest"
@@ -133,8 +135,8 @@ func TestWorkerHTTPDashboard(t *testing.T) {
 	}
 	// A pause of its only sender, set in Redis (by any worker), makes the
 	// worker not ready: it sends nothing until someone acts.
-	store := worker.NewStore(e.rdb, e.prefix, 0)
-	if _, err := store.SetPause(context.Background(), worker.PauseSender, "default", worker.PauseManual, "held by the test"); err != nil {
+	store := rdb.New(e.rdb, rdb.Options{Prefix: e.prefix})
+	if _, err := store.SetPause(context.Background(), record.PauseSender, "default", record.PauseManual, "held by the test"); err != nil {
 		t.Fatal(err)
 	}
 	if code, body := httpDo(t, "GET", base+"/readyz"); code != 503 || !strings.Contains(body, "every sender is paused") {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/mxinvite/mxinvite/internal/addrlist"
 	"github.com/mxinvite/mxinvite/internal/preflight"
+	"github.com/mxinvite/mxinvite/internal/rdb"
 	"github.com/mxinvite/mxinvite/matrix"
 	"github.com/mxinvite/mxinvite/worker"
 )
@@ -57,11 +58,11 @@ func runPreflight(ctx context.Context, cmd *cli.Command) error {
 		opts := addrlist.Options{Medium: medium, MediumFromList: fromList, Column: cmd.String("column")}
 		addresses = func() int { return countAddresses(path, opts) }
 	}
-	_, rdb, rerr := connectRedis(ctx, cmd)
+	_, conn, rerr := connectRedis(ctx, cmd)
 	var pace func() time.Duration
 	if rerr == nil {
-		defer rdb.Close()
-		pace = senderPace(ctx, cmd, rdb, profile.Name)
+		defer conn.Close()
+		pace = senderPace(ctx, cmd, conn, profile.Name)
 	}
 	report := checkProfile(ctx, cmd, profile, addresses, pace)
 	if rerr != nil {
@@ -130,9 +131,9 @@ func writeChecks(w io.Writer, r preflight.Report) {
 
 // senderPace reads, from the sender's gate in Redis, the pace an earlier
 // campaign learnt from the homeserver's rate limit (0: none).
-func senderPace(ctx context.Context, cmd *cli.Command, rdb redis.UniversalClient, sender string) func() time.Duration {
+func senderPace(ctx context.Context, cmd *cli.Command, conn redis.UniversalClient, sender string) func() time.Duration {
 	return func() time.Duration {
-		d, err := worker.NewStore(rdb, cmd.String("prefix"), 0).SenderPace(ctx, sender)
+		d, err := rdb.New(conn, rdb.Options{Prefix: cmd.String("prefix")}).SenderPace(ctx, sender)
 		if err != nil {
 			return 0
 		}

@@ -10,8 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mxinvite/mxinvite/internal/rdb"
+	"github.com/mxinvite/mxinvite/internal/record"
 	"github.com/mxinvite/mxinvite/internal/simulator"
-	"github.com/mxinvite/mxinvite/worker"
 )
 
 // enqueueArgs are the flags of an enqueue into the simulator's room without
@@ -23,10 +24,10 @@ func (e *cliEnv) enqueueArgs(campaign, file string, extra ...string) []string {
 }
 
 // records returns campaign's records by address.
-func (e *cliEnv) records(campaign string) map[string]worker.Result {
+func (e *cliEnv) records(campaign string) map[string]record.Result {
 	e.t.Helper()
-	out := map[string]worker.Result{}
-	err := worker.NewStore(e.rdb, e.prefix, 0).Results(context.Background(), campaign, func(r worker.Result) error {
+	out := map[string]record.Result{}
+	err := rdb.New(e.rdb, rdb.Options{Prefix: e.prefix}).Results(context.Background(), campaign, func(r record.Result) error {
 		out[r.Address] = r
 		return nil
 	})

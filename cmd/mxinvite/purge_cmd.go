@@ -8,9 +8,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mxinvite/mxinvite/internal/producer"
+	"github.com/mxinvite/mxinvite/internal/rdb"
+	"github.com/mxinvite/mxinvite/internal/record"
 	"github.com/urfave/cli/v3"
-
-	"github.com/mxinvite/mxinvite/worker"
 )
 
 func purgeCommand() *cli.Command {
@@ -33,7 +34,7 @@ func runPurge(ctx context.Context, cmd *cli.Command) error {
 	if cmd.Args().Len() > 0 {
 		return usageErr("purge: unexpected argument %q", cmd.Args().First())
 	}
-	opts := worker.PurgeOptions{Campaign: cmd.String("campaign"), DryRun: cmd.Bool("dry-run")}
+	opts := record.PurgeOptions{Campaign: cmd.String("campaign"), DryRun: cmd.Bool("dry-run")}
 	if raw := cmd.String("finished-before"); raw != "" {
 		t, err := parseDate(raw)
 		if err != nil {
@@ -47,13 +48,13 @@ func runPurge(ctx context.Context, cmd *cli.Command) error {
 	if opts.Campaign == "" && opts.FinishedBefore.IsZero() {
 		return usageErr("purge: give --campaign NAME, --finished-before DATE, or both")
 	}
-	_, rdb, err := connectRedis(ctx, cmd)
+	_, conn, err := connectRedis(ctx, cmd)
 	if err != nil {
 		return err
 	}
-	defer rdb.Close()
-	st, err := worker.NewProducer(rdb, cmd.String("prefix"), cmd.String("queue")).Purge(ctx, opts)
-	if errors.Is(err, worker.ErrUnknownCampaign) {
+	defer conn.Close()
+	st, err := producer.New(rdb.New(conn, rdb.Options{Prefix: cmd.String("prefix")}), cmd.String("queue")).Purge(ctx, opts)
+	if errors.Is(err, record.ErrUnknownCampaign) {
 		return usageErr("--campaign %q: no such campaign", opts.Campaign)
 	}
 	if err != nil {
@@ -68,7 +69,7 @@ func runPurge(ctx context.Context, cmd *cli.Command) error {
 }
 
 // purgeSummary is the one-line summary of a purge.
-func purgeSummary(opts worker.PurgeOptions, st worker.PurgeStats) string {
+func purgeSummary(opts record.PurgeOptions, st record.PurgeStats) string {
 	var b strings.Builder
 	verb := "purged"
 	if st.DryRun {

@@ -8,6 +8,8 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/urfave/cli/v3"
 
+	"github.com/mxinvite/mxinvite/internal/producer"
+	"github.com/mxinvite/mxinvite/internal/rdb"
 	"github.com/mxinvite/mxinvite/internal/redisconn"
 	"github.com/mxinvite/mxinvite/tasks"
 )
@@ -80,3 +82,23 @@ func connectRedis(ctx context.Context, cmd *cli.Command) (asynq.RedisConnOpt, re
 
 // redactURL hides a password in a Redis URL.
 func redactURL(raw string) string { return redisconn.Redact(raw) }
+
+// connectStore is connectRedis with mxinvite's Redis client on top, under
+// --prefix; closing the client closes the connection.
+func connectStore(ctx context.Context, cmd *cli.Command) (asynq.RedisConnOpt, *rdb.Client, error) {
+	opt, conn, err := connectRedis(ctx, cmd)
+	if err != nil {
+		return nil, nil, err
+	}
+	return opt, rdb.New(conn, rdb.Options{Prefix: cmd.String("prefix"), CloseConn: true}), nil
+}
+
+// openProducer is connectStore with a producer for --queue on top; closing
+// the store closes the connection.
+func openProducer(ctx context.Context, cmd *cli.Command) (*producer.Producer, *rdb.Client, error) {
+	_, store, err := connectStore(ctx, cmd)
+	if err != nil {
+		return nil, nil, err
+	}
+	return producer.New(store, cmd.String("queue")), store, nil
+}

@@ -8,9 +8,10 @@ import (
 
 	"github.com/urfave/cli/v3"
 
+	"github.com/mxinvite/mxinvite/internal/rdb"
+	"github.com/mxinvite/mxinvite/internal/record"
 	"github.com/mxinvite/mxinvite/internal/report"
 	"github.com/mxinvite/mxinvite/matrix"
-	"github.com/mxinvite/mxinvite/worker"
 )
 
 func resultsCommand() *cli.Command {
@@ -34,12 +35,12 @@ func runResults(ctx context.Context, cmd *cli.Command) (err error) {
 	if _, err := report.NewResultWriter(io.Discard, cmd.String("format")); err != nil {
 		return usageErr("--format: %v", err)
 	}
-	_, rdb, err := connectRedis(ctx, cmd)
+	_, conn, err := connectRedis(ctx, cmd)
 	if err != nil {
 		return err
 	}
-	defer rdb.Close()
-	store := worker.NewStore(rdb, cmd.String("prefix"), 0)
+	defer conn.Close()
+	store := rdb.New(conn, rdb.Options{Prefix: cmd.String("prefix")})
 	if err := knownCampaign(ctx, store, cmd.String("campaign")); err != nil {
 		return err
 	}
@@ -62,7 +63,7 @@ func runResults(ctx context.Context, cmd *cli.Command) (err error) {
 		return usageErr("--format: %v", err)
 	}
 	failedOnly := cmd.Bool("failed")
-	err = store.Results(ctx, cmd.String("campaign"), func(r worker.Result) error {
+	err = store.Results(ctx, cmd.String("campaign"), func(r record.Result) error {
 		if failedOnly && (!r.Final() || r.StatusCode == matrix.Success) {
 			return nil
 		}

@@ -5,9 +5,10 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/mxinvite/mxinvite/internal/producer"
+	"github.com/mxinvite/mxinvite/internal/rdb"
+	"github.com/mxinvite/mxinvite/internal/record"
 	"github.com/urfave/cli/v3"
-
-	"github.com/mxinvite/mxinvite/worker"
 )
 
 func resumeCommand() *cli.Command {
@@ -24,27 +25,27 @@ func resumeCommand() *cli.Command {
 }
 
 func runResume(ctx context.Context, cmd *cli.Command) error {
-	scope, name := worker.PauseSender, cmd.String("sender")
+	scope, name := record.PauseSender, cmd.String("sender")
 	switch c := cmd.String("campaign"); {
 	case name != "" && c != "":
 		return usageErr("--sender and --campaign: give one, not both")
 	case c != "":
-		scope, name = worker.PauseCampaign, c
+		scope, name = record.PauseCampaign, c
 	case name == "":
 		return usageErr("give --sender NAME or --campaign NAME (mxinvite status shows what is paused)")
 	}
-	_, rdb, err := connectRedis(ctx, cmd)
+	_, conn, err := connectRedis(ctx, cmd)
 	if err != nil {
 		return err
 	}
-	defer rdb.Close()
-	p := worker.NewProducer(rdb, cmd.String("prefix"), cmd.String("queue"))
+	defer conn.Close()
+	p := producer.New(rdb.New(conn, rdb.Options{Prefix: cmd.String("prefix")}), cmd.String("queue"))
 	was, err := p.Store().GetPause(ctx, scope, name)
 	if err != nil {
 		return fail("%v", err)
 	}
 	woken, err := p.Resume(ctx, scope, name)
-	if errors.Is(err, worker.ErrNotPaused) {
+	if errors.Is(err, record.ErrNotPaused) {
 		return usageErr("%s %q is not paused", scope, name)
 	}
 	if err != nil {

@@ -16,8 +16,9 @@ import (
 	"github.com/urfave/cli/v3"
 
 	"github.com/mxinvite/mxinvite/internal/preflight"
+	"github.com/mxinvite/mxinvite/internal/producer"
+	"github.com/mxinvite/mxinvite/internal/rdb"
 	"github.com/mxinvite/mxinvite/internal/schedule"
-	"github.com/mxinvite/mxinvite/worker"
 )
 
 func scheduleCommand() *cli.Command {
@@ -86,12 +87,12 @@ func runScheduleAdd(ctx context.Context, cmd *cli.Command) error {
 		}
 		c.RoomID = string(id)
 	}
-	_, rdb, err := connectRedis(ctx, cmd)
+	_, conn, err := connectRedis(ctx, cmd)
 	if err != nil {
 		return err
 	}
-	defer rdb.Close()
-	if err := schedule.NewStore(rdb, cmd.String("prefix")).Add(ctx, c); err != nil {
+	defer conn.Close()
+	if err := schedule.NewStore(rdb.New(conn, rdb.Options{Prefix: cmd.String("prefix")})).Add(ctx, c); err != nil {
 		return usageErr("%v", err)
 	}
 	fmt.Fprintf(cmd.Root().Writer, "recurring campaign %s: %s into %s on %q; next tick %s; "+
@@ -121,12 +122,12 @@ type scheduleEntry struct {
 }
 
 func runScheduleList(ctx context.Context, cmd *cli.Command) error {
-	_, rdb, err := connectRedis(ctx, cmd)
+	_, conn, err := connectRedis(ctx, cmd)
 	if err != nil {
 		return err
 	}
-	defer rdb.Close()
-	store := schedule.NewStore(rdb, cmd.String("prefix"))
+	defer conn.Close()
+	store := schedule.NewStore(rdb.New(conn, rdb.Options{Prefix: cmd.String("prefix")}))
 	list, err := store.List(ctx)
 	if err != nil {
 		return fail("%v", err)
@@ -187,12 +188,12 @@ func tickResult(t schedule.Tick) string {
 }
 
 func runScheduleRemove(ctx context.Context, cmd *cli.Command) error {
-	_, rdb, err := connectRedis(ctx, cmd)
+	_, conn, err := connectRedis(ctx, cmd)
 	if err != nil {
 		return err
 	}
-	defer rdb.Close()
-	ok, err := schedule.NewStore(rdb, cmd.String("prefix")).Remove(ctx, cmd.String("campaign"))
+	defer conn.Close()
+	ok, err := schedule.NewStore(rdb.New(conn, rdb.Options{Prefix: cmd.String("prefix")})).Remove(ctx, cmd.String("campaign"))
 	if err != nil {
 		return fail("%v", err)
 	}
@@ -214,24 +215,24 @@ func schedulerCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			_, rdb, err := connectRedis(ctx, cmd)
+			_, conn, err := connectRedis(ctx, cmd)
 			if err != nil {
 				return err
 			}
-			defer rdb.Close()
+			defer conn.Close()
 			ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
 			defer stop()
-			return newRunner(cmd, rdb, log).Run(ctx)
+			return newRunner(cmd, conn, log).Run(ctx)
 		},
 	}
 }
 
 // newRunner wires a scheduler to the command's Redis, prefix and queue.
-func newRunner(cmd *cli.Command, rdb redis.UniversalClient, log *zerolog.Logger) *schedule.Runner {
+func newRunner(cmd *cli.Command, conn redis.UniversalClient, log *zerolog.Logger) *schedule.Runner {
 	host, _ := os.Hostname()
-	prod := worker.NewProducer(rdb, cmd.String("prefix"), cmd.String("queue"))
+	prod := producer.New(rdb.New(conn, rdb.Options{Prefix: cmd.String("prefix")}), cmd.String("queue"))
 	return &schedule.Runner{
-		Store:  schedule.NewStore(rdb, cmd.String("prefix")),
+		Store:  schedule.NewStore(rdb.New(conn, rdb.Options{Prefix: cmd.String("prefix")})),
 		Import: schedule.ImportWith(prod, log),
 		Owner:  fmt.Sprintf("%s:%d", host, os.Getpid()),
 		Logger: log,

@@ -7,8 +7,9 @@ import (
 
 	"github.com/urfave/cli/v3"
 
+	"github.com/mxinvite/mxinvite/internal/rdb"
+	"github.com/mxinvite/mxinvite/internal/record"
 	"github.com/mxinvite/mxinvite/internal/report"
-	"github.com/mxinvite/mxinvite/worker"
 )
 
 func statusCommand() *cli.Command {
@@ -27,12 +28,12 @@ func statusCommand() *cli.Command {
 }
 
 func runStatus(ctx context.Context, cmd *cli.Command) error {
-	_, rdb, err := connectRedis(ctx, cmd)
+	_, conn, err := connectRedis(ctx, cmd)
 	if err != nil {
 		return err
 	}
-	defer rdb.Close()
-	store := worker.NewStore(rdb, cmd.String("prefix"), 0)
+	defer conn.Close()
+	store := rdb.New(conn, rdb.Options{Prefix: cmd.String("prefix")})
 	if err := knownCampaign(ctx, store, cmd.String("campaign")); err != nil {
 		return err
 	}
@@ -67,6 +68,6 @@ func runStatus(ctx context.Context, cmd *cli.Command) error {
 // statusJSON is status --json: the counters and the outlook in one object
 // ("paused" is null when nothing holds the campaign).
 type statusJSON struct {
-	worker.CampaignCounts
-	worker.Outlook
+	record.CampaignCounts
+	record.Outlook
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/urfave/cli/v3"
 
+	"github.com/mxinvite/mxinvite/internal/record"
 	"github.com/mxinvite/mxinvite/matrix"
 	"github.com/mxinvite/mxinvite/tasks"
 	"github.com/mxinvite/mxinvite/worker"
@@ -166,7 +167,7 @@ func profileFlags() []cli.Flag {
 // workerError gives a worker's end its exit code: a sender that cannot
 // work is a usage error (2), invites left behind a pause are 4.
 func workerError(err error) error {
-	var held *worker.HeldError
+	var held *record.HeldError
 	switch {
 	case errors.As(err, &held):
 		return &codedError{err: fmt.Errorf("%v; see mxinvite status, then mxinvite resume", held), code: exitHeld}

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mxinvite/mxinvite/internal/rdb"
+	"github.com/mxinvite/mxinvite/internal/record"
 	"github.com/mxinvite/mxinvite/internal/simulator"
 	"github.com/mxinvite/mxinvite/tasks"
 	"github.com/mxinvite/mxinvite/worker"
@@ -108,11 +110,11 @@ func cSetup(ctx context.Context, e *env, camps []cCampaign) error {
 	if err := w.Start(); err != nil {
 		return err
 	}
-	store := worker.NewStore(e.rdb, "", 0)
+	store := rdb.New(e.rdb, rdb.Options{Prefix: ""})
 	err = pollUntil(ctx, cSetupLimit, func() (bool, error) {
 		for _, c := range camps {
 			n, err := store.Counts(ctx, c.name)
-			if err != nil || n.States[worker.StateDone] < c.n {
+			if err != nil || n.States[record.StateDone] < c.n {
 				return false, err
 			}
 		}
@@ -214,7 +216,7 @@ func (e *env) controlTodo(ctx context.Context, op string, c cCampaign) (int, err
 		n, err := e.rdb.ZCard(ctx, "mxinvite:campaign:"+c.name+":invites").Result()
 		return int(n), err
 	}
-	counts, err := worker.NewStore(e.rdb, "", 0).Counts(ctx, c.name)
+	counts, err := rdb.New(e.rdb, rdb.Options{Prefix: ""}).Counts(ctx, c.name)
 	if op == "retry" {
 		return counts.Statuses["IncorrectRequest"], err
 	}

@@ -8,6 +8,8 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"github.com/mxinvite/mxinvite/internal/rdb"
+	"github.com/mxinvite/mxinvite/internal/record"
 	"github.com/mxinvite/mxinvite/internal/simulator"
 	"github.com/mxinvite/mxinvite/matrix"
 	"github.com/mxinvite/mxinvite/tasks"
@@ -88,7 +90,7 @@ func runI11a(ctx context.Context, e *env) []row {
 	if err != nil {
 		return fail(err)
 	}
-	counts, err := worker.NewStore(e.rdb, prefix, 0).Counts(ctx, campaign)
+	counts, err := rdb.New(e.rdb, rdb.Options{Prefix: prefix}).Counts(ctx, campaign)
 	if err != nil {
 		return fail(err)
 	}
@@ -142,7 +144,7 @@ func runI11b(ctx context.Context, e *env) []row {
 	if err := enqueueInvites(ctx, e.rdb, "", "", invs); err != nil {
 		return fail(fmt.Errorf("enqueue: %w", err))
 	}
-	store := worker.NewStore(e.rdb, "", 0)
+	store := rdb.New(e.rdb, rdb.Options{Prefix: ""})
 	kids, err := e.startWorkers(ctx, "i11b", i11bProcesses, i11bConcurrency, sim, i11bLimit)
 	if err != nil {
 		return fail(err)
@@ -159,10 +161,10 @@ func runI11b(ctx context.Context, e *env) []row {
 		if err != nil {
 			return false, err
 		}
-		done := c.States[worker.StateDone]
+		done := c.States[record.StateDone]
 		if quarter.IsZero() && done >= i11bInvites/4 {
 			quarter = time.Now()
-			var o worker.Outlook
+			var o record.Outlook
 			o, etaErr = store.Outlook(ctx, c)
 			eta = o.ETASeconds
 		}
@@ -211,7 +213,7 @@ func runI11b(ctx context.Context, e *env) []row {
 		r := *eta / real
 		etaRow.measured = fmt.Sprintf("%.2f (%.1f s ÷ %.1f s)", r, *eta, real)
 		etaRow.met = verdict(math.Max(r, 1/r) <= i11bETAFactor)
-		etaRow.notes = fmt.Sprintf("worker.Store.Outlook(…).ETASeconds read when %d of %d invites were final, ÷ the time from then until the last was final",
+		etaRow.notes = fmt.Sprintf("rdb.Client.Outlook(…).ETASeconds read when %d of %d invites were final, ÷ the time from then until the last was final",
 			i11bInvites/4, i11bInvites)
 	}
 	fmt.Printf("   Synapse default ×%d: %d accepted over %s: %.2f/s beyond the burst; %d of %d requests answered 429; %d early; ETA %s; %s\n",

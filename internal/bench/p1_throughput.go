@@ -8,6 +8,8 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"github.com/mxinvite/mxinvite/internal/rdb"
+	"github.com/mxinvite/mxinvite/internal/record"
 	"github.com/mxinvite/mxinvite/internal/simulator"
 	"github.com/mxinvite/mxinvite/tasks"
 	"github.com/mxinvite/mxinvite/worker"
@@ -126,7 +128,7 @@ func p1Worker(ctx context.Context, e *env) (p1Run, error) {
 	if err != nil {
 		return run, err
 	}
-	store := worker.NewStore(e.rdb, prefix, 0) // not the worker's: Shutdown closes that one
+	store := rdb.New(e.rdb, rdb.Options{Prefix: prefix}) // not the worker's: Shutdown closes that one
 	in := asynq.NewInspector(e.redisOpt())
 	defer in.Close()
 
@@ -140,7 +142,7 @@ func p1Worker(ctx context.Context, e *env) (p1Run, error) {
 	// Redis far more, and would be measured with the worker).
 	err = pollUntil(ctx, p1Limit, func() (bool, error) {
 		c, err := store.Counts(ctx, campaign)
-		return c.States[worker.StateDone] >= p1Invites, err
+		return c.States[record.StateDone] >= p1Invites, err
 	})
 	run.elapsed = time.Since(start)
 	run.work = e.since(ctx, u0)

@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/mxinvite/mxinvite/internal/importer"
+	"github.com/mxinvite/mxinvite/internal/rdb"
 	"github.com/mxinvite/mxinvite/internal/simulator"
-	"github.com/mxinvite/mxinvite/worker"
 )
 
 // P2 parameters.
@@ -130,7 +130,7 @@ func p2Importer(ctx context.Context, e *env, csvPath string) p2Result {
 	res := p2Result{wall: x.wall, maxRSSKiB: x.maxRSSKiB, rssSource: x.rssSource}
 	// What Redis holds is the check: the summary could be wrong, or absent
 	// when the process was cut.
-	counts, cerr := worker.NewStore(e.rdb, "", 0).Counts(ctx, p2Campaign)
+	counts, cerr := rdb.New(e.rdb, rdb.Options{Prefix: ""}).Counts(ctx, p2Campaign)
 	inRedis := fmt.Sprintf("%s registrations in Redis", fmtInt(int64(counts.Enqueued)))
 	if cerr != nil {
 		inRedis = "Redis counters unreadable: " + cerr.Error()

@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/mxinvite/mxinvite/internal/rdb"
 	"github.com/mxinvite/mxinvite/internal/simulator"
 	"github.com/mxinvite/mxinvite/tasks"
-	"github.com/mxinvite/mxinvite/worker"
 )
 
 // P3 parameters.
@@ -74,7 +74,7 @@ func runP3(ctx context.Context, e *env) []row {
 	}
 
 	st, acc := sim.sim.Stats(), sim.sim.Accepted()
-	counts, err := worker.NewStore(e.rdb, "", 0).Counts(ctx, p3Campaign)
+	counts, err := rdb.New(e.rdb, rdb.Options{Prefix: ""}).Counts(ctx, p3Campaign)
 	if err != nil {
 		return fail(err)
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"github.com/mxinvite/mxinvite/internal/rdb"
 	"github.com/mxinvite/mxinvite/internal/simulator"
 	"github.com/mxinvite/mxinvite/worker"
 )
@@ -97,7 +98,7 @@ func p4Measure(ctx context.Context, e *env) ([]time.Duration, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	counts, err := worker.NewStore(e.rdb, prefix, 0).Counts(ctx, p4Campaign)
+	counts, err := rdb.New(e.rdb, rdb.Options{Prefix: prefix}).Counts(ctx, p4Campaign)
 	if err != nil {
 		return nil, "", err
 	}

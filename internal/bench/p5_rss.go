@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/mxinvite/mxinvite/internal/rdb"
 	"github.com/mxinvite/mxinvite/internal/simulator"
-	"github.com/mxinvite/mxinvite/worker"
 )
 
 // P5 parameters.
@@ -44,7 +44,7 @@ func runP5(ctx context.Context, e *env) []row {
 		return printed(failed("P5", what, noGoal, err))
 	}
 	x := exits[0]
-	counts, err := worker.NewStore(e.rdb, "", 0).Counts(ctx, p5Campaign)
+	counts, err := rdb.New(e.rdb, rdb.Options{Prefix: ""}).Counts(ctx, p5Campaign)
 	if err != nil {
 		return printed(failed("P5", what, noGoal, err))
 	}

@@ -11,6 +11,9 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/mxinvite/mxinvite/internal/producer"
+	"github.com/mxinvite/mxinvite/internal/rdb"
+	"github.com/mxinvite/mxinvite/internal/record"
 	"github.com/mxinvite/mxinvite/internal/simulator"
 	"github.com/mxinvite/mxinvite/tasks"
 	"github.com/mxinvite/mxinvite/worker"
@@ -46,12 +49,12 @@ func makeInvites(n int, campaign string, senderOf func(i int) string) ([]tasks.I
 }
 
 // enqueueInvites registers and enqueues invites the way every mxinvite
-// command does (worker.Producer), before a clock starts.
-func enqueueInvites(ctx context.Context, rdb redis.UniversalClient, prefix, queue string, invs []tasks.Invite) error {
-	p := worker.NewProducer(rdb, prefix, queue)
+// command does (producer.Producer), before a clock starts.
+func enqueueInvites(ctx context.Context, conn redis.UniversalClient, prefix, queue string, invs []tasks.Invite) error {
+	p := producer.New(rdb.New(conn, rdb.Options{Prefix: prefix}), queue)
 	return parallel(ctx, len(invs), setupWorkers, func(i int) error {
-		v, err := p.Enqueue(ctx, invs[i], worker.EnqueueOptions{})
-		if err == nil && v != worker.Registered {
+		v, err := p.Enqueue(ctx, invs[i], producer.Options{})
+		if err == nil && v != record.Registered {
 			err = fmt.Errorf("invite %s: %s, want registered (is Redis empty?)", invs[i].Address, v)
 		}
 		return err

@@ -4,38 +4,31 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
-	"github.com/redis/go-redis/v9"
-
+	"github.com/mxinvite/mxinvite/internal/producer"
+	"github.com/mxinvite/mxinvite/internal/rdb"
+	"github.com/mxinvite/mxinvite/internal/record"
 	"github.com/mxinvite/mxinvite/matrix"
-	"github.com/mxinvite/mxinvite/worker"
 )
 
-// StoreSource is the Source over Redis: the worker package's Store and
-// Producer (campaign metadata, pauses, pace and expected end, actions),
-// plus the results stream for the timeline and the rate now.
+// StoreSource is the Source over Redis: internal/rdb's reads (campaign
+// metadata, pauses, pace and expected end, the results stream for the
+// timeline and the rate now) and internal/producer's actions.
 //
-// This file is the one place that knows what the worker package offers.
+// This file is the one place that knows what those packages offer.
 type StoreSource struct {
-	rdb      redis.UniversalClient
-	prefix   string
-	store    *worker.Store
-	producer *worker.Producer
+	store    *rdb.Client
+	producer *producer.Producer
 	history  *history
 }
 
-// NewStoreSource reads under the key prefix ("" = "mxinvite") and acts on
-// queue ("" = the default queue). It does not own rdb.
-func NewStoreSource(rdb redis.UniversalClient, prefix, queue string) *StoreSource {
-	if prefix == "" {
-		prefix = "mxinvite"
-	}
+// NewStoreSource reads through store and acts on queue ("" = the default
+// queue). It does not own store.
+func NewStoreSource(store *rdb.Client, queue string) *StoreSource {
 	return &StoreSource{
-		rdb: rdb, prefix: prefix,
-		store:    worker.NewStore(rdb, prefix, 0),
-		producer: worker.NewProducer(rdb, prefix, queue),
-		history:  newHistory(rdb, prefix, historyOptions{}),
+		store:    store,
+		producer: producer.New(store, queue),
+		history:  newHistory(store, historyOptions{}),
 	}
 }
 
@@ -104,21 +97,13 @@ func (s *StoreSource) campaign(ctx context.Context, name string, rate float64) (
 }
 
 // metadata fills room, sender and created from the campaign's first
-// invite (the index is scored by enqueue time; see worker/keys.go).
+// invite (campaigns registered before campaign meta existed).
 func (s *StoreSource) metadata(ctx context.Context, c *Campaign) error {
-	first, err := s.rdb.ZRangeWithScores(ctx, s.prefix+":campaign:"+c.Name+":invites", 0, 0).Result()
-	if err != nil {
-		return fmt.Errorf("read the first invite of campaign %q: %w", c.Name, err)
-	}
-	if len(first) == 0 {
-		return nil
-	}
-	c.Created = time.UnixMilli(int64(first[0].Score)).UTC()
-	key, _ := first[0].Member.(string)
-	r, ok, err := s.store.Get(ctx, key)
+	r, at, ok, err := s.store.FirstInvite(ctx, c.Name)
 	if err != nil || !ok {
 		return err
 	}
+	c.Created = at
 	c.Room, c.Sender = r.RoomID, r.Sender
 	return nil
 }
@@ -140,7 +125,7 @@ func (s *StoreSource) Failures(ctx context.Context, name string, q FailureQuery)
 	}
 	from := q.Page * q.PageSize
 	var page FailurePage
-	err := s.Results(ctx, name, true, func(r worker.Result) error {
+	err := s.Results(ctx, name, true, func(r record.Result) error {
 		if q.Status != "" && r.Status != q.Status {
 			return nil
 		}
@@ -154,8 +139,8 @@ func (s *StoreSource) Failures(ctx context.Context, name string, q FailureQuery)
 }
 
 // Results walks the campaign's records.
-func (s *StoreSource) Results(ctx context.Context, name string, failedOnly bool, fn func(worker.Result) error) error {
-	return s.store.Results(ctx, name, func(r worker.Result) error {
+func (s *StoreSource) Results(ctx context.Context, name string, failedOnly bool, fn func(record.Result) error) error {
+	return s.store.Results(ctx, name, func(r record.Result) error {
 		if failedOnly && (!r.Final() || r.StatusCode == matrix.Success) {
 			return nil
 		}
@@ -165,7 +150,7 @@ func (s *StoreSource) Results(ctx context.Context, name string, failedOnly bool,
 
 // Resume ends a pause of a sender or a campaign and wakes its invites.
 func (s *StoreSource) Resume(ctx context.Context, scope, name string) error {
-	sc, err := worker.ParsePauseScope(scope)
+	sc, err := record.ParsePauseScope(scope)
 	if err != nil {
 		return err
 	}
@@ -174,14 +159,14 @@ func (s *StoreSource) Resume(ctx context.Context, scope, name string) error {
 }
 
 // Cancel removes the campaign's invites not sent yet.
-func (s *StoreSource) Cancel(ctx context.Context, name string) (worker.CancelStats, error) {
+func (s *StoreSource) Cancel(ctx context.Context, name string) (record.CancelStats, error) {
 	return s.producer.Cancel(ctx, name)
 }
 
 // Retry re-enqueues the campaign's invites that ended with code.
-func (s *StoreSource) Retry(ctx context.Context, name string, code matrix.StatusCode) (worker.RetryStats, error) {
+func (s *StoreSource) Retry(ctx context.Context, name string, code matrix.StatusCode) (record.RetryStats, error) {
 	if code == matrix.Success {
-		return worker.RetryStats{}, errors.New("delivered invites are not sent again")
+		return record.RetryStats{}, errors.New("delivered invites are not sent again")
 	}
 	return s.producer.Retry(ctx, name, code)
 }

@@ -7,9 +7,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mxinvite/mxinvite/internal/rdb"
+	"github.com/mxinvite/mxinvite/internal/record"
 	"github.com/mxinvite/mxinvite/internal/redistest"
 	"github.com/mxinvite/mxinvite/internal/simulator"
-	"github.com/mxinvite/mxinvite/worker"
 )
 
 // TestStoreSourceShowsARealPauseAndResumesIt: the adapter reads the
@@ -24,7 +25,7 @@ func TestStoreSourceShowsARealPauseAndResumesIt(t *testing.T) {
 	}
 	e.enqueue("held", queue, addrs, time.Time{})
 	e.startWorker(queue)
-	src := NewStoreSource(e.rdb, e.prefix, queue)
+	src := NewStoreSource(e.store, queue)
 	ctx := context.Background()
 	var c Campaign
 	deadline := time.Now().Add(30 * time.Second)
@@ -72,7 +73,7 @@ func TestStoreSourceShowsARealPauseAndResumesIt(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	if p, _ := worker.NewStore(e.rdb, e.prefix, 0).GetPause(ctx, worker.PauseCampaign, "held"); p != nil {
+	if p, _ := rdb.New(e.rdb, rdb.Options{Prefix: e.prefix}).GetPause(ctx, record.PauseCampaign, "held"); p != nil {
 		t.Fatalf("still paused: %s", p)
 	}
 }

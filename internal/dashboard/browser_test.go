@@ -12,9 +12,9 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/mxinvite/mxinvite/internal/record"
 	"github.com/mxinvite/mxinvite/internal/redistest"
 	"github.com/mxinvite/mxinvite/internal/simulator"
-	"github.com/mxinvite/mxinvite/worker"
 )
 
 // Attacker-controlled text: a server's error message and an address (a
@@ -58,7 +58,7 @@ func TestDashboardInBrowser(t *testing.T) {
 
 	resumed := make(chan string, 1)
 	src := &pausingSource{
-		Source:   NewStoreSource(e.rdb, e.prefix, qA),
+		Source:   NewStoreSource(e.store, qA),
 		pauses:   map[string]*Pause{"autumn": {Scope: ScopeCampaign, Name: "autumn", Reason: pauseReason, Since: time.Now().Add(-3 * time.Minute)}},
 		onResume: func(scope, name string) { resumed <- scope + " " + name },
 	}
@@ -121,7 +121,7 @@ func watchUntilDone(t *testing.T, b *browser, e *testEnv, campaign string, total
 	last := 0
 	for {
 		shown := b.number("#live .finished")
-		after := e.counts(campaign).States[worker.StateDone]
+		after := e.counts(campaign).States[record.StateDone]
 		if shown < last || shown > after {
 			t.Fatalf("page shows %d finished after %d; the counters say %d", shown, last, after)
 		}
@@ -139,7 +139,7 @@ func watchUntilDone(t *testing.T, b *browser, e *testEnv, campaign string, total
 }
 
 // checkCountsShown compares every number of the live part with the counters.
-func checkCountsShown(t *testing.T, b *browser, c worker.CampaignCounts) {
+func checkCountsShown(t *testing.T, b *browser, c record.CampaignCounts) {
 	t.Helper()
 	total := 0
 	for state, n := range c.States {
@@ -161,21 +161,21 @@ func checkCountsShown(t *testing.T, b *browser, c worker.CampaignCounts) {
 	}
 	checks := map[string]int{
 		"#live .enqueued": c.Enqueued, "#live .requests": c.Requests, "#live .rate-limited": c.RateLimited,
-		"#live .total": total, "#live .finished": c.States[worker.StateDone],
+		"#live .total": total, "#live .finished": c.States[record.StateDone],
 	}
 	for css, want := range checks {
 		if got := b.number(css); got != want {
 			t.Errorf("%s: page shows %d, status --json says %d", css, got, want)
 		}
 	}
-	if got := eval[string](b, "document.querySelector('#live progress').getAttribute('value')"); got != strconv.Itoa(c.States[worker.StateDone]) {
-		t.Errorf("progress value %s, want %d", got, c.States[worker.StateDone])
+	if got := eval[string](b, "document.querySelector('#live progress').getAttribute('value')"); got != strconv.Itoa(c.States[record.StateDone]) {
+		t.Errorf("progress value %s, want %d", got, c.States[record.StateDone])
 	}
 }
 
 // checkChart: the chart has points, and its totals are the counters' (every
 // invite is final, so every request is in some minute).
-func checkChart(t *testing.T, b *browser, c worker.CampaignCounts) {
+func checkChart(t *testing.T, b *browser, c record.CampaignCounts) {
 	t.Helper()
 	for _, s := range []string{"requests", "accepted", "limited", "failed"} {
 		pts := eval[string](b, fmt.Sprintf(`document.querySelector('#live g[data-series=%q] polyline').getAttribute('points')`, s))
@@ -192,8 +192,8 @@ func checkChart(t *testing.T, b *browser, c worker.CampaignCounts) {
 	if got := b.number("#live .legend .accepted b"); got != c.Statuses["Success"] {
 		t.Errorf("chart's accepted %d, counters %d", got, c.Statuses["Success"])
 	}
-	if got := b.number("#live .legend .failed b"); got != c.States[worker.StateDone]-c.Statuses["Success"] {
-		t.Errorf("chart's failed %d, want %d", got, c.States[worker.StateDone]-c.Statuses["Success"])
+	if got := b.number("#live .legend .failed b"); got != c.States[record.StateDone]-c.Statuses["Success"] {
+		t.Errorf("chart's failed %d, want %d", got, c.States[record.StateDone]-c.Statuses["Success"])
 	}
 }
 
@@ -260,7 +260,7 @@ func crossSitePostRefused(t *testing.T, b *browser, e *testEnv, dash string) {
 	if got := b.text("h1"); got != "Refused" {
 		t.Errorf("cross-site POST answered %q, want the Refused page", got)
 	}
-	if c := e.counts("winter"); c.States[worker.StateScheduled] != 3 {
+	if c := e.counts("winter"); c.States[record.StateScheduled] != 3 {
 		t.Fatalf("after a refused cross-site POST, winter's states are %v: want 3 scheduled", c.States)
 	}
 }
@@ -272,7 +272,7 @@ func cancelFromBrowser(t *testing.T, b *browser, e *testEnv, dash string) {
 	if !strings.Contains(b.text("h1"), "Cancel campaign winter?") {
 		t.Fatalf("cancel asks %q, want a confirmation", b.text("h1"))
 	}
-	if c := e.counts("winter"); c.States[worker.StateScheduled] != 3 {
+	if c := e.counts("winter"); c.States[record.StateScheduled] != 3 {
 		t.Fatalf("the confirmation step changed winter: %v", c.States)
 	}
 	b.clickAndWait("#confirm")
@@ -297,7 +297,7 @@ func retryFromBrowser(t *testing.T, b *browser, e *testEnv, dash string) {
 	if got := b.text(".message-text"); !strings.HasPrefix(got, "4 invites that ended ContentAccessError (104) enqueued again") {
 		t.Fatalf("retry answered %q", got)
 	}
-	after := e.waitCounts("spring", time.Minute, func(c worker.CampaignCounts) bool {
+	after := e.waitCounts("spring", time.Minute, func(c record.CampaignCounts) bool {
 		return c.Pending() == 0 && c.Statuses["ContentAccessError"] == 4
 	})
 	if after.Requests != before.Requests+4 {
@@ -325,7 +325,7 @@ func resumeFromBrowser(t *testing.T, b *browser, e *testEnv, dash string, resume
 		t.Fatalf("the resume button did not resume (page says %q)", b.text("main"))
 	}
 	e.startWorker(queue)
-	e.waitCounts("autumn", time.Minute, func(c worker.CampaignCounts) bool { return c.Statuses["Success"] == total })
+	e.waitCounts("autumn", time.Minute, func(c record.CampaignCounts) bool { return c.Statuses["Success"] == total })
 	b.open(dash + "/c/autumn")
 	b.waitFor("document.querySelector('#live .live-root').dataset.pending === '0'", 30*time.Second)
 	if got := b.text("#live .pause"); got != "" {

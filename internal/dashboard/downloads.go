@@ -5,8 +5,8 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/mxinvite/mxinvite/internal/record"
 	"github.com/mxinvite/mxinvite/internal/report"
-	"github.com/mxinvite/mxinvite/worker"
 )
 
 // download streams a campaign's results ("results") or failures
@@ -32,7 +32,7 @@ func (s *server) download(what, format string) http.HandlerFunc {
 			s.fail(w, r, err)
 			return
 		}
-		err = s.src.Results(r.Context(), c.Name, what == "failures", func(res worker.Result) error { return rw.Write(res) })
+		err = s.src.Results(r.Context(), c.Name, what == "failures", func(res record.Result) error { return rw.Write(res) })
 		if err == nil {
 			err = rw.Flush()
 		}

@@ -10,6 +10,9 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/mxinvite/mxinvite/internal/producer"
+	"github.com/mxinvite/mxinvite/internal/rdb"
+	"github.com/mxinvite/mxinvite/internal/record"
 	"github.com/mxinvite/mxinvite/internal/redistest"
 	"github.com/mxinvite/mxinvite/internal/simulator"
 	"github.com/mxinvite/mxinvite/internal/simulator/simtest"
@@ -26,7 +29,7 @@ type testEnv struct {
 	prefix string
 	simURL string
 	idSrv  string
-	store  *worker.Store
+	store  *rdb.Client
 }
 
 func newTestEnv(t *testing.T, cfg simulator.Config) *testEnv {
@@ -34,7 +37,7 @@ func newTestEnv(t *testing.T, cfg simulator.Config) *testEnv {
 	r := redistest.Start(t)
 	_, ts := simtest.NewServer(t, cfg)
 	e := &testEnv{t: t, redis: r, rdb: r.Client(t), prefix: redistest.Unique(t, "mx"), simURL: ts.URL, idSrv: simtest.IDServer(ts)}
-	e.store = worker.NewStore(e.rdb, e.prefix, 0)
+	e.store = rdb.New(e.rdb, rdb.Options{Prefix: e.prefix})
 	return e
 }
 
@@ -42,8 +45,8 @@ func newTestEnv(t *testing.T, cfg simulator.Config) *testEnv {
 // processAt (zero: now).
 func (e *testEnv) enqueue(campaign, queue string, addrs []string, processAt time.Time) {
 	e.t.Helper()
-	prod := worker.NewProducer(e.rdb, e.prefix, queue)
-	items := make([]worker.BatchItem, 0, len(addrs))
+	prod := producer.New(rdb.New(e.rdb, rdb.Options{Prefix: e.prefix}), queue)
+	items := make([]producer.Item, 0, len(addrs))
 	for _, a := range addrs {
 		inv, err := tasks.NewInvite(tasks.Invite{
 			Campaign: campaign, RoomID: simulator.DefaultRoomID, Medium: tasks.MediumEmail, Address: a, IDServer: e.idSrv,
@@ -51,9 +54,9 @@ func (e *testEnv) enqueue(campaign, queue string, addrs []string, processAt time
 		if err != nil {
 			e.t.Fatalf("NewInvite(%q): %v", a, err)
 		}
-		items = append(items, worker.BatchItem{Invite: inv})
+		items = append(items, producer.Item{Invite: inv})
 	}
-	if _, err := prod.EnqueueBatch(context.Background(), items, worker.EnqueueOptions{ProcessAt: processAt}); err != nil {
+	if _, err := prod.EnqueueBatch(context.Background(), items, producer.Options{ProcessAt: processAt}); err != nil {
 		e.t.Fatalf("EnqueueBatch: %v", err)
 	}
 }
@@ -83,7 +86,7 @@ func (e *testEnv) startWorker(queue string) {
 	e.t.Cleanup(func() { cancel(); <-done })
 }
 
-func (e *testEnv) counts(campaign string) worker.CampaignCounts {
+func (e *testEnv) counts(campaign string) record.CampaignCounts {
 	e.t.Helper()
 	c, err := e.store.Counts(context.Background(), campaign)
 	if err != nil {
@@ -94,7 +97,7 @@ func (e *testEnv) counts(campaign string) worker.CampaignCounts {
 
 // waitCounts polls the campaign's counters until ok accepts them, failing
 // after limit.
-func (e *testEnv) waitCounts(campaign string, limit time.Duration, ok func(worker.CampaignCounts) bool) worker.CampaignCounts {
+func (e *testEnv) waitCounts(campaign string, limit time.Duration, ok func(record.CampaignCounts) bool) record.CampaignCounts {
 	e.t.Helper()
 	deadline := time.Now().Add(limit)
 	for {

@@ -6,15 +6,15 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mxinvite/mxinvite/internal/record"
 	"github.com/mxinvite/mxinvite/matrix"
-	"github.com/mxinvite/mxinvite/worker"
 )
 
 // fakeSource serves fixed campaigns and records the actions asked of it.
 type fakeSource struct {
 	mu        sync.Mutex
 	campaigns []Campaign
-	results   map[string][]worker.Result
+	results   map[string][]record.Result
 	timeline  Timeline
 	actions   []string
 }
@@ -45,7 +45,7 @@ func (f *fakeSource) Failures(_ context.Context, name string, q FailureQuery) (F
 	return p, nil
 }
 
-func (f *fakeSource) Results(_ context.Context, name string, failedOnly bool, fn func(worker.Result) error) error {
+func (f *fakeSource) Results(_ context.Context, name string, failedOnly bool, fn func(record.Result) error) error {
 	for _, r := range f.results[name] {
 		if failedOnly && (!r.Final() || r.StatusCode == matrix.Success) {
 			continue
@@ -74,14 +74,14 @@ func (f *fakeSource) Resume(_ context.Context, scope, name string) error {
 	return nil
 }
 
-func (f *fakeSource) Cancel(_ context.Context, name string) (worker.CancelStats, error) {
+func (f *fakeSource) Cancel(_ context.Context, name string) (record.CancelStats, error) {
 	f.record("cancel " + name)
-	return worker.CancelStats{Cancelled: 2}, nil
+	return record.CancelStats{Cancelled: 2}, nil
 }
 
-func (f *fakeSource) Retry(_ context.Context, name string, code matrix.StatusCode) (worker.RetryStats, error) {
+func (f *fakeSource) Retry(_ context.Context, name string, code matrix.StatusCode) (record.RetryStats, error) {
 	f.record(fmt.Sprintf("retry %s %d", name, code))
-	return worker.RetryStats{Enqueued: 1}, nil
+	return record.RetryStats{Enqueued: 1}, nil
 }
 
 // hostileName is a campaign name made of markup and URL syntax.
@@ -89,20 +89,20 @@ const hostileName = `<b>x</b>/../?a=1#"'`
 
 func newFakeSource() *fakeSource {
 	t0 := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
-	res := []worker.Result{
-		{Campaign: hostileName, Address: "ok@example.org", State: worker.StateDone, Status: "Success", StatusCode: matrix.Success},
-		{Campaign: hostileName, Address: "=1+2@example.org", Medium: "email", State: worker.StateDone, Status: "NotFound",
+	res := []record.Result{
+		{Campaign: hostileName, Address: "ok@example.org", State: record.StateDone, Status: "Success", StatusCode: matrix.Success},
+		{Campaign: hostileName, Address: "=1+2@example.org", Medium: "email", State: record.StateDone, Status: "NotFound",
 			StatusCode: matrix.NotFound, HTTPStatus: 404, ErrCode: "M_NOT_FOUND", Error: `<script>alert("x")</script>`, FinishedAt: t0},
-		{Campaign: hostileName, Address: "late@example.org", State: worker.StateQueued},
+		{Campaign: hostileName, Address: "late@example.org", State: record.StateQueued},
 	}
 	return &fakeSource{
 		campaigns: []Campaign{{
 			Name: hostileName, Room: "!r:example.org", Sender: "<i>s</i>", Created: t0,
-			Counts: worker.CampaignCounts{Campaign: hostileName, Enqueued: 3,
-				States: map[string]int{"done": 2, "queued": 1}, Statuses: map[string]int{"Success": 1, "NotFound": 1}},
+			Counts: record.CampaignCounts{Campaign: hostileName, Enqueued: 3,
+				States: map[record.State]int{"done": 2, "queued": 1}, Statuses: map[string]int{"Success": 1, "NotFound": 1}},
 			Pause: &Pause{Scope: ScopeSender, Name: "default", Reason: `token <dead> & "gone"`, Since: t0},
 		}},
-		results:  map[string][]worker.Result{hostileName: res},
+		results:  map[string][]record.Result{hostileName: res},
 		timeline: Timeline{Width: time.Minute, Buckets: []Bucket{{Start: t0, Requests: 3, Accepted: 1, Failed: 1, RateLimited: 1}}},
 	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/mxinvite/mxinvite/internal/rdb"
 	"github.com/mxinvite/mxinvite/internal/redistest"
 )
 
@@ -128,7 +129,7 @@ func TestChart(t *testing.T) {
 // The history reads the results stream incrementally, a bounded amount per
 // call, and keeps campaigns apart.
 func TestHistoryReadsTheStreamInBoundedSteps(t *testing.T) {
-	rdb := redistest.Start(t).Client(t)
+	conn := redistest.Start(t).Client(t)
 	ctx := context.Background()
 	prefix := redistest.Unique(t, "mx")
 	start := time.Now().Add(-10 * time.Minute).UnixMilli()
@@ -141,13 +142,13 @@ func TestHistoryReadsTheStreamInBoundedSteps(t *testing.T) {
 		if i%4 == 0 {
 			status = "NetworkError"
 		}
-		err := rdb.XAdd(ctx, &redis.XAddArgs{Stream: prefix + ":results", ID: fmt.Sprintf("%d-0", start+int64(i)*30_000),
+		err := conn.XAdd(ctx, &redis.XAddArgs{Stream: prefix + ":results", ID: fmt.Sprintf("%d-0", start+int64(i)*30_000),
 			Values: []any{"campaign", campaign, "status", status, "requests", "2", "rate_limited", "1"}}).Err()
 		if err != nil {
 			t.Fatal(err)
 		}
 	}
-	h := newHistory(rdb, prefix, historyOptions{pageSize: 4, perUpdate: 8})
+	h := newHistory(rdb.New(conn, rdb.Options{Prefix: prefix}), historyOptions{pageSize: 4, perUpdate: 8})
 	tl, err := h.timeline(ctx, "a", false)
 	if err != nil {
 		t.Fatal(err)

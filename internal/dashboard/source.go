@@ -5,8 +5,8 @@ import (
 	"errors"
 	"time"
 
+	"github.com/mxinvite/mxinvite/internal/record"
 	"github.com/mxinvite/mxinvite/matrix"
-	"github.com/mxinvite/mxinvite/worker"
 )
 
 // Source is everything the dashboard reads and does. NewStoreSource
@@ -24,14 +24,14 @@ type Source interface {
 	Failures(ctx context.Context, name string, q FailureQuery) (FailurePage, error)
 	// Results calls fn for every invite record of the campaign (only the
 	// failed ones when failedOnly), without holding them all in memory.
-	Results(ctx context.Context, name string, failedOnly bool, fn func(worker.Result) error) error
+	Results(ctx context.Context, name string, failedOnly bool, fn func(record.Result) error) error
 
 	// Resume lifts a pause (scope "sender" or "campaign", and its name).
 	Resume(ctx context.Context, scope, name string) error
 	// Cancel removes the campaign's invites not sent yet.
-	Cancel(ctx context.Context, name string) (worker.CancelStats, error)
+	Cancel(ctx context.Context, name string) (record.CancelStats, error)
 	// Retry re-enqueues the campaign's invites that ended with code.
-	Retry(ctx context.Context, name string, code matrix.StatusCode) (worker.RetryStats, error)
+	Retry(ctx context.Context, name string, code matrix.StatusCode) (record.RetryStats, error)
 }
 
 // ErrUnknownCampaign is returned (wrapped) for a campaign that does not exist.
@@ -50,7 +50,7 @@ type Campaign struct {
 	Sender  string    `json:"sender,omitempty"`
 	Created time.Time `json:"created,omitzero"`
 	// Counts are the campaign's counters, as `mxinvite status --json`.
-	Counts worker.CampaignCounts `json:"counts"`
+	Counts record.CampaignCounts `json:"counts"`
 	// Pause is the pause holding the campaign's invites, if any.
 	Pause *Pause `json:"paused"`
 	// RatePerMinute is how many of its invites finished per minute lately.
@@ -115,6 +115,6 @@ type FailureQuery struct {
 
 // FailurePage is a page of failed invites and how many match in all.
 type FailurePage struct {
-	Results []worker.Result
+	Results []record.Result
 	Total   int
 }

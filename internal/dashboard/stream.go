@@ -2,13 +2,11 @@ package dashboard
 
 import (
 	"context"
-	"fmt"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
-	"github.com/redis/go-redis/v9"
+	"github.com/mxinvite/mxinvite/internal/rdb"
 )
 
 // history aggregates the results stream ({prefix}:results: one entry per
@@ -22,9 +20,8 @@ import (
 // back, unlike the workers' clocks. A stream trimmed by StreamMaxLen has
 // lost its oldest entries: their minutes show nothing.
 type history struct {
-	rdb    redis.UniversalClient
-	stream string
-	opts   historyOptions
+	store *rdb.Client
+	opts  historyOptions
 
 	mu     sync.Mutex
 	cursor string // ID of the last entry read; "" before the first
@@ -56,26 +53,22 @@ func (o historyOptions) withDefaults() historyOptions {
 	return o
 }
 
-func newHistory(rdb redis.UniversalClient, prefix string, opts historyOptions) *history {
-	return &history{rdb: rdb, stream: prefix + ":results", opts: opts.withDefaults(), series: map[string]*series{}}
+func newHistory(store *rdb.Client, opts historyOptions) *history {
+	return &history{store: store, opts: opts.withDefaults(), series: map[string]*series{}}
 }
 
 // update reads the entries added since the last call (at most perUpdate)
 // and returns Redis's clock, the "now" of rates.
 func (h *history) update(ctx context.Context) (time.Time, error) {
-	now, err := h.rdb.Time(ctx).Result()
+	now, err := h.store.Time(ctx)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("read the Redis clock: %w", err)
+		return time.Time{}, err
 	}
 	read := 0
 	for read < h.opts.perUpdate {
-		start := "-"
-		if h.cursor != "" {
-			start = "(" + h.cursor
-		}
-		msgs, err := h.rdb.XRangeN(ctx, h.stream, start, "+", int64(h.opts.pageSize)).Result()
+		msgs, err := h.store.ReadResults(ctx, h.cursor, h.opts.pageSize)
 		if err != nil {
-			return now, fmt.Errorf("read the results stream %s: %w", h.stream, err)
+			return now, err
 		}
 		for _, m := range msgs {
 			h.apply(m)
@@ -94,16 +87,11 @@ func (h *history) update(ctx context.Context) (time.Time, error) {
 }
 
 // apply counts one stream entry in its campaign's series.
-func (h *history) apply(m redis.XMessage) {
-	str := func(f string) string { s, _ := m.Values[f].(string); return s }
+func (h *history) apply(m rdb.StreamEntry) {
+	str := func(f string) string { return m.Fields[f] }
 	num := func(f string) int { n, _ := strconv.Atoi(str(f)); return n }
 	campaign := str("campaign")
-	if campaign == "" {
-		return
-	}
-	ms, _, _ := strings.Cut(m.ID, "-")
-	at, err := strconv.ParseInt(ms, 10, 64)
-	if err != nil {
+	if campaign == "" || m.At.IsZero() {
 		return
 	}
 	s := h.series[campaign]
@@ -113,7 +101,7 @@ func (h *history) apply(m redis.XMessage) {
 		h.series[campaign] = s
 	}
 	s.add(event{
-		at:       time.UnixMilli(at),
+		at:       m.At,
 		requests: num("requests"), rateLimited: num("rate_limited"),
 		success: str("status") == "Success",
 	})

@@ -7,8 +7,8 @@ import (
 	"sort"
 	"time"
 
+	"github.com/mxinvite/mxinvite/internal/record"
 	"github.com/mxinvite/mxinvite/matrix"
-	"github.com/mxinvite/mxinvite/worker"
 )
 
 // campaignView is a Campaign with what the templates show computed once.
@@ -36,37 +36,32 @@ type statusCount struct {
 	N    int
 }
 
-// stateOrder is the order states are shown in; unknown ones follow, sorted.
-var stateOrder = []string{
-	worker.StateQueued, worker.StateScheduled, worker.StateActive, worker.StateRetrying,
-	"paused", worker.StateDone, "cancelled",
-}
-
-// finishedStates have nothing left to send.
-var finishedStates = map[string]bool{worker.StateDone: true, "cancelled": true}
+// stateOrder is the order states are shown in (record.States); unknown
+// ones follow, sorted.
+var stateOrder = record.States
 
 func newCampaignView(c Campaign) campaignView {
 	v := campaignView{Campaign: c, Path: campaignPath(c.Name)}
-	seen := map[string]bool{}
+	seen := map[record.State]bool{}
 	for _, s := range stateOrder {
 		seen[s] = true
 		if n := c.Counts.States[s]; n != 0 {
-			v.States = append(v.States, count{s, n})
+			v.States = append(v.States, count{string(s), n})
 		}
 	}
 	var others []string
 	for s := range c.Counts.States {
 		if !seen[s] && c.Counts.States[s] != 0 {
-			others = append(others, s)
+			others = append(others, string(s))
 		}
 	}
 	sort.Strings(others)
 	for _, s := range others {
-		v.States = append(v.States, count{s, c.Counts.States[s]})
+		v.States = append(v.States, count{s, c.Counts.States[record.State(s)]})
 	}
 	for _, s := range v.States {
 		v.Total += s.N
-		if finishedStates[s.Name] {
+		if !record.State(s.Name).Pending() {
 			v.Finished += s.N
 		}
 	}

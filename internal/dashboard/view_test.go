@@ -3,15 +3,15 @@ package dashboard
 import (
 	"testing"
 
-	"github.com/mxinvite/mxinvite/worker"
+	"github.com/mxinvite/mxinvite/internal/record"
 )
 
 func TestCampaignView(t *testing.T) {
 	rate := 0.0
 	eta := 5400.0
-	c := Campaign{Name: "c", RatePerMinute: 12.5, ETASeconds: &eta, Counts: worker.CampaignCounts{
+	c := Campaign{Name: "c", RatePerMinute: 12.5, ETASeconds: &eta, Counts: record.CampaignCounts{
 		Enqueued: 10,
-		States:   map[string]int{"done": 6, "queued": 2, "retrying": 1, "cancelled": 1, "weird": 0, "held": 0},
+		States:   map[record.State]int{"done": 6, "queued": 2, "retrying": 1, "cancelled": 1, "weird": 0, "held": 0},
 		Statuses: map[string]int{"NotFound": 2, "Success": 3, "NetworkError": 1, "Bogus": 1},
 	}}
 	v := newCampaignView(c)
@@ -46,7 +46,7 @@ func TestCampaignView(t *testing.T) {
 	if v := newCampaignView(c); v.ETA != "unknown" || v.Pace != "0.0/min" {
 		t.Errorf("no ETA: %q, pace %q", v.ETA, v.Pace)
 	}
-	c.Counts.States = map[string]int{"done": 10}
+	c.Counts.States = map[record.State]int{"done": 10}
 	if v := newCampaignView(c); v.ETA != "finished" || v.Percent != 100 {
 		t.Errorf("finished campaign: ETA %q, %d%%", v.ETA, v.Percent)
 	}
@@ -65,7 +65,7 @@ func join(s []string) string {
 
 func TestDurationText(t *testing.T) {
 	for d, want := range map[float64]string{0: "0 s", 59: "59 s", 61: "1 min", 3600: "1 h 0 min", 86400*5 + 3600*4: "5 d 4 h"} {
-		c := Campaign{Counts: worker.CampaignCounts{Enqueued: 1}, ETASeconds: &d}
+		c := Campaign{Counts: record.CampaignCounts{Enqueued: 1}, ETASeconds: &d}
 		if got := etaText(c, 1); got != "≈ "+want {
 			t.Errorf("ETA of %v s: %q, want %q", d, got, want)
 		}

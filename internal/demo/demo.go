@@ -14,8 +14,9 @@ import (
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
-	"github.com/redis/go-redis/v9"
+	"github.com/hibiken/asynq"
 
+	"github.com/mxinvite/mxinvite/internal/rdb"
 	"github.com/mxinvite/mxinvite/internal/simulator"
 )
 
@@ -71,7 +72,7 @@ func (o Options) withDefaults() Options {
 
 // env is what the demo runs on.
 type env struct {
-	rdb      redis.UniversalClient
+	store    *rdb.Client
 	redisURL string
 	prefix   string
 	queue    string
@@ -108,20 +109,23 @@ func setUp(ctx context.Context, o Options) (*env, error) {
 		e.stop = append(e.stop, mr.Close)
 		e.redisURL = "redis://" + mr.Addr()
 	}
-	opt, err := redis.ParseURL(e.redisURL)
+	opt, err := asynq.ParseRedisURI(e.redisURL)
 	if err != nil {
 		e.close()
 		return nil, fmt.Errorf("--redis: %w", err)
 	}
-	e.rdb = redis.NewClient(opt)
-	e.stop = append(e.stop, func() { _ = e.rdb.Close() })
-	if err := e.rdb.Ping(ctx).Err(); err != nil {
+	if e.store, err = rdb.Open(opt, rdb.Options{Prefix: e.prefix}); err != nil {
+		e.close()
+		return nil, fmt.Errorf("--redis: %w", err)
+	}
+	e.stop = append(e.stop, func() { _ = e.store.Close() })
+	if err := e.store.Ping(ctx); err != nil {
 		e.close()
 		return nil, fmt.Errorf("--redis: cannot reach Redis: %w", err)
 	}
 	if o.RedisURL != "" {
 		// Runs before the client closes and after the worker has stopped.
-		e.stop = append(e.stop, func() { e.cleanErr = cleanUp(e.rdb, e.prefix, e.queue) })
+		e.stop = append(e.stop, func() { e.cleanErr = cleanUp(e.store, e.queue) })
 	}
 
 	e.sim, err = simulator.New(simConfig(o))

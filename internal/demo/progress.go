@@ -9,13 +9,14 @@ import (
 	"github.com/mattn/go-isatty"
 	"github.com/schollz/progressbar/v3"
 
+	"github.com/mxinvite/mxinvite/internal/rdb"
+	"github.com/mxinvite/mxinvite/internal/record"
 	"github.com/mxinvite/mxinvite/internal/simulator"
-	"github.com/mxinvite/mxinvite/worker"
 )
 
 // watch shows the campaign's progress until nothing is pending: a progress
 // bar on a terminal, a line every two seconds otherwise.
-func watch(ctx context.Context, store *worker.Store, o Options, sim *simulator.Server) (worker.CampaignCounts, error) {
+func watch(ctx context.Context, store *rdb.Client, o Options, sim *simulator.Server) (record.CampaignCounts, error) {
 	var bar *progressbar.ProgressBar
 	if f, ok := o.Out.(*os.File); ok && isatty.IsTerminal(f.Fd()) {
 		bar = progressbar.NewOptions(-1, progressbar.OptionSetWriter(o.Out), progressbar.OptionSetDescription("sending"),
@@ -29,10 +30,10 @@ func watch(ctx context.Context, store *worker.Store, o Options, sim *simulator.S
 		if err != nil {
 			return c, err
 		}
-		done := c.States[worker.StateDone]
+		done := c.States[record.StateDone]
 		st := sim.Stats()
 		line := fmt.Sprintf("%d/%d done · %d ok · %d 429s honoured · %d retrying", done, c.Enqueued,
-			c.Statuses["Success"], st.RateLimited, c.States[worker.StateRetrying]+c.States[worker.StateActive])
+			c.Statuses["Success"], st.RateLimited, c.States[record.StateRetrying]+c.States[record.StateActive])
 		if bar != nil {
 			bar.ChangeMax(c.Enqueued)
 			_ = bar.Set(done)

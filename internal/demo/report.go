@@ -5,15 +5,15 @@ import (
 	"io"
 	"time"
 
+	"github.com/mxinvite/mxinvite/internal/record"
 	"github.com/mxinvite/mxinvite/internal/report"
-	"github.com/mxinvite/mxinvite/worker"
 )
 
 // printReport prints the final report: results by status code, then what the
 // homeserver saw, which shows that the 429s were honoured.
 func printReport(out io.Writer, s Summary) {
 	fmt.Fprintln(out, "\nfinal report")
-	_ = report.WriteStatus(out, s.Counts, worker.Outlook{})
+	_ = report.WriteStatus(out, s.Counts, record.Outlook{})
 	fmt.Fprintf(out, "\nwhat the homeserver saw: %d invite requests, %d accepted, %d answered 429 (rate limited), "+
 		"%d sent before the advised time, %d 500s, %d invitees invited twice\n",
 		s.Sim.InviteRequests, s.Sim.Accepted, s.Sim.RateLimited, s.Sim.EarlyRequests, s.Sim.ServerErrors, s.Sim.Duplicates)

@@ -12,6 +12,8 @@ import (
 	"github.com/mxinvite/mxinvite/internal/addrlist"
 	"github.com/mxinvite/mxinvite/internal/importer"
 	"github.com/mxinvite/mxinvite/internal/preflight"
+	"github.com/mxinvite/mxinvite/internal/producer"
+	"github.com/mxinvite/mxinvite/internal/record"
 	"github.com/mxinvite/mxinvite/internal/simulator"
 	"github.com/mxinvite/mxinvite/matrix"
 	"github.com/mxinvite/mxinvite/tasks"
@@ -24,7 +26,7 @@ const campaign = "demo"
 // Summary is what the demo measured.
 type Summary struct {
 	Import   importer.Stats
-	Counts   worker.CampaignCounts
+	Counts   record.CampaignCounts
 	Sim      simulator.Stats
 	Duration time.Duration
 }
@@ -119,7 +121,7 @@ func importList(ctx context.Context, e *env, o Options, room string) (importer.S
 		return importer.Stats{}, err
 	}
 	defer rejects.Close()
-	prod := worker.NewProducer(e.rdb, e.prefix, e.queue)
+	prod := producer.New(e.store, e.queue)
 	st, err := importer.Run(ctx, importer.Options{Campaign: campaign, RoomID: room, Producer: prod, MediumFromList: true}, src, rejects, nil)
 	if cerr := rejects.Close(); err == nil {
 		err = cerr
@@ -134,10 +136,10 @@ func importList(ctx context.Context, e *env, o Options, room string) (importer.S
 
 // send runs a worker until the campaign has no pending invite, showing
 // progress, then shuts it down gracefully.
-func send(ctx context.Context, e *env, o Options) (worker.CampaignCounts, error) {
+func send(ctx context.Context, e *env, o Options) (record.CampaignCounts, error) {
 	ropt, err := asynq.ParseRedisURI(e.redisURL)
 	if err != nil {
-		return worker.CampaignCounts{}, err
+		return record.CampaignCounts{}, err
 	}
 	w, err := worker.New(worker.Config{
 		Redis: ropt,
@@ -151,10 +153,10 @@ func send(ctx context.Context, e *env, o Options) (worker.CampaignCounts, error)
 		Concurrency: o.Concurrency, Queue: e.queue, KeyPrefix: e.prefix, IdentityScheme: "http",
 	})
 	if err != nil {
-		return worker.CampaignCounts{}, err
+		return record.CampaignCounts{}, err
 	}
 	if err := w.Start(); err != nil {
-		return worker.CampaignCounts{}, err
+		return record.CampaignCounts{}, err
 	}
 	defer w.Shutdown()
 	return watch(ctx, w.Store(), o, e.sim)

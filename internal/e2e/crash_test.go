@@ -7,9 +7,9 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"github.com/mxinvite/mxinvite/internal/record"
 	"github.com/mxinvite/mxinvite/internal/redistest"
 	"github.com/mxinvite/mxinvite/internal/simulator"
-	"github.com/mxinvite/mxinvite/worker"
 )
 
 // TestCrashSafety runs 2,000 invites through three worker processes, kills
@@ -95,7 +95,7 @@ func testCrash(t *testing.T, noTxn bool) {
 	var doneAt time.Time
 	waitFor(t, "every invite to be persisted after the kill", 4*time.Minute-time.Since(killedAt), 250*time.Millisecond, func() bool {
 		c, ok := e.tryCounts("crash")
-		if ok && c.Pending() == 0 && c.States[worker.StateDone] == n {
+		if ok && c.Pending() == 0 && c.States[record.StateDone] == n {
 			doneAt = time.Now()
 			return true
 		}

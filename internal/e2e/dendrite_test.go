@@ -12,9 +12,10 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/mxinvite/mxinvite/internal/dendritetest"
+	"github.com/mxinvite/mxinvite/internal/rdb"
+	"github.com/mxinvite/mxinvite/internal/record"
 	"github.com/mxinvite/mxinvite/internal/redistest"
 	"github.com/mxinvite/mxinvite/matrix"
-	"github.com/mxinvite/mxinvite/worker"
 )
 
 // dendriteRun is one mxinvite campaign against a real Dendrite: the list is
@@ -78,10 +79,10 @@ func (d *dendriteRun) runExit(campaign, room, token, idServer string, addresses 
 	return code, string(stderr)
 }
 
-func (d *dendriteRun) results(campaign string) map[string]worker.Result {
+func (d *dendriteRun) results(campaign string) map[string]record.Result {
 	d.t.Helper()
-	out := map[string]worker.Result{}
-	err := worker.NewStore(d.rdb, d.prefix, 0).Results(context.Background(), campaign, func(r worker.Result) error {
+	out := map[string]record.Result{}
+	err := rdb.New(d.rdb, rdb.Options{Prefix: d.prefix}).Results(context.Background(), campaign, func(r record.Result) error {
 		out[r.Address] = r
 		return nil
 	})
@@ -101,7 +102,7 @@ func addresses(campaign string, n int) []string {
 
 // checkAllInvited asserts every address ended Success and the room holds
 // exactly one third-party invite per address, from one store-invite each.
-func (d *dendriteRun) checkAllInvited(campaign, room, token string, addrs []string) map[string]worker.Result {
+func (d *dendriteRun) checkAllInvited(campaign, room, token string, addrs []string) map[string]record.Result {
 	d.t.Helper()
 	res := d.results(campaign)
 	invites := d.hs.ThirdPartyInvites(d.t, token, room)
@@ -194,7 +195,7 @@ func TestDendriteRateLimited(t *testing.T) {
 	for _, r := range res {
 		limited += r.RateLimited
 	}
-	c, err := worker.NewStore(d.rdb, d.prefix, 0).Counts(context.Background(), "limited")
+	c, err := rdb.New(d.rdb, rdb.Options{Prefix: d.prefix}).Counts(context.Background(), "limited")
 	if err != nil {
 		t.Fatal(err)
 	}

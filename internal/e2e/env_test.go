@@ -11,12 +11,14 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/mxinvite/mxinvite/internal/producer"
+	"github.com/mxinvite/mxinvite/internal/rdb"
+	"github.com/mxinvite/mxinvite/internal/record"
 	"github.com/mxinvite/mxinvite/internal/redistest"
 	"github.com/mxinvite/mxinvite/internal/simulator"
 	"github.com/mxinvite/mxinvite/internal/simulator/simtest"
 	"github.com/mxinvite/mxinvite/matrix"
 	"github.com/mxinvite/mxinvite/tasks"
-	"github.com/mxinvite/mxinvite/worker"
 )
 
 // campaignEnv is one test's Redis, simulator, key prefix, queue, token files
@@ -35,8 +37,8 @@ type campaignEnv struct {
 	tokenFile string
 	idFile    string
 	logDir    string
-	prod      *worker.Producer
-	store     *worker.Store
+	prod      *producer.Producer
+	store     *rdb.Client
 	inspector *asynq.Inspector
 }
 
@@ -66,7 +68,7 @@ func newCampaignEnv(t *testing.T, r *redistest.Server, simCfg simulator.Config) 
 			t.Fatal(err)
 		}
 	}
-	e.prod = worker.NewProducer(e.rdb, e.prefix, e.queue)
+	e.prod = producer.New(rdb.New(e.rdb, rdb.Options{Prefix: e.prefix}), e.queue)
 	e.store = e.prod.Store()
 	e.inspector = asynq.NewInspectorFromRedisClient(e.rdb)
 	return e
@@ -114,8 +116,8 @@ func (e *campaignEnv) enqueue(campaign string, n int) []tasks.Invite {
 		if err != nil {
 			e.t.Fatal(err)
 		}
-		v, err := e.prod.Enqueue(ctx, inv, worker.EnqueueOptions{})
-		if err != nil || v != worker.Registered {
+		v, err := e.prod.Enqueue(ctx, inv, producer.Options{})
+		if err != nil || v != record.Registered {
 			e.t.Fatalf("enqueue %s: verdict %v, err %v", inv.Address, v, err)
 		}
 		invs[i] = inv
@@ -124,7 +126,7 @@ func (e *campaignEnv) enqueue(campaign string, n int) []tasks.Invite {
 }
 
 // counts reads a campaign's counters, failing the test on error.
-func (e *campaignEnv) counts(campaign string) worker.CampaignCounts {
+func (e *campaignEnv) counts(campaign string) record.CampaignCounts {
 	e.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -137,7 +139,7 @@ func (e *campaignEnv) counts(campaign string) worker.CampaignCounts {
 
 // tryCounts is counts for polling loops: an error (Redis restarting) is
 // reported as ok=false instead of failing.
-func (e *campaignEnv) tryCounts(campaign string) (worker.CampaignCounts, bool) {
+func (e *campaignEnv) tryCounts(campaign string) (record.CampaignCounts, bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	c, err := e.store.Counts(ctx, campaign)
@@ -145,12 +147,12 @@ func (e *campaignEnv) tryCounts(campaign string) (worker.CampaignCounts, bool) {
 }
 
 // results reads every record of a campaign.
-func (e *campaignEnv) results(campaign string) []worker.Result {
+func (e *campaignEnv) results(campaign string) []record.Result {
 	e.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	var out []worker.Result
-	if err := e.store.Results(ctx, campaign, func(r worker.Result) error {
+	var out []record.Result
+	if err := e.store.Results(ctx, campaign, func(r record.Result) error {
 		out = append(out, r)
 		return nil
 	}); err != nil {
@@ -162,11 +164,11 @@ func (e *campaignEnv) results(campaign string) []worker.Result {
 // checkAllSucceeded asserts that all n invites of the campaign are persisted
 // as final Success, exactly once each: counters, records, the results stream,
 // the simulator's acceptances and asynq's queue agree. It returns the counts.
-func (e *campaignEnv) checkAllSucceeded(campaign string, invs []tasks.Invite) worker.CampaignCounts {
+func (e *campaignEnv) checkAllSucceeded(campaign string, invs []tasks.Invite) record.CampaignCounts {
 	e.t.Helper()
 	t, n := e.t, len(invs)
 	c := e.counts(campaign)
-	if c.Enqueued != n || c.Pending() != 0 || c.States[worker.StateDone] != n ||
+	if c.Enqueued != n || c.Pending() != 0 || c.States[record.StateDone] != n ||
 		c.Statuses[matrix.Success.String()] != n || len(c.Statuses) != 1 {
 		t.Errorf("campaign counters %+v; want %d enqueued, %d done, all Success, 0 pending", c, n, n)
 	}

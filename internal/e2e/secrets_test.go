@@ -14,10 +14,10 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/mxinvite/mxinvite/internal/record"
 	"github.com/mxinvite/mxinvite/internal/redistest"
 	"github.com/mxinvite/mxinvite/internal/simulator"
 	"github.com/mxinvite/mxinvite/matrix"
-	"github.com/mxinvite/mxinvite/worker"
 )
 
 // TestNoSecretsInRedisOrLogs runs a small campaign through two worker
@@ -86,7 +86,7 @@ func TestNoSecretsInRedisOrLogs(t *testing.T) {
 
 	waitFor(t, "every invite but the scheduled one to be final", time.Minute, 50*time.Millisecond, func() bool {
 		c, ok := e.tryCounts(campaign)
-		return ok && c.States[worker.StateDone] == len(addresses)
+		return ok && c.States[record.StateDone] == len(addresses)
 	})
 	run("status", append([]string{"status"}, append(e.redisArgs(), "--campaign", campaign)...)...)
 	run("status-json", append([]string{"status"}, append(e.redisArgs(), "--campaign", campaign, "--json")...)...)

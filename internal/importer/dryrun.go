@@ -8,7 +8,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/mxinvite/mxinvite/worker"
+	"github.com/mxinvite/mxinvite/internal/producer"
+	"github.com/mxinvite/mxinvite/internal/record"
 )
 
 // dryRunLimit bounds the rows a dry run checks for duplicates: 8 bytes
@@ -45,12 +46,12 @@ func newDryRun(again bool, campaign string) *dryRun {
 
 // add looks a batch up in Redis (when a producer is given: read-only) and
 // remembers its rows.
-func (d *dryRun) add(ctx context.Context, p *worker.Producer, batch []worker.BatchItem, c *counters) error {
+func (d *dryRun) add(ctx context.Context, p *producer.Producer, batch []producer.Item, c *counters) error {
 	keys := make([]string, len(batch))
 	for i, it := range batch {
 		keys[i] = it.Invite.Key()
 	}
-	var holders []worker.Holder
+	var holders []record.Holder
 	if p != nil {
 		var err error
 		if holders, err = p.Store().Holders(ctx, keys); err != nil {
@@ -63,7 +64,7 @@ func (d *dryRun) add(ctx context.Context, p *worker.Producer, batch []worker.Bat
 		class, other := uint64(classNew), ""
 		if holders != nil && holders[i].State != "" {
 			class = classPending
-			if holders[i].State == worker.StateDone {
+			if holders[i].State == record.StateDone {
 				class = classDone
 			}
 			if holders[i].Campaign != d.campaign {

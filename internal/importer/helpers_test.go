@@ -13,8 +13,10 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/mxinvite/mxinvite/internal/producer"
+	"github.com/mxinvite/mxinvite/internal/rdb"
+	"github.com/mxinvite/mxinvite/internal/record"
 	"github.com/mxinvite/mxinvite/internal/redistest"
-	"github.com/mxinvite/mxinvite/worker"
 )
 
 const testRoom = "!room:test"
@@ -26,14 +28,14 @@ type testEnv struct {
 	rdb    *redis.Client
 	prefix string
 	queue  string
-	prod   *worker.Producer
+	prod   *producer.Producer
 }
 
 func newTestEnv(t testing.TB) *testEnv {
 	t.Helper()
 	r := redistest.Start(t)
 	e := &testEnv{t: t, redis: r, rdb: r.Client(t), prefix: redistest.Unique(t, "mx"), queue: redistest.Unique(t, "q")}
-	e.prod = worker.NewProducer(e.rdb, e.prefix, e.queue)
+	e.prod = producer.New(rdb.New(e.rdb, rdb.Options{Prefix: e.prefix}), e.queue)
 	return e
 }
 
@@ -72,7 +74,7 @@ func listPath(name string) string { return filepath.Join("..", "..", "testdata",
 func (e *testEnv) addresses(campaign string) []string {
 	e.t.Helper()
 	var out []string
-	err := e.prod.Store().Results(context.Background(), campaign, func(r worker.Result) error {
+	err := e.prod.Store().Results(context.Background(), campaign, func(r record.Result) error {
 		out = append(out, r.Address)
 		return nil
 	})

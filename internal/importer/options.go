@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/mxinvite/mxinvite/internal/addrlist"
+	"github.com/mxinvite/mxinvite/internal/producer"
 	"github.com/mxinvite/mxinvite/tasks"
-	"github.com/mxinvite/mxinvite/worker"
 )
 
 // Defaults for the zero values of Options.
@@ -55,7 +55,7 @@ type Options struct {
 	DryRun bool
 
 	// Producer registers and enqueues the invites. Required unless DryRun.
-	Producer *worker.Producer
+	Producer *producer.Producer
 
 	// Workers and BatchSize size the pool; zero means the defaults.
 	Workers   int

@@ -8,21 +8,21 @@ import (
 	"time"
 
 	"github.com/mxinvite/mxinvite/internal/addrlist"
-	"github.com/mxinvite/mxinvite/worker"
+	"github.com/mxinvite/mxinvite/internal/producer"
 )
 
 // read streams the rows: rejects are written at once (a Row's Raw is only
 // valid until the next row), valid rows become invites and go out in
 // batches. It stops at the end of the input or when ctx is cancelled.
-func (im *run) read(ctx context.Context, batches chan<- []worker.BatchItem) error {
-	batch := make([]worker.BatchItem, 0, im.opts.BatchSize)
+func (im *run) read(ctx context.Context, batches chan<- []producer.Item) error {
+	batch := make([]producer.Item, 0, im.opts.BatchSize)
 	send := func() bool {
 		if len(batch) == 0 {
 			return true
 		}
 		select {
 		case batches <- batch:
-			batch = make([]worker.BatchItem, 0, im.opts.BatchSize)
+			batch = make([]producer.Item, 0, im.opts.BatchSize)
 			return true
 		case <-ctx.Done():
 			return false
@@ -59,7 +59,7 @@ func (im *run) read(ctx context.Context, batches chan<- []worker.BatchItem) erro
 		im.c.valid.Add(1)
 		at := im.sched.at(valid)
 		valid++
-		batch = append(batch, worker.BatchItem{Invite: inv, ProcessAt: at})
+		batch = append(batch, producer.Item{Invite: inv, ProcessAt: at})
 		if len(batch) == cap(batch) && !send() {
 			break
 		}

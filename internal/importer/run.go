@@ -12,8 +12,9 @@ import (
 	"time"
 
 	"github.com/mxinvite/mxinvite/internal/addrlist"
+	"github.com/mxinvite/mxinvite/internal/producer"
+	"github.com/mxinvite/mxinvite/internal/record"
 	"github.com/mxinvite/mxinvite/tasks"
-	"github.com/mxinvite/mxinvite/worker"
 )
 
 // ErrInput is wrapped by the errors of an input that cannot be read as an
@@ -92,7 +93,7 @@ type run struct {
 func (im *run) execute(parent context.Context) error {
 	ctx, cancel := context.WithCancelCause(parent)
 	defer cancel(nil)
-	batches := make(chan []worker.BatchItem, im.opts.Workers)
+	batches := make(chan []producer.Item, im.opts.Workers)
 	var wg sync.WaitGroup
 	for range im.opts.Workers {
 		wg.Go(func() {
@@ -132,17 +133,17 @@ const batchTimeout = time.Minute
 // its invites are registered in one round trip, and cutting the enqueueing
 // that follows short would leave records without tasks and a summary that
 // counts less than Redis holds. Batches not started yet are not started.
-func (im *run) process(ctx context.Context, batch []worker.BatchItem) error {
+func (im *run) process(ctx context.Context, batch []producer.Item) error {
 	if im.dry != nil {
 		return im.dry.add(ctx, im.opts.Producer, batch, im.c)
 	}
 	bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), batchTimeout)
 	defer cancel()
-	regs, err := im.opts.Producer.RegisterAndEnqueue(bctx, batch, worker.EnqueueOptions{Again: im.opts.Again, ImportRun: im.runID})
+	regs, err := im.opts.Producer.RegisterAndEnqueue(bctx, batch, producer.Options{Again: im.opts.Again, ImportRun: im.runID})
 	for i := range regs { // on error, those done before it
 		im.c.count(&regs[i], im.tmpl.Campaign)
 	}
-	var ne *worker.NotEnqueuedError
+	var ne *producer.NotEnqueuedError
 	if errors.As(err, &ne) {
 		// The Stats count these for the whole import; the error need not.
 		im.c.unqueued.Add(int64(ne.Registered))
@@ -169,23 +170,23 @@ func (im *run) finish() Stats {
 // invite already known (HeldBy set) is counted as such even when its
 // missing task was repaired (Verdict Registered): the import added nothing
 // to Redis's count of invites.
-func (c *counters) count(r *worker.Registration, campaign string) {
+func (c *counters) count(r *record.Registration, campaign string) {
 	switch {
-	case r.Verdict == worker.DuplicateInRun:
+	case r.Verdict == record.DuplicateInRun:
 		c.duplicates.Add(1)
-	case r.Verdict == worker.AlreadyDone:
+	case r.Verdict == record.AlreadyDone:
 		c.alreadyDone.Add(1)
-	case r.Verdict == worker.Registered && (r.HeldBy == "" || r.HeldBy == campaign):
+	case r.Verdict == record.Registered && (r.HeldBy == "" || r.HeldBy == campaign):
 		// New, or registered by an earlier run of this campaign that
 		// stopped before its task was enqueued (repaired now).
 		c.enqueued.Add(1)
 		c.scheduled(r.ProcessAt) // zero, and ignored, unless the import is scheduled
 		return
-	case r.Verdict == worker.AlreadyPending || r.HeldBy != "":
+	case r.Verdict == record.AlreadyPending || r.HeldBy != "":
 		c.alreadyQueued.Add(1)
 	}
 	if r.HeldBy != "" && r.HeldBy != campaign {
-		c.heldBy(r.HeldBy, r.Verdict == worker.AlreadyDone)
+		c.heldBy(r.HeldBy, r.Verdict == record.AlreadyDone)
 	}
 }
 

@@ -10,8 +10,9 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/mxinvite/mxinvite/internal/producer"
+	"github.com/mxinvite/mxinvite/internal/rdb"
 	"github.com/mxinvite/mxinvite/tasks"
-	"github.com/mxinvite/mxinvite/worker"
 )
 
 func TestGoodBadAndDuplicateRows(t *testing.T) {
@@ -118,7 +119,7 @@ func TestStreamsGeneratedList(t *testing.T) {
 func TestRedisFailureStopsTheImport(t *testing.T) {
 	dead := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1, DialTimeout: time.Second})
 	t.Cleanup(func() { _ = dead.Close() })
-	opts := Options{Campaign: "spring", RoomID: testRoom, Producer: worker.NewProducer(dead, "mx", "q")}
+	opts := Options{Campaign: "spring", RoomID: testRoom, Producer: producer.New(rdb.New(dead, rdb.Options{Prefix: "mx"}), "q")}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	st, err := Run(ctx, opts, generated(1000, 0), nil, nil)

@@ -10,8 +10,7 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
-
-	"github.com/mxinvite/mxinvite/worker"
+	"github.com/mxinvite/mxinvite/internal/record"
 )
 
 func TestSpreadIsEven(t *testing.T) {
@@ -70,8 +69,8 @@ func (e *testEnv) recordTimes(t *testing.T) []time.Time {
 	t.Helper()
 	ctx := context.Background()
 	var out []time.Time
-	err := e.prod.Store().Results(ctx, "spring", func(r worker.Result) error {
-		if r.State != worker.StateScheduled {
+	err := e.prod.Store().Results(ctx, "spring", func(r record.Result) error {
+		if r.State != record.StateScheduled {
 			t.Errorf("%s is %s, want scheduled", r.Address, r.State)
 		}
 		raw, err := e.rdb.HGet(ctx, e.prefix+":invite:"+r.Key, "process_at").Result()

@@ -3,11 +3,8 @@ package ops
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"strings"
-
-	"github.com/redis/go-redis/v9"
 )
 
 // healthz says the process is alive and serving HTTP: nothing else, so
@@ -67,14 +64,15 @@ func AllReady(checks ...Check) Readiness {
 	})
 }
 
+// Pinger is a connection that can tell whether its server answers
+// (*rdb.Client is one).
+type Pinger interface {
+	Ping(ctx context.Context) error
+}
+
 // RedisPing is ready when Redis answers PING.
-func RedisPing(rdb redis.UniversalClient) Readiness {
-	return ReadyFunc(func(ctx context.Context) error {
-		if err := rdb.Ping(ctx).Err(); err != nil {
-			return fmt.Errorf("no answer to PING: %w", err)
-		}
-		return nil
-	})
+func RedisPing(p Pinger) Readiness {
+	return ReadyFunc(p.Ping)
 }
 
 // WhenTrue is ready while ok returns true, else it fails with reason

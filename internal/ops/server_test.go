@@ -3,13 +3,14 @@ package ops_test
 import (
 	"context"
 	"errors"
-	"github.com/mxinvite/mxinvite/internal/testkit"
 	"io"
 	"net/http"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/mxinvite/mxinvite/internal/testkit"
 
 	"github.com/mxinvite/mxinvite/internal/ops"
 )

@@ -9,6 +9,8 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/mxinvite/mxinvite/internal/producer"
+	"github.com/mxinvite/mxinvite/internal/rdb"
 	"github.com/mxinvite/mxinvite/internal/simulator"
 	"github.com/mxinvite/mxinvite/internal/simulator/simtest"
 	"github.com/mxinvite/mxinvite/matrix"
@@ -48,14 +50,14 @@ func newCampaign(t *testing.T, opt asynq.RedisConnOpt, n int, simCfg simulator.C
 	return c
 }
 
-// enqueue registers and enqueues invites[from:to] through rdb.
-func (c *campaign) enqueue(rdb redis.UniversalClient, from, to int) error {
-	p := worker.NewProducer(rdb, c.cfg.KeyPrefix, c.cfg.Queue)
-	items := make([]worker.BatchItem, 0, to-from)
+// enqueue registers and enqueues invites[from:to] through conn.
+func (c *campaign) enqueue(conn redis.UniversalClient, from, to int) error {
+	p := producer.New(rdb.New(conn, rdb.Options{Prefix: c.cfg.KeyPrefix}), c.cfg.Queue)
+	items := make([]producer.Item, 0, to-from)
 	for _, inv := range c.invites[from:to] {
-		items = append(items, worker.BatchItem{Invite: inv})
+		items = append(items, producer.Item{Invite: inv})
 	}
-	_, err := p.EnqueueBatch(context.Background(), items, worker.EnqueueOptions{})
+	_, err := p.EnqueueBatch(context.Background(), items, producer.Options{})
 	return err
 }
 
@@ -78,9 +80,9 @@ func (c *campaign) runUntilIdle(limit time.Duration) {
 
 // wantAllSucceededOnce checks that every invite ended Success in Redis
 // and that the simulator accepted each exactly once.
-func (c *campaign) wantAllSucceededOnce(rdb redis.UniversalClient) {
+func (c *campaign) wantAllSucceededOnce(conn redis.UniversalClient) {
 	c.t.Helper()
-	store := worker.NewStore(rdb, c.cfg.KeyPrefix, 0)
+	store := rdb.New(conn, rdb.Options{Prefix: c.cfg.KeyPrefix})
 	for _, inv := range c.invites {
 		r, ok, err := store.Get(context.Background(), inv.Key())
 		if err != nil || !ok || !r.Final() || r.StatusCode != matrix.Success {
@@ -106,17 +108,17 @@ func (c *campaign) wantAllSucceededOnce(rdb redis.UniversalClient) {
 func TestCampaignOverTLSWithAnACLUser(t *testing.T) {
 	r := startTLSWithACL(t)
 	pw := writeFile(t, "pw", "mx-password\n")
-	opt, rdb, err := Connect(context.Background(), Options{URL: "rediss://mx@" + r.Addr, PasswordFile: pw, TLSCAFile: r.CA.CAFile})
+	opt, conn, err := Connect(context.Background(), Options{URL: "rediss://mx@" + r.Addr, PasswordFile: pw, TLSCAFile: r.CA.CAFile})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer rdb.Close()
+	defer conn.Close()
 	c := newCampaign(t, opt, 20, simulator.Config{})
-	if err := c.enqueue(rdb, 0, 20); err != nil {
+	if err := c.enqueue(conn, 0, 20); err != nil {
 		t.Fatal(err)
 	}
 	c.runUntilIdle(60 * time.Second)
-	c.wantAllSucceededOnce(rdb)
+	c.wantAllSucceededOnce(conn)
 	// The work went through the ACL user, over TLS: the server counted
 	// its commands (ACL LOG is empty: nothing was refused).
 	admin := r.Client(t)

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mxinvite/mxinvite/internal/rdb"
+	"github.com/mxinvite/mxinvite/internal/record"
 	"github.com/mxinvite/mxinvite/internal/redistest"
 	"github.com/mxinvite/mxinvite/internal/simulator"
 	"github.com/mxinvite/mxinvite/worker"
@@ -28,14 +30,14 @@ import (
 // exceed the invites; they are logged, not asserted.
 func TestCampaignCarriesOnThroughASentinelFailover(t *testing.T) {
 	set := redistest.StartSentinels(t, redistest.SentinelOptions{})
-	opt, rdb, err := Connect(context.Background(), Options{URL: set.URL()})
+	opt, conn, err := Connect(context.Background(), Options{URL: set.URL()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer rdb.Close()
+	defer conn.Close()
 	const n, firstBatch = 300, 150
 	c := newCampaign(t, opt, n, simulator.Config{Faults: simulator.Faults{Latency: 30 * time.Millisecond}})
-	if err := c.enqueue(rdb, 0, firstBatch); err != nil {
+	if err := c.enqueue(conn, 0, firstBatch); err != nil {
 		t.Fatal(err)
 	}
 	w, err := worker.New(c.cfg)
@@ -62,7 +64,7 @@ func TestCampaignCarriesOnThroughASentinelFailover(t *testing.T) {
 			}
 			deadline := time.Now().Add(time.Minute)
 			for {
-				err := c.enqueue(rdb, from, from+10)
+				err := c.enqueue(conn, from, from+10)
 				if err == nil {
 					break
 				}
@@ -91,15 +93,15 @@ func TestCampaignCarriesOnThroughASentinelFailover(t *testing.T) {
 	}
 	// The operator's repair after a failover: the same import again. It
 	// enqueues only invites whose task a lost write took away.
-	if err := c.enqueue(rdb, 0, n); err != nil {
+	if err := c.enqueue(conn, 0, n); err != nil {
 		t.Fatal(err)
 	}
-	store := worker.NewStore(rdb, "", 0)
+	store := rdb.New(conn, rdb.Options{Prefix: ""})
 	waitUntil(t, 150*time.Second, "every invite final", func() bool {
 		counts, err := store.Counts(context.Background(), "prod")
-		return err == nil && counts.States[worker.StateDone] == n
+		return err == nil && counts.States[record.StateDone] == n
 	})
-	c.wantAllSucceededOnce(rdb)
+	c.wantAllSucceededOnce(conn)
 	st := c.sim.Stats()
 	t.Logf("%d invites, %d accepted at the kill, %d enqueue batches retried, %d invite requests seen by the homeserver",
 		n, acceptedAtKill, failures, st.InviteRequests)

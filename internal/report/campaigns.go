@@ -6,13 +6,13 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/mxinvite/mxinvite/worker"
+	"github.com/mxinvite/mxinvite/internal/record"
 )
 
 // WriteCampaigns prints one line per campaign for people, under a header:
 // name, state, room, sender, medium, when it was created, and its counts
 // (enqueued = pending + done + cancelled).
-func WriteCampaigns(w io.Writer, campaigns []worker.CampaignInfo) error {
+func WriteCampaigns(w io.Writer, campaigns []record.CampaignInfo) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "CAMPAIGN\tSTATE\tROOM\tSENDER\tMEDIUM\tCREATED\tENQUEUED\tPENDING\tDONE\tCANCELLED")
 	for _, c := range campaigns {
@@ -22,7 +22,7 @@ func WriteCampaigns(w io.Writer, campaigns []worker.CampaignInfo) error {
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\n",
 			c.Name, c.State, orDash(c.RoomID), orDash(c.Sender), orDash(c.Medium), created,
-			c.Counts.Enqueued, c.Counts.Pending(), c.Counts.States[worker.StateDone], c.Counts.States[worker.StateCancelled])
+			c.Counts.Enqueued, c.Counts.Pending(), c.Counts.States[record.StateDone], c.Counts.States[record.StateCancelled])
 	}
 	return tw.Flush()
 }

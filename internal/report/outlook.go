@@ -5,14 +5,14 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mxinvite/mxinvite/worker"
+	"github.com/mxinvite/mxinvite/internal/record"
 )
 
 // writeOutlook adds what holds a campaign, its pace and its expected end.
-func writeOutlook(b *strings.Builder, c worker.CampaignCounts, o worker.Outlook) {
+func writeOutlook(b *strings.Builder, c record.CampaignCounts, o record.Outlook) {
 	if p := o.Paused; p != nil {
 		fmt.Fprintf(b, "  PAUSED (%s %s, since %s): %s\n", p.Scope, p.Name, p.Since.Local().Format("2006-01-02 15:04"), p.Reason)
-		if p.Scope == worker.PauseCampaign {
+		if p.Scope == record.PauseCampaign {
 			fmt.Fprintf(b, "  to go on: mxinvite resume --campaign %s (or cancel it: mxinvite cancel --campaign %s)\n", p.Name, p.Name)
 		} else {
 			fmt.Fprintf(b, "  to go on: fix the cause, then mxinvite resume --sender %s\n", p.Name)

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/mxinvite/mxinvite/internal/csvsafe"
-	"github.com/mxinvite/mxinvite/worker"
+	"github.com/mxinvite/mxinvite/internal/record"
 )
 
 // Columns are the CSV columns of a results file, in order. "address" and
@@ -25,7 +25,7 @@ var Columns = []string{
 
 // ResultWriter writes results as "jsonl" or "csv".
 type ResultWriter interface {
-	Write(worker.Result) error
+	Write(record.Result) error
 	// Flush writes out anything buffered and reports a write error.
 	Flush() error
 }
@@ -47,16 +47,16 @@ func NewResultWriter(w io.Writer, format string) (ResultWriter, error) {
 
 type jsonlWriter struct{ enc *json.Encoder }
 
-func (j *jsonlWriter) Write(r worker.Result) error { return j.enc.Encode(r) }
+func (j *jsonlWriter) Write(r record.Result) error { return j.enc.Encode(r) }
 func (j *jsonlWriter) Flush() error                { return nil }
 
 type csvWriter struct{ w *csv.Writer }
 
-func (c *csvWriter) Write(r worker.Result) error {
+func (c *csvWriter) Write(r record.Result) error {
 	// Addresses and error texts come from outside: neutralise formulas
 	// (see csvsafe); enqueue reads the cells back unchanged.
 	return c.w.Write(csvsafe.Record([]string{
-		r.TaskID, r.Campaign, r.RoomID, r.Medium, r.Address, r.State,
+		r.TaskID, r.Campaign, r.RoomID, r.Medium, r.Address, string(r.State),
 		code(r), r.Status, strconv.Itoa(r.HTTPStatus), r.ErrCode, r.Error,
 		strconv.Itoa(r.Attempts), strconv.Itoa(r.Requests), strconv.Itoa(r.RateLimited),
 		strconv.FormatBool(r.PossibleDuplicate), stamp(r.EnqueuedAt), stamp(r.FinishedAt),
@@ -69,7 +69,7 @@ func (c *csvWriter) Flush() error {
 }
 
 // code is empty until an invite is final: 0 would read as Success.
-func code(r worker.Result) string {
+func code(r record.Result) string {
 	if !r.Final() {
 		return ""
 	}

@@ -6,22 +6,22 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/mxinvite/mxinvite/internal/record"
 	"github.com/mxinvite/mxinvite/matrix"
-	"github.com/mxinvite/mxinvite/worker"
 )
 
 // pendingStates are the states of invites that may still be sent, in the
 // order status lists them.
-var pendingStates = []string{worker.StateQueued, worker.StateScheduled, worker.StateActive,
-	worker.StateRetrying, worker.StatePaused}
+var pendingStates = []record.State{record.StateQueued, record.StateScheduled, record.StateActive,
+	record.StateRetrying, record.StatePaused}
 
 // WriteStatus prints a campaign's counts for people: the totals (enqueued =
 // pending + done + cancelled), the pending invites by state, then final
 // results by status (with the libQuotient number), then requests.
-func WriteStatus(w io.Writer, c worker.CampaignCounts, o worker.Outlook) error {
+func WriteStatus(w io.Writer, c record.CampaignCounts, o record.Outlook) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "campaign %s: %d enqueued, %d pending, %d done, %d cancelled\n",
-		c.Campaign, c.Enqueued, c.Pending(), c.States[worker.StateDone], c.States[worker.StateCancelled])
+		c.Campaign, c.Enqueued, c.Pending(), c.States[record.StateDone], c.States[record.StateCancelled])
 	if n := c.InStates(); n != c.Enqueued {
 		// Never expected: say so rather than print numbers that do not add up.
 		fmt.Fprintf(&b, "  warning: the state counters add up to %d, not %d\n", n, c.Enqueued)

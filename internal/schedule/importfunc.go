@@ -10,8 +10,8 @@ import (
 
 	"github.com/mxinvite/mxinvite/internal/addrlist"
 	"github.com/mxinvite/mxinvite/internal/importer"
+	"github.com/mxinvite/mxinvite/internal/producer"
 	"github.com/mxinvite/mxinvite/tasks"
-	"github.com/mxinvite/mxinvite/worker"
 )
 
 // ImportWith returns the ImportFunc that re-reads a campaign's file and
@@ -19,7 +19,7 @@ import (
 // not sent again, so each tick enqueues only the new ones (mailing-list
 // sync). Rejected rows go to the campaign's Rejects file, which is created
 // before anything is enqueued: if it cannot be, the tick enqueues nothing.
-func ImportWith(prod *worker.Producer, log *zerolog.Logger) ImportFunc {
+func ImportWith(prod *producer.Producer, log *zerolog.Logger) ImportFunc {
 	return func(ctx context.Context, c Campaign) (importer.Stats, error) {
 		f, err := os.Open(c.File)
 		if err != nil {

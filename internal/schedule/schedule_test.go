@@ -9,13 +9,14 @@ import (
 	"time"
 
 	"github.com/mxinvite/mxinvite/internal/importer"
+	"github.com/mxinvite/mxinvite/internal/rdb"
 	"github.com/mxinvite/mxinvite/internal/redistest"
 )
 
 func newStore(t *testing.T) *Store {
 	t.Helper()
 	r := redistest.Start(t)
-	return NewStore(r.Client(t), redistest.Unique(t, "mx"))
+	return NewStore(rdb.New(r.Client(t), rdb.Options{Prefix: redistest.Unique(t, "mx")}))
 }
 
 func TestAddListRemove(t *testing.T) {

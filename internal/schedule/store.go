@@ -5,34 +5,21 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
-	"strconv"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/mxinvite/mxinvite/internal/importer"
+	"github.com/mxinvite/mxinvite/internal/rdb"
 )
 
-// Store keeps recurring campaigns in Redis:
-//
-//	{prefix}:schedules                  hash   campaign name -> definition (JSON)
-//	{prefix}:schedule-ticks             hash   campaign name -> its last tick (JSON Tick)
-//	{prefix}:schedule:{name}:tick:{t}   string the scheduler that fired tick t (unix seconds); expires after a day
+// Store keeps recurring campaigns in Redis, through internal/rdb (which
+// names the keys: {prefix}:schedules, {prefix}:schedule-ticks and the tick
+// claims): definitions and last ticks as JSON.
 type Store struct {
-	rdb    redis.UniversalClient
-	prefix string
+	rdb *rdb.Client
 }
 
-// NewStore returns a Store under prefix ("" = "mxinvite").
-func NewStore(rdb redis.UniversalClient, prefix string) *Store {
-	if prefix == "" {
-		prefix = "mxinvite"
-	}
-	return &Store{rdb: rdb, prefix: prefix}
-}
-
-func (s *Store) key() string      { return s.prefix + ":schedules" }
-func (s *Store) ticksKey() string { return s.prefix + ":schedule-ticks" }
+// NewStore returns a Store over store.
+func NewStore(store *rdb.Client) *Store { return &Store{rdb: store} }
 
 // Tick is what a campaign's last tick did, for schedule list.
 type Tick struct {
@@ -53,32 +40,25 @@ func (s *Store) recordTick(ctx context.Context, name string, t Tick) error {
 	if err != nil {
 		return err
 	}
-	if err := s.rdb.HSet(ctx, s.ticksKey(), name, b).Err(); err != nil {
-		return fmt.Errorf("record the tick of %q: %w", name, err)
-	}
-	return nil
+	return s.rdb.SetScheduleTick(ctx, name, b)
 }
 
 // LastTicks returns each campaign's last tick, by name; campaigns that
 // never ticked are missing.
 func (s *Store) LastTicks(ctx context.Context) (map[string]Tick, error) {
-	h, err := s.rdb.HGetAll(ctx, s.ticksKey()).Result()
+	h, err := s.rdb.ScheduleTicks(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("read the last ticks: %w", err)
+		return nil, err
 	}
 	out := make(map[string]Tick, len(h))
 	for name, v := range h {
 		var t Tick
-		if err := json.Unmarshal([]byte(v), &t); err != nil {
+		if err := json.Unmarshal(v, &t); err != nil {
 			return nil, fmt.Errorf("recurring campaign %q: last tick unreadable: %w", name, err)
 		}
 		out[name] = t
 	}
 	return out, nil
-}
-
-func (s *Store) tickKey(name string, tick time.Time) string {
-	return s.prefix + ":schedule:" + name + ":tick:" + strconv.FormatInt(tick.Unix(), 10)
 }
 
 // Add stores (or replaces) a campaign definition.
@@ -90,34 +70,24 @@ func (s *Store) Add(ctx context.Context, c Campaign) error {
 	if err != nil {
 		return err
 	}
-	if err := s.rdb.HSet(ctx, s.key(), c.Name, v).Err(); err != nil {
-		return fmt.Errorf("store recurring campaign %q: %w", c.Name, err)
-	}
-	return nil
+	return s.rdb.SetSchedule(ctx, c.Name, []byte(v))
 }
 
 // Remove deletes a definition; removed is false when there was none.
 func (s *Store) Remove(ctx context.Context, name string) (removed bool, err error) {
-	n, err := s.rdb.HDel(ctx, s.key(), name).Result()
-	if err == nil {
-		err = s.rdb.HDel(ctx, s.ticksKey(), name).Err()
-	}
-	if err != nil {
-		return false, fmt.Errorf("remove recurring campaign %q: %w", name, err)
-	}
-	return n == 1, nil
+	return s.rdb.RemoveSchedule(ctx, name)
 }
 
 // List returns every definition, by name.
 func (s *Store) List(ctx context.Context) ([]Campaign, error) {
-	h, err := s.rdb.HGetAll(ctx, s.key()).Result()
+	h, err := s.rdb.Schedules(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("list recurring campaigns: %w", err)
+		return nil, err
 	}
 	out := make([]Campaign, 0, len(h))
 	for name, v := range h {
 		var c Campaign
-		if err := json.Unmarshal([]byte(v), &c); err != nil {
+		if err := json.Unmarshal(v, &c); err != nil {
 			return nil, fmt.Errorf("recurring campaign %q: stored definition unreadable: %w", name, err)
 		}
 		out = append(out, c)
@@ -126,13 +96,9 @@ func (s *Store) List(ctx context.Context) ([]Campaign, error) {
 	return out, nil
 }
 
-// claim takes tick t of a campaign for one scheduler: SET NX, so when several
+// claim takes tick t of a campaign for one scheduler, so that when several
 // schedulers run only the first to ask fires it (asynq's scheduler has no
 // leader election).
 func (s *Store) claim(ctx context.Context, name string, tick time.Time, owner string) (bool, error) {
-	ok, err := s.rdb.SetNX(ctx, s.tickKey(name, tick), owner, 24*time.Hour).Result()
-	if err != nil {
-		return false, fmt.Errorf("claim tick of %q: %w", name, err)
-	}
-	return ok, nil
+	return s.rdb.ClaimTick(ctx, name, tick, owner)
 }

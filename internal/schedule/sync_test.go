@@ -8,17 +8,19 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mxinvite/mxinvite/internal/producer"
+	"github.com/mxinvite/mxinvite/internal/rdb"
+	"github.com/mxinvite/mxinvite/internal/record"
 	"github.com/mxinvite/mxinvite/internal/redistest"
-	"github.com/mxinvite/mxinvite/worker"
 )
 
 // A recurring campaign enqueues only the addresses added since its last tick.
 func TestSecondTickEnqueuesOnlyNewAddresses(t *testing.T) {
 	r := redistest.Start(t)
-	rdb := r.Client(t)
+	conn := r.Client(t)
 	prefix, queue := redistest.Unique(t, "mx"), redistest.Unique(t, "q")
-	prod := worker.NewProducer(rdb, prefix, queue)
-	store := NewStore(rdb, prefix)
+	prod := producer.New(rdb.New(conn, rdb.Options{Prefix: prefix}), queue)
+	store := NewStore(rdb.New(conn, rdb.Options{Prefix: prefix}))
 	list := filepath.Join(t.TempDir(), "members.txt")
 	write := func(lines string) {
 		if err := os.WriteFile(list, []byte(lines), 0o600); err != nil {
@@ -48,7 +50,7 @@ func TestSecondTickEnqueuesOnlyNewAddresses(t *testing.T) {
 		t.Fatalf("%d invites registered after two ticks, want 5 (3 + 2 new)", counts.Enqueued)
 	}
 	got := map[string]bool{}
-	_ = prod.Store().Results(context.Background(), "members", func(r worker.Result) error {
+	_ = prod.Store().Results(context.Background(), "members", func(r record.Result) error {
 		got[r.Address] = true
 		return nil
 	})
@@ -64,10 +66,10 @@ func TestSecondTickEnqueuesOnlyNewAddresses(t *testing.T) {
 // the tick before anything is enqueued.
 func TestTickRejectsAndRecord(t *testing.T) {
 	r := redistest.Start(t)
-	rdb := r.Client(t)
+	conn := r.Client(t)
 	prefix, queue := redistest.Unique(t, "mx"), redistest.Unique(t, "q")
-	prod := worker.NewProducer(rdb, prefix, queue)
-	store := NewStore(rdb, prefix)
+	prod := producer.New(rdb.New(conn, rdb.Options{Prefix: prefix}), queue)
+	store := NewStore(rdb.New(conn, rdb.Options{Prefix: prefix}))
 	dir := t.TempDir()
 	list := filepath.Join(dir, "members.txt")
 	if err := os.WriteFile(list, []byte("a@example.org\nnot an address\n"), 0o600); err != nil {

@@ -1,0 +1,182 @@
+package producer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/mxinvite/mxinvite/internal/rdb"
+	"github.com/mxinvite/mxinvite/internal/record"
+	"github.com/mxinvite/mxinvite/tasks"
+)
+
+// Producer enqueues invites the way every mxinvite command does: it
+// registers each invite first, so an invite already queued or done is
+// counted instead of sent again, then enqueues its task. It is safe for
+// concurrent use (asynq's client is goroutine-safe).
+type Producer struct {
+	client    *asynq.Client
+	inspector *asynq.Inspector
+	store     *rdb.Client
+	queue     string
+}
+
+// New returns a producer writing through store to queue ("" =
+// tasks.DefaultQueue). It does not own store.
+func New(store *rdb.Client, queue string) *Producer {
+	if queue == "" {
+		queue = tasks.DefaultQueue
+	}
+	return &Producer{
+		client:    asynq.NewClientFromRedisClient(store.Conn()),
+		inspector: asynq.NewInspectorFromRedisClient(store.Conn()),
+		store:     store,
+		queue:     queue,
+	}
+}
+
+// Store is the producer's view of Redis, for reads (status, results).
+func (p *Producer) Store() *rdb.Client { return p.store }
+
+// Queue is the asynq queue the producer writes to.
+func (p *Producer) Queue() string { return p.queue }
+
+// Options are per-invite enqueue choices.
+type Options struct {
+	// ProcessAt schedules the invite; zero means now. In EnqueueBatch it is
+	// the default for items without a ProcessAt of their own.
+	ProcessAt time.Time
+	// Again re-invites an invite that already has a final result, as a new
+	// generation (a new task ID). Without it such an invite is AlreadyDone.
+	Again bool
+	// ImportRun tags the registrations with an import run ID (see
+	// record.RegisterOptions.ImportRun): a second registration of the same
+	// invite by the same run is DuplicateInRun, and nothing is enqueued for it.
+	ImportRun string
+}
+
+// Item is one invite of EnqueueBatch.
+type Item struct {
+	// Invite is the invite, valid and normalised (tasks.NewInvite).
+	Invite tasks.Invite
+	// ProcessAt schedules this invite; zero means Options.ProcessAt.
+	ProcessAt time.Time
+}
+
+// Enqueue registers and enqueues one invite. The verdict says what happened:
+// Registered (enqueued), AlreadyPending, AlreadyDone or DuplicateInRun
+// (nothing enqueued).
+func (p *Producer) Enqueue(ctx context.Context, inv tasks.Invite, opts Options) (record.Verdict, error) {
+	verdicts, err := p.EnqueueBatch(ctx, []Item{{Invite: inv}}, opts)
+	if err != nil {
+		return 0, err
+	}
+	return verdicts[0], nil
+}
+
+// EnqueueBatch registers the invites in one round trip to Redis, then
+// enqueues the tasks of those registered, one asynq call each (asynq has no
+// batch enqueue). It returns one verdict per item, in order. It stops at
+// the first error, returning the verdicts of the items done by then (a
+// prefix of items) and a *NotEnqueuedError counting the invites registered
+// but not enqueued, which their next registration repairs (see below).
+func (p *Producer) EnqueueBatch(ctx context.Context, items []Item, opts Options) ([]record.Verdict, error) {
+	regs, err := p.RegisterAndEnqueue(ctx, items, opts)
+	verdicts := make([]record.Verdict, len(regs))
+	for i := range regs {
+		verdicts[i] = regs[i].Verdict
+	}
+	return verdicts, err
+}
+
+// RegisterAndEnqueue is EnqueueBatch returning each item's Registration:
+// its verdict and, for an invite already known, the campaign holding it
+// (Registration.HeldBy), which an importer reports instead of claiming the
+// invite was scheduled. On an error it returns the registrations done
+// before it (whose tasks are enqueued) and a *NotEnqueuedError counting
+// the invites registered without a task: their records exist and are
+// counted in their campaigns, and those whose task is missing are repaired
+// by their next registration. An error before it returns nil.
+func (p *Producer) RegisterAndEnqueue(ctx context.Context, items []Item, opts Options) ([]record.Registration, error) {
+	now := time.Now()
+	regs := make([]record.Registration, len(items))
+	for i, it := range items {
+		at := it.ProcessAt
+		if at.IsZero() {
+			at = opts.ProcessAt
+		}
+		regs[i] = record.Registration{Invite: it.Invite, ProcessAt: at, Scheduled: at.After(now)}
+	}
+	if err := p.store.Register(ctx, regs, record.RegisterOptions{Again: opts.Again, ImportRun: opts.ImportRun}); err != nil {
+		return nil, notEnqueued(err, regs)
+	}
+	for i := range regs {
+		v, err := p.enqueueRegistered(ctx, &regs[i])
+		if err != nil {
+			return regs[:i], notEnqueued(err, regs[i:])
+		}
+		regs[i].Verdict = v
+	}
+	return regs, nil
+}
+
+// NotEnqueuedError is EnqueueBatch's error: Err stopped it after Registered
+// invites were registered (their records say queued) but not enqueued.
+// Enqueueing the same invites again enqueues their tasks.
+type NotEnqueuedError struct {
+	Registered int
+	Err        error
+}
+
+func (e *NotEnqueuedError) Error() string {
+	if e.Registered == 0 {
+		return e.Err.Error()
+	}
+	return fmt.Sprintf("%v (%d invites registered but not enqueued: enqueue them again to send them)", e.Err, e.Registered)
+}
+
+func (e *NotEnqueuedError) Unwrap() error { return e.Err }
+
+// notEnqueued counts the registrations of regs left without a task.
+func notEnqueued(err error, regs []record.Registration) error {
+	n := 0
+	for _, r := range regs {
+		if r.Verdict == record.Registered {
+			n++
+		}
+	}
+	return &NotEnqueuedError{Registered: n, Err: err}
+}
+
+// enqueueRegistered enqueues the task of a registration that asks for it.
+func (p *Producer) enqueueRegistered(ctx context.Context, r *record.Registration) (record.Verdict, error) {
+	inv := r.Invite
+	switch r.Verdict {
+	case record.Registered:
+	case record.AlreadyPending:
+		// The record says pending; make sure its task exists (a producer
+		// that died between registering and enqueueing leaves none).
+		if _, err := p.inspector.GetTaskInfo(p.queue, inv.TaskID()); err == nil || !errors.Is(err, asynq.ErrTaskNotFound) {
+			return r.Verdict, nil
+		}
+	default:
+		// AlreadyDone, or DuplicateInRun: the same run registered it, and
+		// its own registration enqueues the task (perhaps concurrently).
+		return r.Verdict, nil
+	}
+	taskOpts := []asynq.Option{asynq.Queue(p.queue)}
+	if r.Scheduled {
+		taskOpts = append(taskOpts, asynq.ProcessAt(r.ProcessAt))
+	}
+	task, err := inv.Task(taskOpts...)
+	if err != nil {
+		return 0, err
+	}
+	if _, err := p.client.EnqueueContext(ctx, task); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+		return 0, fmt.Errorf("enqueue invite %s: %w", inv.TaskID(), err)
+	}
+	return record.Registered, nil
+}

@@ -1,0 +1,265 @@
+package rdb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/mxinvite/mxinvite/internal/record"
+	"github.com/mxinvite/mxinvite/tasks"
+)
+
+// beginScript starts (or resumes) the processing of delivered tasks, and,
+// when the sender's gate is open (luaGateOpen: the common case), marks each
+// one's first request in flight in the same round trip, as
+// gateAcquireScript would — one script per invite instead of two.
+//
+// KEYS[1] -> {prefix}:campaigns
+// KEYS[1+8(i-1)+1..8] -> per invite i: its record; the counts and index of
+//
+//	campaign C (the one its record is expected to belong to); its
+//	campaign's pause; its sender's pause; its sender's gate; the counts and
+//	index of campaign T (its task's campaign, for a record created here)
+//
+// ARGV[1+9(i-1)+1..] -> per invite i: invite key, the task's generation,
+//
+//	score for a record created here, try ("1": the caller may send now — it
+//	knows an identity server), final_on_5xx ("1": an ambiguous attempt
+//	needs no re-check before the next), C, T, the task ID, n, then n
+//	field/value pairs used only when no record exists (a task enqueued
+//	without the producer's registration)
+//
+// Returns one reply per invite: {"stale"} when the record belongs to a
+// newer generation; {"final"} when this generation already has its final
+// result (redelivery: never send again) or was cancelled; {"held", scope,
+// since_ms} when a pause holds the invite (its record moves to "paused");
+// {"rekey", campaign} when the record belongs to another campaign than C
+// (nothing was written: call again with that campaign's keys);
+// {"error", message}; else {"go"|"sent", retries, ambiguous, first_429_ms,
+// not_before_ms, now_ms, trouble, campaign}: the progress the delivery goes
+// on from, and the campaign whose counters it moves; "sent" when the
+// request is marked in flight and counted (its gate slot was reserved at
+// now_ms; trouble is 1 while the sender has ambiguous failures since its
+// last success, see backoff.go). A record left "inflight" by a worker that
+// died mid-request is turned into one ambiguous attempt here, so the caller
+// re-checks before resending (and nothing is marked sent).
+var beginScript = newScript("begin", script(luaForget, luaBatch, luaGateOpen, `
+local now = now_ms()
+local pauses, gates = {}, {}
+local function pause_since(key)
+  if pauses[key] == nil then pauses[key] = redis.call('HGET', key, 'since_ms') or false end
+  return pauses[key]
+end
+local function gate_of(key)
+  if gates[key] == nil then
+    local g = redis.call('HMGET', key, unpack(GATE_FIELDS))
+    gates[key] = {gate_open(g, now), g[5] == '1'}
+  end
+  return gates[key]
+end
+local function one(b, key, gen, score, try, final5xx, c_name, t_name, tid, first, last)
+  local rec, counts = KEYS[b + 1], KEYS[b + 2]
+  local cur = redis.call('HMGET', rec, 'state', 'generation', 'inflight', 'campaign', 'retries', 'ambiguous',
+    'first_429_ms', 'not_before_ms', 'attempts', 'requests')
+  if cur[1] then
+    local g = tonumber(cur[2] or '0')
+    if g > gen then return {'stale'} end
+    if cur[4] and cur[4] ~= c_name then return {'rekey', cur[4]} end
+    if g < gen then
+      forget(rec, key, counts, KEYS[b + 3])
+      cur = {false}
+    end
+  end
+  local campaign = c_name
+  if not cur[1] then
+    campaign, counts = t_name, KEYS[b + 7]
+    check('adopt', false, ST.queued)
+    local set = {'generation', gen, 'state', ST.queued}
+    for j = first, last do table.insert(set, ARGV[j]) end
+    redis.call('HSET', rec, unpack(set))
+    redis.call('HINCRBY', counts, 'state:' .. ST.queued, 1)
+    redis.call('ZADD', KEYS[b + 8], score, key)
+    redis.call('SADD', KEYS[1], campaign)
+    cur = {ST.queued, false, false, campaign}
+  end
+  if cur[1] == ST.done or cur[1] == ST.cancelled then return {'final'} end -- cancelled: never sent
+  for i, pk in ipairs({KEYS[b + 4], KEYS[b + 5]}) do
+    local since = pause_since(pk)
+    if since then
+      move(counts, rec, ST.paused, cur[1], 'hold')
+      return {'held', i == 1 and 'campaign' or 'sender', since}
+    end
+  end
+  check('begin', cur[1], ST.active)
+  local set = {'state', ST.active, 'task_id', tid}
+  local amb, inflight = tonumber(cur[6] or '0'), '0'
+  if cur[3] == '1' then
+    amb = amb + 1
+    table.insert(set, 'last_error'); table.insert(set, 'a worker stopped while this attempt was in flight')
+    table.insert(set, 'attempts'); table.insert(set, tonumber(cur[9] or '0') + 1)
+    table.insert(set, 'ambiguous'); table.insert(set, amb)
+  end
+  local verdict, trouble = 'go', '0'
+  if try == '1' and tonumber(cur[8] or '0') <= now and (amb == 0 or final5xx == '1') then
+    local g = gate_of(KEYS[b + 6])
+    if g[2] then trouble = '1' end
+    if g[1] then
+      verdict, inflight = 'sent', '1'
+      table.insert(set, 'requests'); table.insert(set, tonumber(cur[10] or '0') + 1)
+      count(counts, 'requests', 1)
+    end
+  end
+  table.insert(set, 'inflight'); table.insert(set, inflight)
+  redis.call('HSET', rec, unpack(set))
+  if cur[1] ~= ST.active then
+    count(counts, 'state:' .. cur[1], -1)
+    count(counts, 'state:' .. ST.active, 1)
+  end
+  return {verdict, cur[5] or '', tostring(amb), cur[7] or '', cur[8] or '', now, trouble, campaign}
+end
+local out, i, n = {}, 1, 0
+while i <= #ARGV do
+  local first, last = i + 9, i + 8 + 2 * tonumber(ARGV[i + 8])
+  local ok, res = pcall(one, 1 + 8 * n, ARGV[i], tonumber(ARGV[i + 1]), ARGV[i + 2], ARGV[i + 3], ARGV[i + 4],
+    ARGV[i + 5], ARGV[i + 6], ARGV[i + 7], first, last)
+  if not ok then res = failure(res) end
+  table.insert(out, res)
+  i = last + 1
+  n = n + 1
+end
+apply_counts()
+return out
+`))
+
+// ErrStale and ErrDone tell a delivery it has nothing to do.
+var (
+	ErrStale = errors.New("a newer generation of this invite exists")
+	ErrDone  = errors.New("this invite already has its final result")
+)
+
+// BeginOptions say whether Begin may mark the first request in flight.
+type BeginOptions struct {
+	// Send: the delivery can send at once (it has an identity server).
+	Send bool
+	// FinalOn5xx: an ambiguous attempt needs no re-check, so the next
+	// request may go at once too.
+	FinalOn5xx bool
+}
+
+type beginReq struct {
+	inv  tasks.Invite
+	opts BeginOptions
+	// campaign is the campaign the record is expected to belong to.
+	campaign string
+}
+
+type beginRes struct {
+	p     record.Progress
+	err   error
+	rekey string // the record's campaign, to begin again with
+}
+
+// Begin starts processing a delivered task (beginScript), in a batch with
+// those of other deliveries. It returns ErrStale, ErrDone, a
+// *record.PausedError, or the invite's progress; Progress.Campaign is the
+// campaign whose counters the delivery moves from then on.
+func (c *Client) Begin(ctx context.Context, inv tasks.Invite, opts BeginOptions) (record.Progress, error) {
+	req := beginReq{inv: inv, opts: opts, campaign: inv.Campaign}
+	for round := 0; ; round++ {
+		r, err := c.begins.do(ctx, req)
+		if err != nil {
+			return record.Progress{}, fmt.Errorf("begin invite %s: %w", inv.Key(), err)
+		}
+		if r.rekey == "" {
+			return r.p, r.err
+		}
+		if round == 2 {
+			return record.Progress{}, fmt.Errorf("begin invite %s: its record keeps moving between campaigns", inv.Key())
+		}
+		req.campaign = r.rekey
+	}
+}
+
+// writeBegins runs beginScript once for a batch.
+func (c *Client) writeBegins(ctx context.Context, reqs []beginReq) ([]beginRes, error) {
+	keys := make([]string, 0, 1+8*len(reqs))
+	keys = append(keys, c.k.campaigns())
+	args := make([]any, 0, len(reqs)*(9+2*8))
+	for _, r := range reqs {
+		inv := r.inv
+		keys = append(keys, c.k.invite(inv.Key()), c.k.counts(r.campaign), c.k.invites(r.campaign),
+			c.k.pause(string(record.PauseCampaign), inv.Campaign), c.k.pause(string(record.PauseSender), inv.Sender),
+			c.k.gate(inv.Sender), c.k.counts(inv.Campaign), c.k.invites(inv.Campaign))
+		fields := append([]any{"task_id", inv.TaskID()}, identityFields(inv)...)
+		args = append(args, inv.Key(), inv.Generation, inv.EnqueuedAt.UnixMilli(), boolArg(r.opts.Send), boolArg(r.opts.FinalOn5xx),
+			r.campaign, inv.Campaign, inv.TaskID(), len(fields)/2)
+		args = append(args, fields...)
+	}
+	replies, err := beginScript.Run(ctx, c.rdb, keys, args...).Slice()
+	if err == nil && len(replies) != len(reqs) {
+		err = fmt.Errorf("%d replies for %d invites", len(replies), len(reqs))
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := make([]beginRes, len(reqs))
+	for i, reply := range replies {
+		out[i] = parseBegin(reqs[i].inv.Key(), reply)
+	}
+	return out, nil
+}
+
+// parseBegin reads one invite's reply of beginScript.
+func parseBegin(key string, reply any) beginRes {
+	v := replyStrings(reply)
+	bad := beginRes{err: fmt.Errorf("begin invite %s: unexpected answer %q", key, v)}
+	if len(v) == 0 {
+		return bad
+	}
+	switch v[0] {
+	case "stale":
+		return beginRes{err: ErrStale}
+	case "final":
+		return beginRes{err: ErrDone}
+	case "rekey":
+		if len(v) == 2 {
+			return beginRes{rekey: v[1]}
+		}
+	case "held":
+		if len(v) == 3 {
+			return beginRes{err: &record.PausedError{Scope: record.PauseScope(v[1]), Since: msTime(v[2])}}
+		}
+	case "error":
+		if len(v) == 2 {
+			return beginRes{err: fmt.Errorf("begin invite %s: %s", key, v[1])}
+		}
+	case "go", "sent":
+		if len(v) == 8 {
+			p := record.Progress{Key: key, First429: msTime(v[3]), NotBefore: msTime(v[4]), Sent: v[0] == "sent",
+				Trouble: v[6] == "1", Campaign: v[7]}
+			p.Retries, _ = strconv.Atoi(v[1])
+			p.Ambiguous, _ = strconv.Atoi(v[2])
+			p.ReservedAt, _ = strconv.ParseInt(v[5], 10, 64)
+			return beginRes{p: p}
+		}
+	}
+	return bad
+}
+
+// replyStrings is a script's array reply as strings (integers formatted).
+func replyStrings(reply any) []string {
+	arr, _ := reply.([]any)
+	out := make([]string, len(arr))
+	for i, x := range arr {
+		switch x := x.(type) {
+		case string:
+			out[i] = x
+		case int64:
+			out[i] = strconv.FormatInt(x, 10)
+		default:
+			out[i] = fmt.Sprint(x)
+		}
+	}
+	return out
+}

@@ -1,0 +1,113 @@
+package rdb
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/mxinvite/mxinvite/internal/record"
+)
+
+// openGate makes a sender's gate open as after its slow start: initialised,
+// no pace, no slot ahead.
+func openGate(t testing.TB, c *Client, sender string) {
+	t.Helper()
+	c.rdb.HSet(t.Context(), c.k.gate(sender), "until", 0, "interval", 0, "limited_ever", 0)
+}
+
+func TestBeginSendsAtOnceWhenTheGateIsOpen(t *testing.T) {
+	c, conn := newTestClient(t)
+	a, b := testInvite(t, "a@example.org"), testInvite(t, "b@example.org")
+	register(t, c, record.RegisterOptions{}, &a, &b)
+	p, err := c.Begin(t.Context(), a, BeginOptions{Send: true})
+	if err != nil || p.Sent {
+		t.Fatalf("begin with a new gate: %+v %v; want go, not sent (a new gate starts slowly)", p, err)
+	}
+	openGate(t, c, a.Sender)
+	p, err = c.Begin(t.Context(), b, BeginOptions{Send: true})
+	if err != nil || !p.Sent || p.ReservedAt == 0 || p.Campaign != "spring" {
+		t.Fatalf("begin with an open gate: %+v %v; want sent", p, err)
+	}
+	rec := conn.HGetAll(t.Context(), c.k.invite(b.Key())).Val()
+	if rec["state"] != "active" || rec["inflight"] != "1" || rec["requests"] != "1" || rec["task_id"] != b.TaskID() {
+		t.Fatalf("record %v", rec)
+	}
+	if n := checkIdentity(t, c, "spring"); n.States[record.StateActive] != 2 || n.Requests != 1 {
+		t.Fatalf("counts %+v", n)
+	}
+}
+
+func TestBeginStaleFinalAndHeld(t *testing.T) {
+	c, conn := newTestClient(t)
+	ctx := t.Context()
+	old, done, held := testInvite(t, "old@example.org"), testInvite(t, "done@example.org"), testInvite(t, "held@example.org")
+	register(t, c, record.RegisterOptions{}, &old, &done, &held)
+	conn.HSet(ctx, c.k.invite(old.Key()), "generation", 2)
+	if _, err := c.Begin(ctx, old, BeginOptions{}); !errors.Is(err, ErrStale) {
+		t.Fatalf("older task: %v, want ErrStale", err)
+	}
+	finishNow(t, c, done, record.Final{HTTPStatus: 200})
+	if _, err := c.Begin(ctx, done, BeginOptions{}); !errors.Is(err, ErrDone) {
+		t.Fatalf("finished invite: %v, want ErrDone", err)
+	}
+	if _, err := c.SetPause(ctx, record.PauseCampaign, "spring", record.PauseManual, "test"); err != nil {
+		t.Fatal(err)
+	}
+	var paused *record.PausedError
+	if _, err := c.Begin(ctx, held, BeginOptions{Send: true}); !errors.As(err, &paused) || paused.Scope != record.PauseCampaign {
+		t.Fatalf("paused campaign: %v, want a campaign PausedError", err)
+	}
+	if n := checkIdentity(t, c, "spring"); n.States[record.StatePaused] != 1 || n.States[record.StateDone] != 1 || n.States[record.StateQueued] != 1 {
+		t.Fatalf("counts %+v", n)
+	}
+}
+
+// A record a worker left in flight (it died mid-request) counts one
+// ambiguous attempt, and nothing is marked sent: the delivery re-checks.
+func TestBeginTurnsALostRequestIntoAnAmbiguousAttempt(t *testing.T) {
+	c, conn := newTestClient(t)
+	inv := testInvite(t, "lost@example.org")
+	register(t, c, record.RegisterOptions{}, &inv)
+	openGate(t, c, inv.Sender)
+	conn.HSet(t.Context(), c.k.invite(inv.Key()), "inflight", 1, "attempts", 1, "state", "active")
+	conn.HIncrBy(t.Context(), c.k.counts("spring"), "state:queued", -1)
+	conn.HIncrBy(t.Context(), c.k.counts("spring"), "state:active", 1)
+	p, err := c.Begin(t.Context(), inv, BeginOptions{Send: true})
+	if err != nil || p.Sent || p.Ambiguous != 1 {
+		t.Fatalf("progress %+v %v; want 1 ambiguous attempt, not sent", p, err)
+	}
+	if a := conn.HGet(t.Context(), c.k.invite(inv.Key()), "attempts").Val(); a != "2" {
+		t.Fatalf("attempts %s, want 2", a)
+	}
+	checkIdentity(t, c, "spring")
+}
+
+// A task enqueued without registration gets a record; a task naming
+// another campaign than its invite's record moves that record's counters.
+func TestBeginAdoptsAndFollowsTheRecordsCampaign(t *testing.T) {
+	c, _ := newTestClient(t)
+	adopted := testInvite(t, "adopted@example.org")
+	p, err := c.Begin(t.Context(), adopted, BeginOptions{})
+	if err != nil || p.Campaign != "spring" {
+		t.Fatalf("adopt: %+v %v", p, err)
+	}
+	if n := checkIdentity(t, c, "spring"); n.Enqueued != 1 || n.States[record.StateActive] != 1 {
+		t.Fatalf("counts %+v", n)
+	}
+	registered := testInviteIn(t, "first", "x@example.org")
+	register(t, c, record.RegisterOptions{}, &registered)
+	byHand := testInviteIn(t, "second", "x@example.org")
+	p, err = c.Begin(t.Context(), byHand, BeginOptions{})
+	if err != nil || p.Campaign != "first" {
+		t.Fatalf("a task of another campaign: %+v %v; want the record's campaign", p, err)
+	}
+	if first, err := c.Finish(t.Context(), byHand, p, record.AttemptUpdate{Attempts: 1}, record.Final{FinishedAt: time.Now()}); err != nil || !first {
+		t.Fatalf("finish: %v %v", first, err)
+	}
+	if n := checkIdentity(t, c, "first"); n.States[record.StateDone] != 1 {
+		t.Fatalf("first %+v", n)
+	}
+	if n := checkIdentity(t, c, "second"); n.Enqueued != 0 {
+		t.Fatalf("second %+v", n)
+	}
+}

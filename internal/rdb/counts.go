@@ -1,0 +1,86 @@
+package rdb
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/mxinvite/mxinvite/internal/record"
+)
+
+// Campaign counters ({prefix}:campaign:{name}:counts): "state:{state}"
+// (current states of its invites), "status:{Name}" (final results by
+// libQuotient status name), "requests" (invite requests sent),
+// "rate_limited" (429 answers), "possible_duplicates" (invites that
+// succeeded after an ambiguous attempt), "pace_gap_ms" and "pace_at_ms"
+// (finish.go), "breaker" (breaker.go). Every invite of the campaign is in
+// its index and in exactly one state, so the index's size (ZCARD, reported
+// as "enqueued") is the sum of the state counters; a re-invite replaces its
+// record and keeps it one invite. (Data written before session 2 also has
+// an "enqueued" counter of registrations ever made; nothing reads it.)
+
+// Counts reads a campaign's counters and the size of its index, in one
+// MULTI/EXEC so that they describe the same moment.
+func (c *Client) Counts(ctx context.Context, campaign string) (record.CampaignCounts, error) {
+	var hash *redis.MapStringStringCmd
+	var size *redis.IntCmd
+	_, err := c.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		hash = p.HGetAll(ctx, c.k.counts(campaign))
+		size = p.ZCard(ctx, c.k.invites(campaign))
+		return nil
+	})
+	if err != nil {
+		return record.CampaignCounts{}, fmt.Errorf("read counters of campaign %q: %w", campaign, err)
+	}
+	return countsFromHash(campaign, hash.Val(), size.Val()), nil
+}
+
+// countsFromHash decodes a counters hash; enqueued is the index's size.
+func countsFromHash(campaign string, h map[string]string, enqueued int64) record.CampaignCounts {
+	c := record.CampaignCounts{Campaign: campaign, Enqueued: int(enqueued), States: map[record.State]int{}, Statuses: map[string]int{}}
+	for f, v := range h {
+		n, _ := strconv.Atoi(v)
+		switch {
+		case strings.HasPrefix(f, "state:"):
+			if n != 0 {
+				c.States[record.State(strings.TrimPrefix(f, "state:"))] = n
+			}
+		case strings.HasPrefix(f, "status:"):
+			if n != 0 {
+				c.Statuses[strings.TrimPrefix(f, "status:")] = n
+			}
+		case f == "requests":
+			c.Requests = n
+		case f == "rate_limited":
+			c.RateLimited = n
+		case f == "pace_gap_ms":
+			c.PaceGapMS, _ = strconv.ParseFloat(v, 64)
+		case f == "possible_duplicates":
+			c.PossibleDuplicates = n
+		}
+	}
+	return c
+}
+
+// Campaigns lists the campaign names, sorted.
+func (c *Client) Campaigns(ctx context.Context) ([]string, error) {
+	names, err := c.rdb.SMembers(ctx, c.k.campaigns()).Result()
+	if err != nil {
+		return nil, fmt.Errorf("list campaigns: %w", err)
+	}
+	sort.Strings(names)
+	return names, nil
+}
+
+// CampaignKnown reports whether a campaign of that name is registered.
+func (c *Client) CampaignKnown(ctx context.Context, name string) (bool, error) {
+	ok, err := c.rdb.SIsMember(ctx, c.k.campaigns(), name).Result()
+	if err != nil {
+		return false, fmt.Errorf("look campaign %q up: %w", name, err)
+	}
+	return ok, nil
+}

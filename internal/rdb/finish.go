@@ -1,0 +1,170 @@
+package rdb
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/mxinvite/mxinvite/internal/record"
+	"github.com/mxinvite/mxinvite/tasks"
+)
+
+// finishScript records final results, counts them, and appends them to the
+// results stream, exactly once per generation.
+//
+// KEYS[1] -> {prefix}:results
+// KEYS[1+2(i-1)+1..2] -> per invite i: its record, its campaign's counts
+// ARGV[1] -> stream MAXLEN (0: unbounded)
+// ARGV[2] -> record TTL in ms (0: none; Options.FinishedTTL)
+// ARGV[3..] -> per invite i: invite key, campaign (the record's), task ID,
+//
+//	attempts delta, requests delta (beyond the one counted when the request
+//	was marked in flight), rate-limited delta, the status name,
+//	possible_duplicate ("1"|"0"), n, then n field/value pairs (status_code,
+//	status, http_status, finished_at, and errcode, error,
+//	possible_duplicate, … when not empty)
+//
+// The stream entry has every field (empty ones as "").
+//
+// Returns one reply per invite: 1 when recorded, 0 when the invite was
+// already final, {"error", message}.
+//
+// It keeps each campaign's pace for its ETA (record.OutlookOf):
+// "pace_gap_ms", a moving average (weight 1/10) of the time between two
+// finished invites, and "pace_at_ms", the last finish. A gap is counted at
+// most 4 times the average, so a worker stopped for a night does not make
+// the next hours' estimate absurd. The pace moves once per batch: a batch's
+// finishes are one gap from the last finish and 0 from each other.
+var finishScript = newScript("finish", script(luaBatch, `
+local maxlen, ttl = tonumber(ARGV[1]), tonumber(ARGV[2])
+local finished, finished_order = {}, {}
+local function one(b, key, campaign, tid, da, dr, dl, status, dup, first, last)
+  local rec, counts = KEYS[b + 1], KEYS[b + 2]
+  local cur = redis.call('HMGET', rec, 'state', 'campaign', 'room_id', 'medium', 'address', 'sender',
+    'generation', 'attempts', 'requests', 'rate_limited', 'enqueued_at')
+  if cur[1] == ST.done then return 0 end
+  if not cur[1] then return {'error', 'no record (deleted while it was being sent?)'} end
+  if cur[2] and cur[2] ~= campaign then
+    return {'error', 'record belongs to campaign ' .. cur[2] .. ', not ' .. campaign}
+  end
+  check('finish', cur[1], ST.done)
+  local attempts = tonumber(cur[8] or '0') + da
+  local requests = tonumber(cur[9] or '0') + dr
+  local limited = tonumber(cur[10] or '0') + dl
+  if limited ~= 0 or cur[10] then
+    redis.call('HSET', rec, 'state', ST.done, 'inflight', '0', 'attempts', attempts, 'requests', requests,
+      'rate_limited', limited, unpack(ARGV, first, last))
+  else
+    redis.call('HSET', rec, 'state', ST.done, 'inflight', '0', 'attempts', attempts, 'requests', requests,
+      unpack(ARGV, first, last))
+  end
+  count(counts, 'state:' .. cur[1], -1)
+  count(counts, 'state:' .. ST.done, 1)
+  count(counts, 'status:' .. status, 1)
+  count(counts, 'requests', dr)
+  count(counts, 'rate_limited', dl)
+  if dup == '1' then count(counts, 'possible_duplicates', 1) end
+  if not finished[counts] then table.insert(finished_order, counts) end
+  finished[counts] = (finished[counts] or 0) + 1
+  local f = {}
+  for j = first, last, 2 do f[ARGV[j]] = ARGV[j + 1] end
+  local function v(x) return x or '' end
+  local entry = {'key', key, 'task_id', tid, 'campaign', v(cur[2] or campaign), 'room_id', v(cur[3]), 'medium', v(cur[4]),
+    'address', v(cur[5]), 'sender', v(cur[6]), 'generation', v(cur[7]), 'status_code', v(f.status_code),
+    'status', v(f.status), 'http_status', v(f.http_status), 'errcode', v(f.errcode), 'error', v(f.error),
+    'attempts', attempts, 'requests', requests, 'rate_limited', limited, 'possible_duplicate', dup,
+    'enqueued_at', v(cur[11]), 'finished_at', v(f.finished_at)}
+  if maxlen > 0 then
+    redis.call('XADD', KEYS[1], 'MAXLEN', '~', maxlen, '*', unpack(entry))
+  else
+    redis.call('XADD', KEYS[1], '*', unpack(entry))
+  end
+  if ttl > 0 then redis.call('PEXPIRE', rec, ttl) end
+  return 1
+end
+local out, i, n = {}, 3, 0
+while i <= #ARGV do
+  local first, last = i + 9, i + 8 + 2 * tonumber(ARGV[i + 8])
+  local ok, res = pcall(one, 1 + 2 * n, ARGV[i], ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3]), tonumber(ARGV[i + 4]),
+    tonumber(ARGV[i + 5]), ARGV[i + 6], ARGV[i + 7], first, last)
+  if not ok then res = failure(res) end
+  table.insert(out, res)
+  i = last + 1
+  n = n + 1
+end
+apply_counts()
+-- The pace, once per campaign of the batch.
+local now
+for _, counts in ipairs(finished_order) do
+  local k = finished[counts]
+  now = now or now_ms()
+  local g = redis.call('HMGET', counts, 'pace_gap_ms', 'pace_at_ms')
+  local avg, at = tonumber(g[1]), tonumber(g[2])
+  if at then
+    local gap = now - at
+    if avg then gap = math.min(gap, 4 * avg); avg = avg * 0.9 + gap * 0.1 else avg = gap end
+    avg = avg * 0.9 ^ (k - 1)
+    redis.call('HSET', counts, 'pace_gap_ms', string.format('%.1f', avg), 'pace_at_ms', now)
+  else
+    redis.call('HSET', counts, 'pace_at_ms', now)
+  end
+end
+return out
+`))
+
+type finishReq struct {
+	inv tasks.Invite
+	p   record.Progress
+	u   record.AttemptUpdate
+	f   record.Final
+}
+
+type finishRes struct {
+	first bool
+	err   error
+}
+
+// Finish records an invite's final result once (finishScript), in a batch
+// with those of other deliveries. first is false when the invite was
+// already final.
+func (c *Client) Finish(ctx context.Context, inv tasks.Invite, p record.Progress, u record.AttemptUpdate, f record.Final) (bool, error) {
+	r, err := c.finishes.do(ctx, finishReq{inv: inv, p: p, u: u, f: f})
+	if err == nil {
+		err = r.err
+	}
+	if err != nil {
+		return false, fmt.Errorf("record result of invite %s: %w", p.Key, err)
+	}
+	return r.first, nil
+}
+
+// writeFinishes runs finishScript once for a batch.
+func (c *Client) writeFinishes(ctx context.Context, reqs []finishReq) ([]finishRes, error) {
+	keys := make([]string, 0, 1+2*len(reqs))
+	keys = append(keys, c.k.results())
+	args := make([]any, 0, 2+len(reqs)*(10+2*10))
+	args = append(args, max(c.opts.StreamMaxLen, 0), c.opts.FinishedTTL.Milliseconds())
+	for _, r := range reqs {
+		keys = append(keys, c.k.invite(r.p.Key), c.k.counts(r.p.Campaign))
+		fields := finalFields(r.f)
+		args = append(args, r.p.Key, r.p.Campaign, r.inv.TaskID(), r.u.Attempts, r.u.RequestsDelta, r.u.RateLimited,
+			r.f.Status.String(), boolArg(r.f.PossibleDuplicate), len(fields)/2)
+		args = append(args, fields...)
+	}
+	replies, err := finishScript.Run(ctx, c.rdb, keys, args...).Slice()
+	if err == nil && len(replies) != len(reqs) {
+		err = fmt.Errorf("%d replies for %d invites", len(replies), len(reqs))
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := make([]finishRes, len(reqs))
+	for i, reply := range replies {
+		switch x := reply.(type) {
+		case int64:
+			out[i].first = x == 1
+		default:
+			out[i].err = fmt.Errorf("unexpected answer %q", replyStrings(reply))
+		}
+	}
+	return out, nil
+}

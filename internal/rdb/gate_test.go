@@ -1,0 +1,57 @@
+package rdb
+
+import (
+	"testing"
+	"time"
+
+	"github.com/mxinvite/mxinvite/internal/record"
+	"github.com/mxinvite/mxinvite/tasks"
+)
+
+func TestGateSlowStartThenBlockAfter429(t *testing.T) {
+	g, conn := newTestClient(t)
+	ctx := t.Context()
+	inv := tasks.Invite{Sender: "s", Campaign: "c"}
+	p := record.Progress{Key: "k", Campaign: "c"}
+	conn.HSet(ctx, g.k.invite("k"), "campaign", "c")
+	first, err := g.Acquire(ctx, inv, p, time.Minute)
+	if err != nil || !first.Reserved || first.Wait != 0 {
+		t.Fatalf("first slot %+v (%v); want reserved now", first, err)
+	}
+	second, _ := g.Acquire(ctx, inv, p, time.Minute)
+	if !second.Reserved || second.Wait <= 0 || second.Wait > StartInterval {
+		t.Fatalf("second slot %+v; want reserved one start interval (%s) later", second, StartInterval)
+	}
+
+	if err := g.Limited(ctx, "s", 300*time.Millisecond, second.At); err != nil {
+		t.Fatal(err)
+	}
+	// The slot reserved before the 429 is held back at the last moment.
+	conn.HSet(ctx, g.k.invite("k"), "requests", 0)
+	if wait, _, err := g.Send(ctx, inv, p); err != nil || wait < 200*time.Millisecond {
+		t.Fatalf("send after a 429: wait %s (%v); want about 300ms", wait, err)
+	}
+	if n, _ := conn.HGet(ctx, g.k.invite("k"), "requests").Int(); n != 0 {
+		t.Fatalf("a held-back request was counted as sent (%d)", n)
+	}
+	// The next slot is after the advised time; the one after that would be
+	// two intervals ahead: nothing is reserved that far, come back later.
+	next, _ := g.Acquire(ctx, inv, p, time.Minute)
+	if !next.Reserved || next.Wait < 200*time.Millisecond {
+		t.Fatalf("slot after a 429: %+v; want reserved after ~300ms", next)
+	}
+	if later, _ := g.Acquire(ctx, inv, p, time.Minute); later.Reserved || !later.Later {
+		t.Fatalf("second slot after a 429: %+v; want 'ask again later'", later)
+	}
+	// The pace is the advice now (the first 429 ends the slow start).
+	if iv, _ := conn.HGet(ctx, g.k.gate("s"), "interval").Int(); iv != 300 {
+		t.Fatalf("interval %d ms after a 300 ms advice", iv)
+	}
+	// Limited again although reserved at that pace: the pace slows by a tenth.
+	if err := g.Limited(ctx, "s", 10*time.Millisecond, time.Now().Add(time.Hour).UnixMilli()); err != nil {
+		t.Fatal(err)
+	}
+	if iv, _ := conn.HGet(ctx, g.k.gate("s"), "interval").Int(); iv != 330 {
+		t.Fatalf("interval %d ms after a paced 429; want 330", iv)
+	}
+}

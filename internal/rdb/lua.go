@@ -1,0 +1,167 @@
+package rdb
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/mxinvite/mxinvite/internal/record"
+	"github.com/redis/go-redis/v9"
+)
+
+// The Lua shared by the scripts. Every script is built as
+// luaPrelude + its own fragments + its body, so the state names and the
+// transition table are the ones of internal/record.
+
+// luaStates declares ST, the state names (record.States), and ALLOWED, the
+// transition table (record.Transitions) as ALLOWED[op][from][to], with
+// ” for "no record". Generated once.
+var luaStates = func() string {
+	var b strings.Builder
+	b.WriteString("local ST = {")
+	for _, s := range record.States {
+		fmt.Fprintf(&b, "%s = '%s', ", s, s)
+	}
+	b.WriteString("}\nlocal ALLOWED = {\n")
+	byOp := map[record.Op]map[record.State][]record.State{}
+	for _, t := range record.Transitions {
+		if byOp[t.Op] == nil {
+			byOp[t.Op] = map[record.State][]record.State{}
+		}
+		byOp[t.Op][t.From] = append(byOp[t.Op][t.From], t.To)
+	}
+	ops := make([]string, 0, len(byOp))
+	for op := range byOp {
+		ops = append(ops, string(op))
+	}
+	sort.Strings(ops)
+	for _, op := range ops {
+		fmt.Fprintf(&b, "  ['%s'] = {", op)
+		froms := byOp[record.Op(op)]
+		keys := make([]string, 0, len(froms))
+		for from := range froms {
+			keys = append(keys, string(from))
+		}
+		sort.Strings(keys)
+		for _, from := range keys {
+			fmt.Fprintf(&b, "['%s'] = {", from)
+			for _, to := range froms[record.State(from)] {
+				fmt.Fprintf(&b, "['%s'] = true, ", to)
+			}
+			b.WriteString("}, ")
+		}
+		b.WriteString("},\n")
+	}
+	b.WriteString("}\n")
+	return b.String()
+}()
+
+// luaCheck refuses a state change the table does not allow (an error: a
+// batch script's pcall turns it into that invite's error answer). old and
+// new are false or nil for "no record".
+const luaCheck = `
+local function check(op, old, new)
+  old, new = old or '', new or ''
+  if old == new then return end
+  local byop = ALLOWED[op]
+  local to = byop and byop[old]
+  if not (to and to[new]) then
+    error('invite state "' .. old .. '" -> "' .. new .. '" by ' .. op .. ' is not in the state table')
+  end
+end
+`
+
+// luaMove moves a record to a new state and keeps its campaign's
+// "state:*" counters equal to the records' states. A caller that has
+// already read the state passes it as old (false: no record).
+const luaMove = `
+local function move(counts, rec, new, old, op)
+  if old == nil then old = redis.call('HGET', rec, 'state') end
+  if old == new then return end
+  check(op, old, new)
+  if old then redis.call('HINCRBY', counts, 'state:' .. old, -1) end
+  redis.call('HINCRBY', counts, 'state:' .. new, 1)
+  redis.call('HSET', rec, 'state', new)
+end
+`
+
+// luaForget deletes a record and its share of its campaign's counters and
+// index (counts and index must be the record's campaign's), so that a
+// re-invite (a new generation) can take its place, or a purge drop it.
+const luaForget = `
+local function forget(rec, key, counts, index, op)
+  local cur = redis.call('HMGET', rec, 'state', 'status', 'possible_duplicate', 'campaign')
+  local state = cur[1]
+  check(op or 'forget', state, false)
+  if cur[4] then
+    if state then redis.call('HINCRBY', counts, 'state:' .. state, -1) end
+    if state == ST.done and cur[2] then redis.call('HINCRBY', counts, 'status:' .. cur[2], -1) end
+    if state == ST.done and cur[3] == '1' then redis.call('HINCRBY', counts, 'possible_duplicates', -1) end
+    redis.call('ZREM', index, key)
+  end
+  redis.call('DEL', rec)
+end
+`
+
+// luaTime reads Redis's clock in ms: every process reads the same clock.
+const luaTime = `
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+local function now_ms_up()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.ceil(tonumber(t[2]) / 1000)
+end
+`
+
+// luaBatch is shared by the batch scripts (one call for many invites):
+// counter deltas summed over the batch and applied once per counters hash
+// at the end, and an invite's error turned into its answer.
+const luaBatch = `
+local deltas, delta_order = {}, {}
+local function count(counts, field, d)
+  local c = deltas[counts]
+  if not c then c = {}; deltas[counts] = c; table.insert(delta_order, counts) end
+  c[field] = (c[field] or 0) + d
+end
+local function apply_counts()
+  for _, counts in ipairs(delta_order) do
+    for f, d in pairs(deltas[counts]) do
+      if d ~= 0 then redis.call('HINCRBY', counts, f, d) end
+    end
+  end
+end
+local function failure(e)
+  if type(e) == 'table' and e.err then return {'error', e.err} end
+  return {'error', tostring(e)}
+end
+`
+
+// luaPrelude starts every script that writes an invite's state.
+var luaPrelude = luaStates + luaCheck + luaMove + luaTime
+
+// script builds the source of a script that writes invite states: the
+// prelude and its parts.
+func script(parts ...string) string {
+	return luaPrelude + strings.Join(parts, "")
+}
+
+// stateless builds the source of a script that writes no invite state
+// (it has Redis's clock, not the state table).
+func stateless(parts ...string) string {
+	return luaTime + strings.Join(parts, "")
+}
+
+// sources holds every script's source by name, for the tests that check
+// them (no key built in Lua, every state name from the table).
+var sources = map[string]string{}
+
+// newScript registers a script under name.
+func newScript(name, src string) *redis.Script {
+	if _, dup := sources[name]; dup {
+		panic("rdb: two scripts named " + name)
+	}
+	sources[name] = src
+	return redis.NewScript(src)
+}

@@ -1,0 +1,108 @@
+package rdb
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/mxinvite/mxinvite/internal/record"
+	"github.com/mxinvite/mxinvite/matrix"
+	"github.com/mxinvite/mxinvite/tasks"
+)
+
+// An invite's record ({prefix}:invite:{key}, a hash) has these fields; a
+// missing field reads as empty or 0 (empty and zero values are left out of
+// finished records, which are what stays in Redis).
+//
+//	identity  campaign room_id medium address sender enqueued_at [id_server] [process_at]
+//	          generation, task_id (written when a worker begins it; else it is
+//	          tasks.TaskIDOf(key, generation)), import_run
+//	state     state (record.State), inflight ("1" while a request is out)
+//	progress  attempts requests rate_limited retries ambiguous first_429_ms
+//	          not_before_ms last_status last_http_status last_error cancelled_at
+//	final     status_code status http_status errcode error finished_at possible_duplicate
+
+// identityFields are the record fields that describe what was asked.
+func identityFields(inv tasks.Invite) []any {
+	f := []any{
+		"campaign", inv.Campaign, "room_id", inv.RoomID, "medium", string(inv.Medium),
+		"address", inv.Address, "sender", inv.Sender,
+		"enqueued_at", inv.EnqueuedAt.UTC().Format(time.RFC3339Nano),
+	}
+	if inv.IDServer != "" {
+		f = append(f, "id_server", inv.IDServer)
+	}
+	return f
+}
+
+// lastFields are what a failed attempt leaves in the record.
+func lastFields(l *record.LastAttempt) []any {
+	if l == nil {
+		return nil
+	}
+	return []any{
+		"retries", l.Retries, "ambiguous", l.Ambiguous,
+		"first_429_ms", msOrZero(l.First429), "not_before_ms", msOrZero(l.NotBefore),
+		"last_status", l.Status.String(), "last_http_status", l.HTTPStatus,
+		"last_error", l.Error,
+	}
+}
+
+// finalFields are what a final result writes into the record. Empty and
+// zero values are left out.
+func finalFields(f record.Final) []any {
+	fields := []any{"status_code", int(f.Status), "status", f.Status.String(), "http_status", f.HTTPStatus,
+		"finished_at", f.FinishedAt.UTC().Format(time.RFC3339Nano)}
+	add := func(name string, v any, keep bool) {
+		if keep {
+			fields = append(fields, name, v)
+		}
+	}
+	add("errcode", f.ErrCode, f.ErrCode != "")
+	add("error", f.Error, f.Error != "")
+	add("possible_duplicate", "1", f.PossibleDuplicate)
+	add("retries", f.Retries, f.Retries > 0)
+	add("ambiguous", f.Ambiguous, f.Ambiguous > 0)
+	return fields
+}
+
+// resultFromHash decodes a record hash.
+func resultFromHash(key string, h map[string]string) record.Result {
+	num := func(f string) int { n, _ := strconv.Atoi(h[f]); return n }
+	when := func(f string) time.Time { t, _ := time.Parse(time.RFC3339Nano, h[f]); return t }
+	r := record.Result{
+		TaskID: h["task_id"], Key: key, Campaign: h["campaign"], RoomID: h["room_id"],
+		Medium: h["medium"], Address: h["address"], Sender: h["sender"], IDServer: h["id_server"],
+		Generation: num("generation"), State: record.State(h["state"]),
+		StatusCode: matrix.StatusCode(num("status_code")), Status: h["status"],
+		HTTPStatus: num("http_status"), ErrCode: h["errcode"], Error: h["error"],
+		Attempts: num("attempts"), Requests: num("requests"), RateLimited: num("rate_limited"),
+		PossibleDuplicate: h["possible_duplicate"] == "1",
+		EnqueuedAt:        when("enqueued_at"), FinishedAt: when("finished_at"),
+	}
+	if r.TaskID == "" {
+		r.TaskID = tasks.TaskIDOf(key, r.Generation)
+	}
+	return r
+}
+
+func msOrZero(t time.Time) string {
+	if t.IsZero() {
+		return "0"
+	}
+	return strconv.FormatInt(t.UnixMilli(), 10)
+}
+
+func msTime(s string) time.Time {
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(n)
+}
+
+func boolArg(b bool) string {
+	if b {
+		return "1"
+	}
+	return "0"
+}

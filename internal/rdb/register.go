@@ -1,0 +1,252 @@
+package rdb
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/mxinvite/mxinvite/internal/record"
+)
+
+// luaMeta collects, per campaign of a register batch, the record fields
+// kept in the campaign meta hash, and writes them ("*" once two invites of
+// the campaign disagree; created_at_ms only once).
+const luaMeta = `
+local meta_fields = {room_id = true, sender = true, id_server = true, medium = true}
+local function note_meta(c, field, value)
+  if not meta_fields[field] then return end
+  local cur = c.meta[field]
+  if cur == nil then c.meta[field] = value elseif cur ~= value then c.meta[field] = '*' end
+end
+local function write_meta(meta, c)
+  for field, value in pairs(c.meta) do
+    local old = redis.call('HGET', meta, field)
+    if not old then redis.call('HSET', meta, field, value)
+    elseif old ~= value and old ~= '*' then redis.call('HSET', meta, field, '*') end
+  end
+  redis.call('HSETNX', meta, 'created_at_ms', c.first_score)
+end
+`
+
+// registerScript records invites a producer is about to enqueue: a whole
+// batch per call, because a bulk import runs it for every row and Redis time
+// per row is what bounds the import rate. Per invite it makes two calls
+// (HMGET, HSET); the counters, the campaign index, the campaign set and the
+// campaign meta are updated once per campaign at the end.
+//
+// KEYS[1] -> {prefix}:campaigns
+// KEYS[1+3(j-1)+1..3] -> counts, invites index and meta of campaign slot j (j = 1..m)
+// KEYS[1+3m+3(i-1)+1..3] -> invite i's record, and the counts and index of
+//
+//	the campaign an existing record of it is expected to belong to
+//
+// ARGV[1] -> "1" to re-invite finished invites (--again)
+// ARGV[2] -> import run ID ("" for none)
+// ARGV[3] -> m, the number of campaign slots
+// ARGV[4..] -> per invite i: its campaign slot j, invite key, initial state
+//
+//	(queued|scheduled), score (enqueue time, ms), the campaign an existing
+//	record is expected to belong to, n, then n field/value pairs of the
+//	record (with "campaign" among them)
+//
+// An import run ID is kept in the record's "import_run" field by every
+// registration that carries one, whatever its verdict: a second row of the
+// same import naming the same invite (in this batch or another) finds its
+// own run there and is told "duplicate". Every record has a "state" field,
+// so a missing state means no record.
+//
+// A cancelled invite is registered again without --again, as a new
+// generation; its "ambiguous" count carries over (an attempt before the
+// cancel may have reached the server), so the next delivery re-checks first
+// and a success is flagged possible_duplicate.
+//
+// Returns {verdict, generation, campaign} per invite, flattened: verdict 1
+// registered (enqueue it with that generation), 0 already pending, 2
+// already done (not re-invited without --again), 3 duplicate (this import
+// run already registered or counted it), -1 "call again with the keys of
+// campaign": an existing record to replace belongs to another campaign than
+// expected (nothing was written for that invite). campaign is the existing
+// record's campaign for verdicts 0, 2 and -1, else "".
+var registerScript = newScript("register", script(luaForget, luaMeta, `
+local again, run, m = ARGV[1], ARGV[2], tonumber(ARGV[3])
+local out, added, order = {}, {}, {}
+local i, n = 4, 0
+while i <= #ARGV do
+  n = n + 1
+  local slot, key, state, score, expected = tonumber(ARGV[i]), ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
+  local first, last = i + 6, i + 5 + 2 * tonumber(ARGV[i + 5])
+  i = last + 1
+  local base = 1 + 3 * m + 3 * (n - 1)
+  local rec = KEYS[base + 1]
+  local cur = redis.call('HMGET', rec, 'state', 'generation', 'import_run', 'ambiguous', 'campaign')
+  local verdict, gen, carried, replacing = 1, tonumber(cur[2] or '0'), nil, false
+  if cur[1] then
+    if run ~= '' and cur[3] == run then
+      verdict = 3
+    else
+      if cur[1] == ST.cancelled or (cur[1] == ST.done and again == '1') then
+        replacing = true
+      elseif cur[1] ~= ST.done then
+        verdict = 0
+      else
+        verdict = 2
+      end
+      if replacing and cur[5] and cur[5] ~= expected then
+        verdict = -1
+      else
+        if run ~= '' then redis.call('HSET', rec, 'import_run', run) end
+        if replacing then
+          gen = gen + 1
+          if cur[1] == ST.cancelled and tonumber(cur[4] or '0') > 0 then carried = cur[4] end
+          forget(rec, key, KEYS[base + 2], KEYS[base + 3])
+        end
+      end
+    end
+  end
+  if verdict == 1 then
+    if replacing then check('reinvite', cur[1], state) else check('register', false, state) end
+    local set = {'generation', gen, 'state', state}
+    if run ~= '' then table.insert(set, 'import_run'); table.insert(set, run) end
+    if carried then table.insert(set, 'ambiguous'); table.insert(set, carried) end
+    for j = first, last do table.insert(set, ARGV[j]) end
+    redis.call('HSET', rec, unpack(set))
+    local c = added[slot]
+    if not c then
+      c = {states = {}, state_order = {}, index = {}, meta = {}, first_score = score}
+      added[slot] = c
+      table.insert(order, slot)
+    end
+    for j = first, last, 2 do
+      if ARGV[j] == 'campaign' then c.name = ARGV[j + 1] end
+      note_meta(c, ARGV[j], ARGV[j + 1])
+    end
+    if not c.states[state] then table.insert(c.state_order, state) end
+    c.states[state] = (c.states[state] or 0) + 1
+    table.insert(c.index, score)
+    table.insert(c.index, key)
+  end
+  table.insert(out, verdict)
+  table.insert(out, gen)
+  table.insert(out, (verdict == 0 or verdict == 2 or verdict == -1) and cur[5] or '')
+end
+for _, slot in ipairs(order) do
+  local c, at = added[slot], 1 + 3 * (slot - 1)
+  for _, state in ipairs(c.state_order) do redis.call('HINCRBY', KEYS[at + 1], 'state:' .. state, c.states[state]) end
+  redis.call('ZADD', KEYS[at + 2], unpack(c.index))
+  redis.call('SADD', KEYS[1], c.name)
+  write_meta(KEYS[at + 3], c)
+end
+return out
+`))
+
+// maxRegisterBatch bounds the invites of one registerScript call, which
+// unpacks two values per invite into one ZADD: Lua's C stack holds 8,000.
+const maxRegisterBatch = 1000
+
+// Register registers several invites, up to maxRegisterBatch per
+// registerScript call (each call is atomic), filling in each Registration's
+// Verdict and Invite.Generation. On error, some of the invites may have been
+// registered: their records say queued without a task, which the next
+// registration of the same invite repairs (see internal/producer).
+func (c *Client) Register(ctx context.Context, regs []record.Registration, opts record.RegisterOptions) error {
+	for len(regs) > 0 {
+		n := min(len(regs), maxRegisterBatch)
+		if err := c.registerChunk(ctx, regs[:n], opts); err != nil {
+			return err
+		}
+		regs = regs[n:]
+	}
+	return nil
+}
+
+// registerChunk runs registerScript for regs, then again for those whose
+// existing record belongs to another campaign than expected, with that
+// campaign's keys.
+func (c *Client) registerChunk(ctx context.Context, regs []record.Registration, opts record.RegisterOptions) error {
+	expected := make([]string, len(regs))
+	for i := range regs {
+		expected[i] = regs[i].Invite.Campaign
+	}
+	todo := make([]int, len(regs))
+	for i := range todo {
+		todo[i] = i
+	}
+	for round := 0; len(todo) > 0; round++ {
+		if round == 3 {
+			return fmt.Errorf("register invite %s: its record keeps moving between campaigns", regs[todo[0]].Invite.Key())
+		}
+		again, err := c.registerOnce(ctx, regs, todo, expected, opts)
+		if err != nil {
+			if len(regs) == 1 {
+				return fmt.Errorf("register invite %s: %w", regs[0].Invite.Key(), err)
+			}
+			return fmt.Errorf("register %d invites: %w", len(regs), err)
+		}
+		todo = again
+	}
+	return nil
+}
+
+// registerOnce runs registerScript once for regs[todo...]; it returns the
+// indexes to register again (their expected campaign updated).
+func (c *Client) registerOnce(ctx context.Context, regs []record.Registration, todo []int, expected []string, opts record.RegisterOptions) ([]int, error) {
+	slots := map[string]int{}
+	var names []string
+	for _, i := range todo {
+		name := regs[i].Invite.Campaign
+		if _, ok := slots[name]; !ok {
+			names = append(names, name)
+			slots[name] = len(names)
+		}
+	}
+	keys := make([]string, 0, 1+3*len(names)+3*len(todo))
+	keys = append(keys, c.k.campaigns())
+	for _, name := range names {
+		keys = append(keys, c.k.counts(name), c.k.invites(name), c.k.meta(name))
+	}
+	args := make([]any, 0, 3+len(todo)*(6+2*8))
+	args = append(args, boolArg(opts.Again), opts.ImportRun, len(names))
+	for _, i := range todo {
+		r := &regs[i]
+		keys = append(keys, c.k.invite(r.Invite.Key()), c.k.counts(expected[i]), c.k.invites(expected[i]))
+		args = c.appendRegisterArgs(args, r, slots[r.Invite.Campaign], expected[i])
+	}
+	res, err := registerScript.Run(ctx, c.rdb, keys, args...).Slice()
+	if err == nil && len(res) != 3*len(todo) {
+		err = fmt.Errorf("%d values in the reply, want %d", len(res), 3*len(todo))
+	}
+	if err != nil {
+		return nil, err
+	}
+	var again []int
+	for n, i := range todo {
+		verdict, okV := res[3*n].(int64)
+		gen, okG := res[3*n+1].(int64)
+		heldBy, okH := res[3*n+2].(string)
+		if !okV || !okG || !okH {
+			return nil, fmt.Errorf("unexpected reply %v", res[3*n:3*n+3])
+		}
+		if verdict == -1 {
+			expected[i] = heldBy
+			again = append(again, i)
+			continue
+		}
+		regs[i].Verdict, regs[i].Invite.Generation, regs[i].HeldBy = record.Verdict(verdict), int(gen), heldBy
+	}
+	return again, nil
+}
+
+// appendRegisterArgs appends one invite's group of registerScript's ARGV.
+func (c *Client) appendRegisterArgs(args []any, r *record.Registration, slot int, expected string) []any {
+	state := record.StateQueued
+	if r.Scheduled {
+		state = record.StateScheduled
+	}
+	inv := r.Invite
+	fields := identityFields(inv)
+	if !r.ProcessAt.IsZero() {
+		fields = append(fields, "process_at", r.ProcessAt.UTC().Format(time.RFC3339Nano))
+	}
+	args = append(args, slot, inv.Key(), string(state), inv.EnqueuedAt.UnixMilli(), expected, len(fields)/2)
+	return append(args, fields...)
+}

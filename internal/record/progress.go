@@ -1,0 +1,69 @@
+package record
+
+import (
+	"time"
+
+	"github.com/mxinvite/mxinvite/matrix"
+)
+
+// Progress is the part of a record a delivery works from: what earlier
+// deliveries of the same invite did, and what its begin found.
+type Progress struct {
+	// Key is the invite key (tasks.Invite.Key).
+	Key string
+	// Campaign is the campaign whose counters the delivery moves: its
+	// record's (the task's, unless a task was enqueued by hand for an
+	// invite another campaign registered).
+	Campaign string
+	// Retries counts retries taken, by the policy's count; Ambiguous the
+	// attempts whose outcome is unknown (5xx, timeouts after sending, a
+	// worker that died mid-request).
+	Retries, Ambiguous int
+	// First429 is when the invite was first rate limited; NotBefore when
+	// its next request may go (a wait handed back to asynq).
+	First429, NotBefore time.Time
+
+	// Sent: begin found the sender's gate open and marked the first
+	// request in flight, its slot reserved at ReservedAt (Redis time, ms);
+	// the delivery sends it now without asking the gate.
+	Sent       bool
+	ReservedAt int64
+	// Trouble: the sender had ambiguous failures since its last success
+	// when the slot was reserved (the delivery reports its success).
+	Trouble bool
+}
+
+// AttemptUpdate is what one attempt, or one step of a delivery, changes in
+// a record and its campaign's counters.
+type AttemptUpdate struct {
+	// Attempts, RequestsDelta and RateLimited are added to the record's and
+	// the campaign's counters. RequestsDelta counts requests beyond the one
+	// counted when the request was marked in flight (-1: none went out).
+	Attempts, RequestsDelta, RateLimited int
+	// Last, when set, is the progress after a failed attempt, written with it.
+	Last *LastAttempt
+}
+
+// LastAttempt is the progress an invite keeps after a failed attempt.
+type LastAttempt struct {
+	Retries, Ambiguous  int
+	First429, NotBefore time.Time
+	Status              matrix.StatusCode
+	HTTPStatus          int
+	// Error is the answer's message, scrubbed of secrets.
+	Error string
+}
+
+// Final is how an invite ended: what its record keeps for good.
+type Final struct {
+	Status     matrix.StatusCode
+	HTTPStatus int
+	ErrCode    string
+	// Error is the message, scrubbed of secrets.
+	Error string
+	// PossibleDuplicate: it succeeded after an ambiguous attempt.
+	PossibleDuplicate bool
+	Retries           int
+	Ambiguous         int
+	FinishedAt        time.Time
+}

@@ -1,0 +1,47 @@
+package record
+
+import (
+	"time"
+
+	"github.com/mxinvite/mxinvite/matrix"
+)
+
+// Result is one invite's record as people and programs read it: what was
+// asked, where it stands and, once final, how it ended.
+type Result struct {
+	TaskID     string `json:"task_id"`
+	Key        string `json:"key"`
+	Campaign   string `json:"campaign"`
+	RoomID     string `json:"room_id"`
+	Medium     string `json:"medium"`
+	Address    string `json:"address"`
+	Sender     string `json:"sender"`
+	IDServer   string `json:"id_server,omitempty"`
+	Generation int    `json:"generation"`
+	State      State  `json:"state"`
+
+	// StatusCode is the libQuotient status number; meaningful when State is done.
+	StatusCode matrix.StatusCode `json:"status_code"`
+	// Status is the status code's name ("Success", "ContentAccessError", …).
+	Status     string `json:"status"`
+	HTTPStatus int    `json:"http_status"`
+	ErrCode    string `json:"errcode"`
+	Error      string `json:"error"`
+
+	// Attempts counts the attempts made, Requests the invite requests
+	// actually written to the wire (a PUT that fell back to POST is two), and
+	// RateLimited the 429 answers among them.
+	Attempts    int `json:"attempts"`
+	Requests    int `json:"requests"`
+	RateLimited int `json:"rate_limited"`
+	// PossibleDuplicate is set when the invite succeeded after an attempt
+	// whose outcome was unknown (5xx, timeout after sending): the invitee may
+	// have been emailed twice.
+	PossibleDuplicate bool `json:"possible_duplicate"`
+
+	EnqueuedAt time.Time `json:"enqueued_at"`
+	FinishedAt time.Time `json:"finished_at,omitzero"`
+}
+
+// Final reports whether the invite has its final status.
+func (r Result) Final() bool { return r.State == StateDone }

@@ -1,0 +1,223 @@
+package worker
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/mxinvite/mxinvite/internal/record"
+	"github.com/mxinvite/mxinvite/matrix"
+	"github.com/mxinvite/mxinvite/tasks"
+)
+
+// job is one delivery of one invite.
+type job struct {
+	h   *Handler
+	inv tasks.Invite
+	p   record.Progress
+	log zerolog.Logger
+	snd *sender
+	// reservedAt is when the gate slot of the request in flight was
+	// reserved (Redis time, ms).
+	reservedAt int64
+	// trouble: when the slot was reserved, the sender had ambiguous
+	// failures since its last success (backoff.go).
+	trouble bool
+}
+
+func (j *job) run(ctx context.Context) error {
+	h, inv, snd := j.h, j.inv, j.snd
+	release, err := snd.slots.acquire(ctx, h.stopping)
+	if err != nil {
+		return err
+	}
+	defer release()
+	idServer := inv.IDServer
+	if idServer == "" {
+		idServer = snd.IDServer
+	}
+	if idServer == "" {
+		return j.end(ctx, record.Final{Status: matrix.IncorrectRequest,
+			Error: "no id_server: the task names none and the sender profile has no default"}, record.AttemptUpdate{})
+	}
+	room := matrix.RoomID(inv.RoomID)
+	needRecheck := j.p.Ambiguous > 0 && !h.cfg.FinalOn5xx
+
+	for {
+		idToken, ended, err := j.prepare(ctx, room, idServer, &needRecheck)
+		if err != nil || ended {
+			return err
+		}
+		o := snd.client().InviteBy3PID(ctx, room, idServer, idToken, string(inv.Medium), inv.Address,
+			matrix.WithTimeout(h.cfg.Policy.Timeout(j.p.Retries)),
+			matrix.WithRetryInterval(h.cfg.Policy.Wait(j.p.Retries)),
+			j.txnOption())
+		h.cfg.Observer.Attempt(inv.Sender, o)
+		if o.Status.Code == matrix.Abandoned {
+			return j.abandoned(o)
+		}
+		final, err := j.decide(ctx, o)
+		if err != nil || final {
+			return err
+		}
+		needRecheck = needRecheck || (o.Ambiguous() && !h.cfg.FinalOn5xx)
+	}
+}
+
+// prepare readies the next request: it waits until the invite's
+// not_before, re-checks after an ambiguous attempt and waits for the
+// sender's gate, which marks the request in flight. For a first request
+// that begin already marked in flight (the gate was open), all of it was
+// done in begin's round trip. ended: the re-check made the invite final
+// (err is then end's).
+func (j *job) prepare(ctx context.Context, room matrix.RoomID, idServer string, needRecheck *bool) (idToken string, ended bool, err error) {
+	if j.p.Sent {
+		j.p.Sent = false
+		j.reservedAt, j.trouble = j.p.ReservedAt, j.p.Trouble
+		j.h.cfg.Observer.GateWait(j.inv.Sender, 0)
+		idToken, err = j.identityToken(ctx, idServer)
+		return idToken, false, err
+	}
+	if err := j.sleepUntil(ctx, j.p.NotBefore); err != nil {
+		return "", false, err
+	}
+	if *needRecheck {
+		if st := recheck(ctx, j.snd, room); !st.Good() {
+			j.log.Warn().Str("status", st.Code.String()).Msg("re-check refused the invite; not sent again")
+			return "", true, j.end(ctx, record.Final{Status: st.Code, Error: st.Message}, record.AttemptUpdate{})
+		}
+		if err := j.recheckIdentity(ctx, idServer); err != nil {
+			return "", false, err
+		}
+		*needRecheck = false
+	}
+	if idToken, err = j.identityToken(ctx, idServer); err != nil {
+		return "", false, err
+	}
+	gateStart := time.Now()
+	if err := j.waitForGate(ctx); err != nil {
+		return "", false, err
+	}
+	j.h.cfg.Observer.GateWait(j.inv.Sender, time.Since(gateStart))
+	return idToken, false, nil
+}
+
+// txnOption makes retries of the same invite (same generation) share one
+// transaction ID, so a server with the PUT form answers a resend from its
+// cache instead of inviting — and emailing — twice.
+func (j *job) txnOption() matrix.CallOption {
+	if j.h.cfg.NoTxnID {
+		return nil // matrix skips nil options
+	}
+	return matrix.WithTxnID(strings.ReplaceAll(j.inv.TaskID(), ":", "_"))
+}
+
+// decide applies the retry policy to an attempt's outcome and records it;
+// final is set when the delivery is over (the invite ended, or was handed
+// back or held).
+func (j *job) decide(ctx context.Context, o matrix.Outcome) (final bool, err error) {
+	h, now := j.h, time.Now()
+	rateLimited := o.Status.Code == matrix.TooManyRequests
+	u := record.AttemptUpdate{Attempts: 1, RequestsDelta: o.Requests - 1, RateLimited: b2i(rateLimited)}
+
+	if tokenRefusal(o) {
+		if dead, _ := j.snd.tokenDead(ctx); dead {
+			return true, j.senderTokenDead(ctx, o, u)
+		}
+	}
+	backoff, err := j.reportToGate(ctx, o)
+	if err != nil {
+		return false, err
+	}
+	if rateLimited {
+		if err := h.ledger.Limited(ctx, j.inv.Sender, o.RetryAfter, j.reservedAt); err != nil {
+			return false, err
+		}
+		if j.p.First429.IsZero() {
+			j.p.First429 = now
+		}
+		if now.Sub(j.p.First429) >= h.cfg.MaxRateLimitWait {
+			o.Status.Message = fmt.Sprintf("still rate limited after %s: %s", h.cfg.MaxRateLimitWait, o.Status.Message)
+			return true, j.end(ctx, j.finalOf(o), u)
+		}
+	}
+	retry, wait := h.cfg.Policy.Next(o, j.p.Retries)
+	if retry && o.Ambiguous() && h.cfg.FinalOn5xx {
+		o.Status.Message += " (not retried: the server may have acted on it, and the worker is set to make such answers final)"
+		retry = false
+	}
+	if !retry {
+		return true, j.end(ctx, j.finalOf(o), u)
+	}
+
+	switch {
+	case rateLimited: // 429s do not count against MaxRetries; their wait is the gate's.
+	case spares(backoff):
+		// The sender backs off: the cause is not this address's, and the
+		// gate holds the invite until the sender's server is well again.
+		wait = backoff.Wait
+	default:
+		j.p.Retries++
+		j.p.NotBefore = now.Add(wait)
+	}
+	if o.Ambiguous() {
+		j.p.Ambiguous++
+	}
+	state := record.StateActive
+	if time.Until(j.p.NotBefore) > h.cfg.InProcessWait {
+		state = record.StateRetrying
+	}
+	u.Last = j.last(o)
+	if err := h.ledger.Attempt(ctx, j.p, state, u); err != nil {
+		return false, err
+	}
+	j.log.Info().Str("status", o.Status.Code.String()).Int("http_status", o.HTTPStatus).
+		Int64("wait_ms", wait.Milliseconds()).Int("retries", j.p.Retries).Int("sender_backoff_level", backoff.Level).
+		Msg("attempt failed; retrying")
+	if state == record.StateRetrying {
+		return true, &handBackError{after: max(time.Until(j.p.NotBefore), 0), recorded: true}
+	}
+	return false, nil
+}
+
+// last is the progress a failed attempt leaves in the record.
+func (j *job) last(o matrix.Outcome) *record.LastAttempt {
+	return &record.LastAttempt{
+		Retries: j.p.Retries, Ambiguous: j.p.Ambiguous, First429: j.p.First429, NotBefore: j.p.NotBefore,
+		Status: o.Status.Code, HTTPStatus: o.HTTPStatus, Error: j.scrub(o.Status.Message),
+	}
+}
+
+// abandoned handles a delivery cancelled mid-attempt (shutdown past its
+// timeout, lease lost): nothing final is recorded; a request that went out
+// stays marked in flight, so the next delivery treats it as ambiguous.
+func (j *job) abandoned(o matrix.Outcome) error {
+	if o.Requests == 0 {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = j.h.ledger.Attempt(ctx, j.p, record.StateQueued, record.AttemptUpdate{RequestsDelta: -1})
+	}
+	return fmt.Errorf("invite abandoned: %s", o.Status.Message)
+}
+
+// scrub removes the sender's secrets from text bound for Redis or logs
+// (matrix redacts the tokens it knows; this is the belt to its braces).
+func (j *job) scrub(s string) string {
+	if j.snd == nil {
+		return s
+	}
+	for _, secret := range j.snd.secrets() {
+		s = strings.ReplaceAll(s, secret, "(REDACTED)")
+	}
+	return s
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
