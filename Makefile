@@ -14,8 +14,8 @@ build:
 # themselves (redis-server from PATH) and a real Dendrite they install once.
 test: vet
 	$(GO) test -race -count=1 -timeout 20m ./...
-	# The worker's Go benchmarks, once each at a small size, so they cannot rot.
-	MXINVITE_BENCH_INVITES=200 $(GO) test -run='^$$' -bench=. -benchtime=1x ./worker/
+	# The Go benchmarks (worker, Redis scripts), once each at a small size, so they cannot rot.
+	MXINVITE_BENCH_INVITES=200 $(GO) test -run='^$$' -bench=. -benchtime=1x ./worker/ ./internal/rdb/
 
 vet:
 	$(GO) vet ./...

@@ -121,6 +121,15 @@ func scheduleEntry(list, fallback []time.Duration, retriesTaken int) time.Durati
 	return list[min(max(retriesTaken, 0), len(list)-1)]
 }
 
+// FormatDurations writes a list as ParseDurations reads it ("2s,5s,30s").
+func FormatDurations(ds []time.Duration) string {
+	parts := make([]string, len(ds))
+	for i, d := range ds {
+		parts[i] = d.String()
+	}
+	return strings.Join(parts, ",")
+}
+
 // ParseDurations reads a comma-separated list such as "2s,5s,30s" (for the
 // CLI). Spaces around entries are ignored; empty or negative entries are
 // errors.

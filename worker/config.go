@@ -9,12 +9,37 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/rs/zerolog"
 
+	"github.com/mxinvite/mxinvite/internal/rdb"
 	"github.com/mxinvite/mxinvite/matrix"
 	"github.com/mxinvite/mxinvite/tasks"
 )
 
-// Config configures a worker. Zero fields take the documented defaults
-// through WithDefaults.
+// The defaults of Config, each named once: the command line, the config
+// file (internal/config) and the docs refer to these.
+const (
+	DefaultConcurrency        = 10
+	DefaultMaxRateLimitWait   = 24 * time.Hour
+	DefaultMaxRetryAfter      = time.Hour
+	DefaultInProcessWait      = 30 * time.Second
+	DefaultShutdownTimeout    = 30 * time.Second
+	DefaultBackoffThreshold   = 3
+	DefaultBackoffMax         = 10 * time.Minute
+	DefaultBreaker            = 5
+	DefaultTokenCheckInterval = 2 * time.Second
+	// DefaultStreamMaxLen keeps about 30 MB of results stream (~300 B an entry).
+	DefaultStreamMaxLen = 100_000
+	// DefaultPollInterval: asynq's own defaults are 1 s and 5 s; 200 ms for
+	// both makes scheduled retries run within a second of their time.
+	DefaultPollInterval = 200 * time.Millisecond
+)
+
+// Off turns off a limit that is on by default (Breaker, StreamMaxLen). In
+// Config, zero always means the default; on the command line and in the
+// config file, 0 turns these limits off (internal/config translates).
+const Off = -1
+
+// Config configures a worker. A zero field means its default, always
+// (WithDefaults fills them in); a limit on by default is turned off with Off.
 type Config struct {
 	// Redis is where tasks, results and the rate-limit gate live. Required.
 	Redis asynq.RedisConnOpt
@@ -29,26 +54,27 @@ type Config struct {
 	Policy matrix.RetryPolicy
 
 	// Concurrency is the number of invites in flight in this process.
-	// Default 10.
+	// Default DefaultConcurrency.
 	Concurrency int
 
 	// Queue is the asynq queue served. Default tasks.DefaultQueue.
 	Queue string
 
 	// KeyPrefix prefixes every key mxinvite writes (results, counters,
-	// stream, gate). Default "mxinvite".
+	// stream, gate). Default rdb.DefaultPrefix.
 	KeyPrefix string
 
 	// MaxRateLimitWait bounds how long one invite may keep being rate limited
-	// (from its first 429) before it ends TooManyRequests. Default 24 h.
+	// (from its first 429) before it ends TooManyRequests. Default
+	// DefaultMaxRateLimitWait.
 	MaxRateLimitWait time.Duration
 
-	// MaxRetryAfter clamps a server's advised delay. Default 1 h.
+	// MaxRetryAfter clamps a server's advised delay. Default DefaultMaxRetryAfter.
 	MaxRetryAfter time.Duration
 
 	// InProcessWait is the longest wait done in-process, holding the task,
 	// for precision; longer waits go back to asynq as a scheduled retry.
-	// Default 30 s.
+	// Default DefaultInProcessWait.
 	InProcessWait time.Duration
 
 	// FinalOn5xx makes an ambiguous answer (5xx, or a timeout after the
@@ -62,17 +88,18 @@ type Config struct {
 
 	// BackoffThreshold is how many different invites of one sender must
 	// get ambiguous answers (5xx, timeouts after sending) with no success
-	// between them before the sender backs off (backoff.go). Default 3.
+	// between them before the sender backs off (backoff.go). Default
+	// DefaultBackoffThreshold.
 	BackoffThreshold int
 
 	// BackoffMax is the longest wait of a sender back-off, whose waits are
-	// the policy's, then doubling. Default 10 min.
+	// the policy's, then doubling. Default DefaultBackoffMax.
 	BackoffMax time.Duration
 
 	// Breaker pauses a campaign when its first Breaker finished invites all
 	// ended with the same failure status (a server without 3PID invites, a
-	// room the sender cannot invite to). Default 5; negative turns it off
-	// (0 means the default, as for every field here).
+	// room the sender cannot invite to). Default DefaultBreaker; Off (any
+	// negative value) turns it off.
 	Breaker int
 
 	// AcceptIdentityTerms accepts an identity server's terms of service on
@@ -82,29 +109,27 @@ type Config struct {
 
 	// TokenCheckInterval is how often token files are looked at for a new
 	// token (and at least every 10 s re-read while the sender is paused).
-	// Default 2 s.
+	// Default DefaultTokenCheckInterval.
 	TokenCheckInterval time.Duration
 
 	// StreamMaxLen caps the results stream, approximately (XADD MAXLEN ~:
 	// Redis trims whole nodes, so a few hundred more may stay). Default
-	// DefaultStreamMaxLen; negative: never trimmed. A stream entry costs
-	// about 300 B, so the default holds about 30 MB.
+	// DefaultStreamMaxLen; Off (any negative value): never trimmed.
 	StreamMaxLen int64
 
 	// FinishedTTL, when positive, makes a finished invite's record expire
-	// this long after its final result (PEXPIRE in finishScript). Once it
-	// has expired, enqueueing the same address again invites it again, and
-	// the campaign counters still count it (purge drops its index entry).
-	// Default 0: records are kept until purged.
+	// this long after its final result. Once it has expired, enqueueing the
+	// same address again invites it again, and the campaign counters still
+	// count it (purge drops its index entry). Default 0: no expiry, records
+	// are kept until purged.
 	FinishedTTL time.Duration
 
 	// ShutdownTimeout is how long in-flight invites may finish on shutdown
-	// before they are handed back to the queue. Default 30 s.
+	// before they are handed back to the queue. Default DefaultShutdownTimeout.
 	ShutdownTimeout time.Duration
 
-	// PollInterval is how often asynq looks for due and delayed tasks. Asynq
-	// defaults to 1 s and 5 s; the default here is 200 ms for both, so
-	// scheduled retries run within a second of their time.
+	// PollInterval is how often asynq looks for due and delayed tasks.
+	// Default DefaultPollInterval.
 	PollInterval time.Duration
 
 	// HTTPClient is used for every Matrix call. Default:
@@ -124,51 +149,22 @@ type Config struct {
 	Observer Observer
 }
 
-// DefaultStreamMaxLen is Config.StreamMaxLen's default.
-const DefaultStreamMaxLen = 100_000
-
 // WithDefaults returns a copy with every zero field set to its default.
 func (c Config) WithDefaults() Config {
 	c.Policy = c.Policy.WithDefaults()
-	if c.Concurrency == 0 {
-		c.Concurrency = 10
-	}
-	if c.Queue == "" {
-		c.Queue = tasks.DefaultQueue
-	}
-	if c.KeyPrefix == "" {
-		c.KeyPrefix = "mxinvite"
-	}
-	if c.MaxRateLimitWait == 0 {
-		c.MaxRateLimitWait = 24 * time.Hour
-	}
-	if c.MaxRetryAfter == 0 {
-		c.MaxRetryAfter = time.Hour
-	}
-	if c.InProcessWait == 0 {
-		c.InProcessWait = 30 * time.Second
-	}
-	if c.ShutdownTimeout == 0 {
-		c.ShutdownTimeout = 30 * time.Second
-	}
-	if c.BackoffThreshold == 0 {
-		c.BackoffThreshold = 3
-	}
-	if c.BackoffMax == 0 {
-		c.BackoffMax = 10 * time.Minute
-	}
-	if c.Breaker == 0 {
-		c.Breaker = 5
-	}
-	if c.TokenCheckInterval == 0 {
-		c.TokenCheckInterval = 2 * time.Second
-	}
-	if c.StreamMaxLen == 0 {
-		c.StreamMaxLen = DefaultStreamMaxLen
-	}
-	if c.PollInterval == 0 {
-		c.PollInterval = 200 * time.Millisecond
-	}
+	setDefault(&c.Concurrency, DefaultConcurrency)
+	setDefault(&c.Queue, tasks.DefaultQueue)
+	setDefault(&c.KeyPrefix, rdb.DefaultPrefix)
+	setDefault(&c.MaxRateLimitWait, DefaultMaxRateLimitWait)
+	setDefault(&c.MaxRetryAfter, DefaultMaxRetryAfter)
+	setDefault(&c.InProcessWait, DefaultInProcessWait)
+	setDefault(&c.ShutdownTimeout, DefaultShutdownTimeout)
+	setDefault(&c.BackoffThreshold, DefaultBackoffThreshold)
+	setDefault(&c.BackoffMax, DefaultBackoffMax)
+	setDefault(&c.Breaker, DefaultBreaker)
+	setDefault(&c.TokenCheckInterval, DefaultTokenCheckInterval)
+	setDefault(&c.StreamMaxLen, DefaultStreamMaxLen)
+	setDefault(&c.PollInterval, DefaultPollInterval)
 	if c.Logger == nil {
 		l := zerolog.Nop()
 		c.Logger = &l
@@ -177,6 +173,14 @@ func (c Config) WithDefaults() Config {
 		c.Observer = NopObserver{}
 	}
 	return c
+}
+
+// setDefault sets *v to def when it is zero.
+func setDefault[T comparable](v *T, def T) {
+	var zero T
+	if *v == zero {
+		*v = def
+	}
 }
 
 // Validate reports the first invalid field.

@@ -122,7 +122,7 @@ func planEnqueue(cmd *cli.Command) (enqueuePlan, error) {
 	if err != nil {
 		return p, err
 	}
-	p.opts, p.input, p.room, p.alias = list.opts, list.input, list.room, list.alias
+	p.opts, p.input, p.room, p.alias = list.Options, list.Input, list.Room, list.Alias
 	if p.opts.Start, err = parseWhen(cmd); err != nil {
 		return p, err
 	}
@@ -133,7 +133,7 @@ func planEnqueue(cmd *cli.Command) (enqueuePlan, error) {
 		return p, usageErr("--concurrency %d: must be at least 1", p.opts.Workers)
 	}
 	if p.input != "-" && p.rejects == "" {
-		p.rejects = defaultRejects(p.input)
+		p.rejects = importer.DefaultRejects(p.input)
 	}
 	if p.rejects != "" && p.input != "-" && sameFile(p.input, p.rejects) {
 		return p, usageErr("--rejects %s: must not be the input file", p.rejects)

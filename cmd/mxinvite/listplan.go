@@ -1,86 +1,39 @@
 package main
 
 import (
-	"os"
-	"path/filepath"
-	"strings"
+	"errors"
 	"time"
 
 	"github.com/urfave/cli/v3"
 
 	"github.com/mxinvite/mxinvite/internal/importer"
-	"github.com/mxinvite/mxinvite/tasks"
 )
 
-// listPlan is what enqueue and schedule add both take from their flags: the
-// fields every invite of a list shares, and the list. planList checks them
-// the same way for both, before anything is contacted, so that a typo is
-// one line and exit code 2 at once rather than a failure at every tick.
-type listPlan struct {
-	opts  importer.Options // Campaign, Sender, IDServer, Medium, MediumFromList, Column
-	input string           // path, or "-" for stdin
-	room  string           // as given: a room ID, or an alias to resolve
-	alias bool
-}
-
-// planList checks --campaign, --room, --sender, --id-server, --medium,
-// --column and --file. A file (not stdin) must exist and read as an address
-// list: text, and for CSV/TSV a header naming the address column.
-func planList(cmd *cli.Command) (listPlan, error) {
-	p := listPlan{input: cmd.String("file"), room: cmd.String("room")}
+// planList reads --campaign, --room, --sender, --id-server, --medium,
+// --column and --file into an importer.Plan and checks it (Plan.Check),
+// naming the flag of any problem: exit code 2 before anything is contacted.
+func planList(cmd *cli.Command) (importer.Plan, error) {
+	p := importer.Plan{Input: cmd.String("file")}
 	var err error
-	if p.opts.Medium, p.opts.MediumFromList, err = listMedium(cmd); err != nil {
+	if p.Options.Medium, p.Options.MediumFromList, err = listMedium(cmd); err != nil {
 		return p, err
 	}
-	p.opts.Campaign, p.opts.Column = cmd.String("campaign"), cmd.String("column")
-	p.opts.Sender, p.opts.IDServer = cmd.String("sender"), cmd.String("id-server")
-	room, alias, err := roomFlag(cmd, true)
-	if err != nil {
+	p.Options.Campaign, p.Options.Column = cmd.String("campaign"), cmd.String("column")
+	p.Options.Sender, p.Options.IDServer = cmd.String("sender"), cmd.String("id-server")
+	if p.Room, p.Alias, err = roomFlag(cmd, true); err != nil {
 		return p, err
 	}
-	p.room = room
-	if p.alias = alias; alias {
-		room = "!alias:checked-later" // resolved by the homeserver, after these checks
-	}
-	// The fields every invite shares are checked by the rules the worker
-	// applies; a *tasks.FieldError names the field, which names the flag.
-	if _, err := tasks.NewInvite(tasks.Invite{Campaign: p.opts.Campaign, RoomID: room, Sender: p.opts.Sender,
-		IDServer: p.opts.IDServer, Medium: tasks.MediumEmail, Address: "probe@example.org"}); err != nil {
+	var in *importer.InputError
+	switch err := p.Check(); {
+	case err == nil:
+		return p, nil
+	case errors.Is(err, importer.ErrNoInput):
+		return p, usageErr("--file: give a path, or - for stdin")
+	case errors.As(err, &in):
+		return p, usageErr("--file %v", in)
+	default:
 		return p, fieldFlagErr(err)
 	}
-	if p.input == "" {
-		return p, usageErr("--file: give a path, or - for stdin")
-	}
-	if p.input != "-" {
-		if err := checkListFile(p.input, p.opts); err != nil {
-			return p, err
-		}
-	}
-	return p, nil
-}
-
-// checkListFile refuses a file that is missing, a directory, or not an
-// address list (see importer.CheckInput), naming it.
-func checkListFile(path string, opts importer.Options) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return usageErr("--file: %v", err)
-	}
-	defer f.Close()
-	if st, err := f.Stat(); err == nil && st.IsDir() {
-		return usageErr("--file %s: is a directory", path)
-	}
-	if err := importer.CheckInput(f, opts); err != nil {
-		return usageErr("--file %s: %v", path, err)
-	}
-	return nil
-}
-
-// defaultRejects is where the rejects of the list at path go unless
-// --rejects says otherwise: members.csv -> members.rejects.csv.
-func defaultRejects(path string) string {
-	ext := filepath.Ext(path)
-	return strings.TrimSuffix(path, ext) + ".rejects" + ext
 }
 
 // pastLeeway is how far in the past --at may be without --allow-past: a

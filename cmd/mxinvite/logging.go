@@ -5,15 +5,16 @@ import (
 	"os"
 
 	"github.com/mattn/go-isatty"
+	"github.com/mxinvite/mxinvite/internal/config"
 	"github.com/rs/zerolog"
 	"github.com/urfave/cli/v3"
 )
 
 func logFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: "log-level", Value: "info", Sources: env("log-level"),
+		&cli.StringFlag{Name: "log-level", Value: config.DefaultLogLevel, Sources: env("log-level"),
 			Usage: "debug, info, warn or error"},
-		&cli.StringFlag{Name: "log-format", Value: "auto", Sources: env("log-format"),
+		&cli.StringFlag{Name: "log-format", Value: config.DefaultLogFormat, Sources: env("log-format"),
 			Usage: "json, console, or auto (console on a terminal)"},
 	}
 }

@@ -30,7 +30,7 @@ func redisFlags() []cli.Flag {
 		&cli.StringFlag{Name: "redis-key-file", Sources: env("redis-key-file"), Usage: "key of --redis-cert-file (PEM)"},
 		&cli.StringFlag{Name: "redis-sentinel-password-file", Sources: env("redis-sentinel-password-file"),
 			Usage: "file holding the Sentinels' own password, when they have one (redis-sentinel://)"},
-		&cli.StringFlag{Name: "prefix", Value: "mxinvite", Sources: env("prefix"),
+		&cli.StringFlag{Name: "prefix", Value: rdb.DefaultPrefix, Sources: env("prefix"),
 			Usage: "prefix of every key mxinvite writes in Redis"},
 		&cli.StringFlag{Name: "queue", Value: tasks.DefaultQueue, Sources: env("queue"),
 			Usage: "asynq queue of invite tasks"},

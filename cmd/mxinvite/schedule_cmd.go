@@ -15,6 +15,7 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/urfave/cli/v3"
 
+	"github.com/mxinvite/mxinvite/internal/importer"
 	"github.com/mxinvite/mxinvite/internal/preflight"
 	"github.com/mxinvite/mxinvite/internal/producer"
 	"github.com/mxinvite/mxinvite/internal/rdb"
@@ -53,18 +54,19 @@ func runScheduleAdd(ctx context.Context, cmd *cli.Command) error {
 	if err != nil {
 		return err
 	}
-	c := schedule.Campaign{Name: list.opts.Campaign, Cron: cmd.String("cron"), Column: list.opts.Column,
-		Medium: string(list.opts.Medium), MediumFromList: list.opts.MediumFromList,
-		IDServer: list.opts.IDServer, Sender: list.opts.Sender, Created: time.Now().UTC()}
+	o := list.Options
+	c := schedule.Campaign{Name: o.Campaign, Cron: cmd.String("cron"), Column: o.Column,
+		Medium: string(o.Medium), MediumFromList: o.MediumFromList,
+		IDServer: o.IDServer, Sender: o.Sender, Created: time.Now().UTC()}
 	sched, err := c.Schedule()
 	if err != nil {
 		return usageErr("--cron: %v", err)
 	}
-	if c.File, err = filepath.Abs(list.input); err != nil {
+	if c.File, err = filepath.Abs(list.Input); err != nil {
 		return usageErr("--file: %v", err)
 	}
 	if c.Rejects = cmd.String("rejects"); c.Rejects == "" {
-		c.Rejects = defaultRejects(c.File)
+		c.Rejects = importer.DefaultRejects(c.File)
 	}
 	if c.Rejects, err = filepath.Abs(c.Rejects); err != nil {
 		return usageErr("--rejects: %v", err)
@@ -75,13 +77,13 @@ func runScheduleAdd(ctx context.Context, cmd *cli.Command) error {
 	if err := checkRejectsDir(c.Rejects); err != nil {
 		return err
 	}
-	c.RoomID = list.room
-	if list.alias {
+	c.RoomID = list.Room
+	if list.Alias {
 		p, err := readProfile(cmd)
 		if err != nil {
 			return err
 		}
-		id, err := preflight.ResolveRoom(ctx, matrixClient(cmd, p), list.room)
+		id, err := preflight.ResolveRoom(ctx, matrixClient(cmd, p), list.Room)
 		if err != nil {
 			return fail("--room: %v", err)
 		}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/urfave/cli/v3"
 
+	"github.com/mxinvite/mxinvite/internal/config"
 	"github.com/mxinvite/mxinvite/internal/record"
 	"github.com/mxinvite/mxinvite/matrix"
 	"github.com/mxinvite/mxinvite/tasks"
@@ -22,24 +23,24 @@ func workerCommand() *cli.Command {
 	flags = append(flags, opsFlags()...)
 	flags = append(flags, dashboardFlags()...)
 	flags = append(flags,
-		&cli.IntFlag{Name: "concurrency", Value: 10, Sources: env("concurrency"), Usage: "invites in flight at once in this process"},
-		&cli.StringFlag{Name: "retry-waits", Value: "2s,5s,30s", Sources: env("retry-waits"), Usage: "waits before retries 1, 2, 3…; the last repeats"},
-		&cli.StringFlag{Name: "timeouts", Value: "30s,60s,150s", Sources: env("timeouts"), Usage: "per-attempt timeouts for attempts 1, 2, 3…; the last repeats"},
-		&cli.IntFlag{Name: "max-retries", Value: 3, Sources: env("max-retries"), Usage: "retries after the first attempt (429s do not count)"},
-		&cli.DurationFlag{Name: "max-rate-limit-wait", Value: worker.Config{}.WithDefaults().MaxRateLimitWait, Sources: env("max-rate-limit-wait"),
+		&cli.IntFlag{Name: "concurrency", Value: worker.DefaultConcurrency, Sources: env("concurrency"), Usage: "invites in flight at once in this process"},
+		&cli.StringFlag{Name: "retry-waits", Value: matrix.FormatDurations(matrix.DefaultRetryPolicy().Waits), Sources: env("retry-waits"), Usage: "waits before retries 1, 2, 3…; the last repeats"},
+		&cli.StringFlag{Name: "timeouts", Value: matrix.FormatDurations(matrix.DefaultRetryPolicy().Timeouts), Sources: env("timeouts"), Usage: "per-attempt timeouts for attempts 1, 2, 3…; the last repeats"},
+		&cli.IntFlag{Name: "max-retries", Value: matrix.DefaultRetryPolicy().MaxRetries, Sources: env("max-retries"), Usage: "retries after the first attempt (429s do not count)"},
+		&cli.DurationFlag{Name: "max-rate-limit-wait", Value: worker.DefaultMaxRateLimitWait, Sources: env("max-rate-limit-wait"),
 			Usage: "give an invite up as TooManyRequests once rate limited this long"},
 		&cli.BoolFlag{Name: "final-on-5xx", Sources: env("final-on-5xx"),
 			Usage: "end an invite on an ambiguous 5xx or timeout instead of re-checking and retrying (no second email, ever)"},
 		&cli.BoolFlag{Name: "no-txn-id", Sources: env("no-txn-id"), Usage: "send POST invites, never the idempotent PUT /invite/{txnId}"},
-		&cli.DurationFlag{Name: "shutdown-timeout", Value: 30 * 1e9, Sources: env("shutdown-timeout"),
+		&cli.DurationFlag{Name: "shutdown-timeout", Value: worker.DefaultShutdownTimeout, Sources: env("shutdown-timeout"),
 			Usage: "on SIGTERM/SIGINT, how long in-flight invites may finish before they go back to the queue"},
 		&cli.BoolFlag{Name: "until-idle", Sources: env("until-idle"),
 			Usage: "exit 0 once every invite is final, or 4 when the only ones left wait behind a pause"},
-		&cli.IntFlag{Name: "breaker", Value: 5, Sources: env("breaker"),
+		&cli.IntFlag{Name: "breaker", Value: worker.DefaultBreaker, Sources: env("breaker"),
 			Usage: "pause a campaign when its first N finished invites all failed the same way (0: never)"},
-		&cli.IntFlag{Name: "backoff-threshold", Value: 3, Sources: env("backoff-threshold"),
+		&cli.IntFlag{Name: "backoff-threshold", Value: worker.DefaultBackoffThreshold, Sources: env("backoff-threshold"),
 			Usage: "back the sender off when this many different invites get 5xx/timeouts with no success between them"},
-		&cli.DurationFlag{Name: "backoff-max", Value: worker.Config{}.WithDefaults().BackoffMax, Sources: env("backoff-max"),
+		&cli.DurationFlag{Name: "backoff-max", Value: worker.DefaultBackoffMax, Sources: env("backoff-max"),
 			Usage: "longest wait of a sender back-off (its waits are --retry-waits, then doubling)"},
 		&cli.BoolFlag{Name: "scheduler", Sources: env("scheduler"),
 			Usage: "also fire recurring campaigns (see mxinvite schedule)"},
@@ -71,10 +72,6 @@ func runWorker(ctx context.Context, cmd *cli.Command) error {
 	if err != nil {
 		return err
 	}
-	streamMax := int64(cmd.Int("results-stream-max")) // ranges.go: not negative
-	if streamMax == 0 {
-		streamMax = -1 // worker.Config: negative means never trimmed
-	}
 	opt, rdb, err := connectRedis(ctx, cmd)
 	if err != nil {
 		return err
@@ -85,7 +82,7 @@ func runWorker(ctx context.Context, cmd *cli.Command) error {
 		return err
 	}
 	w, err := worker.New(worker.Config{
-		StreamMaxLen:        streamMax,
+		StreamMaxLen:        int64(config.OffIfZero(cmd.Int("results-stream-max"))), // ranges.go: not negative
 		FinishedTTL:         cmd.Duration("finished-ttl"),
 		Redis:               opt,
 		Profiles:            profiles,
@@ -97,7 +94,7 @@ func runWorker(ctx context.Context, cmd *cli.Command) error {
 		FinalOn5xx:          cmd.Bool("final-on-5xx"),
 		NoTxnID:             cmd.Bool("no-txn-id"),
 		ShutdownTimeout:     cmd.Duration("shutdown-timeout"),
-		Breaker:             breakerFlag(cmd.Int("breaker")),
+		Breaker:             config.OffIfZero(cmd.Int("breaker")),
 		AcceptIdentityTerms: cmd.Bool("accept-identity-terms"),
 		BackoffThreshold:    cmd.Int("backoff-threshold"),
 		BackoffMax:          cmd.Duration("backoff-max"),
@@ -175,12 +172,4 @@ func workerError(err error) error {
 		return usageErr("worker: %v", err)
 	}
 	return fail("worker: %v", err)
-}
-
-// breakerFlag maps --breaker 0 ("never") to the worker's "off".
-func breakerFlag(n int) int {
-	if n == 0 {
-		return -1
-	}
-	return n
 }

@@ -4,19 +4,23 @@ import (
 	"slices"
 	"time"
 
+	"github.com/mxinvite/mxinvite/internal/rdb"
+	"github.com/mxinvite/mxinvite/internal/redisconn"
 	"github.com/mxinvite/mxinvite/matrix"
 	"github.com/mxinvite/mxinvite/tasks"
 	"github.com/mxinvite/mxinvite/worker"
 )
 
-// Defaults the command-line flags share (a test in cmd/mxinvite keeps them
-// equal).
+// The file's defaults are those of the command-line flags; each is
+// declared once, where it belongs, and named here for the file's readers
+// (a test in cmd/mxinvite keeps the flags' defaults equal to them).
 const (
-	DefaultRedisURL  = "redis://127.0.0.1:6379"
-	DefaultPrefix    = "mxinvite"
+	DefaultRedisURL = redisconn.DefaultURL
+	DefaultPrefix   = rdb.DefaultPrefix
+	DefaultBreaker  = worker.DefaultBreaker
+	// The logs of long-running commands: level and format.
 	DefaultLogLevel  = "info"
 	DefaultLogFormat = "auto"
-	DefaultBreaker   = 5
 )
 
 // WithDefaults returns a copy with every zero field set to its default.
@@ -131,4 +135,14 @@ func durationsOK(ds []time.Duration, zeroOK bool) (int, bool) {
 		}
 	}
 	return 0, true
+}
+
+// OffIfZero translates a limit the command line or the file turns off
+// with 0 (--breaker, --results-stream-max, worker.breaker) to worker.Config,
+// where zero means the default and worker.Off turns the limit off.
+func OffIfZero(n int) int {
+	if n == 0 {
+		return worker.Off
+	}
+	return n
 }

@@ -41,8 +41,8 @@ type Options struct {
 // New returns a Client over rdb.
 func New(rdb redis.UniversalClient, opts Options) *Client {
 	c := &Client{rdb: rdb, k: NewKeys(opts.Prefix), opts: opts, owned: opts.CloseConn}
-	c.begins = newBatcher(maxHotBatch, hotLinger, c.writeBegins)
-	c.finishes = newBatcher(maxHotBatch, hotLinger, c.writeFinishes)
+	c.begins = newBatcher(maxDeliveryBatch, deliveryLinger, c.writeBegins)
+	c.finishes = newBatcher(maxDeliveryBatch, deliveryLinger, c.writeFinishes)
 	return c
 }
 

@@ -60,7 +60,7 @@ func BenchmarkPurge(b *testing.B) {
 					u: record.AttemptUpdate{Attempts: 1}, f: record.Final{HTTPStatus: 200, FinishedAt: time.Now()}})
 			}
 			for len(reqs) > 0 {
-				k := min(len(reqs), maxHotBatch)
+				k := min(len(reqs), maxDeliveryBatch)
 				if _, err := store.writeFinishes(ctx, reqs[:k]); err != nil {
 					b.Fatal(err)
 				}

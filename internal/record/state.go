@@ -3,6 +3,7 @@ package record
 import (
 	"fmt"
 	"slices"
+	"strings"
 )
 
 // State is where an invite stands. It is kept in the invite's record and
@@ -135,4 +136,39 @@ type TransitionError struct {
 
 func (e *TransitionError) Error() string {
 	return fmt.Sprintf("invite state %q -> %q by %s is not in the state table", e.From, e.To, e.Op)
+}
+
+// Table renders the transitions as a Markdown table, the sources of one
+// change grouped in a row, in the order of Transitions: docs/architecture.md
+// shows it (a test keeps the two equal).
+func Table() string {
+	type row struct {
+		from   []string
+		to, op string
+		why    string
+	}
+	name := func(s State) string {
+		if s == StateNone {
+			return "(none)"
+		}
+		return string(s)
+	}
+	var rows []*row
+	index := map[string]*row{}
+	for _, t := range Transitions {
+		k := string(t.To) + "|" + string(t.Op) + "|" + t.Why
+		r := index[k]
+		if r == nil {
+			r = &row{to: name(t.To), op: string(t.Op), why: t.Why}
+			index[k] = r
+			rows = append(rows, r)
+		}
+		r.from = append(r.from, name(t.From))
+	}
+	var b strings.Builder
+	b.WriteString("| from | to | by | when |\n|---|---|---|---|\n")
+	for _, r := range rows {
+		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", strings.Join(r.from, ", "), r.to, r.op, r.why)
+	}
+	return b.String()
 }
