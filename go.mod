@@ -17,6 +17,8 @@ require (
 	golang.org/x/net v0.62.0
 )
 
+require github.com/nyaruka/phonenumbers v1.8.1 // indirect
+
 require (
 	github.com/beorn7/perks v1.0.1 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
