@@ -8,6 +8,7 @@ import (
 
 	"github.com/urfave/cli/v3"
 
+	"github.com/mxinvite/mxinvite/internal/addrlist"
 	"github.com/mxinvite/mxinvite/internal/importer"
 	"github.com/mxinvite/mxinvite/tasks"
 )
@@ -33,6 +34,9 @@ func planList(cmd *cli.Command) (listPlan, error) {
 		return p, err
 	}
 	p.opts.Campaign, p.opts.Column = cmd.String("campaign"), cmd.String("column")
+	if p.opts.Encoding, p.opts.Region, err = listText(cmd); err != nil {
+		return p, err
+	}
 	p.opts.Sender, p.opts.IDServer = cmd.String("sender"), cmd.String("id-server")
 	room, alias, err := roomFlag(cmd, true)
 	if err != nil {
@@ -57,6 +61,19 @@ func planList(cmd *cli.Command) (listPlan, error) {
 		}
 	}
 	return p, nil
+}
+
+// listText reads --encoding and --region, refusing values the list reader
+// would refuse, named by their flag.
+func listText(cmd *cli.Command) (encoding, region string, err error) {
+	encoding, region = strings.TrimSpace(cmd.String("encoding")), strings.ToUpper(strings.TrimSpace(cmd.String("region")))
+	if addrlist.CheckEncoding(encoding) != nil {
+		return "", "", usageErr("--encoding %q: unknown; want utf-8, utf-16le, utf-16be, windows-1252, latin1, … (a WHATWG label)", encoding)
+	}
+	if addrlist.CheckRegion(region) != nil {
+		return "", "", usageErr("--region %q: want an ISO 3166 country code with a phone numbering plan, such as GB, US or DE", region)
+	}
+	return encoding, region, nil
 }
 
 // checkListFile refuses a file that is missing, a directory, or not an

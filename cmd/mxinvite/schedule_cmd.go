@@ -53,6 +53,7 @@ func runScheduleAdd(ctx context.Context, cmd *cli.Command) error {
 		return err
 	}
 	c := schedule.Campaign{Name: list.opts.Campaign, Cron: cmd.String("cron"), Column: list.opts.Column,
+		Encoding: list.opts.Encoding, Region: list.opts.Region,
 		Medium: string(list.opts.Medium), MediumFromList: list.opts.MediumFromList,
 		IDServer: list.opts.IDServer, Sender: list.opts.Sender, Created: time.Now().UTC()}
 	sched, err := c.Schedule()

@@ -70,3 +70,13 @@ func (o Options) check() error {
 	}
 	return nil
 }
+
+// CheckEncoding refuses an Options.Encoding label the reader does not know.
+func CheckEncoding(label string) error {
+	_, err := lookupEncoding(label)
+	return err
+}
+
+// CheckRegion refuses an Options.Region that is not an ISO 3166 country
+// code with a phone numbering plan.
+func CheckRegion(region string) error { return checkRegion(region) }

@@ -41,22 +41,21 @@ func (r *Reader) Plan() Plan {
 	switch {
 	case r.format == FormatVCard:
 		p.Export = "vCard"
-		why = append(why, "one invite per card, to its preferred "+cardProperties(r.medium))
+		why = append(why, "one invite per card: its preferred "+cardProperties(r.medium))
 	case r.export != "":
 		for _, c := range r.addressCols(r.medium) {
 			p.Columns = append(p.Columns, r.header[c])
 		}
-		why = append(why, fmt.Sprintf("%s export: one invite per person, from the first of %s that holds an address",
-			r.export, quotedNames(r.header, r.addressCols(r.medium))))
+		why = append(why, "one invite per person: the first address in "+quotedNames(r.header, r.addressCols(r.medium)))
 	case r.format == FormatLines:
-		why = append(why, "plain list: every address of every line (lists separated by , or ;) is a row")
+		why = append(why, "one row per address (a line may hold a list)")
 	default:
 		p.Columns = []string{r.header[r.column]}
 		how := "found by its name"
 		if r.opts.Column != "" {
 			how = "--column"
 		}
-		why = append(why, fmt.Sprintf("column %q (%s): every address in it (lists separated by , or ;) is a row", r.header[r.column], how))
+		why = append(why, fmt.Sprintf("column %q (%s), one row per address (a cell may hold a list)", r.header[r.column], how))
 	}
 	switch {
 	case r.opts.Medium != "":
@@ -82,9 +81,12 @@ func (r *Reader) Plan() Plan {
 // String is the plan as one line.
 func (p Plan) String() string {
 	format := p.Format
-	if p.Export != "" && p.Format != FormatVCard {
-		format = p.Export + " " + p.Format
-	} else if p.Export != "" {
+	switch {
+	case p.Format == FormatLines:
+		format = "plain list"
+	case p.Export != "" && p.Format != FormatVCard:
+		format = p.Export + " export (" + p.Format + ")"
+	case p.Export != "":
 		format = p.Export
 	}
 	return fmt.Sprintf("%s (%s): %s", format, p.Encoding, p.Why)
