@@ -144,6 +144,8 @@ var fileSettings = []fileSetting{
 	{key: "worker.no_txn_id", flag: "no-txn-id", worker: true, value: str(func(r config.Config) string { return optBool(r.Worker.NoTxnID) })},
 	{key: "worker.breaker", flag: "breaker", worker: true, value: str(func(r config.Config) string { return optInt(r.Worker.Breaker) })},
 	{key: "worker.scheduler", flag: "scheduler", worker: true, value: str(func(r config.Config) string { return optBool(r.Worker.Scheduler) })},
+	// Commands that read no list ignore it.
+	{key: "lists.region", flag: "region", optional: true, value: str(func(r config.Config) string { return r.Lists.Region })},
 	// The first sender is the default of --sender.
 	{key: "senders", flag: "sender", optional: true, value: str(func(r config.Config) string {
 		if len(r.Senders) == 0 {

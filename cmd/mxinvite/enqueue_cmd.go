@@ -71,7 +71,7 @@ func runEnqueue(ctx context.Context, cmd *cli.Command) error {
 	}
 	// The rejects destination first: if it cannot be written, stop before
 	// anything is enqueued rather than lose the rejected rows afterwards.
-	rejects, err := openRejects(plan.rejects)
+	rejects, err := openRejects(cmd, plan.rejects)
 	if err != nil {
 		return err
 	}
@@ -143,10 +143,16 @@ func planEnqueue(cmd *cli.Command) (enqueuePlan, error) {
 }
 
 // openRejects creates the rejects destination (see addrlist.RejectsFile);
-// with no path, rejects are only counted.
-func openRejects(path string) (io.WriteCloser, error) {
-	if path == "" {
+// with no path, rejects are only counted. /dev/stdout and /dev/stderr are
+// the command's own output streams, written in place.
+func openRejects(cmd *cli.Command, path string) (io.WriteCloser, error) {
+	switch path {
+	case "":
 		return discard{}, nil
+	case "/dev/stdout":
+		return writerCloser{cmd.Root().Writer}, nil
+	case "/dev/stderr":
+		return writerCloser{cmd.Root().ErrWriter}, nil
 	}
 	f, err := addrlist.CreateRejectsFile(path)
 	if err != nil {
@@ -154,6 +160,10 @@ func openRejects(path string) (io.WriteCloser, error) {
 	}
 	return f, nil
 }
+
+type writerCloser struct{ io.Writer }
+
+func (writerCloser) Close() error { return nil }
 
 type discard struct{}
 
