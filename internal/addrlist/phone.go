@@ -28,8 +28,8 @@ func checkRegion(region string) error {
 // internationalPhone returns s, a phone number as written in a list, in a
 // form tasks.NormalizeMSISDN accepts: numbers already international ("+44
 // 20 …", "0044 20 …") are returned as they are; national ones ("020 7946
-// 0958", "(415) 555-0132") are parsed with libphonenumber for the region
-// and returned in E.164 ("+442079460958"). digitsAreInternational says the
+// 0958", "(415) 555-0132") are parsed with libphonenumber for the region,
+// must be valid there, and are returned in E.164 ("+442079460958"). digitsAreInternational says the
 // list writes international numbers without '+' (mxinvite's own results
 // CSVs, like Matrix, do).
 //
@@ -55,10 +55,11 @@ func internationalPhone(s, region string, digitsAreInternational bool) (string, 
 		return t, nil
 	}
 	if region != "" {
-		// Possible rather than valid: libphonenumber's validity follows the
-		// numbering plans' allocations, which leave out ranges reserved for
-		// examples (Ofcom's 07700 900xxx) and lag behind new ones.
-		if n, err := phonenumbers.Parse(t, strings.ToUpper(region)); err == nil && phonenumbers.IsPossibleNumber(n) {
+		// Valid, not merely possible (of a possible length): the numbering
+		// plan's allocations catch a US number read as British, or a local
+		// number without its area code ("555-0100"). Ranges kept for
+		// drama and examples (Ofcom's 07700 900xxx) are not valid.
+		if n, err := phonenumbers.Parse(t, strings.ToUpper(region)); err == nil && phonenumbers.IsValidNumber(n) {
 			return phonenumbers.Format(n, phonenumbers.E164), nil
 		}
 	}

@@ -49,6 +49,8 @@ func (r *Reader) Plan() Plan {
 		why = append(why, "one invite per person: the first address in "+quotedNames(r.header, r.addressCols(r.medium)))
 	case r.format == FormatLines:
 		why = append(why, "one row per address (a line may hold a list)")
+	case r.column < 0 || r.column >= len(r.header):
+		why = append(why, "no rows (the input is empty)")
 	default:
 		p.Columns = []string{r.header[r.column]}
 		how := "found by its name"
@@ -64,7 +66,7 @@ func (r *Reader) Plan() Plan {
 		why = append(why, "medium per row: email for an address with @, msisdn for a phone number (--medium auto)")
 	case r.mediumCol >= 0:
 		why = append(why, fmt.Sprintf("medium %s, or the row's %q column", r.medium, r.header[r.mediumCol]))
-	case r.medium == tasks.MediumMSISDN:
+	case r.medium == tasks.MediumMSISDN && r.column >= 0 && r.column < len(r.header):
 		why = append(why, fmt.Sprintf("medium msisdn: the column's name %q says phone numbers", r.header[r.column]))
 	case r.export != "" || r.format == FormatVCard:
 		why = append(why, "medium email: contacts are invited by email (--medium msisdn for a phone campaign)")

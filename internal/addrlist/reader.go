@@ -346,12 +346,12 @@ func (r *Reader) personRow(lineNum int, fields []string, want tasks.Medium) Row 
 	}
 	if want == tasks.MediumEmail {
 		if phone := firstFilled(fields, r.phoneCols); phone >= 0 {
-			row.Err = fmt.Errorf("%w: no email address, only a phone number in %q; give --medium msisdn for a phone campaign",
-				ErrEmpty, r.header[phone])
+			row.Err = fmt.Errorf("%w to invite by email: only a phone number, in %q (give --medium msisdn for a phone campaign)",
+				ErrNoAddress, r.header[phone])
 			return row
 		}
 	}
-	row.Err = fmt.Errorf("%w: no address in %s", ErrEmpty, quotedNames(r.header, r.addressCols(want)))
+	row.Err = fmt.Errorf("%w in %s", ErrNoAddress, quotedNames(r.header, r.addressCols(want)))
 	return row
 }
 

@@ -40,7 +40,7 @@ type RejectWriter struct {
 	lines *bufio.Writer // plain lists and vCard
 	vcard bool
 	csv   *csv.Writer // CSV/TSV
-	bom   bool        // write a UTF-8 byte order mark before the first reject
+	bom   func() bool // whether to write a UTF-8 byte order mark before the first reject
 
 	header      []string
 	keep        int  // header columns before line and reason
@@ -51,14 +51,14 @@ type RejectWriter struct {
 
 // NewRejectWriter returns a RejectWriter writing to w in the format of r.
 func NewRejectWriter(w io.Writer, r *Reader) *RejectWriter {
+	// Decided at the first reject: by then the reader knows whether it met
+	// lines in Windows-1252.
+	bom := func() bool { return r.bom || r.src.converted > 0 }
 	if r.Format() == FormatLines || r.Format() == FormatVCard {
-		return &RejectWriter{lines: bufio.NewWriter(w), vcard: r.Format() == FormatVCard, bom: r.bom}
+		return &RejectWriter{lines: bufio.NewWriter(w), vcard: r.Format() == FormatVCard, bom: bom}
 	}
-	rw := &RejectWriter{header: r.Header(), bom: r.bom}
-	if rw.bom {
-		w = &bomWriter{w: w}
-	}
-	rw.csv = csv.NewWriter(w)
+	rw := &RejectWriter{header: r.Header()}
+	rw.csv = csv.NewWriter(&bomWriter{w: w, need: bom})
 	rw.csv.Comma = rune(r.delim)
 	rw.keep = len(rw.header)
 	if n := len(rw.header); n >= 2 &&
@@ -78,9 +78,11 @@ func (w *RejectWriter) Write(row Row) error {
 		return errors.New("addrlist: RejectWriter.Write: row " + strconv.Itoa(row.Line) + " is not a reject")
 	}
 	reason := oneLine(row.Err.Error())
-	if w.lines != nil && w.bom {
-		w.bom = false
-		w.lines.WriteString(utf8BOM)
+	if w.lines != nil && w.bom != nil {
+		if w.bom() {
+			w.lines.WriteString(utf8BOM)
+		}
+		w.bom = nil
 	}
 	if w.vcard {
 		return w.writeCard(row, reason)
@@ -159,17 +161,21 @@ func (w *RejectWriter) writeCard(row Row, reason string) error {
 	return err
 }
 
-// bomWriter writes a UTF-8 byte order mark before its first write.
+// bomWriter writes a UTF-8 byte order mark before its first write if need
+// says so then.
 type bomWriter struct {
 	w     io.Writer
+	need  func() bool
 	wrote bool
 }
 
 func (b *bomWriter) Write(p []byte) (int, error) {
 	if !b.wrote {
 		b.wrote = true
-		if _, err := io.WriteString(b.w, utf8BOM); err != nil {
-			return 0, err
+		if b.need() {
+			if _, err := io.WriteString(b.w, utf8BOM); err != nil {
+				return 0, err
+			}
 		}
 	}
 	return b.w.Write(p)

@@ -29,8 +29,8 @@ type RejectsFile struct {
 	path   string
 	target string // where the temporary file goes: path, or the file its link names
 	f      *os.File
-	tmp  bool // f is a temporary file to rename over path
-	n    int64
+	tmp    bool // f is a temporary file to rename over path
+	n      int64
 }
 
 // CreateRejectsFile opens the destination path as described above.

@@ -172,12 +172,12 @@ func (r *Reader) cardRow(line int, emails, tels []cardValue) Row {
 	}
 	switch {
 	case r.medium == tasks.MediumEmail && len(tels) > 0:
-		return Row{Line: line, Medium: r.medium, Err: fmt.Errorf("%w: the card has no EMAIL, only a phone number (TEL); "+
-			"give --medium msisdn for a phone campaign", ErrEmpty)}
+		return Row{Line: line, Medium: r.medium, Err: fmt.Errorf("%w to invite by email: the card has only a phone number, TEL "+
+			"(give --medium msisdn for a phone campaign)", ErrNoAddress)}
 	case r.medium == tasks.MediumMSISDN && len(emails) > 0:
-		return Row{Line: line, Medium: r.medium, Err: fmt.Errorf("%w: the card has no TEL, only an email address (EMAIL)", ErrEmpty)}
+		return Row{Line: line, Medium: r.medium, Err: fmt.Errorf("%w to invite by phone: the card has only an email address, EMAIL", ErrNoAddress)}
 	}
-	return Row{Line: line, Medium: r.medium, Err: fmt.Errorf("%w: the card has no EMAIL or TEL", ErrEmpty)}
+	return Row{Line: line, Medium: r.medium, Err: fmt.Errorf("%w: the card has no EMAIL or TEL", ErrNoAddress)}
 }
 
 // cardPropertyName returns the upper-case name of the property a content
