@@ -31,7 +31,7 @@ func enqueueCommand() *cli.Command {
 	flags = append(flags,
 		&cli.StringFlag{Name: "room", Required: true, Usage: roomFlagUsage + "; an alias is resolved once"},
 		&cli.StringFlag{Name: "campaign", Required: true, Usage: "campaign name the invites are counted under"},
-		&cli.StringFlag{Name: "file", Required: true, Usage: "address list: CSV/TSV with a header, or one address per line; - for stdin"},
+		&cli.StringFlag{Name: "file", Required: true, Usage: "address list: CSV/TSV with a header (contacts exports recognised), vCard, or addresses one or more per line; - for stdin"},
 		&cli.StringFlag{Name: "at", Usage: "send from this RFC 3339 time"},
 		allowPastFlag(),
 		&cli.DurationFlag{Name: "in", Usage: "send after this delay"},
