@@ -253,3 +253,22 @@ func TestCampaignHeldElsewhereExistsEmpty(t *testing.T) {
 		t.Errorf("status of a campaign held elsewhere: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }
+
+// 21.5: a recurring campaign keeps its list's region and encoding for its
+// ticks, and refuses a bad one when added.
+func TestScheduleKeepsRegionAndEncoding(t *testing.T) {
+	e := newCLIEnv(t, simulator.Config{})
+	list := e.file("phones.csv", "Name,Phone\nAlex,(415) 555-0132\n")
+	add := join([]string{"schedule", "add", "--campaign", "weekly", "--cron", "@weekly", "--room", simulator.DefaultRoomID,
+		"--file", list, "--region", "us", "--encoding", "windows-1252"}, e.redisArgs())
+	if r := mxinvite(t, add...); r.code != 0 {
+		t.Fatalf("schedule add: exit %d %s", r.code, r.stderr)
+	}
+	r := mxinvite(t, join([]string{"schedule", "list", "--json"}, e.redisArgs())...)
+	if !strings.Contains(r.stdout, `"encoding":"windows-1252","region":"US"`) {
+		t.Errorf("schedule list --json: %s", r.stdout)
+	}
+	if r := mxinvite(t, append(add, "--region", "ZZ")...); r.code != exitUsage || !strings.Contains(r.stderr, `--region "ZZ"`) {
+		t.Errorf("--region ZZ: exit %d %s", r.code, r.stderr)
+	}
+}

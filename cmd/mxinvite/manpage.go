@@ -111,7 +111,7 @@ func writeFlags(b *strings.Builder, flags []cli.Flag) {
 }
 
 // roff escapes text for a roff paragraph: backslashes, and a leading '.'
-// or '\'' that would start a request.
+// or '\” that would start a request.
 func roff(s string) string {
 	s = strings.ReplaceAll(s, `\`, `\e`)
 	lines := strings.Split(s, "\n")

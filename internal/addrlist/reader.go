@@ -45,8 +45,10 @@ type Reader struct {
 	bom bool
 
 	// pending holds rows of the record read last (an address list in a
-	// cell yields several), served by Next before reading on.
+	// cell yields several), served by Next from pending[served:] before
+	// reading on; the slice is reused.
 	pending []Row
+	served  int
 
 	// medium is the medium rows are checked against ("" = inferred per
 	// row), mediumCol the column giving each row's own medium, or -1 (see
@@ -123,6 +125,9 @@ func (r *Reader) Header() []string { return slices.Clone(r.header) }
 // and CSV records whose fields are all empty are skipped. The returned
 // Row.Raw is reused by the next call.
 func (r *Reader) Next() (Row, error) {
+	if r.served == len(r.pending) {
+		r.pending, r.served = r.pending[:0], 0
+	}
 	for len(r.pending) == 0 {
 		var err error
 		switch r.format {
@@ -140,9 +145,9 @@ func (r *Reader) Next() (Row, error) {
 			return Row{}, err
 		}
 	}
-	row := r.pending[0]
-	r.pending[0] = Row{}
-	r.pending = r.pending[1:]
+	row := r.pending[r.served]
+	r.pending[r.served] = Row{} // keep no reference to a served row's memory
+	r.served++
 	return row, nil
 }
 
