@@ -5,7 +5,7 @@ GO       ?= go
 FUZZTIME ?= 50000x
 BIN      ?= bin/mxinvite
 
-.PHONY: build test vet fuzz demo bench clean
+.PHONY: build test vet fuzz demo bench man clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/mxinvite
@@ -26,6 +26,11 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzParseErrorResponse$$' -fuzztime=$(FUZZTIME) ./matrix/
 	$(GO) test -run='^$$' -fuzz='^FuzzDecodeInvite$$' -fuzztime=$(FUZZTIME) ./tasks/
 	$(GO) test -run='^$$' -fuzz='^FuzzReader$$' -fuzztime=$(FUZZTIME) ./internal/addrlist/
+
+# The man page, generated from the command definitions (reproducible: no
+# date, no version). TestManPageIsUpToDate fails when it is stale.
+man:
+	$(GO) run ./cmd/mxinvite man > docs/mxinvite.1
 
 # The demo: embedded Redis (or --redis), the simulator, 1,000 invites.
 demo:

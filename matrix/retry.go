@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -121,11 +122,19 @@ func scheduleEntry(list, fallback []time.Duration, retriesTaken int) time.Durati
 	return list[min(max(retriesTaken, 0), len(list)-1)]
 }
 
-// FormatDurations writes a list as ParseDurations reads it ("2s,5s,30s").
+// FormatDurations writes a list as ParseDurations reads it, in whole
+// seconds or milliseconds where they fit ("2s,5s,30s", "30s,60s,150s").
 func FormatDurations(ds []time.Duration) string {
 	parts := make([]string, len(ds))
 	for i, d := range ds {
-		parts[i] = d.String()
+		switch {
+		case d%time.Second == 0:
+			parts[i] = strconv.FormatInt(int64(d/time.Second), 10) + "s"
+		case d%time.Millisecond == 0:
+			parts[i] = strconv.FormatInt(int64(d/time.Millisecond), 10) + "ms"
+		default:
+			parts[i] = d.String()
+		}
 	}
 	return strings.Join(parts, ",")
 }

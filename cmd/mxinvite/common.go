@@ -58,7 +58,12 @@ func listFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "medium", Usage: "email, msisdn, or auto (per row: an address with @ is email); " +
 			"default: a medium column gives each row's, else msisdn for a phone-like address column (phone, mobile, tel, …), else email"},
-		&cli.StringFlag{Name: "column", Usage: "CSV/TSV column holding the address (default: found by name: email, address, phone, …)"},
+		&cli.StringFlag{Name: "column", Usage: "CSV/TSV column holding the address (default: found by name: email, address, phone, …, " +
+			"or by the header of a known export: Outlook, Google Contacts, Thunderbird, Mailchimp, …)"},
+		&cli.StringFlag{Name: "encoding", Usage: "the list's character encoding: utf-8, utf-16le, utf-16be, windows-1252, latin1, … " +
+			"(default: detected: a byte order mark, else UTF-8 with lines that are not read as windows-1252)"},
+		&cli.StringFlag{Name: "region", Usage: "ISO 3166 country (GB, US, DE, …) of phone numbers written in national form, " +
+			"such as (415) 555-0132; without it they are rejected, never guessed"},
 	}
 }
 

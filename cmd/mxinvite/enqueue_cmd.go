@@ -33,7 +33,7 @@ func enqueueCommand() *cli.Command {
 	flags = append(flags,
 		&cli.StringFlag{Name: "room", Required: true, Usage: roomFlagUsage + "; an alias is resolved once"},
 		&cli.StringFlag{Name: "campaign", Required: true, Usage: "campaign name the invites are counted under"},
-		&cli.StringFlag{Name: "file", Required: true, Usage: "address list: CSV/TSV with a header, or one address per line; - for stdin"},
+		&cli.StringFlag{Name: "file", Required: true, Usage: "address list: CSV/TSV with a header (contacts exports recognised), vCard, or addresses one or more per line; - for stdin"},
 		&cli.StringFlag{Name: "at", Usage: "send from this RFC 3339 time"},
 		allowPastFlag(),
 		&cli.DurationFlag{Name: "in", Usage: "send after this delay"},
@@ -73,7 +73,7 @@ func runEnqueue(ctx context.Context, cmd *cli.Command) error {
 	}
 	// The rejects destination first: if it cannot be written, stop before
 	// anything is enqueued rather than lose the rejected rows afterwards.
-	rejects, err := openRejects(plan.rejects)
+	rejects, err := openRejects(cmd, plan.rejects)
 	if err != nil {
 		return err
 	}
@@ -93,7 +93,7 @@ func runEnqueue(ctx context.Context, cmd *cli.Command) error {
 		var addresses func() int
 		if plan.input != "-" { // stdin can be read only once, by the import
 			addresses = func() int {
-				return countAddresses(plan.input, addrlist.Options{Format: plan.opts.Format, Column: plan.opts.Column, Medium: plan.opts.Medium, MediumFromList: plan.opts.MediumFromList})
+				return countAddresses(plan.input, plan.opts.ListOptions())
 			}
 		}
 		report := checkProfile(ctx, cmd, plan.profile, addresses, senderPace(ctx, cmd, conn, plan.profile.Name))
@@ -145,10 +145,16 @@ func planEnqueue(cmd *cli.Command) (enqueuePlan, error) {
 }
 
 // openRejects creates the rejects destination (see addrlist.RejectsFile);
-// with no path, rejects are only counted.
-func openRejects(path string) (io.WriteCloser, error) {
-	if path == "" {
+// with no path, rejects are only counted. /dev/stdout and /dev/stderr are
+// the command's own output streams, written in place.
+func openRejects(cmd *cli.Command, path string) (io.WriteCloser, error) {
+	switch path {
+	case "":
 		return discard{}, nil
+	case "/dev/stdout":
+		return writerCloser{cmd.Root().Writer}, nil
+	case "/dev/stderr":
+		return writerCloser{cmd.Root().ErrWriter}, nil
 	}
 	f, err := addrlist.CreateRejectsFile(path)
 	if err != nil {
@@ -156,6 +162,10 @@ func openRejects(path string) (io.WriteCloser, error) {
 	}
 	return f, nil
 }
+
+type writerCloser struct{ io.Writer }
+
+func (writerCloser) Close() error { return nil }
 
 type discard struct{}
 
@@ -198,6 +208,9 @@ func importList(ctx context.Context, cmd *cli.Command, plan enqueuePlan, rejects
 	if err != nil {
 		return fail("the import stopped: %v (the summary counts what was done; run the same command again to go on: invites already queued are skipped)", redisconn.Explain(err))
 	}
+	if stats.Valid == 0 {
+		return noValidAddress(plan, stats)
+	}
 	if stats.Rejected > 0 && plan.rejects == "" {
 		fmt.Fprintf(cmd.Root().ErrWriter, "mxinvite: %d rows rejected; give --rejects PATH to keep them\n", stats.Rejected)
 	}
@@ -219,12 +232,45 @@ func printSummary(cmd *cli.Command, plan enqueuePlan, s importer.Stats) error {
 			RejectsFile string `json:"rejects_file,omitempty"`
 		}{plan.opts.Campaign, plan.opts.RoomID, s, rejects})
 	}
+	if s.List != nil {
+		// How the list was read comes first: a surprising count below is
+		// explained by the column or medium chosen.
+		if _, err := fmt.Fprintln(out, "list: "+s.List.String()); err != nil {
+			return err
+		}
+	}
 	line := fmt.Sprintf("campaign %s, room %s: %s", plan.opts.Campaign, plan.opts.RoomID, s)
 	if rejects != "" {
 		line += "; rejects in " + rejects
 	}
 	_, err := fmt.Fprintln(out, line)
 	return err
+}
+
+// noValidAddress is the error of an import that found no address to
+// invite: the file is not what the operator thinks, or was read the wrong
+// way. Exit code 2, dry run or not: a script must not carry on as if the
+// campaign were sent.
+func noValidAddress(plan enqueuePlan, s importer.Stats) error {
+	hint := "the file holds no row"
+	if s.Read > 0 {
+		hint = fmt.Sprintf("all %d rows were rejected", s.Read)
+		if plan.rejects != "" {
+			hint += " (see " + plan.rejects + ")"
+		}
+	}
+	if s.List != nil {
+		hint += "; read as " + s.List.String()
+		if len(s.List.Header) > 0 {
+			hint += fmt.Sprintf("; its columns are %q: give --column NAME for the one holding the addresses", s.List.Header)
+		} else {
+			hint += "; a CSV/TSV file needs a header row naming its columns (then --column NAME)"
+		}
+	}
+	if plan.opts.Medium != "" {
+		hint += fmt.Sprintf("; --medium %s rejects addresses of the other medium", plan.opts.Medium)
+	}
+	return usageErr("--file %s: no valid address: %s", plan.input, hint)
 }
 
 // progress draws a progress bar on stderr when it is a terminal, by bytes

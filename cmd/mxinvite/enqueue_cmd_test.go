@@ -27,7 +27,9 @@ func TestEnqueueHappyPath(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("exit %d\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
 	}
-	want := "campaign spring, room !room:sim.local: read 15, valid 12, enqueued 10, duplicates 2, " +
+	want := "list: csv (utf-8): column \"email\" (found by its name), one row per address (a cell may hold a list); " +
+		"medium email (--medium msisdn for a phone campaign)\n" +
+		"campaign spring, room !room:sim.local: read 15, valid 12, enqueued 10, duplicates 2, " +
 		"already queued 0, already done 0, rejected 3; rejects in " + rejects + "\n"
 	if r.stdout != want {
 		t.Fatalf("stdout\n%q\nwant\n%q", r.stdout, want)

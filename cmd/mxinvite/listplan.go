@@ -2,10 +2,12 @@ package main
 
 import (
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/urfave/cli/v3"
 
+	"github.com/mxinvite/mxinvite/internal/addrlist"
 	"github.com/mxinvite/mxinvite/internal/importer"
 )
 
@@ -19,6 +21,9 @@ func planList(cmd *cli.Command) (importer.Plan, error) {
 		return p, err
 	}
 	p.Options.Campaign, p.Options.Column = cmd.String("campaign"), cmd.String("column")
+	if p.Options.Encoding, p.Options.Region, err = listText(cmd); err != nil {
+		return p, err
+	}
 	p.Options.Sender, p.Options.IDServer = cmd.String("sender"), cmd.String("id-server")
 	if p.Room, p.Alias, err = roomFlag(cmd, true); err != nil {
 		return p, err
@@ -34,6 +39,19 @@ func planList(cmd *cli.Command) (importer.Plan, error) {
 	default:
 		return p, fieldFlagErr(err)
 	}
+}
+
+// listText reads --encoding and --region, refusing values the list reader
+// would refuse, named by their flag.
+func listText(cmd *cli.Command) (encoding, region string, err error) {
+	encoding, region = strings.TrimSpace(cmd.String("encoding")), strings.ToUpper(strings.TrimSpace(cmd.String("region")))
+	if addrlist.CheckEncoding(encoding) != nil {
+		return "", "", usageErr("--encoding %q: unknown; want utf-8, utf-16le, utf-16be, windows-1252, latin1, … (a WHATWG label)", encoding)
+	}
+	if addrlist.CheckRegion(region) != nil {
+		return "", "", usageErr("--region %q: want an ISO 3166 country code with a phone numbering plan, such as GB, US or DE", region)
+	}
+	return encoding, region, nil
 }
 
 // pastLeeway is how far in the past --at may be without --allow-past: a

@@ -35,9 +35,10 @@ func TestPhoneListAndItsFailuresReimport(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.stdout, "read 2, valid 2, enqueued 2, duplicates 0, already queued 0, already done 0, rejected 0") {
 		t.Fatalf("re-import of the failures: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	// --medium still wins over the list.
+	// --medium still wins over the list; a list without a valid address is
+	// exit code 2, dry run or not.
 	r = mxinvite(t, e.enqueueArgs("phones", failed, "--again", "--medium", "email", "--dry-run")...)
-	if r.code != 0 || !strings.Contains(r.stdout, "rejected 2") {
+	if r.code != 2 || !strings.Contains(r.stdout, "rejected 2") || !strings.Contains(r.stderr, "no valid address") {
 		t.Fatalf("--medium email: %s %s", r.stdout, r.stderr)
 	}
 }

@@ -40,7 +40,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	// the one error that matters, once.
 	redis.SetLogger(silentRedisLogger{})
 	app := newApp(stdout, stderr)
-	err := app.Run(ctx, args)
+	err := checkCommandNames(app, args[1:])
+	if err == nil {
+		err = app.Run(ctx, args)
+	}
 	if err == nil {
 		return 0
 	}
@@ -83,6 +86,13 @@ func newApp(stdout, stderr io.Writer) *cli.Command {
 		ExitErrHandler: func(context.Context, *cli.Command, error) {},
 		OnUsageError:   onUsageError,
 		ArgValidator:   noArguments,
+		// `mxinvite completion bash|zsh|fish` prints the script; the
+		// scripts call mxinvite with --generate-shell-completion.
+		EnableShellCompletion: true,
+		ConfigureShellCompletionCommand: func(c *cli.Command) {
+			c.Hidden = false
+			c.Usage = "print the shell completion script: mxinvite completion bash|zsh|fish|pwsh"
+		},
 		Commands: []*cli.Command{
 			workerCommand(),
 			inviteCommand(),
@@ -103,6 +113,7 @@ func newApp(stdout, stderr io.Writer) *cli.Command {
 			configCommand(),
 			probeCommand(),
 			dashboardCommand(),
+			manCommand(),
 		},
 	}
 	attachConfigFile(app)
@@ -114,7 +125,8 @@ func newApp(stdout, stderr io.Writer) *cli.Command {
 
 // onUsageError turns urfave's usage errors (unknown flag, bad value) into
 // one line and exit code 2, naming a bad value's flag as it is typed.
-func onUsageError(_ context.Context, _ *cli.Command, err error, _ bool) error {
+func onUsageError(_ context.Context, cmd *cli.Command, err error, _ bool) error {
+	err = suggestFlag(cmd, err)
 	if m := badFlagValue.FindStringSubmatch(err.Error()); m != nil {
 		err = fmt.Errorf("--%s %q: %s", m[2], m[1], m[3])
 	}

@@ -55,7 +55,11 @@ func runPreflight(ctx context.Context, cmd *cli.Command) error {
 		if _, err := os.Stat(path); err != nil {
 			return usageErr("--file: %v", err)
 		}
-		opts := addrlist.Options{Medium: medium, MediumFromList: fromList, Column: cmd.String("column")}
+		encoding, region, err := listText(cmd)
+		if err != nil {
+			return err
+		}
+		opts := addrlist.Options{Medium: medium, MediumFromList: fromList, Column: cmd.String("column"), Encoding: encoding, Region: region}
 		addresses = func() int { return countAddresses(path, opts) }
 	}
 	_, conn, rerr := connectRedis(ctx, cmd)

@@ -56,6 +56,7 @@ func runScheduleAdd(ctx context.Context, cmd *cli.Command) error {
 	}
 	o := list.Options
 	c := schedule.Campaign{Name: o.Campaign, Cron: cmd.String("cron"), Column: o.Column,
+		Encoding: o.Encoding, Region: o.Region,
 		Medium: string(o.Medium), MediumFromList: o.MediumFromList,
 		IDServer: o.IDServer, Sender: o.Sender, Created: time.Now().UTC()}
 	sched, err := c.Schedule()

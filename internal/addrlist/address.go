@@ -24,6 +24,13 @@ func (r *Reader) resolve(cell string, want tasks.Medium) (tasks.Medium, string, 
 	if want != "" && medium != want {
 		return medium, "", fmt.Errorf("%w: looks like %s, want %s", ErrWrongMedium, describeMedium(medium), want)
 	}
+	if medium == tasks.MediumMSISDN {
+		// A results CSV (it has a medium column) writes numbers as Matrix
+		// does: international, without '+'.
+		if address, err = internationalPhone(address, r.opts.Region, r.mediumCol >= 0); err != nil {
+			return medium, "", err
+		}
+	}
 	normalised, err := tasks.NormalizeAddress(medium, address)
 	if err != nil {
 		reason := err.Error()
@@ -55,6 +62,9 @@ func (r *Reader) rowMedium(fields []string) (tasks.Medium, error) {
 // or "addr (Name)". Most entries are bare, so those skip net/mail.
 func extractAddress(s string) (string, error) {
 	s = strings.TrimSpace(s)
+	if len(s) > 7 && strings.EqualFold(s[:7], "mailto:") {
+		s = s[7:] // a link copied from a web page, or a vCard 4.0 URI
+	}
 	if strings.IndexByte(s, '@') < 0 || !strings.ContainsAny(s, `<("`) {
 		return s, nil // bare, or a phone number such as "+44 (20) 7946 0958"
 	}

@@ -1,6 +1,12 @@
 // Package addrlist reads the address lists operators import for bulk
-// invites: CSV or TSV exports with a header row, and plain lists with one
-// address per line as mailing-list software writes them.
+// invites as people export them: CSV or TSV with a header row (address
+// books' and list managers' exports recognised by their header, one row
+// per person), vCard files (one row per card), and plain lists as
+// mailing-list software writes them or as pasted from a To: line (one row
+// per address, several per line). Text is UTF-8, UTF-16 or Windows-1252
+// (see decodedInput); phone numbers in national form need a region.
+//
+// Every address is a row or part of a reject: none is silently dropped.
 //
 // The reader streams: memory does not grow with the file, so lists of a
 // million addresses import as easily as ten. A bad row never stops the

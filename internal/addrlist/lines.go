@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"io"
+	"unicode/utf8"
 )
 
 // maxLineBytes bounds a physical line. Longer lines are rejected (their first
@@ -30,6 +31,13 @@ type lineSource struct {
 	pending []physicalLine // pushed-back lines, served before br
 	long    []byte         // reused buffer for the start of an overlong line
 	err     error          // sticky: io.EOF or the I/O error that ended br
+
+	// perLine: a line that is not valid UTF-8 is decoded from
+	// Windows-1252 (see decodedInput); converted counts those lines and
+	// firstConverted is the number of the first.
+	perLine        bool
+	converted      int
+	firstConverted int
 }
 
 func newLineSource(r io.Reader) *lineSource {
@@ -90,6 +98,12 @@ func (s *lineSource) next() (physicalLine, error) {
 	// encoding/csv turns "\r\n" into "\n"; dropping every trailing "\r" keeps
 	// the CSV framer's view of line ends identical to encoding/csv's.
 	text = bytes.TrimRight(text, "\r")
+	if s.perLine && !utf8.Valid(text) {
+		text = fromWindows1252(text)
+		if s.converted++; s.firstConverted == 0 {
+			s.firstConverted = s.num
+		}
+	}
 	return physicalLine{num: s.num, text: text, truncated: truncated}, nil
 }
 

@@ -11,6 +11,7 @@ const (
 	FormatCSV   = "csv"   // a header row, then comma- or semicolon-separated records
 	FormatTSV   = "tsv"   // a header row, then tab-separated records
 	FormatLines = "lines" // one address per line, as mailing-list software exports
+	FormatVCard = "vcard" // vCard 3.0/4.0 (.vcf), as phones and address books export
 )
 
 // Options control how a Reader interprets its input.
@@ -36,20 +37,46 @@ type Options struct {
 	// anything else (and plain lists) email. Whenever Medium is empty, a
 	// "medium" column (as in a results CSV) gives each row its own.
 	MediumFromList bool
+	// Encoding is the input's character encoding, by its WHATWG label
+	// ("utf-8", "utf-16le", "windows-1252", "latin1", …). Empty means
+	// detect it: a byte order mark says UTF-8 or UTF-16, and a line that is
+	// not valid UTF-8 is read as Windows-1252 (the superset of Latin-1 that
+	// spreadsheet programs on Windows write).
+	Encoding string
+	// Region is the ISO 3166 country (e.g. "GB") of phone numbers written
+	// in national form ("020 7946 0958"). Empty means national numbers are
+	// rejected, never guessed; international ones ("+44 …") need no region.
+	Region string
 }
 
 func (o Options) check() error {
 	switch o.Format {
 	case "", FormatCSV, FormatTSV:
-	case FormatLines:
+	case FormatLines, FormatVCard:
 		if o.Column != "" {
-			return fmt.Errorf("addrlist: a column (%q) needs csv or tsv input, not %s", o.Column, FormatLines)
+			return fmt.Errorf("addrlist: a column (%q) needs csv or tsv input, not %s", o.Column, o.Format)
 		}
 	default:
-		return fmt.Errorf("addrlist: unknown format %q (want %s, %s or %s)", o.Format, FormatCSV, FormatTSV, FormatLines)
+		return fmt.Errorf("addrlist: unknown format %q (want %s, %s, %s or %s)", o.Format, FormatCSV, FormatTSV, FormatLines, FormatVCard)
+	}
+	if _, err := lookupEncoding(o.Encoding); err != nil {
+		return err
+	}
+	if err := checkRegion(o.Region); err != nil {
+		return err
 	}
 	if o.Medium != "" && o.Medium != tasks.MediumEmail && o.Medium != tasks.MediumMSISDN {
 		return fmt.Errorf("addrlist: unknown medium %q (want %s or %s)", o.Medium, tasks.MediumEmail, tasks.MediumMSISDN)
 	}
 	return nil
 }
+
+// CheckEncoding refuses an Options.Encoding label the reader does not know.
+func CheckEncoding(label string) error {
+	_, err := lookupEncoding(label)
+	return err
+}
+
+// CheckRegion refuses an Options.Region that is not an ISO 3166 country
+// code with a phone numbering plan.
+func CheckRegion(region string) error { return checkRegion(region) }

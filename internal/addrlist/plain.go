@@ -7,9 +7,30 @@ import "strings"
 func isCommentStart(c byte) bool { return c == '#' || c == ';' }
 
 // listEntry returns the address part of a plain-list line: trimmed, with a
-// trailing comment removed.
+// trailing comment removed, and unquoted if the whole line is one quoted CSV
+// field (see unquoteCSVLine).
 func listEntry(line string) string {
-	return strings.TrimSpace(stripTrailingComment(strings.TrimSpace(line)))
+	entry := strings.TrimSpace(stripTrailingComment(strings.TrimSpace(line)))
+	if unquoted, ok := unquoteCSVLine(entry); ok {
+		return unquoted
+	}
+	return entry
+}
+
+// unquoteCSVLine undoes the quoting of a line that is a single CSV field
+// holding quotes: a one-column CSV written without a header, as Mailman 3's
+// Postorius writes its member list, turns "Doe, Jane" <jane@example.org>
+// into """Doe, Jane"" <jane@example.org>". Such a line starts and ends with
+// '"' and has its inner quotes doubled.
+func unquoteCSVLine(s string) (string, bool) {
+	if len(s) < 4 || s[0] != '"' || s[len(s)-1] != '"' || !strings.Contains(s, `""`) {
+		return "", false
+	}
+	inner := s[1 : len(s)-1]
+	if strings.Count(inner, `"`) != 2*strings.Count(inner, `""`) {
+		return "", false // a quote not doubled: not one CSV field
+	}
+	return strings.ReplaceAll(inner, `""`, `"`), true
 }
 
 // stripTrailingComment removes a " # comment" from the end of s. The '#'

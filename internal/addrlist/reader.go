@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/mxinvite/mxinvite/tasks"
@@ -27,7 +28,27 @@ type Reader struct {
 	delim  byte
 	fields *fieldSplitter
 	header []string
-	column int
+	column int // the address column, or -1 for an export (see exportCols)
+
+	// export names the exporter whose format the header is in (see
+	// exports.go), or is ""; emailCols and phoneCols are its address
+	// columns, most preferred first.
+	export    string
+	emailCols []int
+	phoneCols []int
+
+	// encoding describes the input's encoding (see decodedInput).
+	encoding string
+	// bom: the input started with a byte order mark, or was decoded from
+	// another encoding; rejects then start with a UTF-8 one, so that
+	// spreadsheet programs read their names right.
+	bom bool
+
+	// pending holds rows of the record read last (an address list in a
+	// cell yields several), served by Next from pending[served:] before
+	// reading on; the slice is reused.
+	pending []Row
+	served  int
 
 	// medium is the medium rows are checked against ("" = inferred per
 	// row), mediumCol the column giving each row's own medium, or -1 (see
@@ -47,7 +68,13 @@ func NewReader(r io.Reader, opts Options) (*Reader, error) {
 	if err := opts.check(); err != nil {
 		return nil, err
 	}
-	rd := &Reader{opts: opts, src: newLineSource(r), format: FormatLines}
+	src, encoding, perLine, err := decodedInput(r, opts.Encoding)
+	if err != nil {
+		return nil, err
+	}
+	rd := &Reader{opts: opts, src: newLineSource(src), format: FormatLines, column: -1, encoding: encoding}
+	rd.src.perLine = perLine
+	rd.bom = !perLine || strings.Contains(encoding, "byte order mark")
 	if why := notText(rd.src.head(textSniffBytes)); why != "" {
 		return nil, fmt.Errorf("addrlist: %w: %s", ErrNotText, why)
 	}
@@ -55,7 +82,8 @@ func NewReader(r io.Reader, opts Options) (*Reader, error) {
 	if err := rd.src.skipBOM(); err != nil {
 		return nil, err
 	}
-	if opts.Format == FormatLines {
+	if opts.Format == FormatLines || opts.Format == FormatVCard {
+		rd.format = opts.Format
 		return rd, nil
 	}
 	first, err := rd.src.next()
@@ -89,45 +117,84 @@ func (r *Reader) Medium() tasks.Medium { return r.medium }
 // Header returns the header row of CSV/TSV input, or nil for a plain list.
 func (r *Reader) Header() []string { return slices.Clone(r.header) }
 
-// Next returns the next row. Rejected rows come back with Row.Err set; the
-// error result is only for I/O errors, and io.EOF at the end of the input.
-// Blank lines, comment lines of plain lists and CSV records whose fields are
-// all empty are skipped. The returned Row.Raw is reused by the next call.
+// Next returns the next row: one per address of a plain list or of a
+// generic CSV/TSV address column (a line or cell may hold an address list),
+// one per person of a contacts export or vCard file. Rejected rows come
+// back with Row.Err set; the error result is only for I/O errors, and
+// io.EOF at the end of the input. Blank lines, comment lines of plain lists
+// and CSV records whose fields are all empty are skipped. The returned
+// Row.Raw is reused by the next call.
 func (r *Reader) Next() (Row, error) {
-	if r.format == FormatLines {
-		return r.nextListEntry()
+	if r.served == len(r.pending) {
+		r.pending, r.served = r.pending[:0], 0
 	}
-	return r.nextRecord()
-}
-
-// nextListEntry returns the next row of a plain list.
-func (r *Reader) nextListEntry() (Row, error) {
-	for {
-		line, err := r.src.next()
+	for len(r.pending) == 0 {
+		var err error
+		switch r.format {
+		case FormatLines:
+			err = r.readListLine()
+		case FormatVCard:
+			var row Row
+			if row, err = r.nextCard(); err == nil {
+				r.pending = append(r.pending, row)
+			}
+		default:
+			err = r.readRecord()
+		}
 		if err != nil {
 			return Row{}, err
 		}
+	}
+	row := r.pending[r.served]
+	r.pending[r.served] = Row{} // keep no reference to a served row's memory
+	r.served++
+	return row, nil
+}
+
+// readListLine queues the rows of the next plain-list line that holds any.
+func (r *Reader) readListLine() error {
+	for {
+		line, err := r.src.next()
+		if err != nil {
+			return err
+		}
 		if line.truncated {
-			return r.malformed(line, tooLong), nil
+			r.pending = append(r.pending[:0], r.malformed(line, tooLong))
+			return nil
 		}
 		if trimmed := bytes.TrimSpace(line.text); len(trimmed) == 0 || isCommentStart(trimmed[0]) {
 			continue
 		}
 		r.raw[0] = string(line.text)
-		medium, address, err := r.resolve(listEntry(r.raw[0]), r.medium)
-		return Row{Line: line.num, Raw: r.raw[:], Medium: medium, Address: address, Err: err}, nil
+		entry := listEntry(r.raw[0])
+		parts, single := splitAddressList(entry)
+		if single {
+			medium, address, err := r.resolve(entry, r.medium)
+			r.pending = append(r.pending[:0], Row{Line: line.num, Raw: r.raw[:], Medium: medium, Address: address, Err: err})
+			return nil
+		}
+		r.pending = r.pending[:0]
+		for _, part := range parts {
+			medium, address, err := r.resolve(part, r.medium)
+			r.pending = append(r.pending, Row{Line: line.num, Raw: []string{part}, Medium: medium, Address: address, Err: err})
+		}
+		if len(r.pending) > 0 {
+			return nil
+		}
+		// Only separators and group names ("undisclosed-recipients:;"): no address.
 	}
 }
 
-// nextRecord returns the next row of CSV/TSV input.
-func (r *Reader) nextRecord() (Row, error) {
+// readRecord queues the rows of the next CSV/TSV record that holds any.
+func (r *Reader) readRecord() error {
 	for {
 		line, err := r.src.next()
 		if err != nil {
-			return Row{}, err
+			return err
 		}
 		if line.truncated {
-			return r.malformed(line, tooLong), nil
+			r.pending = append(r.pending[:0], r.malformed(line, tooLong))
+			return nil
 		}
 		if isBlank(line.text) {
 			continue
@@ -137,20 +204,23 @@ func (r *Reader) nextRecord() (Row, error) {
 			var ok bool
 			record, line, ok, err = r.joinQuotedLines(line)
 			if err != nil {
-				return Row{}, err
+				return err
 			}
 			if !ok {
-				return r.malformed(line, "unterminated quoted field"), nil
+				r.pending = append(r.pending[:0], r.malformed(line, "unterminated quoted field"))
+				return nil
 			}
 		}
 		fields, ok := r.fields.split(record)
 		if !ok {
-			return r.malformed(line, "ambiguous quoting"), nil
+			r.pending = append(r.pending[:0], r.malformed(line, "ambiguous quoting"))
+			return nil
 		}
 		if allBlank(fields) {
 			continue
 		}
-		return r.recordRow(line.num, fields), nil
+		r.pending = r.recordRows(r.pending[:0], line.num, fields)
+		return nil
 	}
 }
 
@@ -186,40 +256,140 @@ func (r *Reader) joinQuotedLines(first physicalLine) (record []byte, owned physi
 }
 
 // isGoodRecord reports whether line, read as a record by itself, holds a
-// valid address in the address column.
+// valid address.
 func (r *Reader) isGoodRecord(line []byte) bool {
 	if isBlank(line) || quoteOpenAtEnd(line, false, r.delim) {
 		return false
 	}
 	fields, ok := r.fields.split(line)
-	if !ok || r.column >= len(fields) {
+	if !ok {
 		return false
 	}
-	want, err := r.rowMedium(fields)
-	if err != nil {
-		return false
+	for _, row := range r.recordRows(nil, 0, fields) {
+		if row.Err == nil {
+			return true
+		}
 	}
-	_, _, err = r.resolve(fields[r.column], want)
-	return err == nil
+	return false
 }
 
-// recordRow turns the fields of a CSV/TSV record into a Row.
-func (r *Reader) recordRow(lineNum int, fields []string) Row {
+// recordRows appends the rows of a CSV/TSV record to rows: one per address
+// in the address column, or one for the person of an export's row.
+func (r *Reader) recordRows(rows []Row, lineNum int, fields []string) []Row {
+	want, err := r.rowMedium(fields)
+	if err != nil {
+		return append(rows, Row{Line: lineNum, Raw: fields, Medium: r.medium, Err: err})
+	}
+	if r.export != "" {
+		return append(rows, r.personRow(lineNum, fields, want))
+	}
 	var cell string
 	if r.column < len(fields) {
 		cell = fields[r.column]
 	}
-	want, err := r.rowMedium(fields)
-	if err != nil {
-		return Row{Line: lineNum, Raw: fields, Medium: r.medium, Err: err}
+	parts, single := splitAddressList(cell)
+	if single {
+		medium, address, err := r.resolve(cell, want)
+		if err == nil && len(fields) > 1 {
+			// encoding/csv slices all fields out of one string; copy the
+			// address so that keeping it does not keep the whole record alive.
+			address = strings.Clone(address)
+		}
+		return append(rows, Row{Line: lineNum, Raw: fields, Medium: medium, Address: address, Err: err})
 	}
-	medium, address, err := r.resolve(cell, want)
-	if err == nil && len(fields) > 1 {
-		// encoding/csv slices all fields out of one string; copy the address
-		// so that keeping it does not keep the whole record alive.
-		address = strings.Clone(address)
+	for _, part := range parts {
+		medium, address, err := r.resolve(part, want)
+		// Each address is a row of its own, in the rejects file too: its
+		// cell holds only that address, so a fixed reject re-imports
+		// without sending its neighbours again.
+		raw := slices.Clone(fields)
+		raw[r.column] = part
+		rows = append(rows, Row{Line: lineNum, Raw: raw, Medium: medium, Address: strings.Clone(address), Err: err})
 	}
-	return Row{Line: lineNum, Raw: fields, Medium: medium, Address: address, Err: err}
+	if len(parts) == 0 {
+		rows = append(rows, Row{Line: lineNum, Raw: fields, Medium: want, Err: ErrEmpty})
+	}
+	return rows
+}
+
+// personRow chooses the address of one person of a contacts export: the
+// first address in the first of its email columns (phone columns for a
+// phone campaign; both, email first, when the medium is inferred per row)
+// that holds a valid one.
+func (r *Reader) personRow(lineNum int, fields []string, want tasks.Medium) Row {
+	row := Row{Line: lineNum, Raw: fields, Medium: want}
+	try := func(cols []int, m tasks.Medium) bool {
+		for _, col := range cols {
+			if col >= len(fields) || strings.TrimSpace(fields[col]) == "" {
+				continue
+			}
+			parts, single := splitAddressList(fields[col])
+			if single {
+				parts = []string{fields[col]}
+			}
+			for _, part := range parts {
+				medium, address, err := r.resolve(part, m)
+				if err == nil {
+					row.Medium, row.Address, row.Err = medium, strings.Clone(address), nil
+					return true
+				}
+				if row.Err == nil {
+					row.Medium, row.Err = medium, fmt.Errorf("column %q: %w", r.header[col], err)
+				}
+			}
+		}
+		return false
+	}
+	if want != tasks.MediumMSISDN && try(r.emailCols, tasks.MediumEmail) {
+		return row
+	}
+	if want != tasks.MediumEmail && try(r.phoneCols, tasks.MediumMSISDN) {
+		return row
+	}
+	if row.Err != nil {
+		return row
+	}
+	if want == tasks.MediumEmail {
+		if phone := firstFilled(fields, r.phoneCols); phone >= 0 {
+			row.Err = fmt.Errorf("%w to invite by email: only a phone number, in %q (give --medium msisdn for a phone campaign)",
+				ErrNoAddress, r.header[phone])
+			return row
+		}
+	}
+	row.Err = fmt.Errorf("%w in %s", ErrNoAddress, quotedNames(r.header, r.addressCols(want)))
+	return row
+}
+
+// addressCols are the columns an export's rows take addresses from.
+func (r *Reader) addressCols(want tasks.Medium) []int {
+	switch want {
+	case tasks.MediumEmail:
+		return r.emailCols
+	case tasks.MediumMSISDN:
+		return r.phoneCols
+	}
+	return append(slices.Clip(r.emailCols), r.phoneCols...)
+}
+
+func firstFilled(fields []string, cols []int) int {
+	for _, c := range cols {
+		if c < len(fields) && strings.TrimSpace(fields[c]) != "" {
+			return c
+		}
+	}
+	return -1
+}
+
+// quotedNames lists the header names of cols: "E-mail Address", "E-mail 2 Address".
+func quotedNames(header []string, cols []int) string {
+	names := make([]string, len(cols))
+	for i, c := range cols {
+		names[i] = strconv.Quote(header[c])
+	}
+	if len(names) == 0 {
+		return "no column"
+	}
+	return strings.Join(names, ", ")
 }
 
 // tooLong is the reason given for lines over maxLineBytes.
@@ -231,7 +401,7 @@ const tooLong = "line longer than 64 KiB"
 func (r *Reader) malformed(line physicalLine, reason string) Row {
 	text := string(line.text)
 	raw := []string{text}
-	if r.format != FormatLines {
+	if r.format == FormatCSV || r.format == FormatTSV {
 		raw = strings.Split(text, string(rune(r.delim)))
 	}
 	return Row{Line: line.num, Raw: raw, Medium: r.opts.Medium, Err: fmt.Errorf("%w: %s", ErrMalformedRecord, reason)}

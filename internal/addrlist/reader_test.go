@@ -127,7 +127,7 @@ func TestPhonesCSV(t *testing.T) {
 		{line: 2, address: "442079460958"},
 		{line: 3, address: "442079460959"},
 		{line: 4, address: "12025550143"},
-		{line: 5, kind: addrlist.ErrBadSyntax, reason: "msisdn must start with a country code"},
+		{line: 5, kind: addrlist.ErrBadSyntax, reason: "msisdn \"020 7946 0958\" is in national form: give --region"},
 		{line: 6, address: "4930901820"},
 		{line: 7, kind: addrlist.ErrWrongMedium, reason: "looks like an email address, want msisdn"},
 	})

@@ -28,12 +28,19 @@ const (
 //     with "'" (see csvsafe; the Reader strips it again). Re-importing a reject file and rejecting rows again
 //     replaces the two columns instead of adding two more.
 //   - Plain lists: each reject as "<raw line>  # line N: reason"; the reader
-//     ignores trailing comments, so fixed lines import as they are.
+//     ignores trailing comments, so fixed lines import as they are. A line
+//     holding several addresses comes back as one line per bad address.
+//   - vCard: each rejected card as read, with an X-MXINVITE-REJECT property
+//     saying "line N: reason" before its END:VCARD.
 //
-// Call Flush when done.
+// The file is UTF-8, starting with a byte order mark when the input had one
+// or was in another encoding (spreadsheet programs need it to read names
+// right). Call Flush when done.
 type RejectWriter struct {
-	lines *bufio.Writer // plain lists
-	csv   *csv.Writer   // CSV/TSV
+	lines *bufio.Writer // plain lists and vCard
+	vcard bool
+	csv   *csv.Writer // CSV/TSV
+	bom   func() bool // whether to write a UTF-8 byte order mark before the first reject
 
 	header      []string
 	keep        int  // header columns before line and reason
@@ -44,10 +51,14 @@ type RejectWriter struct {
 
 // NewRejectWriter returns a RejectWriter writing to w in the format of r.
 func NewRejectWriter(w io.Writer, r *Reader) *RejectWriter {
-	if r.Format() == FormatLines {
-		return &RejectWriter{lines: bufio.NewWriter(w)}
+	// Decided at the first reject: by then the reader knows whether it met
+	// lines in Windows-1252.
+	bom := func() bool { return r.bom || r.src.converted > 0 }
+	if r.Format() == FormatLines || r.Format() == FormatVCard {
+		return &RejectWriter{lines: bufio.NewWriter(w), vcard: r.Format() == FormatVCard, bom: bom}
 	}
-	rw := &RejectWriter{csv: csv.NewWriter(w), header: r.Header()}
+	rw := &RejectWriter{header: r.Header()}
+	rw.csv = csv.NewWriter(&bomWriter{w: w, need: bom})
 	rw.csv.Comma = rune(r.delim)
 	rw.keep = len(rw.header)
 	if n := len(rw.header); n >= 2 &&
@@ -67,6 +78,15 @@ func (w *RejectWriter) Write(row Row) error {
 		return errors.New("addrlist: RejectWriter.Write: row " + strconv.Itoa(row.Line) + " is not a reject")
 	}
 	reason := oneLine(row.Err.Error())
+	if w.lines != nil && w.bom != nil {
+		if w.bom() {
+			w.lines.WriteString(utf8BOM)
+		}
+		w.bom = nil
+	}
+	if w.vcard {
+		return w.writeCard(row, reason)
+	}
 	if w.lines != nil {
 		var raw string
 		if len(row.Raw) > 0 {
@@ -116,4 +136,47 @@ func oneLine(s string) string {
 		return strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ").Replace(s)
 	}
 	return s
+}
+
+// writeCard writes a rejected card with its reason as a property.
+func (w *RejectWriter) writeCard(row Row, reason string) error {
+	lines := row.Raw
+	end := len(lines)
+	if end > 0 && isVCardLine([]byte(lines[end-1]), vcardEnd) {
+		end--
+	}
+	for _, l := range lines[:end] {
+		w.lines.WriteString(l)
+		w.lines.WriteString("\r\n")
+	}
+	w.lines.WriteString(vcardRejectProperty + ":")
+	w.lines.WriteString(escapeCardValue("line " + strconv.Itoa(row.Line) + ": " + reason))
+	w.lines.WriteString("\r\n")
+	if end < len(lines) && isVCardLine([]byte(lines[end]), vcardEnd) {
+		w.lines.WriteString(lines[end])
+	} else if len(lines) > 0 && isVCardLine([]byte(lines[0]), vcardBegin) {
+		w.lines.WriteString(vcardEnd) // the card had none: close it
+	}
+	_, err := w.lines.WriteString("\r\n")
+	return err
+}
+
+// bomWriter writes a UTF-8 byte order mark before its first write if need
+// says so then.
+type bomWriter struct {
+	w     io.Writer
+	need  func() bool
+	wrote bool
+}
+
+func (b *bomWriter) Write(p []byte) (int, error) {
+	if !b.wrote {
+		b.wrote = true
+		if b.need() {
+			if _, err := io.WriteString(b.w, utf8BOM); err != nil {
+				return 0, err
+			}
+		}
+	}
+	return b.w.Write(p)
 }

@@ -15,6 +15,9 @@ var (
 	ErrBadSyntax = errors.New("bad syntax")
 	// ErrWrongMedium: the address looks like the other medium than Options.Medium.
 	ErrWrongMedium = errors.New("wrong medium")
+	// ErrNoAddress: a person of a contacts export or vCard file has no
+	// address of the campaign's medium (the message says what it has).
+	ErrNoAddress = errors.New("no address")
 	// ErrMalformedRecord: the line is not a usable record, e.g. an
 	// unterminated quoted field or a line longer than 64 KiB.
 	ErrMalformedRecord = errors.New("malformed record")
@@ -35,6 +38,7 @@ type Row struct {
 	// the rest of the record in memory, so it is safe to keep.
 	Address string
 	// Err is nil for a good row. Otherwise it says why the row was rejected
-	// and wraps ErrEmpty, ErrBadSyntax, ErrWrongMedium or ErrMalformedRecord.
+	// and wraps ErrEmpty, ErrBadSyntax, ErrWrongMedium, ErrNoAddress or
+	// ErrMalformedRecord.
 	Err error
 }

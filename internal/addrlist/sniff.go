@@ -16,7 +16,7 @@ import (
 // Options.Column is empty, most specific first: with both "email" and
 // "phone" columns, email wins. Names are compared by columnKey, so
 // "E-Mail" and "Phone Number" match too.
-var addressColumns = [...]string{"email", "mail", "address", "phone", "msisdn", "phone_number", "mobile",
+var addressColumns = [...]string{"email", "mail", "email_address", "address", "phone", "msisdn", "phone_number", "mobile",
 	"mobile_number", "telephone", "tel", "cell"}
 
 // phoneColumns are the address-column names that say the list holds phone
@@ -43,23 +43,37 @@ func (r *Reader) readHeader(first physicalLine) error {
 		}
 		return fmt.Errorf("addrlist: the header line is longer than %d bytes", maxLineBytes)
 	}
+	if r.opts.Format == "" && isVCardLine(first.text, vcardBegin) {
+		r.format = FormatVCard
+		r.src.unread(first.own())
+		r.chooseMedium()
+		return nil
+	}
 	r.delim = sniffDelimiter(first.text, r.opts.Format)
 	r.fields = newFieldSplitter(r.delim)
 	fields, _ := r.fields.split(first.text)
 	header := slices.Clone(fields)
+	if r.opts.Column == "" {
+		if name, email, phone, ok := findExport(header); ok {
+			r.useExport(header, name, email, phone)
+			return nil
+		}
+	}
 	column := findColumn(header, r.opts.Column)
 	switch {
 	case column >= 0:
-		r.header, r.column = header, column
-		r.format = FormatCSV
-		if r.delim == '\t' {
-			r.format = FormatTSV
-		}
+		r.useCSV(header)
+		r.column = column
 		r.chooseMedium()
 		return nil
 	case r.opts.Column != "":
 		return fmt.Errorf("addrlist: column %q not found in header %q", r.opts.Column, header)
-	case r.opts.Format != "":
+	}
+	if email, phone := findLabelled(header); len(email) > 0 {
+		r.useExport(header, labelledContacts, email, phone)
+		return nil
+	}
+	if r.opts.Format != "" {
 		return fmt.Errorf("addrlist: no address column in header %q: set the column name, or name it one of %s",
 			header, strings.Join(addressColumns[:], ", "))
 	}
@@ -68,30 +82,54 @@ func (r *Reader) readHeader(first physicalLine) error {
 	return nil
 }
 
+// useCSV sets the format from the delimiter and keeps the header.
+func (r *Reader) useCSV(header []string) {
+	r.header = header
+	r.format = FormatCSV
+	if r.delim == '\t' {
+		r.format = FormatTSV
+	}
+}
+
+// useExport reads the input as the export named (see exports.go): one
+// person per row, from the email and phone columns given.
+func (r *Reader) useExport(header []string, name string, email, phone []int) {
+	r.useCSV(header)
+	r.export, r.emailCols, r.phoneCols = name, email, phone
+	r.chooseMedium()
+}
+
 // chooseMedium decides, once the format and header are known, which medium
 // rows are checked against: Options.Medium if set; with MediumFromList,
-// msisdn for a phone-like address column and email otherwise; else none
-// (inferred per row). Unless Options.Medium is set, a "medium" column gives
-// each row's own medium.
+// msisdn for a phone-like address column and email otherwise (a contacts
+// export or vCard file is an email list: a phone campaign says so with
+// Options.Medium); else none (inferred per row). Unless Options.Medium is
+// set, a "medium" column gives each row's own medium.
 func (r *Reader) chooseMedium() {
 	r.medium, r.mediumCol = r.opts.Medium, -1
 	if r.opts.Medium != "" {
 		return
 	}
-	if r.header != nil {
+	if r.header != nil && r.export == "" {
 		r.mediumCol = indexFold(r.header, mediumColumn)
 	}
 	if !r.opts.MediumFromList {
 		return
 	}
 	r.medium = tasks.MediumEmail
-	if r.header != nil {
-		for _, name := range phoneColumns {
-			if columnKey(r.header[r.column]) == columnKey(name) {
-				r.medium = tasks.MediumMSISDN
-			}
+	if r.header != nil && r.column >= 0 && isPhoneColumn(r.header[r.column]) {
+		r.medium = tasks.MediumMSISDN
+	}
+}
+
+// isPhoneColumn reports whether a column's name says it holds phone numbers.
+func isPhoneColumn(name string) bool {
+	for _, p := range phoneColumns {
+		if columnKey(name) == columnKey(p) {
+			return true
 		}
 	}
+	return false
 }
 
 // useLines switches the reader to plain-list mode, keeping the line that was
@@ -160,24 +198,22 @@ func columnKey(name string) string {
 }
 
 // ErrNotText is wrapped by NewReader's error for input that is not a text
-// file at all (a spreadsheet workbook, an archive, UTF-16): reading it row
-// by row would only produce a reject per line of garbage.
+// file at all (a spreadsheet workbook, an archive, an image): reading it
+// row by row would only produce a reject per line of garbage.
 var ErrNotText = errors.New("not a text file")
 
-// textSniffBytes is how much of the input is looked at to tell text from
-// binary data.
+// textSniffBytes is how much of the input is looked at to tell its
+// encoding, and text from binary data.
 const textSniffBytes = 1024
 
-// notText explains why head, the start of the input, is not UTF-8 (or
-// ASCII) text, or returns "". Text never holds NUL bytes; binary formats
-// and UTF-16 almost always do. Without NULs, the input is refused when most
-// of head is invalid UTF-8 or control characters: a Latin-1 export with a
-// few accented names is still read (its bad cells become rejects), random
-// bytes are not.
+// notText explains why head, the start of the input decoded to UTF-8 where
+// it could be (see decodedInput), is not text, or returns "". Text never
+// holds NUL bytes; binary formats almost always do. Without NULs, the input
+// is refused when more than 1 in 20 of its bytes are control characters or
+// bytes Windows-1252 leaves undefined: text has next to none, random bytes
+// one in eight.
 func notText(head []byte) string {
 	switch {
-	case bytes.HasPrefix(head, []byte{0xFF, 0xFE}), bytes.HasPrefix(head, []byte{0xFE, 0xFF}):
-		return "it is UTF-16 text (save it as UTF-8)"
 	case bytes.HasPrefix(head, []byte("PK\x03\x04")):
 		return "it is a ZIP archive, perhaps an .xlsx or .ods workbook (export it as CSV)"
 	case bytes.IndexByte(head, 0) >= 0:
@@ -188,18 +224,17 @@ func notText(head []byte) string {
 		r, size := utf8.DecodeRune(head[i:])
 		switch {
 		case r == utf8.RuneError && size <= 1:
-			if !utf8.FullRune(head[i:]) && len(head) == textSniffBytes {
-				i = len(head) // a character cut by the end of the sample
-				continue
+			switch head[i] {
+			case 0x81, 0x8D, 0x8F, 0x90, 0x9D: // undefined in Windows-1252
+				bad++
 			}
-			bad++
-		case r < 0x20 && r != '\t' && r != '\n' && r != '\r' && r != '\f':
+		case r < 0x20 && r != '\t' && r != '\n' && r != '\r' && r != '\f', r == 0x7F:
 			bad++
 		}
 		i += size
 	}
-	if bad*2 > len(head) {
-		return fmt.Sprintf("%d of its first %d bytes are not UTF-8 text", bad, len(head))
+	if bad*20 > len(head) {
+		return fmt.Sprintf("%d of its first %d bytes are control characters, not text", bad, len(head))
 	}
 	return ""
 }

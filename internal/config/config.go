@@ -30,6 +30,10 @@ type Config struct {
 	// Worker holds the settings of `mxinvite worker`.
 	Worker Worker `yaml:"worker,omitempty"`
 
+	// Lists holds how address lists are read (enqueue, schedule add,
+	// preflight).
+	Lists Lists `yaml:"lists,omitempty"`
+
 	// Senders are the accounts invites are sent from. A worker serves every
 	// one of them; a task names one by Name. Default none: the command-line
 	// flags then describe the one sender, named "default".
@@ -72,6 +76,13 @@ type Log struct {
 	Level string `yaml:"level,omitempty"`
 	// Format is json, console, or auto (console on a terminal). Default "auto".
 	Format string `yaml:"format,omitempty"`
+}
+
+// Lists holds what the list-reading commands take as flags of the same names.
+type Lists struct {
+	// Region is the ISO 3166 country (GB, US, …) of phone numbers written
+	// in national form (--region). Default none: they are rejected.
+	Region string `yaml:"region,omitempty"`
 }
 
 // Worker holds what `mxinvite worker` takes as flags of the same names.

@@ -79,6 +79,8 @@ func FlagSettings() []FlagSetting {
 		{Key: "worker.no_txn_id", Flag: "no-txn-id", Worker: true, Value: str(func(r Config) string { return optBool(r.Worker.NoTxnID) })},
 		{Key: "worker.breaker", Flag: "breaker", Worker: true, Value: str(func(r Config) string { return optInt(r.Worker.Breaker) })},
 		{Key: "worker.scheduler", Flag: "scheduler", Worker: true, Value: str(func(r Config) string { return optBool(r.Worker.Scheduler) })},
+		// Commands that read no list ignore it.
+		{Key: "lists.region", Flag: "region", Optional: true, Value: str(func(r Config) string { return r.Lists.Region })},
 		// The first sender is the default of --sender.
 		{Key: "senders", Flag: "sender", Optional: true, Value: str(func(r Config) string {
 			if len(r.Senders) == 0 {

@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/mxinvite/mxinvite/internal/addrlist"
 )
 
 // ErrInvalid is what every FieldError Is, for callers that only need to
@@ -53,6 +55,9 @@ func (c Config) Validate() error {
 	}
 	if err := c.Worker.validate(); err != nil {
 		return err
+	}
+	if c.Lists.Region != "" && addrlist.CheckRegion(c.Lists.Region) != nil {
+		return fieldErr("lists.region", "%q: want an ISO 3166 country code with a phone numbering plan, such as GB, US or DE", c.Lists.Region)
 	}
 	seen := map[string]int{}
 	for i, s := range c.Senders {

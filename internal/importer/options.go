@@ -41,6 +41,11 @@ type Options struct {
 	// by name. Format forces the input format (addrlist.FormatCSV, …).
 	Column string
 	Format string
+	// Encoding is the input's character encoding ("" detects it) and
+	// Region the country of national phone numbers ("" rejects them): see
+	// addrlist.Options.
+	Encoding string
+	Region   string
 
 	// Start is when the first invite is to be sent; zero means now.
 	Start time.Time
@@ -82,9 +87,10 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
-// listOptions are the options of the list reader.
-func (o Options) listOptions() addrlist.Options {
-	return addrlist.Options{Format: o.Format, Column: o.Column, Medium: o.Medium, MediumFromList: o.MediumFromList}
+// ListOptions are the options of the list reader.
+func (o Options) ListOptions() addrlist.Options {
+	return addrlist.Options{Format: o.Format, Column: o.Column, Medium: o.Medium, MediumFromList: o.MediumFromList,
+		Encoding: o.Encoding, Region: o.Region}
 }
 
 // CheckInput reads the start of src as Run would and returns the error Run
@@ -92,7 +98,7 @@ func (o Options) listOptions() addrlist.Options {
 // is not text, a CSV header without an address column, an unknown Column.
 // Commands call it to refuse a bad list before they contact anything.
 func CheckInput(src io.Reader, o Options) error {
-	if _, err := addrlist.NewReader(src, o.listOptions()); err != nil {
+	if _, err := addrlist.NewReader(src, o.ListOptions()); err != nil {
 		return fmt.Errorf("%w: %w", ErrInput, err)
 	}
 	return nil

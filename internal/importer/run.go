@@ -39,7 +39,7 @@ func Run(ctx context.Context, opts Options, src io.Reader, rejects io.Writer, pr
 	if err != nil {
 		return Stats{}, err
 	}
-	listOpts := opts.listOptions()
+	listOpts := opts.ListOptions()
 	var total int64
 	if opts.Spread > 0 {
 		var cleanup func()
@@ -158,6 +158,8 @@ func (im *run) finish() Stats {
 		im.dry.tally(im.c)
 	}
 	s := im.c.snapshot()
+	plan := im.rows.Plan()
+	s.List = &plan
 	s.NotImported = s.Valid - s.Enqueued - s.Duplicates - s.AlreadyQueued - s.AlreadyDone
 	s.DryRun = im.opts.DryRun
 	if !s.DryRun {

@@ -8,9 +8,13 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/mxinvite/mxinvite/internal/addrlist"
 )
 
-// Stats count what an import did with its rows. Read = Valid + Rejected, and
+// Stats count what an import did with its rows: a row is an address (a
+// line or cell holding an address list gives several) or, for a contacts
+// export or vCard file, a person. Read = Valid + Rejected, and
 // once the import is over Valid = Enqueued + Duplicates + AlreadyQueued +
 // AlreadyDone + NotImported. In a dry run they say what a real import would
 // do. Every count is of invites Redis now holds as the summary says: an
@@ -60,6 +64,9 @@ type Stats struct {
 	DuplicatesUnchecked int64 `json:"duplicates_unchecked,omitempty"`
 	// ImportRun is the run ID every registration of the import carries.
 	ImportRun string `json:"import_run,omitempty"`
+	// List says how the list was read: format, columns, medium and why
+	// (set once the import is over).
+	List *addrlist.Plan `json:"list,omitempty"`
 	// Bytes counts the input bytes consumed so far, for progress bars.
 	Bytes int64 `json:"-"`
 }

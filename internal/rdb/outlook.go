@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/mxinvite/mxinvite/internal/record"
@@ -30,7 +31,32 @@ func (c *Client) Outlook(ctx context.Context, counts record.CampaignCounts) (rec
 	if err != nil {
 		return record.Outlook{Sender: sender, Paused: paused, SenderServed: served}, err
 	}
-	return record.OutlookOf(counts, sender, g, paused, served, time.Now()), nil
+	o := record.OutlookOf(counts, sender, g, paused, served, time.Now())
+	if o.HeldElsewhere, err = c.heldElsewhere(ctx, counts.Campaign); err != nil {
+		return o, err
+	}
+	return o, nil
+}
+
+// heldElsewhere reads the campaign meta's "held_by:{campaign}" counts
+// (registerScript).
+func (c *Client) heldElsewhere(ctx context.Context, campaign string) (map[string]int, error) {
+	meta, err := c.rdb.HGetAll(ctx, c.k.meta(campaign)).Result()
+	if err != nil {
+		return nil, fmt.Errorf("read the meta of campaign %q: %w", campaign, err)
+	}
+	var out map[string]int
+	for f, v := range meta {
+		if holder, ok := strings.CutPrefix(f, "held_by:"); ok {
+			if n, _ := strconv.Atoi(v); n > 0 {
+				if out == nil {
+					out = map[string]int{}
+				}
+				out[holder] = n
+			}
+		}
+	}
+	return out, nil
 }
 
 // Gate reads what a sender's rate-limit gate says.

@@ -43,7 +43,8 @@ end
 // ARGV[1] -> "1" to re-invite finished invites (--again)
 // ARGV[2] -> import run ID ("" for none)
 // ARGV[3] -> m, the number of campaign slots
-// ARGV[4..] -> per invite i: its campaign slot j, invite key, initial state
+// ARGV[4..3+m] -> the campaign of each slot
+// ARGV[4+m..] -> per invite i: its campaign slot j, invite key, initial state
 //
 //	(queued|scheduled), score (enqueue time, ms), the campaign an existing
 //	record is expected to belong to, n, then n field/value pairs of the
@@ -60,6 +61,12 @@ end
 // cancel may have reached the server), so the next delivery re-checks first
 // and a success is flagged possible_duplicate.
 //
+// Every campaign of the batch is registered (named in {prefix}:campaigns,
+// its meta written) even when none of its invites is new, so a campaign
+// whose addresses all belong to other campaigns exists, "empty"; its meta
+// counts them as "held_by:{campaign}" (how many of its registrations found
+// their invite held by that campaign), so status can say where they are.
+//
 // Returns {verdict, generation, campaign} per invite, flattened: verdict 1
 // registered (enqueue it with that generation), 0 already pending, 2
 // already done (not re-invited without --again), 3 duplicate (this import
@@ -69,8 +76,11 @@ end
 // record's campaign for verdicts 0, 2 and -1, else "".
 var registerScript = newScript("register", script(luaForget, luaMeta, `
 local again, run, m = ARGV[1], ARGV[2], tonumber(ARGV[3])
-local out, added, order = {}, {}, {}
-local i, n = 4, 0
+local out, slots = {}, {}
+for j = 1, m do
+  slots[j] = {name = ARGV[3 + j], states = {}, state_order = {}, index = {}, meta = {}, held = {}}
+end
+local i, n = 4 + m, 0
 while i <= #ARGV do
   n = n + 1
   local slot, key, state, score, expected = tonumber(ARGV[i]), ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
@@ -103,6 +113,12 @@ while i <= #ARGV do
       end
     end
   end
+  local c = slots[slot]
+  if not c.first_score then c.first_score = score end
+  for j = first, last, 2 do note_meta(c, ARGV[j], ARGV[j + 1]) end
+  if (verdict == 0 or verdict == 2) and cur[5] and cur[5] ~= c.name then
+    c.held[cur[5]] = (c.held[cur[5]] or 0) + 1
+  end
   if verdict == 1 then
     if replacing then check('reinvite', cur[1], state) else check('register', false, state) end
     local set = {'generation', gen, 'state', state}
@@ -110,16 +126,6 @@ while i <= #ARGV do
     if carried then table.insert(set, 'ambiguous'); table.insert(set, carried) end
     for j = first, last do table.insert(set, ARGV[j]) end
     redis.call('HSET', rec, unpack(set))
-    local c = added[slot]
-    if not c then
-      c = {states = {}, state_order = {}, index = {}, meta = {}, first_score = score}
-      added[slot] = c
-      table.insert(order, slot)
-    end
-    for j = first, last, 2 do
-      if ARGV[j] == 'campaign' then c.name = ARGV[j + 1] end
-      note_meta(c, ARGV[j], ARGV[j + 1])
-    end
     if not c.states[state] then table.insert(c.state_order, state) end
     c.states[state] = (c.states[state] or 0) + 1
     table.insert(c.index, score)
@@ -129,12 +135,15 @@ while i <= #ARGV do
   table.insert(out, gen)
   table.insert(out, (verdict == 0 or verdict == 2 or verdict == -1) and cur[5] or '')
 end
-for _, slot in ipairs(order) do
-  local c, at = added[slot], 1 + 3 * (slot - 1)
+for j = 1, m do
+  local c, at = slots[j], 1 + 3 * (j - 1)
   for _, state in ipairs(c.state_order) do redis.call('HINCRBY', KEYS[at + 1], 'state:' .. state, c.states[state]) end
-  redis.call('ZADD', KEYS[at + 2], unpack(c.index))
-  redis.call('SADD', KEYS[1], c.name)
-  write_meta(KEYS[at + 3], c)
+  if #c.index > 0 then redis.call('ZADD', KEYS[at + 2], unpack(c.index)) end
+  if c.first_score then
+    redis.call('SADD', KEYS[1], c.name)
+    write_meta(KEYS[at + 3], c)
+    for holder, k in pairs(c.held) do redis.call('HINCRBY', KEYS[at + 3], 'held_by:' .. holder, k) end
+  end
 end
 return out
 `))
@@ -204,8 +213,11 @@ func (c *Client) registerOnce(ctx context.Context, regs []record.Registration, t
 	for _, name := range names {
 		keys = append(keys, c.k.counts(name), c.k.invites(name), c.k.meta(name))
 	}
-	args := make([]any, 0, 3+len(todo)*(6+2*8))
+	args := make([]any, 0, 3+len(names)+len(todo)*(6+2*8))
 	args = append(args, boolArg(opts.Again), opts.ImportRun, len(names))
+	for _, name := range names {
+		args = append(args, name)
+	}
 	for _, i := range todo {
 		r := &regs[i]
 		keys = append(keys, c.k.invite(r.Invite.Key()), c.k.counts(expected[i]), c.k.invites(expected[i]))

@@ -144,3 +144,24 @@ func finishNow(t testing.TB, c *Client, inv tasks.Invite, f record.Final) {
 		t.Fatalf("Finish: %v %v", first, err)
 	}
 }
+
+// A campaign whose every address belongs to another campaign exists,
+// empty, and its meta says where its addresses are.
+func TestRegisterCampaignHeldElsewhereExistsEmpty(t *testing.T) {
+	c, _ := newTestClient(t)
+	a, b := testInviteIn(t, "first", "a@example.org"), testInviteIn(t, "first", "b@example.org")
+	register(t, c, record.RegisterOptions{}, &a, &b)
+	a2, b2 := testInviteIn(t, "second", "a@example.org"), testInviteIn(t, "second", "b@example.org")
+	if v := register(t, c, record.RegisterOptions{}, &a2, &b2); v[0] != record.AlreadyPending || v[1] != record.AlreadyPending {
+		t.Fatalf("verdicts %v", v)
+	}
+	info, known, err := c.Campaign(t.Context(), "second")
+	if err != nil || !known || info.State != record.CampaignEmpty || info.RoomID != testRoom {
+		t.Fatalf("second: %+v known %v (%v)", info, known, err)
+	}
+	o, err := c.Outlook(t.Context(), info.Counts)
+	if err != nil || o.HeldElsewhere["first"] != 2 {
+		t.Fatalf("outlook %+v (%v); want 2 held by first", o, err)
+	}
+	checkIdentity(t, c, "second")
+}

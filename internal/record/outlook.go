@@ -24,6 +24,10 @@ type Outlook struct {
 	// SenderServed is false when no running worker serves the sender: its
 	// invites wait for one.
 	SenderServed bool `json:"sender_served"`
+	// HeldElsewhere counts, by campaign, the addresses registered for this
+	// campaign that were already invited (queued or done) under that one:
+	// they go out, or went out, there. Empty when none.
+	HeldElsewhere map[string]int `json:"held_elsewhere,omitempty"`
 }
 
 // GateView is what a sender's rate-limit gate says, for outlooks.

@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -10,6 +11,22 @@ import (
 
 // writeOutlook adds what holds a campaign, its pace and its expected end.
 func writeOutlook(b *strings.Builder, c record.CampaignCounts, o record.Outlook) {
+	if len(o.HeldElsewhere) > 0 {
+		holders := make([]string, 0, len(o.HeldElsewhere))
+		for name := range o.HeldElsewhere {
+			holders = append(holders, name)
+		}
+		sort.Strings(holders)
+		parts := make([]string, len(holders))
+		for i, name := range holders {
+			parts[i] = fmt.Sprintf("campaign %s (%d)", name, o.HeldElsewhere[name])
+		}
+		what := "some of its addresses"
+		if c.Enqueued == 0 {
+			what = "empty: all of its addresses"
+		}
+		fmt.Fprintf(b, "  %s were already invited under %s; they go out (or went out) there\n", what, strings.Join(parts, ", "))
+	}
 	if p := o.Paused; p != nil {
 		fmt.Fprintf(b, "  PAUSED (%s %s, since %s): %s\n", p.Scope, p.Name, p.Since.Local().Format("2006-01-02 15:04"), p.Reason)
 		if p.Scope == record.PauseCampaign {

@@ -31,6 +31,10 @@ type Campaign struct {
 	MediumFromList bool   `json:"medium_from_list,omitempty"`
 	// Column names the address column of a CSV/TSV ("" finds it by name).
 	Column string `json:"column,omitempty"`
+	// Encoding is the list's character encoding ("" detects it) and Region
+	// the country of its national phone numbers: see addrlist.Options.
+	Encoding string `json:"encoding,omitempty"`
+	Region   string `json:"region,omitempty"`
 	// Rejects is where each tick writes the rows it rejected, on the
 	// scheduler's machine ("" keeps them nowhere, only counted). A tick
 	// without rejects leaves the previous tick's file as it was.
