@@ -47,6 +47,9 @@ const (
 	MUnknown ErrCode = "M_UNKNOWN"
 	// MInviteBlocked: the invitee blocks invites (spec v1.18).
 	MInviteBlocked ErrCode = "M_INVITE_BLOCKED"
+	// MSC4155InviteBlocked is M_INVITE_BLOCKED's unstable form (MSC4155,
+	// MSC4380), which servers sent before v1.18 and some still send.
+	MSC4155InviteBlocked ErrCode = "ORG.MATRIX.MSC4155.INVITE_BLOCKED"
 	// MUnauthorized: the request is not authorised (identity API).
 	MUnauthorized ErrCode = "M_UNAUTHORIZED"
 	// MThreePIDDenied: the server refuses this third-party identifier.
@@ -60,3 +63,7 @@ const (
 	// MTermsNotSigned: the identity server's terms were not accepted.
 	MTermsNotSigned ErrCode = "M_TERMS_NOT_SIGNED"
 )
+
+// InviteBlocked reports whether the code says the invitee blocks invites,
+// in its stable or unstable form: a refusal of that one invitee, final.
+func (c ErrCode) InviteBlocked() bool { return c == MInviteBlocked || c == MSC4155InviteBlocked }

@@ -54,7 +54,7 @@ func (j *job) reportToGate(ctx context.Context, o matrix.Outcome) (rdb.BackoffVe
 	h := j.h
 	switch {
 	case serverFailure(o):
-		v, err := h.ledger.Failed(ctx, j.inv.Sender, j.p.Key, j.reservedAt, h.cfg.BackoffThreshold, h.backoff)
+		v, err := h.ledger.Failed(ctx, j.inv.Sender, j.p.Campaign, j.p.Key, j.reservedAt, h.cfg.BackoffThreshold, h.backoff)
 		if err == nil && v.Level > 0 && v.Wait > 0 {
 			j.log.Warn().Str("sender", j.inv.Sender).Int("level", v.Level).Int64("wait_ms", v.Wait.Milliseconds()).
 				Msg("sender backs off: several invites failed with no success between them")

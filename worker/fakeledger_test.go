@@ -77,15 +77,15 @@ func (f *fakeLedger) Send(context.Context, tasks.Invite, record.Progress) (time.
 	return 0, false, nil
 }
 
-func (f *fakeLedger) Limited(_ context.Context, _ string, advice time.Duration, _ int64) error {
+func (f *fakeLedger) Limited(_ context.Context, _ tasks.Invite, _ record.Progress, advice time.Duration, _ int64) (record.LimitScope, time.Duration, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.limited = append(f.limited, advice)
 	f.until = time.Now().Add(advice)
-	return nil
+	return record.ScopeSender, advice, nil
 }
 
-func (f *fakeLedger) Failed(context.Context, string, string, int64, int, []time.Duration) (rdb.BackoffVerdict, error) {
+func (f *fakeLedger) Failed(context.Context, string, string, string, int64, int, []time.Duration) (rdb.BackoffVerdict, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.failed++

@@ -31,7 +31,7 @@ func (j *job) senderTokenDead(ctx context.Context, o matrix.Outcome, u record.At
 	} else {
 		reason += fmt.Sprintf("; restart the workers with a new token, then run: mxinvite resume --sender %s", snd.Name)
 	}
-	u.Last = j.last(o)
+	u.Last = j.last(o, u.LimitScope)
 	return j.pauseSender(ctx, record.PauseDeadToken, reason, u)
 }
 

@@ -121,7 +121,8 @@ func (j *job) txnOption() matrix.CallOption {
 func (j *job) decide(ctx context.Context, o matrix.Outcome) (final bool, err error) {
 	h, now := j.h, time.Now()
 	rateLimited := o.Status.Code == matrix.TooManyRequests
-	u := record.AttemptUpdate{Attempts: 1, RequestsDelta: o.Requests - 1, RateLimited: b2i(rateLimited)}
+	u := record.AttemptUpdate{Attempts: 1, RequestsDelta: o.Requests - 1, RateLimited: b2i(rateLimited),
+		Accepted: accepted(o), ReservedAt: j.reservedAt}
 
 	if tokenRefusal(o) {
 		if dead, _ := j.snd.tokenDead(ctx); dead {
@@ -133,9 +134,11 @@ func (j *job) decide(ctx context.Context, o matrix.Outcome) (final bool, err err
 		return false, err
 	}
 	if rateLimited {
-		if err := h.ledger.Limited(ctx, j.inv.Sender, o.RetryAfter, j.reservedAt); err != nil {
+		scope, _, err := h.ledger.Limited(ctx, j.inv, j.p, o.RetryAfter, j.reservedAt)
+		if err != nil {
 			return false, err
 		}
+		u.LimitScope, j.p.LastLimited = scope, j.reservedAt
 		if j.p.First429.IsZero() {
 			j.p.First429 = now
 		}
@@ -144,7 +147,7 @@ func (j *job) decide(ctx context.Context, o matrix.Outcome) (final bool, err err
 			return true, j.end(ctx, j.finalOf(o), u)
 		}
 	}
-	retry, wait := h.cfg.Policy.Next(o, j.p.Retries)
+	retry, wait := h.cfg.Policy.Next(o, j.p.Retries+backoff.Owed)
 	if retry && o.Ambiguous() && h.cfg.FinalOn5xx {
 		o.Status.Message += " (not retried: the server may have acted on it, and the worker is set to make such answers final)"
 		retry = false
@@ -154,13 +157,23 @@ func (j *job) decide(ctx context.Context, o matrix.Outcome) (final bool, err err
 	}
 
 	switch {
-	case rateLimited: // 429s do not count against MaxRetries; their wait is the gate's.
+	case rateLimited:
+		// 429s do not count against MaxRetries. The invite waits its own
+		// advice whatever the scope; a sender-scoped one also holds the
+		// sender's other invites (its gate), a room-scoped one those into
+		// the room.
+		j.p.NotBefore = now.Add(wait)
 	case spares(backoff):
 		// The sender backs off: the cause is not this address's, and the
 		// gate holds the invite until the sender's server is well again.
 		wait = backoff.Wait
+	case backoff.Provisional:
+		// Perhaps the sender's: no retry spent for now (backoff.go), the
+		// wait is the invite's own.
+		j.p.Retries += backoff.Owed
+		j.p.NotBefore = now.Add(wait)
 	default:
-		j.p.Retries++
+		j.p.Retries += 1 + backoff.Owed
 		j.p.NotBefore = now.Add(wait)
 	}
 	if o.Ambiguous() {
@@ -170,13 +183,16 @@ func (j *job) decide(ctx context.Context, o matrix.Outcome) (final bool, err err
 	if time.Until(j.p.NotBefore) > h.cfg.InProcessWait {
 		state = record.StateRetrying
 	}
-	u.Last = j.last(o)
+	u.Last = j.last(o, u.LimitScope)
 	if err := h.ledger.Attempt(ctx, j.p, state, u); err != nil {
 		return false, err
 	}
-	j.log.Info().Str("status", o.Status.Code.String()).Int("http_status", o.HTTPStatus).
-		Int64("wait_ms", wait.Milliseconds()).Int("retries", j.p.Retries).Int("sender_backoff_level", backoff.Level).
-		Msg("attempt failed; retrying")
+	ev := j.log.Info().Str("status", o.Status.Code.String()).Int("http_status", o.HTTPStatus).
+		Int64("wait_ms", wait.Milliseconds()).Int("retries", j.p.Retries).Int("sender_backoff_level", backoff.Level)
+	if u.LimitScope != "" {
+		ev = ev.Str("limit_scope", string(u.LimitScope))
+	}
+	ev.Msg("attempt failed; retrying")
 	if state == record.StateRetrying {
 		return true, &handBackError{after: max(time.Until(j.p.NotBefore), 0), recorded: true}
 	}
@@ -184,10 +200,11 @@ func (j *job) decide(ctx context.Context, o matrix.Outcome) (final bool, err err
 }
 
 // last is the progress a failed attempt leaves in the record.
-func (j *job) last(o matrix.Outcome) *record.LastAttempt {
+func (j *job) last(o matrix.Outcome, scope record.LimitScope) *record.LastAttempt {
 	return &record.LastAttempt{
 		Retries: j.p.Retries, Ambiguous: j.p.Ambiguous, First429: j.p.First429, NotBefore: j.p.NotBefore,
 		Status: o.Status.Code, HTTPStatus: o.HTTPStatus, Error: j.scrub(o.Status.Message),
+		LimitScope: scope, LastLimited: j.p.LastLimited,
 	}
 }
 
@@ -220,4 +237,11 @@ func b2i(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// accepted reports whether the server answered the request without
+// limiting it: a 2xx, or a 4xx other than 429 (it looked at the request).
+// The sender's gate takes that as evidence of whose a 429 is.
+func accepted(o matrix.Outcome) bool {
+	return o.Requests > 0 && o.HTTPStatus >= 200 && o.HTTPStatus < 500 && o.HTTPStatus != 429
 }

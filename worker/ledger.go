@@ -27,10 +27,11 @@ type Ledger interface {
 	// flight when it is now); Send marks a reserved request in flight.
 	Acquire(ctx context.Context, inv tasks.Invite, p record.Progress, maxWait time.Duration) (rdb.Slot, error)
 	Send(ctx context.Context, inv tasks.Invite, p record.Progress) (wait time.Duration, paused bool, err error)
-	// Limited closes the sender's gate for a 429's advice.
-	Limited(ctx context.Context, sender string, advice time.Duration, reservedAt int64) error
+	// Limited records a 429 and decides whose it is: the invitee's, the
+	// room's or the sender's (whose gate then closes for the advice).
+	Limited(ctx context.Context, inv tasks.Invite, p record.Progress, advice time.Duration, reservedAt int64) (record.LimitScope, time.Duration, error)
 	// Failed and Recovered keep the sender's back-off (backoff.go).
-	Failed(ctx context.Context, sender, key string, reservedAt int64, threshold int, schedule []time.Duration) (rdb.BackoffVerdict, error)
+	Failed(ctx context.Context, sender, campaign, key string, reservedAt int64, threshold int, schedule []time.Duration) (rdb.BackoffVerdict, error)
 	Recovered(ctx context.Context, sender string) error
 
 	// SetPause pauses a sender or campaign (created: it was not paused).

@@ -9,7 +9,7 @@ import (
 
 // luaTally applies an attempt's deltas and fields to a record and its
 // campaign counters (attemptScript's ARGV from ARGV[at]: attempts, requests
-// and rate-limited deltas, then field/value pairs).
+// and rate-limited deltas, the limit's scope, then field/value pairs).
 const luaTally = `
 local function tally(rec, counts, at)
   local attempts, requests, limited = tonumber(ARGV[at]), tonumber(ARGV[at + 1]), tonumber(ARGV[at + 2])
@@ -21,8 +21,9 @@ local function tally(rec, counts, at)
   if limited ~= 0 then
     redis.call('HINCRBY', rec, 'rate_limited', limited)
     redis.call('HINCRBY', counts, 'rate_limited', limited)
+    if ARGV[at + 3] ~= '' then redis.call('HINCRBY', counts, 'limited:' .. ARGV[at + 3], limited) end
   end
-  redis.call('HSET', rec, 'inflight', '0', unpack(ARGV, at + 3))
+  redis.call('HSET', rec, 'inflight', '0', unpack(ARGV, at + 4))
 end
 `
 
@@ -40,7 +41,8 @@ end
 //	counted when the request was marked in flight)
 //
 // ARGV[6] -> rate-limited delta
-// ARGV[7..] -> field/value pairs (progress fields)
+// ARGV[7] -> the scope of the 429 ("" for none), counted as "limited:{scope}"
+// ARGV[8..] -> field/value pairs (progress fields)
 //
 // Returns 1, or 0 when the invite was already final (nothing written).
 var attemptScript = newScript("attempt", script(luaTally, `
@@ -69,7 +71,7 @@ func (c *Client) Attempt(ctx context.Context, p record.Progress, state record.St
 	if !ok {
 		return fmt.Errorf("record attempt of invite %s: no step leads into state %q", p.Key, state)
 	}
-	args := []any{p.Campaign, string(state), string(op), u.Attempts, u.RequestsDelta, u.RateLimited}
+	args := []any{p.Campaign, string(state), string(op), u.Attempts, u.RequestsDelta, u.RateLimited, string(u.LimitScope)}
 	args = append(args, lastFields(u.Last)...)
 	if err := attemptScript.Run(ctx, c.rdb, []string{c.k.invite(p.Key), c.k.counts(p.Campaign)}, args...).Err(); err != nil {
 		return fmt.Errorf("record attempt of invite %s: %w", p.Key, err)

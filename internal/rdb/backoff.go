@@ -12,31 +12,62 @@ import (
 // the worker reports to it and what its verdicts mean; here is how it is
 // kept.
 //
+// A failure at level 0 is spared provisionally when it is the invite's
+// first since the sender's last success (the owed set remembers it), and
+// charged with the invite's next failure unless the back-off starts
+// meanwhile: an address failing on its own keeps its configured request
+// count and waits, and invites caught by a sick server lose nothing.
+//
+// A run of failures is the sender's only when more than those addresses
+// fail: BackoffThreshold distinct invites failing with no success between
+// them only make the sender suspect (suspect_at); the back-off starts when
+// an invite that had not failed yet, reserved after that, fails too, or
+// when one of the failed ones fails again, still with no success, while
+// other invites of its campaign are queued behind them. Adjacent addresses
+// that fail on their own (a refused domain sorted together) thus never
+// back the sender off while others succeed, nor once only they are left:
+// they keep their own retry schedule.
+//
 // Gate fields: backoff_level (0: not backing off), backoff_until (ms),
 // backoff_open_at (when the current wait ends: failures of requests
 // reserved before it do not escalate), probe, probe_until, trouble (1 while
 // the fails set is not empty), trouble_since (ms of the first failure),
-// backoff_since (ms of the closing that began the back-off).
+// backoff_since (ms of the closing that began the back-off), suspect_at
+// (ms: the threshold was reached; a fresh failure after it starts the
+// back-off).
 
 // gateFailedScript records an ambiguous failure of an invite.
 //
 // KEYS[1] -> the sender's gate
 // KEYS[2] -> the sender's fails set
+// KEYS[3] -> the sender's owed set (invites whose last failure was spared
+//
+//	provisionally)
+//
+// KEYS[4] -> the invite's campaign's counts
+//
 // ARGV[1] -> the invite key
 // ARGV[2] -> when its slot was reserved (now_ms from acquire)
-// ARGV[3] -> the number of distinct invites that start a back-off
-// ARGV[4..] -> the back-off schedule (ms; the last entry repeats, and caps a pace)
+// ARGV[3] -> the number of distinct invites that start a suspicion
+// ARGV[4] -> the quiet time before the pace speeds up again (gate.go; ms)
+// ARGV[5..] -> the back-off schedule (ms; the last entry repeats, and caps a pace)
 //
-// Returns {level, wait_ms, at_max}: level 0 when the sender is not backing
-// off; wait_ms until the gate opens; at_max 1 when the wait is the
-// schedule's last.
-var gateFailedScript = newScript("gateFailed", stateless(`
+// Returns {level, wait_ms, at_max, provisional, owed}: level 0 when the
+// sender is not backing off; wait_ms until the gate opens; at_max 1 when
+// the wait is the schedule's last; provisional 1 when this failure is
+// spared for now (the invite's first failure since the sender's last
+// success, while the sender may be sick: it is owed, and charged with the
+// invite's next failure unless the sender turns out sick); owed 1 when an
+// earlier provisionally spared failure of the invite is charged now.
+var gateFailedScript = newScript("gateFailed", script(`
 local now = now_ms_up()
+local fresh = redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 0
+local owed = redis.call('SREM', KEYS[3], ARGV[1])
 redis.call('SADD', KEYS[2], ARGV[1])
 redis.call('PEXPIRE', KEYS[2], 86400000)
 local n = redis.call('SCARD', KEYS[2])
 local g = redis.call('HMGET', KEYS[1], 'backoff_level', 'backoff_open_at', 'probe', 'trouble', 'backoff_until',
-  'recovering', 'interval', 'pace_set_at', 'kept')
+  'recovering', 'interval', 'pace_set_at', 'kept', 'suspect_at', 'good')
 local level = tonumber(g[1] or '0')
 if g[4] ~= '1' then redis.call('HSET', KEYS[1], 'trouble', 1, 'trouble_since', now) end
 if g[3] == ARGV[1] then redis.call('HDEL', KEYS[1], 'probe', 'probe_until') end
@@ -51,27 +82,62 @@ if level == 0 and g[6] == '1' then
     interval = math.min(tonumber(g[9] or '60000'), 2 * math.max(interval, 1))
     redis.call('HSET', KEYS[1], 'interval', interval, 'recovering', 0, 'limited_ever', 1, 'pace_set_at', now, 'quiet_since', now)
   end
-  return {1, interval, 0}
+  return {1, interval, 0, 0, 0}
 end
-local escalate
+if level == 0 and g[11] and tonumber(ARGV[2]) >= tonumber(g[8] or '0') then
+  -- Failed right after the pace sped up (gate.go): back to the pace that
+  -- worked, for another quiet time; the failure is the sender's (spared,
+  -- not owed).
+  redis.call('HSET', KEYS[1], 'interval', g[11], 'pace_set_at', now, 'quiet_since', now, 'step_at', now + tonumber(ARGV[4]))
+  redis.call('HDEL', KEYS[1], 'good')
+  return {0, 0, 0, 1, owed}
+end
+if level == 0 and g[9] and tonumber(g[7] or '0') > 0 and tonumber(ARGV[2]) >= tonumber(g[8] or '0') then
+  -- The pace was learnt from a sick server (kept): a failure of a request
+  -- reserved at it says it is still a little fast, as a paced 429 would.
+  local interval = math.min(math.ceil(tonumber(g[7]) * 11 / 10), tonumber(ARGV[#ARGV]))
+  redis.call('HSET', KEYS[1], 'interval', interval, 'pace_set_at', now, 'quiet_since', now, 'step_at', now + tonumber(ARGV[4]))
+end
+local escalate = false
 if level == 0 then
-  escalate = n >= tonumber(ARGV[3])
+  if g[10] then
+    -- Suspected, and: a fresh invite, sent after the suspicion, failed
+    -- too; or an invite that failed already failed again with no success
+    -- between while others of its campaign wait their turn (the failing
+    -- ones hold the worker's slots, so no fresh invite can show it).
+    escalate = (fresh and tonumber(ARGV[2]) >= tonumber(g[10])) or
+      (not fresh and tonumber(redis.call('HGET', KEYS[4], 'state:' .. ST.queued) or '0') > 0)
+  elseif n >= tonumber(ARGV[3]) then
+    redis.call('HSET', KEYS[1], 'suspect_at', now)
+  end
 else
   -- Only a request sent after the last wait ended says the server is
   -- still sick; those reserved before it were already on their way.
   escalate = tonumber(ARGV[2]) >= tonumber(g[2] or '0')
 end
-local last = #ARGV - 3
+local last = #ARGV - 4
 if escalate then
-  if level == 0 then redis.call('HSET', KEYS[1], 'backoff_since', now) end
+  if level == 0 then
+    -- The sender is sick: what was spared on suspicion stays spared.
+    -- It began when the suspicion did: the kept pace counts from there.
+    redis.call('HSET', KEYS[1], 'backoff_since', g[10] or now)
+    redis.call('DEL', KEYS[3])
+  end
   level = level + 1
-  local wait = tonumber(ARGV[3 + math.min(level, last)])
+  local wait = tonumber(ARGV[4 + math.min(level, last)])
   redis.call('HSET', KEYS[1], 'backoff_level', level, 'backoff_until', now + wait, 'backoff_open_at', now + wait)
   if redis.call('PTTL', KEYS[1]) < wait + 600000 then redis.call('PEXPIRE', KEYS[1], wait + 600000) end
-  return {level, wait, level >= last and 1 or 0}
+  return {level, wait, level >= last and 1 or 0, 0, 0}
 end
-if level == 0 then return {0, 0, 0} end
-return {level, math.max(tonumber(g[5] or '0') - now, 0), level >= last and 1 or 0}
+if level == 0 then
+  if fresh then
+    redis.call('SADD', KEYS[3], ARGV[1])
+    redis.call('PEXPIRE', KEYS[3], 86400000)
+    return {0, 0, 0, 1, owed}
+  end
+  return {0, 0, 0, 0, owed}
+end
+return {level, math.max(tonumber(g[5] or '0') - now, 0), level >= last and 1 or 0, 0, owed}
 `))
 
 // gateOKScript records a success while the sender had failures: the
@@ -99,7 +165,7 @@ if tonumber(g[1] or '0') > 0 then
   redis.call('HSET', KEYS[1], 'interval', interval, 'kept', interval, 'limited_ever', 0, 'recovering', 1, 'pace_set_at', now, 'quiet_since', now)
 end
 redis.call('HSET', KEYS[1], 'backoff_level', 0, 'backoff_until', 0, 'trouble', 0)
-redis.call('HDEL', KEYS[1], 'probe', 'probe_until', 'trouble_since', 'backoff_open_at', 'backoff_since')
+redis.call('HDEL', KEYS[1], 'probe', 'probe_until', 'trouble_since', 'backoff_open_at', 'backoff_since', 'suspect_at')
 redis.call('DEL', KEYS[2])
 return interval
 `))
@@ -112,21 +178,33 @@ type BackoffVerdict struct {
 	Wait time.Duration
 	// AtMax: the wait is the schedule's longest.
 	AtMax bool
+	// Provisional: the failure costs the invite no retry for now (it may
+	// be the sender's); it is owed, and charged with the invite's next
+	// failure unless the sender turns out sick.
+	Provisional bool
+	// Owed is 1 when an earlier provisional failure of the invite is
+	// charged now, besides this one.
+	Owed int
 }
 
-// Failed records an ambiguous failure of invite key of sender, whose slot
-// was reserved at reservedAt; threshold distinct invites start a back-off
-// whose waits are schedule.
-func (c *Client) Failed(ctx context.Context, sender, key string, reservedAt int64, threshold int, schedule []time.Duration) (BackoffVerdict, error) {
-	args := []any{key, reservedAt, threshold}
+// Failed records an ambiguous failure of invite key of sender (of
+// campaign), whose slot was reserved at reservedAt; threshold distinct
+// invites make the sender suspect, and a back-off whose waits are schedule
+// starts as the script says.
+func (c *Client) Failed(ctx context.Context, sender, campaign, key string, reservedAt int64, threshold int, schedule []time.Duration) (BackoffVerdict, error) {
+	args := []any{key, reservedAt, threshold, PaceQuiet.Milliseconds()}
 	for _, d := range schedule {
 		args = append(args, d.Milliseconds())
 	}
-	res, err := gateFailedScript.Run(ctx, c.rdb, []string{c.k.gate(sender), c.k.fails(sender)}, args...).Int64Slice()
+	res, err := gateFailedScript.Run(ctx, c.rdb, []string{c.k.gate(sender), c.k.fails(sender), c.k.owed(sender), c.k.counts(campaign)}, args...).Int64Slice()
+	if err == nil && len(res) != 5 {
+		err = fmt.Errorf("unexpected answer %v", res)
+	}
 	if err != nil {
 		return BackoffVerdict{}, fmt.Errorf("back-off of %q: %w", sender, err)
 	}
-	return BackoffVerdict{Level: int(res[0]), Wait: time.Duration(res[1]) * time.Millisecond, AtMax: res[2] == 1}, nil
+	return BackoffVerdict{Level: int(res[0]), Wait: time.Duration(res[1]) * time.Millisecond, AtMax: res[2] == 1,
+		Provisional: res[3] == 1, Owed: int(res[4])}, nil
 }
 
 // Recovered records a success of a sender that had failures.

@@ -26,8 +26,8 @@ import (
 //
 //	score for a record created here, try ("1": the caller may send now — it
 //	knows an identity server), final_on_5xx ("1": an ambiguous attempt
-//	needs no re-check before the next), C, T, the task ID, n, then n
-//	field/value pairs used only when no record exists (a task enqueued
+//	needs no re-check before the next), C, T, the task ID, the room, n, then
+//	n field/value pairs used only when no record exists (a task enqueued
 //	without the producer's registration)
 //
 // Returns one reply per invite: {"stale"} when the record belongs to a
@@ -37,11 +37,13 @@ import (
 // {"rekey", campaign} when the record belongs to another campaign than C
 // (nothing was written: call again with that campaign's keys);
 // {"error", message}; else {"go"|"sent", retries, ambiguous, first_429_ms,
-// not_before_ms, now_ms, trouble, campaign}: the progress the delivery goes
-// on from, and the campaign whose counters it moves; "sent" when the
+// not_before_ms, now_ms, trouble, campaign, last_429_res_ms}: the progress
+// the delivery goes on from, and the campaign whose counters it moves;
+// "sent" when the
 // request is marked in flight and counted (its gate slot was reserved at
 // now_ms; trouble is 1 while the sender has ambiguous failures since its
-// last success, see backoff.go). A record left "inflight" by a worker that
+// last success, see backoff.go), which it is only when the gate is open
+// (luaGateOpen) and the invite's room is not held (scope.go). A record left "inflight" by a worker that
 // died mid-request is turned into one ambiguous attempt here, so the caller
 // re-checks before resending (and nothing is marked sent).
 var beginScript = newScript("begin", script(luaForget, luaBatch, luaGateOpen, `
@@ -51,17 +53,21 @@ local function pause_since(key)
   if pauses[key] == nil then pauses[key] = redis.call('HGET', key, 'since_ms') or false end
   return pauses[key]
 end
-local function gate_of(key)
+local function gate_of(key, room)
   if gates[key] == nil then
     local g = redis.call('HMGET', key, unpack(GATE_FIELDS))
-    gates[key] = {gate_open(g, now), g[5] == '1'}
+    gates[key] = {gate_open(g, now), g[5] == '1', rooms = {}}
   end
-  return gates[key]
+  local g = gates[key]
+  if g.rooms[room] == nil then
+    g.rooms[room] = tonumber(redis.call('HGET', key, 'rb:' .. room) or '0') <= now
+  end
+  return {g[1] and g.rooms[room], g[2]}
 end
-local function one(b, key, gen, score, try, final5xx, c_name, t_name, tid, first, last)
+local function one(b, key, gen, score, try, final5xx, c_name, t_name, tid, room, first, last)
   local rec, counts = KEYS[b + 1], KEYS[b + 2]
   local cur = redis.call('HMGET', rec, 'state', 'generation', 'inflight', 'campaign', 'retries', 'ambiguous',
-    'first_429_ms', 'not_before_ms', 'attempts', 'requests')
+    'first_429_ms', 'not_before_ms', 'attempts', 'requests', 'last_429_res_ms')
   if cur[1] then
     local g = tonumber(cur[2] or '0')
     if g > gen then return {'stale'} end
@@ -102,7 +108,7 @@ local function one(b, key, gen, score, try, final5xx, c_name, t_name, tid, first
   end
   local verdict, trouble = 'go', '0'
   if try == '1' and tonumber(cur[8] or '0') <= now and (amb == 0 or final5xx == '1') then
-    local g = gate_of(KEYS[b + 6])
+    local g = gate_of(KEYS[b + 6], room)
     if g[2] then trouble = '1' end
     if g[1] then
       verdict, inflight = 'sent', '1'
@@ -116,13 +122,13 @@ local function one(b, key, gen, score, try, final5xx, c_name, t_name, tid, first
     count(counts, 'state:' .. cur[1], -1)
     count(counts, 'state:' .. ST.active, 1)
   end
-  return {verdict, cur[5] or '', tostring(amb), cur[7] or '', cur[8] or '', now, trouble, campaign}
+  return {verdict, cur[5] or '', tostring(amb), cur[7] or '', cur[8] or '', now, trouble, campaign, cur[11] or ''}
 end
 local out, i, n = {}, 1, 0
 while i <= #ARGV do
-  local first, last = i + 9, i + 8 + 2 * tonumber(ARGV[i + 8])
+  local first, last = i + 10, i + 9 + 2 * tonumber(ARGV[i + 9])
   local ok, res = pcall(one, 1 + 8 * n, ARGV[i], tonumber(ARGV[i + 1]), ARGV[i + 2], ARGV[i + 3], ARGV[i + 4],
-    ARGV[i + 5], ARGV[i + 6], ARGV[i + 7], first, last)
+    ARGV[i + 5], ARGV[i + 6], ARGV[i + 7], ARGV[i + 8], first, last)
   if not ok then res = failure(res) end
   table.insert(out, res)
   i = last + 1
@@ -193,7 +199,7 @@ func (c *Client) writeBegins(ctx context.Context, reqs []beginReq) ([]beginRes, 
 			c.k.gate(inv.Sender), c.k.counts(inv.Campaign), c.k.invites(inv.Campaign))
 		fields := append([]any{"task_id", inv.TaskID()}, identityFields(inv)...)
 		args = append(args, inv.Key(), inv.Generation, inv.EnqueuedAt.UnixMilli(), boolArg(r.opts.Send), boolArg(r.opts.FinalOn5xx),
-			r.campaign, inv.Campaign, inv.TaskID(), len(fields)/2)
+			r.campaign, inv.Campaign, inv.TaskID(), inv.RoomID, len(fields)/2)
 		args = append(args, fields...)
 	}
 	replies, err := beginScript.Run(ctx, c.rdb, keys, args...).Slice()
@@ -235,9 +241,10 @@ func parseBegin(key string, reply any) beginRes {
 			return beginRes{err: fmt.Errorf("begin invite %s: %s", key, v[1])}
 		}
 	case "go", "sent":
-		if len(v) == 8 {
+		if len(v) == 9 {
 			p := record.Progress{Key: key, First429: msTime(v[3]), NotBefore: msTime(v[4]), Sent: v[0] == "sent",
 				Trouble: v[6] == "1", Campaign: v[7]}
+			p.LastLimited, _ = strconv.ParseInt(v[8], 10, 64)
 			p.Retries, _ = strconv.Atoi(v[1])
 			p.Ambiguous, _ = strconv.Atoi(v[2])
 			p.ReservedAt, _ = strconv.ParseInt(v[5], 10, 64)

@@ -15,7 +15,8 @@ import (
 // Campaign counters ({prefix}:campaign:{name}:counts): "state:{state}"
 // (current states of its invites), "status:{Name}" (final results by
 // libQuotient status name), "requests" (invite requests sent),
-// "rate_limited" (429 answers), "possible_duplicates" (invites that
+// "rate_limited" (429 answers), "limited:{scope}" (those 429s by the scope
+// the worker gave them), "possible_duplicates" (invites that
 // succeeded after an ambiguous attempt), "pace_gap_ms" and "pace_at_ms"
 // (finish.go), "breaker" (breaker.go). Every invite of the campaign is in
 // its index and in exactly one state, so the index's size (ZCARD, reported
@@ -61,6 +62,13 @@ func countsFromHash(campaign string, h map[string]string, enqueued int64) record
 			c.PaceGapMS, _ = strconv.ParseFloat(v, 64)
 		case f == "possible_duplicates":
 			c.PossibleDuplicates = n
+		case strings.HasPrefix(f, "limited:"):
+			if n != 0 {
+				if c.RateLimitedBy == nil {
+					c.RateLimitedBy = map[record.LimitScope]int{}
+				}
+				c.RateLimitedBy[record.LimitScope(strings.TrimPrefix(f, "limited:"))] = n
+			}
 		}
 	}
 	return c

@@ -11,7 +11,7 @@ import (
 func TestGateSlowStartThenBlockAfter429(t *testing.T) {
 	g, conn := newTestClient(t)
 	ctx := t.Context()
-	inv := tasks.Invite{Sender: "s", Campaign: "c"}
+	inv := tasks.Invite{Sender: "s", Campaign: "c", RoomID: "!r:test"}
 	p := record.Progress{Key: "k", Campaign: "c"}
 	conn.HSet(ctx, g.k.invite("k"), "campaign", "c")
 	first, err := g.Acquire(ctx, inv, p, time.Minute)
@@ -23,8 +23,8 @@ func TestGateSlowStartThenBlockAfter429(t *testing.T) {
 		t.Fatalf("second slot %+v; want reserved one start interval (%s) later", second, StartInterval)
 	}
 
-	if err := g.Limited(ctx, "s", 300*time.Millisecond, second.At); err != nil {
-		t.Fatal(err)
+	if scope, _, err := g.Limited(ctx, inv, p, 300*time.Millisecond, second.At); err != nil || scope != record.ScopeSender {
+		t.Fatalf("a first 429 with no evidence: %q %v, want the sender's", scope, err)
 	}
 	// The slot reserved before the 429 is held back at the last moment.
 	conn.HSet(ctx, g.k.invite("k"), "requests", 0)
@@ -48,7 +48,7 @@ func TestGateSlowStartThenBlockAfter429(t *testing.T) {
 		t.Fatalf("interval %d ms after a 300 ms advice", iv)
 	}
 	// Limited again although reserved at that pace: the pace slows by a tenth.
-	if err := g.Limited(ctx, "s", 10*time.Millisecond, time.Now().Add(time.Hour).UnixMilli()); err != nil {
+	if _, _, err := g.Limited(ctx, inv, p, 10*time.Millisecond, time.Now().Add(time.Hour).UnixMilli()); err != nil {
 		t.Fatal(err)
 	}
 	if iv, _ := conn.HGet(ctx, g.k.gate("s"), "interval").Int(); iv != 330 {

@@ -16,6 +16,7 @@ import (
 //	{prefix}:results                 stream one entry per final result, for downstream consumers
 //	{prefix}:gate:{sender}           hash   the sender's shared rate-limit gate (gate.go)
 //	{prefix}:gate:{sender}:fails     set    invites whose answers were ambiguous since the sender's last success (backoff.go)
+//	{prefix}:gate:{sender}:owed      set    invites whose last failure was spared provisionally (backoff.go)
 //	{prefix}:pause:{scope}:{name}    hash   a pause holding a sender's or a campaign's invites (pause.go)
 //	{prefix}:pauses                  zset   "{scope}:{name}" of every pause, scored by its start (ms)
 //	{prefix}:senders                 hash   sender name -> when a worker serving it last said so (ms; served.go)
@@ -55,6 +56,7 @@ func (k Keys) campaigns() string              { return k.prefix + ":campaigns" }
 func (k Keys) results() string                { return k.prefix + ":results" }
 func (k Keys) gate(sender string) string      { return k.prefix + ":gate:" + sender }
 func (k Keys) fails(sender string) string     { return k.prefix + ":gate:" + sender + ":fails" }
+func (k Keys) owed(sender string) string      { return k.prefix + ":gate:" + sender + ":owed" }
 func (k Keys) pauses() string                 { return k.prefix + ":pauses" }
 func (k Keys) senders() string                { return k.prefix + ":senders" }
 func (k Keys) schedules() string              { return k.prefix + ":schedules" }

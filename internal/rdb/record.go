@@ -19,6 +19,8 @@ import (
 //	state     state (record.State), inflight ("1" while a request is out)
 //	progress  attempts requests rate_limited retries ambiguous first_429_ms
 //	          not_before_ms last_status last_http_status last_error cancelled_at
+//	          limit_scope (whose its last 429 was: invitee, room, sender)
+//	          last_429_res_ms (when that request's slot was reserved)
 //	final     status_code status http_status errcode error finished_at possible_duplicate
 
 // identityFields are the record fields that describe what was asked.
@@ -43,7 +45,7 @@ func lastFields(l *record.LastAttempt) []any {
 		"retries", l.Retries, "ambiguous", l.Ambiguous,
 		"first_429_ms", msOrZero(l.First429), "not_before_ms", msOrZero(l.NotBefore),
 		"last_status", l.Status.String(), "last_http_status", l.HTTPStatus,
-		"last_error", l.Error,
+		"last_error", l.Error, "limit_scope", string(l.LimitScope), "last_429_res_ms", l.LastLimited,
 	}
 }
 

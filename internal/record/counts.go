@@ -20,6 +20,9 @@ type CampaignCounts struct {
 	// Requests counts invite requests sent; RateLimited the 429s among them.
 	Requests    int `json:"requests"`
 	RateLimited int `json:"rate_limited"`
+	// RateLimitedBy counts the 429s by the scope the worker gave them
+	// (invitee, room, sender); absent scopes are left out.
+	RateLimitedBy map[LimitScope]int `json:"rate_limited_by,omitempty"`
 	// PossibleDuplicates counts invites that succeeded after an attempt with
 	// an unknown outcome: their invitees may have two emails.
 	PossibleDuplicates int `json:"possible_duplicates"`

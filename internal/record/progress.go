@@ -22,6 +22,10 @@ type Progress struct {
 	// First429 is when the invite was first rate limited; NotBefore when
 	// its next request may go (a wait handed back to asynq).
 	First429, NotBefore time.Time
+	// LastLimited is when the slot of its last rate-limited request was
+	// reserved (Redis time, ms; 0: never limited): the gate compares it
+	// with the sender's accepted requests to tell whose a 429 is.
+	LastLimited int64
 
 	// Sent: begin found the sender's gate open and marked the first
 	// request in flight, its slot reserved at ReservedAt (Redis time, ms);
@@ -40,6 +44,14 @@ type AttemptUpdate struct {
 	// the campaign's counters. RequestsDelta counts requests beyond the one
 	// counted when the request was marked in flight (-1: none went out).
 	Attempts, RequestsDelta, RateLimited int
+	// LimitScope is the scope the gate gave a 429 (with RateLimited 1),
+	// counted per campaign as "limited:{scope}".
+	LimitScope LimitScope
+	// Accepted says the server answered the request without limiting it
+	// (a 2xx, or a 4xx other than 429), which it reserved at ReservedAt
+	// (Redis time, ms): evidence of whose a 429 is (internal/rdb/scope.go).
+	Accepted   bool
+	ReservedAt int64
 	// Last, when set, is the progress after a failed attempt, written with it.
 	Last *LastAttempt
 }
@@ -50,6 +62,10 @@ type LastAttempt struct {
 	First429, NotBefore time.Time
 	Status              matrix.StatusCode
 	HTTPStatus          int
+	// LimitScope and LastLimited: the scope of its last 429, and when that
+	// request's slot was reserved (Progress.LastLimited).
+	LimitScope  LimitScope
+	LastLimited int64
 	// Error is the answer's message, scrubbed of secrets.
 	Error string
 }
