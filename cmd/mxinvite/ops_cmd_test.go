@@ -109,6 +109,15 @@ func TestWorkerHTTPFlags(t *testing.T) {
 		{[]string{"--http", "9090"}, `--http "9090": ops server: Addr "9090": want host:port`},
 		{[]string{"--dashboard"}, "--dashboard needs --http ADDR"},
 		{[]string{"--http", "0.0.0.0:0", "--dashboard"}, "--dashboard-token-file"},
+		// Without a token, a listener that serves more than health stays on
+		// loopback, whatever it serves.
+		{[]string{"--http", "0.0.0.0:0", "--asynqmon"}, "--http 0.0.0.0:0 is not a loopback address, and without --dashboard-token-file /metrics, asynqmon"},
+		{[]string{"--http", "0.0.0.0:0", "--asynqmon", "--asynqmon-write"}, "asynqmon (invitees' addresses, queue pauses)"},
+		{[]string{"--http", ":0"}, "--http :0 is not a loopback address, and without --dashboard-token-file /metrics would be open"},
+		{[]string{"--http", "127.0.0.1:0", "--dashboard-token-file", "/nonexistent/token"}, "--dashboard-token-file: open /nonexistent/token"},
+		{[]string{"--http", "127.0.0.1:0", "--public-url", "mx.example.org"}, "--public-url: public URL \"mx.example.org\": want http(s)://"},
+		{[]string{"--http", "127.0.0.1:0", "--trusted-proxies", "10.0.0.0/8,proxy"}, "--trusted-proxies: trusted proxy \"proxy\""},
+		{[]string{"--http", "127.0.0.1:0", "--allowed-hosts", "mx.example.org:80"}, "--allowed-hosts: allowed host \"mx.example.org:80\""},
 	} {
 		res := mxinvite(t, join([]string{"worker", "--until-idle"}, e.redisArgs(), e.profileArgs(), c.args)...)
 		if res.code != exitUsage || !strings.Contains(res.stderr, c.want) || strings.Count(res.stderr, "\n") != 1 {
