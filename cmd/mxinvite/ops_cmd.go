@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -38,9 +39,13 @@ type opsServer struct {
 	srv     *ops.Server
 	metrics *metrics.Metrics
 	senders *ops.SenderStates
+	pauses  *ops.SenderPauses
 	store   *rdb.Client
 	in      *asynq.Inspector
 	worker  *worker.Worker // set by start, before the server listens
+
+	stopPolls context.CancelFunc // ends the pauses' poll (start)
+	polls     sync.WaitGroup
 }
 
 // newOpsServer builds the server the flags ask for; nil without --http.
@@ -79,12 +84,15 @@ func newOpsServer(cmd *cli.Command, opt asynq.RedisConnOpt, log *zerolog.Logger,
 		return nil, usageErr("--redis: %v", err)
 	}
 	o := &opsServer{senders: ops.NewSenderStates(names, true), store: store, in: asynq.NewInspectorFromRedisClient(store.Conn())}
-	m, err := metrics.New(metrics.Options{Inspector: o.in, Queues: []string{cmd.String("queue")}})
+	m, err := metrics.New(metrics.Options{Inspector: o.in, Queues: []string{cmd.String("queue")}, Senders: names})
 	if err != nil {
 		o.close()
 		return nil, err
 	}
 	o.metrics = m
+	// Pauses are read from Redis, where anyone may set or end them.
+	o.pauses = ops.NewSenderPauses(ops.StorePauses{Store: o.store},
+		names, ops.DefaultPausePoll, m.SetSenderPaused, log)
 	var root http.Handler
 	var open []string
 	if cmd.Bool("dashboard") {
@@ -104,9 +112,7 @@ func newOpsServer(cmd *cli.Command, opt asynq.RedisConnOpt, log *zerolog.Logger,
 			ops.Check{Name: "redis", Readiness: ops.RedisPing(o.store)},
 			ops.Check{Name: "worker", Readiness: ops.WhenTrue(func() bool { return o.worker.Started() }, "not started")},
 			ops.Check{Name: "senders", Readiness: o.senders},
-			ops.Check{Name: "pauses", Readiness: ops.ReadyFunc(func(ctx context.Context) error {
-				return o.store.AllPaused(ctx, names)
-			})},
+			ops.Check{Name: "pauses", Readiness: o.pauses},
 		),
 		Logger: log,
 	})
@@ -158,6 +164,13 @@ func (o *opsServer) start(cmd *cli.Command, w *worker.Worker) error {
 		o.stop()
 		return usageErr("--http %s: %v", cmd.String("http"), err)
 	}
+	ctx, cancel := context.WithCancel(context.Background())
+	o.stopPolls = cancel
+	o.polls.Add(1)
+	go func() {
+		defer o.polls.Done()
+		o.pauses.Run(ctx)
+	}()
 	return nil
 }
 
@@ -166,6 +179,10 @@ func (o *opsServer) start(cmd *cli.Command, w *worker.Worker) error {
 func (o *opsServer) stop() {
 	if o == nil {
 		return
+	}
+	if o.stopPolls != nil {
+		o.stopPolls()
+		o.polls.Wait()
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
