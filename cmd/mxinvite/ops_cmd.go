@@ -100,7 +100,7 @@ func newOpsServer(cmd *cli.Command, opt asynq.RedisConnOpt, log *zerolog.Logger,
 			o.close()
 			return nil, err
 		}
-		open = dashboard.OpenPaths
+		open = dashboard.OpenPaths()
 	}
 	o.srv, err = ops.New(ops.Config{
 		Addr:      addr,

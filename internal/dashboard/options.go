@@ -78,4 +78,4 @@ func (o Options) Validate() error {
 // and the stylesheet and script it loads (the same in every copy of
 // mxinvite; no data). A listener that serves the dashboard with a Guard of
 // its own lists them in its webguard.Routes.
-var OpenPaths = []string{webguard.LoginPath, "/static/"}
+func OpenPaths() []string { return []string{webguard.LoginPath, "/static/"} }

@@ -67,7 +67,7 @@ func New(o Options) (http.Handler, error) {
 	mux.HandleFunc("POST /c/{name}/cancel", s.action(s.cancel))
 	mux.HandleFunc("POST /c/{name}/retry", s.action(s.retry))
 	mux.HandleFunc("POST /logout", s.action(s.logout))
-	return g.Handler(mux, webguard.Routes{Open: OpenPaths}), nil
+	return g.Handler(mux, webguard.Routes{Open: OpenPaths()}), nil
 }
 
 // action wraps a POST handler: requests without the session's CSRF token

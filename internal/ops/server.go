@@ -39,7 +39,7 @@ type Config struct {
 	// dashboard). Default nil: "/" lists the endpoints, and with a token
 	// a plain login form is served at /login.
 	Root http.Handler
-	// OpenPaths are Root's paths that need no token (dashboard.OpenPaths:
+	// OpenPaths are Root's paths that need no token (dashboard.OpenPaths():
 	// its login page and assets). Default none.
 	OpenPaths []string
 	// Guard protects every path but /healthz and /readyz (Host, origin,
@@ -94,9 +94,9 @@ type Server struct {
 	served  chan struct{}
 }
 
-// HealthPaths answer without the token and to any Host: probes reach them
-// by any name, and they hold no personal data.
-var HealthPaths = []string{"/healthz", "/readyz"}
+// HealthPaths are the paths that answer without the token and to any
+// Host: probes reach them by any name, and they hold no personal data.
+func HealthPaths() []string { return []string{"/healthz", "/readyz"} }
 
 // New builds the server with /healthz, /readyz and, when Config.Metrics is
 // set, /metrics, all behind Config.Guard; it listens only on Start.
@@ -112,7 +112,7 @@ func New(cfg Config) (*Server, error) {
 		open = []string{webguard.LoginPath}
 	}
 	s.http = &http.Server{
-		Handler:           cfg.Guard.Handler(s.mux, webguard.Routes{Health: HealthPaths, Open: open}),
+		Handler:           cfg.Guard.Handler(s.mux, webguard.Routes{Health: HealthPaths(), Open: open}),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      time.Minute, // asynqmon's listings of large queues take a while
