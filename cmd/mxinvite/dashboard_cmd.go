@@ -15,6 +15,7 @@ import (
 
 	"github.com/mxinvite/mxinvite/internal/dashboard"
 	"github.com/mxinvite/mxinvite/internal/rdb"
+	"github.com/mxinvite/mxinvite/internal/webguard"
 )
 
 func dashboardCommand() *cli.Command {
@@ -33,41 +34,74 @@ func dashboardCommand() *cli.Command {
 	}
 }
 
-// dashboardFlags are shared with `worker --http ADDR --dashboard`.
+// dashboardFlags are shared with `worker --http ADDR`: the token and the
+// public address protect the whole listener there (/metrics, asynqmon, the
+// dashboard), not only the dashboard.
 func dashboardFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "dashboard-token-file", Sources: env("dashboard-token-file"),
-			Usage: fmt.Sprintf("file holding the token the dashboard asks for (one line, at least %d characters)", dashboard.MinTokenLen)},
+			Usage: fmt.Sprintf("file holding the token every page of --http asks for but /healthz and /readyz "+
+				"(dashboard, asynqmon, /metrics: Prometheus sends it as a bearer token); one line, at least %d characters", webguard.MinTokenLen)},
+		&cli.StringFlag{Name: "public-url", Sources: env("public-url"),
+			Usage: "the URL people open, e.g. https://mxinvite.example.org/ behind a TLS proxy: its host is served, https makes the login cookie Secure"},
+		&cli.StringFlag{Name: "allowed-hosts", Sources: env("allowed-hosts"),
+			Usage: "further host names --http answers to, comma-separated (e.g. the name Prometheus scrapes); others are refused (DNS rebinding)"},
+		&cli.StringFlag{Name: "trusted-proxies", Sources: env("trusted-proxies"),
+			Usage: "IPs or CIDRs of reverse proxies whose X-Forwarded-Proto is believed (https makes the login cookie Secure)"},
 		&cli.DurationFlag{Name: "dashboard-refresh", Value: 2 * time.Second, Sources: env("dashboard-refresh"),
 			Usage: "how often open pages refresh their numbers"},
 	}
 }
 
-// newDashboard builds the dashboard handler for a server on addr, refusing
-// a non-loopback addr without a token.
-func newDashboard(cmd *cli.Command, store *rdb.Client, addr string, log *zerolog.Logger) (http.Handler, error) {
-	var token string
+// newGuard builds the lock of an --http listener from the flags: the token
+// file, whenever one is given, and the public address. Each flag is
+// checked on its own, so that an error names it.
+func newGuard(cmd *cli.Command) (*webguard.Guard, error) {
+	var o webguard.Options
 	if cmd.String("dashboard-token-file") != "" {
 		t, err := readToken(cmd, "dashboard-token-file", "")
 		if err != nil {
 			return nil, err
 		}
-		token = t
+		if err := (webguard.Options{Token: t}).Validate(); err != nil {
+			return nil, usageErr("--dashboard-token-file: %v", err)
+		}
+		o.Token = t
 	}
-	if err := dashboard.CheckListen(addr, token != ""); err != nil {
-		return nil, usageErr("--http: %v", err)
+	if o.PublicURL = cmd.String("public-url"); o.PublicURL != "" {
+		if err := (webguard.Options{PublicURL: o.PublicURL}).Validate(); err != nil {
+			return nil, usageErr("--public-url: %v", err)
+		}
 	}
+	o.AllowedHosts = webguard.ParseHosts(cmd.String("allowed-hosts"))
+	if err := (webguard.Options{AllowedHosts: o.AllowedHosts}).Validate(); err != nil {
+		return nil, usageErr("--allowed-hosts: %v", err)
+	}
+	proxies, err := webguard.ParseTrustedProxies(cmd.String("trusted-proxies"))
+	if err != nil {
+		return nil, usageErr("--trusted-proxies: %v", err)
+	}
+	o.TrustedProxies = proxies
+	g, err := webguard.New(o)
+	if err != nil {
+		return nil, usageErr("--dashboard-token-file, --public-url: %v", err)
+	}
+	return g, nil
+}
+
+// newDashboard builds the dashboard handler behind guard.
+func newDashboard(cmd *cli.Command, store *rdb.Client, guard *webguard.Guard, log *zerolog.Logger) (http.Handler, error) {
 	if cmd.Duration("dashboard-refresh") < 100*time.Millisecond {
 		return nil, usageErr("--dashboard-refresh %s: must be at least 100ms", cmd.Duration("dashboard-refresh"))
 	}
 	h, err := dashboard.New(dashboard.Options{
 		Source:  dashboard.NewStoreSource(store, cmd.String("queue")),
-		Token:   token,
+		Guard:   guard,
 		Refresh: cmd.Duration("dashboard-refresh"),
 		Logger:  log,
 	})
 	if err != nil {
-		return nil, usageErr("--dashboard-token-file: %v", err)
+		return nil, fail("dashboard: %v", err)
 	}
 	return h, nil
 }
@@ -78,7 +112,11 @@ func runDashboard(ctx context.Context, cmd *cli.Command) error {
 		return err
 	}
 	addr := cmd.String("http")
-	if err := dashboard.CheckListen(addr, cmd.String("dashboard-token-file") != ""); err != nil {
+	guard, err := newGuard(cmd)
+	if err != nil {
+		return err
+	}
+	if err := webguard.CheckListen(addr, guard.HasToken()); err != nil {
 		return usageErr("--http: %v", err) // before Redis: the address is the likelier mistake
 	}
 	_, store, err := connectStore(ctx, cmd)
@@ -86,7 +124,7 @@ func runDashboard(ctx context.Context, cmd *cli.Command) error {
 		return err
 	}
 	defer store.Close()
-	h, err := newDashboard(cmd, store, addr, log)
+	h, err := newDashboard(cmd, store, guard, log)
 	if err != nil {
 		return err
 	}

@@ -4,15 +4,18 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/hibiken/asynq"
 	"github.com/rs/zerolog"
 	"github.com/urfave/cli/v3"
 
+	"github.com/mxinvite/mxinvite/internal/dashboard"
 	"github.com/mxinvite/mxinvite/internal/metrics"
 	"github.com/mxinvite/mxinvite/internal/ops"
 	"github.com/mxinvite/mxinvite/internal/rdb"
+	"github.com/mxinvite/mxinvite/internal/webguard"
 	"github.com/mxinvite/mxinvite/worker"
 )
 
@@ -20,11 +23,12 @@ import (
 func opsFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "http", Sources: env("http"),
-			Usage: "serve /metrics, /healthz and /readyz on this host:port, e.g. 127.0.0.1:9090 (no authentication: keep it private)"},
+			Usage: "serve /metrics, /healthz and /readyz on this host:port, e.g. 127.0.0.1:9090; " +
+				"any address but loopback needs --dashboard-token-file"},
 		&cli.BoolFlag{Name: "asynqmon", Sources: env("asynqmon"),
 			Usage: "also serve asynq's web UI at /asynq/ on --http, read-only (it shows invitees' addresses)"},
 		&cli.BoolFlag{Name: "asynqmon-write", Sources: env("asynqmon-write"),
-			Usage: "let asynqmon change tasks and queues (delete, run, archive, pause)"},
+			Usage: "let asynqmon pause and resume queues (its task actions stay refused: they would bypass mxinvite's records)"},
 		&cli.BoolFlag{Name: "dashboard", Sources: env("dashboard"),
 			Usage: "also serve the campaign dashboard at / on --http (see mxinvite dashboard)"},
 	}
@@ -35,9 +39,13 @@ type opsServer struct {
 	srv     *ops.Server
 	metrics *metrics.Metrics
 	senders *ops.SenderStates
+	pauses  *ops.SenderPauses
 	store   *rdb.Client
 	in      *asynq.Inspector
 	worker  *worker.Worker // set by start, before the server listens
+
+	stopPolls context.CancelFunc // ends the pauses' poll (start)
+	polls     sync.WaitGroup
 }
 
 // newOpsServer builds the server the flags ask for; nil without --http.
@@ -57,6 +65,16 @@ func newOpsServer(cmd *cli.Command, opt asynq.RedisConnOpt, log *zerolog.Logger,
 	if cmd.Bool("asynqmon-write") && !cmd.Bool("asynqmon") {
 		return nil, usageErr("--asynqmon-write needs --asynqmon")
 	}
+	// The token file, when given, locks every path of the listener; without
+	// one, the listener stays on loopback.
+	guard, err := newGuard(cmd)
+	if err != nil {
+		return nil, err
+	}
+	if err := webguard.CheckListen(addr, guard.HasToken()); errors.Is(err, webguard.ErrNeedsToken) {
+		return nil, usageErr("--http %s is not a loopback address, and without --dashboard-token-file %s would be open "+
+			"to anyone who reaches it: give a token file, or listen on 127.0.0.1", addr, openDoors(cmd))
+	}
 	names := make([]string, len(profiles))
 	for i, p := range profiles {
 		names[i] = p.Name
@@ -66,30 +84,35 @@ func newOpsServer(cmd *cli.Command, opt asynq.RedisConnOpt, log *zerolog.Logger,
 		return nil, usageErr("--redis: %v", err)
 	}
 	o := &opsServer{senders: ops.NewSenderStates(names, true), store: store, in: asynq.NewInspectorFromRedisClient(store.Conn())}
-	m, err := metrics.New(metrics.Options{Inspector: o.in, Queues: []string{cmd.String("queue")}})
+	m, err := metrics.New(metrics.Options{Inspector: o.in, Queues: []string{cmd.String("queue")}, Senders: names})
 	if err != nil {
 		o.close()
 		return nil, err
 	}
 	o.metrics = m
+	// Pauses are read from Redis, where anyone may set or end them.
+	o.pauses = ops.NewSenderPauses(ops.StorePauses{Store: o.store},
+		names, ops.DefaultPausePoll, m.SetSenderPaused, log)
 	var root http.Handler
+	var open []string
 	if cmd.Bool("dashboard") {
-		if root, err = newDashboard(cmd, o.store, addr, log); err != nil {
+		if root, err = newDashboard(cmd, o.store, guard, log); err != nil {
 			o.close()
 			return nil, err
 		}
+		open = dashboard.OpenPaths()
 	}
 	o.srv, err = ops.New(ops.Config{
-		Addr:    addr,
-		Root:    root, // the dashboard, on every path the endpoints do not take
-		Metrics: m.Handler(),
+		Addr:      addr,
+		Guard:     guard,
+		Root:      root, // the dashboard, on every path the endpoints do not take
+		OpenPaths: open,
+		Metrics:   m.Handler(),
 		Readiness: ops.AllReady(
 			ops.Check{Name: "redis", Readiness: ops.RedisPing(o.store)},
 			ops.Check{Name: "worker", Readiness: ops.WhenTrue(func() bool { return o.worker.Started() }, "not started")},
 			ops.Check{Name: "senders", Readiness: o.senders},
-			ops.Check{Name: "pauses", Readiness: ops.ReadyFunc(func(ctx context.Context) error {
-				return o.store.AllPaused(ctx, names)
-			})},
+			ops.Check{Name: "pauses", Readiness: o.pauses},
 		),
 		Logger: log,
 	})
@@ -104,6 +127,22 @@ func newOpsServer(cmd *cli.Command, opt asynq.RedisConnOpt, log *zerolog.Logger,
 		}
 	}
 	return o, nil
+}
+
+// openDoors names what a listener without a token would expose.
+func openDoors(cmd *cli.Command) string {
+	doors := "/metrics"
+	if cmd.Bool("asynqmon") {
+		doors += ", asynqmon (invitees' addresses"
+		if cmd.Bool("asynqmon-write") {
+			doors += ", queue pauses"
+		}
+		doors += ")"
+	}
+	if cmd.Bool("dashboard") {
+		doors += ", the dashboard (addresses, cancel, retry, resume)"
+	}
+	return doors
 }
 
 // observer is what the worker reports to (nil without --http: the
@@ -125,6 +164,13 @@ func (o *opsServer) start(cmd *cli.Command, w *worker.Worker) error {
 		o.stop()
 		return usageErr("--http %s: %v", cmd.String("http"), err)
 	}
+	ctx, cancel := context.WithCancel(context.Background())
+	o.stopPolls = cancel
+	o.polls.Add(1)
+	go func() {
+		defer o.polls.Done()
+		o.pauses.Run(ctx)
+	}()
 	return nil
 }
 
@@ -133,6 +179,10 @@ func (o *opsServer) start(cmd *cli.Command, w *worker.Worker) error {
 func (o *opsServer) stop() {
 	if o == nil {
 		return
+	}
+	if o.stopPolls != nil {
+		o.stopPolls()
+		o.polls.Wait()
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

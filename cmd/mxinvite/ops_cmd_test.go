@@ -109,6 +109,15 @@ func TestWorkerHTTPFlags(t *testing.T) {
 		{[]string{"--http", "9090"}, `--http "9090": ops server: Addr "9090": want host:port`},
 		{[]string{"--dashboard"}, "--dashboard needs --http ADDR"},
 		{[]string{"--http", "0.0.0.0:0", "--dashboard"}, "--dashboard-token-file"},
+		// Without a token, a listener that serves more than health stays on
+		// loopback, whatever it serves.
+		{[]string{"--http", "0.0.0.0:0", "--asynqmon"}, "--http 0.0.0.0:0 is not a loopback address, and without --dashboard-token-file /metrics, asynqmon"},
+		{[]string{"--http", "0.0.0.0:0", "--asynqmon", "--asynqmon-write"}, "asynqmon (invitees' addresses, queue pauses)"},
+		{[]string{"--http", ":0"}, "--http :0 is not a loopback address, and without --dashboard-token-file /metrics would be open"},
+		{[]string{"--http", "127.0.0.1:0", "--dashboard-token-file", "/nonexistent/token"}, "--dashboard-token-file: open /nonexistent/token"},
+		{[]string{"--http", "127.0.0.1:0", "--public-url", "mx.example.org"}, "--public-url: public URL \"mx.example.org\": want http(s)://"},
+		{[]string{"--http", "127.0.0.1:0", "--trusted-proxies", "10.0.0.0/8,proxy"}, "--trusted-proxies: trusted proxy \"proxy\""},
+		{[]string{"--http", "127.0.0.1:0", "--allowed-hosts", "mx.example.org:80"}, "--allowed-hosts: allowed host \"mx.example.org:80\""},
 	} {
 		res := mxinvite(t, join([]string{"worker", "--until-idle"}, e.redisArgs(), e.profileArgs(), c.args)...)
 		if res.code != exitUsage || !strings.Contains(res.stderr, c.want) || strings.Count(res.stderr, "\n") != 1 {
@@ -133,15 +142,51 @@ func TestWorkerHTTPDashboard(t *testing.T) {
 			t.Errorf("GET %s: %d, want 200 with %q:\n%.400s", path, code, want, body)
 		}
 	}
+	// The sender's paused series exists from the start, at 0.
+	if s := metricstest.Scrape(t, base+"/metrics"); !s.Has(pausedSeries) || s[pausedSeries] != 0 {
+		t.Errorf("%s at start: %v (present %v), want 0", pausedSeries, s[pausedSeries], s.Has(pausedSeries))
+	}
 	// A pause of its only sender, set in Redis (by any worker), makes the
 	// worker not ready: it sends nothing until someone acts.
 	store := rdb.New(e.rdb, rdb.Options{Prefix: e.prefix})
 	if _, err := store.SetPause(context.Background(), record.PauseSender, "default", record.PauseManual, "held by the test"); err != nil {
 		t.Fatal(err)
 	}
-	if code, body := httpDo(t, "GET", base+"/readyz"); code != 503 || !strings.Contains(body, "every sender is paused") {
-		t.Errorf("/readyz with the sender paused: %d %q; want 503 naming the pause", code, body)
+	took := within(t, 10*time.Second, "/readyz 503 naming the pause and the paused gauge at 1", func() bool {
+		code, body := httpDo(t, "GET", base+"/readyz")
+		return code == 503 && strings.Contains(body, "every sender is paused (default: held by the test)") &&
+			metricstest.Scrape(t, base+"/metrics")[pausedSeries] == 1
+	})
+	t.Logf("a pause set by another process showed in /readyz and %s after %s", pausedSeries, took)
+	// mxinvite resume, another process, clears both.
+	if r := mxinvite(t, join([]string{"resume", "--sender", "default"}, e.redisArgs())...); r.code != 0 {
+		t.Fatalf("resume: exit %d %s", r.code, r.stderr)
 	}
+	took = within(t, 10*time.Second, "/readyz 200 and the paused gauge at 0 after mxinvite resume", func() bool {
+		code, _ := httpDo(t, "GET", base+"/readyz")
+		return code == 200 && metricstest.Scrape(t, base+"/metrics")[pausedSeries] == 0
+	})
+	t.Logf("mxinvite resume showed in /readyz and %s after %s", pausedSeries, took)
+}
+
+const pausedSeries = `mxinvite_sender_paused{sender="default"}`
+
+// within polls cond every 100 ms until it holds, failing the test after
+// limit; it returns how long it took.
+func within(t *testing.T, limit time.Duration, what string, cond func() bool) time.Duration {
+	t.Helper()
+	start := time.Now()
+	for i := 0; i <= int(limit/(100*time.Millisecond)); i++ {
+		if cond() {
+			return time.Since(start)
+		}
+		if time.Since(start) > limit {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("not within %s: %s", limit, what)
+	return 0
 }
 
 // startWorkerHTTP runs mxinvite worker --http 127.0.0.1:0 until stop, and

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/mxinvite/mxinvite/internal/config"
+	"github.com/mxinvite/mxinvite/internal/webguard"
 )
 
 // The services that run mxinvite (built from the Dockerfile).
@@ -79,6 +80,11 @@ func TestHealthchecks(t *testing.T) {
 	_, port, err := net.SplitHostPort(w.Command[i+1])
 	if err != nil || port != u.Port() {
 		t.Errorf("worker serves %q, the healthcheck asks %q", w.Command[i+1], probe)
+	}
+	// The worker starts: without a token its --http must be loopback (it
+	// exits 2 otherwise, and the container restarts for ever).
+	if err := webguard.CheckListen(w.Command[i+1], slices.Contains(w.Command, "--dashboard-token-file")); err != nil {
+		t.Errorf("worker command %q: %v", w.Command, err)
 	}
 }
 

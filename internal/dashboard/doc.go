@@ -9,12 +9,14 @@
 // returns the http.Handler, mounted at "/" by `mxinvite dashboard` and by
 // `mxinvite worker --http ADDR --dashboard`.
 //
-// Safe by default: [CheckListen] refuses a non-loopback address unless a
-// token is configured; with a token every page, fragment and download needs
-// it (a bearer header, or the HttpOnly SameSite=Strict cookie the login form
-// sets, which holds a MAC of an expiry, never the token); without one only
-// loopback Host headers are served (no DNS rebinding). Every action is a
-// POST checked by net/http.CrossOriginProtection and by a CSRF token. Every
-// answer carries a strict Content-Security-Policy (no inline script),
-// X-Content-Type-Options and frame-ancestors 'none'.
+// Safe by default, through a webguard.Guard (the listener's own in a
+// worker): webguard.CheckListen refuses a non-loopback address unless a
+// token is configured; with a token every page, fragment, download and
+// action but OpenPaths needs it (a bearer header, or the HttpOnly
+// SameSite=Strict cookie of a session the login form opens, recorded in the
+// process and ended by logout); a Host that is not the server's own is
+// refused (no DNS rebinding). Every action is a POST checked by
+// net/http.CrossOriginProtection and by a CSRF token bound to the session.
+// Every answer carries a strict Content-Security-Policy (no inline
+// script), X-Content-Type-Options and frame-ancestors 'none'.
 package dashboard

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+
+	"github.com/mxinvite/mxinvite/internal/webguard"
 )
 
 func (s *server) campaignsView(r *http.Request) (*view, error) {
@@ -151,7 +153,7 @@ func writeJSON(w http.ResponseWriter, v any) {
 
 // loginPage shows the login form (or goes home when no login is needed).
 func (s *server) loginPage(w http.ResponseWriter, r *http.Request) {
-	if len(s.guard.token) == 0 {
+	if !s.guard.HasToken() {
 		http.Redirect(w, r, "/", http.StatusSeeOther)
 		return
 	}
@@ -159,41 +161,32 @@ func (s *server) loginPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) renderLogin(w http.ResponseWriter, r *http.Request, status int, m *messageView) {
-	v := &view{Title: "Log in", Next: safeNext(r.FormValue("next")), Message: m}
-	v.CSRF = s.guard.csrfToken(access{binding: "\x00login"})
+	v := &view{Title: "Log in", Next: webguard.SafeNext(r.FormValue("next")), Message: m}
+	v.CSRF = s.csrf.token(loginBinding)
 	s.render(w, r, status, "login", "layout", v)
 }
 
-// login checks the token typed in the form and sets the session cookie.
+// login checks the token typed in the form and opens a session.
 func (s *server) login(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
-	if len(s.guard.token) == 0 {
+	if !s.guard.HasToken() {
 		http.Redirect(w, r, "/", http.StatusSeeOther)
 		return
 	}
-	if !s.guard.checkPost(r, access{binding: "\x00login"}) {
+	if !s.csrf.check(r, webguard.Access{}, loginBinding) {
 		s.renderLogin(w, r, http.StatusForbidden, &messageView{Text: "This login came from another site or an old page; try again."})
 		return
 	}
-	if !s.guard.checkToken(r.PostFormValue("token")) {
+	if !s.guard.Login(w, r, r.PostFormValue("token")) {
 		s.renderLogin(w, r, http.StatusUnauthorized, &messageView{Text: "Wrong token."})
 		return
 	}
-	s.guard.setSession(w, r)
-	http.Redirect(w, r, safeNext(r.PostFormValue("next")), http.StatusSeeOther)
+	http.Redirect(w, r, webguard.SafeNext(r.PostFormValue("next")), http.StatusSeeOther)
 }
 
+// logout ends the session: its cookie no longer opens anything, even a
+// copy kept elsewhere.
 func (s *server) logout(w http.ResponseWriter, r *http.Request) {
-	clearSession(w, r)
+	s.guard.Logout(w, r)
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
-}
-
-// safeNext keeps a redirect target on this site: a path, not "//host".
-func safeNext(next string) string {
-	u, err := url.Parse(next)
-	if err != nil || next == "" || next[0] != '/' || len(next) > 1 && (next[1] == '/' || next[1] == '\\') ||
-		u.Scheme != "" || u.Host != "" {
-		return "/"
-	}
-	return next
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
+
+	"github.com/mxinvite/mxinvite/internal/webguard"
 )
 
 //go:embed templates/*.html
@@ -76,11 +78,11 @@ func (s *server) render(w http.ResponseWriter, r *http.Request, status int, page
 		s.fail(w, r, fmt.Errorf("no page %q", page))
 		return
 	}
-	a := accessOf(r.Context())
+	a := webguard.AccessOf(r.Context())
 	if v.CSRF == "" {
-		v.CSRF = s.guard.csrfToken(a)
+		v.CSRF = s.csrf.token(a.Session)
 	}
-	v.LoggedIn = a.binding != ""
+	v.LoggedIn = a.Session != ""
 	v.RefreshMS = s.opts.Refresh.Milliseconds()
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, tmpl, v); err != nil {

@@ -13,6 +13,10 @@
 //     still ends Success.
 //   - TestNoSecretsInRedisOrLogs: tokens never reach Redis, logs or the
 //     output of invite/status/results, even when the server echoes them.
+//   - TestOneLockOnEveryDoor: every route of `worker --http` with a token,
+//     the dashboard, asynqmon and its writes refuses strangers, foreign
+//     Hosts and other sites and opens to the token; `mxinvite resume` and
+//     the dashboard's Resume clear /readyz and the paused gauge within 10 s.
 //
 // The figures they measure (in flight at a kill, duplicates, recovery and
 // outage timings) are logged with t.Logf: run with -v to see them.

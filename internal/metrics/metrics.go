@@ -26,6 +26,10 @@ type Options struct {
 	// scrape answers without them (mxinvite_queue_metrics_up 0). Default 3 s.
 	QueueReadTimeout time.Duration
 
+	// Senders are the configured senders: each has its
+	// mxinvite_sender_paused series (0) from the start. Default none.
+	Senders []string
+
 	// MaxSenders bounds the sender label: the first MaxSenders names seen
 	// keep their own series, later ones count as "other". Senders come from
 	// the configuration, so the cap only guards against tasks naming
@@ -129,9 +133,12 @@ func New(opts Options) (*Metrics, error) {
 	m.backoff = m.histogram("sender_backoff_seconds", "Back-offs a sender took (holding its requests back), by length.",
 		[]float64{1, 5, 15, 60, 300, 900, 3600})
 	m.paused = prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Namespace: namespace, Name: "sender_paused", Help: "1 while a sender is paused, else 0.",
+		Namespace: namespace, Name: "sender_paused", Help: "1 while a sender is paused (in Redis, by anyone), else 0.",
 	}, []string{"sender"})
 	m.pauses = m.counter("sender_pauses_total", "Times a sender was paused, by reason.", "sender", "reason")
+	for _, s := range opts.Senders {
+		m.paused.WithLabelValues(m.senders.value(s)).Set(0)
+	}
 	m.reg.MustRegister(m.paused, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if opts.Inspector != nil {
 		m.reg.MustRegister(newQueueCollector(opts.Inspector, opts.Queues, opts.QueueReadTimeout))

@@ -92,6 +92,26 @@ func TestObserverEventsBecomeSeries(t *testing.T) {
 	}
 }
 
+// TestPausedSeriesFromTheStart: every configured sender has its paused
+// series at 0 before any event, and SetSenderPaused (what Redis says, read
+// by internal/ops.SenderPauses) moves it both ways.
+func TestPausedSeriesFromTheStart(t *testing.T) {
+	m, scrape := newMetrics(t, metrics.Options{Senders: []string{"default", "community"}})
+	s := scrape()
+	want(t, s, `mxinvite_sender_paused{sender="default"}`, 0)
+	want(t, s, `mxinvite_sender_paused{sender="community"}`, 0)
+	m.SetSenderPaused("community", true)
+	want(t, scrape(), `mxinvite_sender_paused{sender="community"}`, 1)
+	m.SenderPaused("default", "dead_token")
+	m.SetSenderPaused("default", false) // resumed elsewhere: Redis says so
+	s = scrape()
+	want(t, s, `mxinvite_sender_paused{sender="default"}`, 0)
+	want(t, s, `mxinvite_sender_pauses_total{reason="dead_token",sender="default"}`, 1)
+	if n := s.Count("mxinvite_sender_paused{"); n != 2 {
+		t.Errorf("%d paused series, want one per sender", n)
+	}
+}
+
 func TestCampaignsKeepTheMostRecent(t *testing.T) {
 	m, scrape := newMetrics(t, metrics.Options{MaxCampaigns: 2})
 	for _, c := range []string{"a", "b", "a", "c", "a"} {

@@ -49,8 +49,19 @@ func (m *Metrics) SenderPaused(sender, reason string) {
 }
 
 // SenderResumed clears the sender's paused gauge.
-func (m *Metrics) SenderResumed(sender string) {
-	m.paused.WithLabelValues(m.senders.value(sender)).Set(0)
+func (m *Metrics) SenderResumed(sender string) { m.SetSenderPaused(sender, false) }
+
+// SetSenderPaused sets the sender's paused gauge to what Redis says: the
+// worker's own events set it at once, but a pause or resume made elsewhere
+// (mxinvite resume, the dashboard, another worker, a Redis restarted
+// empty) reaches this process only through a poll of Redis
+// (internal/ops.SenderPauses), which calls this.
+func (m *Metrics) SetSenderPaused(sender string, paused bool) {
+	v := 0.0
+	if paused {
+		v = 1
+	}
+	m.paused.WithLabelValues(m.senders.value(sender)).Set(v)
 }
 
 // SenderBackoff observes one back-off.

@@ -1,7 +1,8 @@
 // Package ops is the worker's HTTP server for operators: /metrics,
 // /healthz, /readyz, and whatever else is mounted on it (asynqmon at
-// /asynq/, a dashboard). It has no authentication: listen on loopback or
-// behind a proxy that adds it.
+// /asynq/, a dashboard). One webguard.Guard protects all of it: with a
+// token, every path but /healthz and /readyz needs it; without one, the
+// server listens on loopback only.
 package ops
 
 import (
@@ -17,6 +18,8 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"github.com/mxinvite/mxinvite/internal/webguard"
 )
 
 // Config configures New. Zero fields take the documented defaults.
@@ -33,8 +36,16 @@ type Config struct {
 	// the usual probe timeouts, so a probe reads the reason.
 	ReadyTimeout time.Duration
 	// Root serves every path the endpoints do not (the campaign
-	// dashboard). Default nil: "/" lists the endpoints.
+	// dashboard). Default nil: "/" lists the endpoints, and with a token
+	// a plain login form is served at /login.
 	Root http.Handler
+	// OpenPaths are Root's paths that need no token (dashboard.OpenPaths():
+	// its login page and assets). Default none.
+	OpenPaths []string
+	// Guard protects every path but /healthz and /readyz (Host, origin,
+	// token; see internal/webguard). Default: a Guard without a token,
+	// which Validate accepts on a loopback Addr only.
+	Guard *webguard.Guard
 	// Logger receives the server's errors. Default: a disabled logger.
 	Logger *zerolog.Logger
 }
@@ -48,6 +59,9 @@ func (c Config) WithDefaults() Config {
 		l := zerolog.Nop()
 		c.Logger = &l
 	}
+	if c.Guard == nil {
+		c.Guard, _ = webguard.New(webguard.Options{}) // no options: nothing to fail
+	}
 	return c
 }
 
@@ -58,6 +72,11 @@ func (c Config) Validate() error {
 	}
 	if c.ReadyTimeout < 0 {
 		return fmt.Errorf("ops server: ReadyTimeout %v must not be negative", c.ReadyTimeout)
+	}
+	// Without a token nothing but the address keeps /metrics, asynqmon and
+	// the dashboard from whoever reaches the port.
+	if err := webguard.CheckListen(c.Addr, c.Guard != nil && c.Guard.HasToken()); err != nil {
+		return fmt.Errorf("ops server: %w", err)
 	}
 	return nil
 }
@@ -75,16 +94,25 @@ type Server struct {
 	served  chan struct{}
 }
 
+// HealthPaths are the paths that answer without the token and to any
+// Host: probes reach them by any name, and they hold no personal data.
+func HealthPaths() []string { return []string{"/healthz", "/readyz"} }
+
 // New builds the server with /healthz, /readyz and, when Config.Metrics is
-// set, /metrics; it listens only on Start.
+// set, /metrics, all behind Config.Guard; it listens only on Start.
 func New(cfg Config) (*Server, error) {
 	cfg = cfg.WithDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, mux: http.NewServeMux()}
+	open := cfg.OpenPaths
+	if cfg.Root == nil && cfg.Guard.HasToken() {
+		// Browsers need a login form to reach asynqmon without the dashboard.
+		open = []string{webguard.LoginPath}
+	}
 	s.http = &http.Server{
-		Handler:           s.mux,
+		Handler:           cfg.Guard.Handler(s.mux, webguard.Routes{Health: HealthPaths(), Open: open}),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      time.Minute, // asynqmon's listings of large queues take a while
@@ -95,6 +123,11 @@ func New(cfg Config) (*Server, error) {
 		s.Mount("/", cfg.Root)
 	} else {
 		s.Mount("GET /{$}", http.HandlerFunc(s.index))
+		if cfg.Guard.HasToken() {
+			login := cfg.Guard.LoginHandler()
+			s.Mount(webguard.LoginPath, login)
+			s.Mount("POST /logout", login)
+		}
 	}
 	s.Mount("GET /healthz", http.HandlerFunc(healthz))
 	s.Mount("GET /readyz", http.HandlerFunc(s.readyz))

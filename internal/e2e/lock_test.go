@@ -1,0 +1,562 @@
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mxinvite/mxinvite/internal/metrics/metricstest"
+	"github.com/mxinvite/mxinvite/internal/producer"
+	"github.com/mxinvite/mxinvite/internal/record"
+	"github.com/mxinvite/mxinvite/internal/redistest"
+	"github.com/mxinvite/mxinvite/internal/simulator"
+	"github.com/mxinvite/mxinvite/matrix"
+	"github.com/mxinvite/mxinvite/tasks"
+)
+
+// TestOneLockOnEveryDoor starts a worker process with every door of its
+// --http listener open (the dashboard, asynqmon with write actions,
+// /metrics) and a token, and tries every route as a stranger, a rebinding
+// page, another site and the operator would:
+//
+//   - every read (each listed below): no token, a wrong bearer token or a
+//     made-up session cookie → 401; the token with a foreign Host → 421;
+//     the bearer token or a login session → 200; every answer carries the
+//     CSP and framing headers;
+//   - every write (listed below): the same refusals, plus cross-site and
+//     same-site requests (Sec-Fetch-Site, Origin) → 403, with nothing changed
+//     in Redis; same-origin with the token works, except asynqmon's task
+//     actions, which are refused even then (they would bypass mxinvite's
+//     records);
+//   - /healthz and /readyz answer anyone, /login and the login page's two
+//     assets need no token and hold no data;
+//   - a session cookie from before logout is refused, another session
+//     stays open;
+//   - without the token on a non-loopback address, `worker --asynqmon` exits
+//     2 with one line saying why.
+//
+// Then the worker pauses its sender itself (its token dies mid-run), and
+// `mxinvite resume`, then the dashboard's Resume, clear /readyz and
+// mxinvite_sender_paused within 10 s.
+func TestOneLockOnEveryDoor(t *testing.T) {
+	skipShort(t)
+	t.Parallel()
+	e := newCampaignEnv(t, redistest.StartOwned(t, redistest.Options{}), simulator.Config{})
+	ctx := context.Background()
+
+	// Without a token, a listener that serves more than health stays on
+	// loopback: a network address with asynqmon is refused.
+	code, stdout, stderr := runCommand(t, e.logDir, "worker-no-token", nil,
+		e.workerArgs("--http", "0.0.0.0:0", "--asynqmon", "--asynqmon-write")...)
+	if line := string(stderr); code != 2 || len(stdout) != 0 || strings.Count(line, "\n") != 1 ||
+		!strings.Contains(line, "--dashboard-token-file") || !strings.Contains(line, "asynqmon") || !strings.Contains(line, "not a loopback address") {
+		t.Fatalf("worker --http 0.0.0.0:0 --asynqmon without a token: exit %d, stdout %q, stderr %q; want 2 and one line saying why",
+			code, stdout, stderr)
+	}
+
+	// Three invites an hour ahead: scheduled tasks that writes can act on.
+	for i := range 3 {
+		inv, err := tasks.NewInvite(tasks.Invite{Campaign: "later", RoomID: simulator.DefaultRoomID,
+			Medium: tasks.MediumEmail, Address: address(i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v, err := e.prod.Enqueue(ctx, inv, producer.Options{ProcessAt: time.Now().Add(time.Hour)}); err != nil || v != record.Registered {
+			t.Fatalf("enqueue: %v %v", v, err)
+		}
+	}
+	scheduled, err := e.inspector.ListScheduledTasks(e.queue)
+	if err != nil || len(scheduled) != 3 {
+		t.Fatalf("scheduled tasks: %d, %v", len(scheduled), err)
+	}
+	taskID := scheduled[0].ID
+
+	token := "dash-" + randomHex(t) + randomHex(t)
+	tokenFile := filepath.Join(t.TempDir(), "dashboard-token")
+	if err := os.WriteFile(tokenFile, []byte(token+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	w := e.startWorker("worker", "--http", "127.0.0.1:0", "--dashboard", "--asynqmon", "--asynqmon-write",
+		"--dashboard-token-file", tokenFile, "--retry-waits", "100ms", "--timeouts", "5s")
+	d := &door{t: t, token: token}
+	d.host = logField(t, w, "ops server listening", "addr")
+	d.base = "http://" + d.host
+	waitFor(t, "/readyz 200", 30*time.Second, 100*time.Millisecond, func() bool {
+		res, _ := d.do(call{method: "GET", path: "/readyz"})
+		return res.StatusCode == 200
+	})
+
+	// The open doors.
+	for _, p := range []string{"/healthz", "/readyz"} {
+		for _, host := range []string{"", "probe.internal"} {
+			res, body := d.do(call{method: "GET", path: p, hdr: map[string]string{"Host": host}})
+			if res.StatusCode != 200 || (body != "ok\n" && body != "ready\n") {
+				t.Errorf("GET %s without a token, Host %q: %d %q, want 200", p, host, res.StatusCode, body)
+			}
+		}
+	}
+	for _, p := range []string{"/login", "/static/style.css", "/static/app.js"} {
+		res, body := d.do(call{method: "GET", path: p})
+		if res.StatusCode != 200 || strings.Contains(body, "e2e.example") || strings.Contains(body, "later") {
+			t.Errorf("GET %s without a token: %d, or it shows data", p, res.StatusCode)
+		}
+		if res, _ := d.do(call{method: "GET", path: p, hdr: d.bearer(map[string]string{"Host": "evil.example"})}); res.StatusCode != 421 {
+			t.Errorf("GET %s with a foreign Host: %d, want 421", p, res.StatusCode)
+		}
+	}
+	if res, _ := d.do(call{method: "POST", path: "/login", form: url.Values{"token": {"not-the-token-at-all"}}}); res.StatusCode != 403 && res.StatusCode != 401 {
+		t.Errorf("POST /login with a wrong token: %d, want 401 or 403", res.StatusCode)
+	}
+
+	// Two logins, two sessions.
+	sessA, sessB := d.login(), d.login()
+	if sessA.cookie == sessB.cookie {
+		t.Fatalf("two logins gave the same session cookie")
+	}
+
+	// Every read.
+	_, page := d.do(call{method: "GET", path: "/asynq/", hdr: d.bearer(nil)})
+	scripts := regexp.MustCompile(`src="(/asynq/static/js/[^"]+\.js)"`).FindAllStringSubmatch(page, -1)
+	if len(scripts) < 2 {
+		t.Fatalf("asynqmon's page names %d scripts:\n%s", len(scripts), page)
+	}
+	q := url.PathEscape(e.queue)
+	reads := []string{
+		// the dashboard
+		"/", "/fragment/campaigns", "/api/campaigns", "/c/later", "/c/later/fragment", "/api/c/later",
+		"/c/later/confirm?action=cancel", "/c/later/results.csv", "/c/later/results.jsonl", "/c/later/failures.csv",
+		// Prometheus
+		"/metrics",
+		// asynqmon: pages, assets, API
+		"/asynq/", "/asynq/queues/" + q, "/asynq/servers", "/asynq/schedulers", "/asynq/redis",
+		"/asynq/favicon.ico", "/asynq/manifest.json", scripts[0][1], scripts[1][1],
+		"/asynq/api/queues", "/asynq/api/queues/" + q, "/asynq/api/queue_stats",
+		"/asynq/api/queues/" + q + "/scheduled_tasks", "/asynq/api/queues/" + q + "/pending_tasks",
+		"/asynq/api/queues/" + q + "/tasks/" + url.PathEscape(taskID), "/asynq/api/queues/" + q + "/groups",
+		"/asynq/api/servers", "/asynq/api/scheduler_entries", "/asynq/api/redis_info",
+	}
+	for _, p := range reads {
+		d.refusals(call{method: "GET", path: p}, nil)
+		for who, c := range map[string]call{
+			"bearer token":  {method: "GET", path: p, hdr: d.bearer(nil)},
+			"login session": {method: "GET", path: p, hdr: sessA.header(nil)},
+		} {
+			res, body := d.do(c)
+			if res.StatusCode != 200 || len(body) == 0 {
+				t.Errorf("GET %s with the %s: %d, %d bytes; want 200", p, who, res.StatusCode, len(body))
+			}
+		}
+	}
+	if _, body := d.do(call{method: "GET", path: "/asynq/api/queues/" + q + "/scheduled_tasks", hdr: d.bearer(nil)}); !strings.Contains(body, "e2e.example") {
+		t.Errorf("asynqmon's scheduled tasks do not show the invites (the token opened nothing?): %.300s", body)
+	}
+	if res, _ := d.do(call{method: "GET", path: "/asynq/", hdr: d.bearer(nil)}); !strings.Contains(res.Header.Get("Content-Security-Policy"), "'sha256-") ||
+		strings.Contains(page, "fonts.googleapis.com") {
+		t.Errorf("asynqmon's page: CSP %q, or it still loads Google's fonts", res.Header.Get("Content-Security-Policy"))
+	}
+
+	// Every write. A campaign pause gives the dashboard's Resume something
+	// to end.
+	if _, err := e.store.SetPause(ctx, record.PauseCampaign, "later", record.PauseManual, "held by the test"); err != nil {
+		t.Fatal(err)
+	}
+	queuePaused := func() bool {
+		qi, err := e.inspector.GetQueueInfo(e.queue)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return qi.Paused
+	}
+	task := "/asynq/api/queues/" + q + "/scheduled_tasks/" + url.PathEscape(taskID)
+	writes := []write{
+		{name: "asynqmon: pause the queue", method: "POST", path: "/asynq/api/queues/" + q + ":pause", works: true,
+			by: sessA, done: queuePaused},
+		{name: "asynqmon: resume the queue", method: "POST", path: "/asynq/api/queues/" + q + ":resume", works: true,
+			done: func() bool { return !queuePaused() }},
+		{name: "asynqmon: delete a task", method: "DELETE", path: task},
+		{name: "asynqmon: archive a task", method: "POST", path: task + ":archive"},
+		{name: "asynqmon: run a task", method: "POST", path: task + ":run"},
+		{name: "asynqmon: delete every scheduled task", method: "DELETE", path: "/asynq/api/queues/" + q + "/scheduled_tasks:delete_all"},
+		{name: "asynqmon: batch-delete tasks", method: "POST", path: "/asynq/api/queues/" + q + "/scheduled_tasks:batch_delete"},
+		{name: "asynqmon: delete the queue", method: "DELETE", path: "/asynq/api/queues/" + q},
+		{name: "dashboard: retry", method: "POST", path: "/c/later/retry", form: url.Values{"status": {"NotFound"}}, works: true},
+		{name: "dashboard: resume", method: "POST", path: "/c/later/resume", works: true, by: sessA,
+			done: func() bool {
+				p, err := e.store.GetPause(ctx, record.PauseCampaign, "later")
+				return err == nil && p == nil
+			}},
+		{name: "dashboard: cancel", method: "POST", path: "/c/later/cancel", works: true, by: sessB,
+			done: func() bool { return e.counts("later").States[record.StateCancelled] == 3 }},
+	}
+	for _, wr := range writes {
+		before := d.snapshot(e)
+		d.refusals(call{method: wr.method, path: wr.path, form: wr.form}, &sessA)
+		if after := d.snapshot(e); after != before {
+			t.Errorf("%s: refused requests changed Redis:\nbefore %s\nafter  %s", wr.name, before, after)
+		}
+		if !wr.works {
+			for who, c := range map[string]call{
+				"bearer token":  {method: wr.method, path: wr.path, hdr: d.bearer(sameOrigin(d))},
+				"login session": {method: wr.method, path: wr.path, hdr: sessA.header(sameOrigin(d))},
+			} {
+				if res, body := d.do(c); res.StatusCode != 403 || !strings.Contains(body, "mxinvite cancel") {
+					t.Errorf("%s, same origin with the %s: %d %q, want 403 pointing to mxinvite's commands", wr.name, who, res.StatusCode, body)
+				}
+			}
+			if after := d.snapshot(e); after != before {
+				t.Errorf("%s: a refused task action changed Redis:\nbefore %s\nafter  %s", wr.name, before, after)
+			}
+			continue
+		}
+		c := call{method: wr.method, path: wr.path, form: wr.form, hdr: d.bearer(sameOrigin(d))}
+		who := "bearer token"
+		if wr.by.cookie != "" {
+			c, who = wr.by.withCSRF(c), "login session"
+			c.hdr = wr.by.header(sameOrigin(d))
+		}
+		if res, body := d.do(c); res.StatusCode/100 != 2 {
+			t.Errorf("%s, same origin with the %s: %d %.300q, want 2xx", wr.name, who, res.StatusCode, body)
+		}
+		if wr.done != nil && !wr.done() {
+			t.Errorf("%s, same origin with the %s: done, but Redis does not show it", wr.name, who)
+		}
+	}
+
+	// Logout ends that session only.
+	if res, _ := d.do(sessA.withCSRF(call{method: "POST", path: "/logout", hdr: sessA.header(sameOrigin(d))})); res.StatusCode != 303 {
+		t.Errorf("logout: %d, want 303", res.StatusCode)
+	}
+	before := d.snapshot(e)
+	for _, c := range []call{
+		{method: "GET", path: "/api/campaigns", hdr: sessA.header(nil)},
+		{method: "GET", path: "/metrics", hdr: sessA.header(nil)},
+		{method: "GET", path: "/asynq/api/queues", hdr: sessA.header(nil)},
+		sessA.withCSRF(call{method: "POST", path: "/asynq/api/queues/" + q + ":pause", hdr: sessA.header(sameOrigin(d))}),
+	} {
+		if res, _ := d.do(c); res.StatusCode != 401 {
+			t.Errorf("%s %s with a cookie from before logout: %d, want 401", c.method, c.path, res.StatusCode)
+		}
+	}
+	if after := d.snapshot(e); after != before || queuePaused() {
+		t.Errorf("a cookie from before logout changed Redis")
+	}
+	if res, _ := d.do(call{method: "GET", path: "/api/campaigns", hdr: sessB.header(nil)}); res.StatusCode != 200 {
+		t.Errorf("the other session after a logout: %d, want 200", res.StatusCode)
+	}
+
+	// The worker pauses its only sender itself (its token dies); the token
+	// comes back; `mxinvite resume`, then the dashboard's Resume, clear
+	// /readyz and the gauge within 10 s.
+	for i, resume := range []struct {
+		name string
+		do   func(campaign string)
+	}{
+		{"mxinvite resume", func(string) {
+			code, stdout, stderr := runCommand(t, e.logDir, "resume", nil, append([]string{"resume", "--sender", "default"}, e.redisArgs()...)...)
+			if code != 0 {
+				t.Fatalf("mxinvite resume: exit %d\n%s%s", code, stdout, stderr)
+			}
+		}},
+		{"the dashboard's Resume", func(campaign string) {
+			c := sessB.withCSRF(call{method: "POST", path: "/c/" + campaign + "/resume", hdr: sessB.header(sameOrigin(d))})
+			if res, body := d.do(c); res.StatusCode != 200 || !strings.Contains(body, "resumed") {
+				t.Fatalf("the dashboard's Resume: %d %.300q", res.StatusCode, body)
+			}
+		}},
+	} {
+		campaign := fmt.Sprintf("dead-%d", i)
+		if !e.sim.RevokeToken(e.token) {
+			t.Fatal("the simulator did not know the worker's token")
+		}
+		inv, err := tasks.NewInvite(tasks.Invite{Campaign: campaign, RoomID: simulator.DefaultRoomID, Medium: tasks.MediumEmail,
+			Address: fmt.Sprintf("dead%d@e2e.example", i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.prod.Enqueue(ctx, inv, producer.Options{}); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, "the worker to pause its sender: /readyz 503 and the paused gauge at 1", time.Minute, 100*time.Millisecond, func() bool {
+			res, body := d.do(call{method: "GET", path: "/readyz"})
+			return res.StatusCode == 503 && strings.Contains(body, "every sender is paused") && d.paused() == 1
+		})
+		if err := e.sim.AddToken(e.token, simulator.DefaultUserID); err != nil {
+			t.Fatal(err)
+		}
+		resume.do(campaign)
+		took := waitFor(t, resume.name+" to clear /readyz and the paused gauge", 10*time.Second, 100*time.Millisecond, func() bool {
+			res, _ := d.do(call{method: "GET", path: "/readyz"})
+			return res.StatusCode == 200 && d.paused() == 0
+		})
+		t.Logf("%s: /readyz 200 and mxinvite_sender_paused 0 after %s", resume.name, took.Round(time.Millisecond))
+		waitFor(t, campaign+"'s invite to be sent after the resume", time.Minute, 100*time.Millisecond, func() bool {
+			c, ok := e.tryCounts(campaign)
+			return ok && c.Statuses[matrix.Success.String()] == 1
+		})
+	}
+
+	// Nothing the listener answered held the token.
+	if d.sawToken {
+		t.Error("an answer held the dashboard token")
+	}
+}
+
+// door is the worker's --http listener, as a client sees it.
+type door struct {
+	t        *testing.T
+	base     string // http://host:port
+	host     string // host:port
+	token    string
+	sawToken bool
+}
+
+// call is one request; hdr "Host" sets the Host header ("" keeps it).
+type call struct {
+	method, path string
+	form         url.Values
+	hdr          map[string]string
+}
+
+// session is a login: its cookie and the dashboard's form token for it.
+type session struct {
+	cookie, csrf string
+}
+
+// write is one state-changing route. works: same-origin with the token
+// does it (done then says whether Redis shows it); otherwise it is refused
+// even then. by: the session that does it (zero: the bearer token).
+type write struct {
+	name, method, path string
+	form               url.Values
+	works              bool
+	by                 session
+	done               func() bool
+}
+
+func (d *door) bearer(hdr map[string]string) map[string]string {
+	out := map[string]string{"Authorization": "Bearer " + d.token}
+	for k, v := range hdr {
+		out[k] = v
+	}
+	return out
+}
+
+func (s session) header(hdr map[string]string) map[string]string {
+	out := map[string]string{"Cookie": "mxinvite_session=" + s.cookie}
+	for k, v := range hdr {
+		out[k] = v
+	}
+	return out
+}
+
+// withCSRF adds the session's form token to a dashboard POST.
+func (s session) withCSRF(c call) call {
+	f := url.Values{}
+	for k, v := range c.form {
+		f[k] = v
+	}
+	f.Set("csrf", s.csrf)
+	c.form = f
+	return c
+}
+
+// sameOrigin are the headers a browser sends with a same-origin fetch or form.
+func sameOrigin(d *door) map[string]string {
+	return map[string]string{"Sec-Fetch-Site": "same-origin", "Origin": d.base}
+}
+
+var csrfField = regexp.MustCompile(`name="csrf" value="([0-9a-f]+)"`)
+
+// do sends c (no redirects followed) and checks the headers every answer
+// carries.
+func (d *door) do(c call) (*http.Response, string) {
+	d.t.Helper()
+	var body io.Reader
+	if c.form != nil {
+		body = strings.NewReader(c.form.Encode())
+	}
+	req, err := http.NewRequest(c.method, d.base+c.path, body)
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	if c.form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	for k, v := range c.hdr {
+		if k == "Host" {
+			if v != "" {
+				req.Host = v
+			}
+			continue
+		}
+		req.Header.Set(k, v)
+	}
+	client := http.Client{Timeout: 15 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	res, err := client.Do(req)
+	if err != nil {
+		d.t.Fatalf("%s %s: %v", c.method, c.path, err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	if bytes.Contains(b, []byte(d.token)) {
+		d.sawToken = true
+	}
+	if !strings.Contains(res.Header.Get("Content-Security-Policy"), "frame-ancestors 'none'") || res.Header.Get("X-Frame-Options") != "DENY" {
+		d.t.Errorf("%s %s (%d): CSP %q, X-Frame-Options %q: want both on every answer",
+			c.method, c.path, res.StatusCode, res.Header.Get("Content-Security-Policy"), res.Header.Get("X-Frame-Options"))
+	}
+	return res, string(b)
+}
+
+// login opens a session through the dashboard's login form, as a browser.
+func (d *door) login() session {
+	d.t.Helper()
+	_, page := d.do(call{method: "GET", path: "/login"})
+	m := csrfField.FindStringSubmatch(page)
+	if m == nil {
+		d.t.Fatalf("no form token in the login page:\n%s", page)
+	}
+	res, body := d.do(call{method: "POST", path: "/login", form: url.Values{"csrf": {m[1]}, "token": {d.token}, "next": {"/"}},
+		hdr: sameOrigin(d)})
+	var s session
+	for _, c := range res.Cookies() {
+		if c.Name == "mxinvite_session" {
+			s.cookie = c.Value
+		}
+	}
+	if res.StatusCode != 303 || s.cookie == "" {
+		d.t.Fatalf("login: %d, cookies %v\n%s", res.StatusCode, res.Cookies(), body)
+	}
+	_, page = d.do(call{method: "GET", path: "/c/later/confirm?action=cancel", hdr: s.header(nil)})
+	if m = csrfField.FindStringSubmatch(page); m == nil {
+		d.t.Fatalf("no form token in the confirmation page:\n%s", page)
+	}
+	s.csrf = m[1]
+	return s
+}
+
+// refusals sends c as everyone who must be refused: no token, a wrong
+// bearer token, a made-up cookie (401); the token with a foreign Host
+// (421); and, for a write, the session or the token from another site
+// (403). sess gives a write its cookie and form token.
+func (d *door) refusals(c call, sess *session) {
+	d.t.Helper()
+	expect := func(who string, want int, c call) {
+		d.t.Helper()
+		if res, body := d.do(c); res.StatusCode != want {
+			d.t.Errorf("%s %s, %s: %d %.200q, want %d", c.method, c.path, who, res.StatusCode, body, want)
+		}
+	}
+	with := func(hdr map[string]string) call {
+		out := c
+		if sess != nil {
+			out = sess.withCSRF(c)
+		}
+		out.hdr = hdr
+		return out
+	}
+	expect("no token", 401, with(nil))
+	expect("a wrong bearer token", 401, with(map[string]string{"Authorization": "Bearer " + strings.Repeat("0", len(d.token))}))
+	expect("a made-up session cookie", 401, with(session{cookie: "made-up-session"}.header(nil)))
+	expect("the token and a foreign Host", 421, with(d.bearer(map[string]string{"Host": "evil.example:" + strings.Split(d.host, ":")[1]})))
+	if c.method == "GET" {
+		return
+	}
+	if sess != nil {
+		expect("the session from another site (Sec-Fetch-Site)", 403, with(sess.header(map[string]string{"Sec-Fetch-Site": "cross-site"})))
+		expect("the session from a sibling site (Sec-Fetch-Site)", 403, with(sess.header(map[string]string{"Sec-Fetch-Site": "same-site"})))
+		expect("the session from another origin (Origin)", 403, with(sess.header(map[string]string{"Origin": "http://evil.example"})))
+	}
+	expect("the token from another origin (Origin)", 403, with(d.bearer(map[string]string{"Origin": "http://evil.example"})))
+}
+
+// snapshot is what the writes could change, in one comparable line: the
+// campaign's counts, the pauses, the queue's state and its scheduled tasks.
+func (d *door) snapshot(e *campaignEnv) string {
+	d.t.Helper()
+	ctx := context.Background()
+	counts := e.counts("later")
+	pauses, err := e.store.Pauses(ctx)
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	qi, err := e.inspector.GetQueueInfo(e.queue)
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	var ids []string
+	sched, err := e.inspector.ListScheduledTasks(e.queue)
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	for _, ti := range sched {
+		ids = append(ids, ti.ID)
+	}
+	sort.Strings(ids)
+	var ps []string
+	for _, p := range pauses {
+		ps = append(ps, string(p.Scope)+":"+p.Name+":"+p.Kind)
+	}
+	b, _ := json.Marshal(map[string]any{
+		"counts": counts, "pauses": ps, "paused": qi.Paused, "size": qi.Size, "pending": qi.Pending,
+		"scheduled": qi.Scheduled, "archived": qi.Archived, "retry": qi.Retry, "scheduled_ids": ids,
+	})
+	return string(b)
+}
+
+// paused reads mxinvite_sender_paused of the default sender, with the token.
+func (d *door) paused() float64 {
+	d.t.Helper()
+	res, body := d.do(call{method: "GET", path: "/metrics", hdr: d.bearer(nil)})
+	if res.StatusCode != 200 {
+		d.t.Fatalf("/metrics with the token: %d", res.StatusCode)
+	}
+	s, err := metricstest.Parse(body)
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	v, ok := s[`mxinvite_sender_paused{sender="default"}`]
+	if !ok {
+		d.t.Fatalf("no mxinvite_sender_paused series for the default sender:\n%s", body)
+	}
+	return v
+}
+
+// logField waits (30 s at most) for the process's JSON log line with
+// message and returns its string field.
+func logField(t *testing.T, p *process, message, field string) string {
+	t.Helper()
+	var v string
+	waitFor(t, "the log line "+message, 30*time.Second, 50*time.Millisecond, func() bool {
+		if !p.running() {
+			_, stderr := p.output()
+			t.Fatalf("%s exited before logging %q:\n%s", p.name, message, stderr)
+		}
+		_, stderr := p.output()
+		sc := bufio.NewScanner(bytes.NewReader(stderr))
+		for sc.Scan() {
+			var line map[string]any
+			if json.Unmarshal(sc.Bytes(), &line) == nil && line["message"] == message {
+				v, _ = line[field].(string)
+				return v != ""
+			}
+		}
+		return false
+	})
+	return v
+}
