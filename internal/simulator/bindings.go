@@ -15,7 +15,9 @@ type Binding struct {
 	// Medium is "email" or "msisdn". Default "email".
 	Medium string `json:"medium"`
 	// Address is the address; email addresses are kept lowercased with
-	// an A-label domain (as invites are), so any spelling matches.
+	// an A-label domain (as invites are), so any spelling matches. A
+	// phone number is taken as written: give it as Sydent stores and
+	// clients hash it, E.164 digits without "+" ("447700900123").
 	Address string `json:"address"`
 	// UserID is the account. It need not be one of Config.Users: an
 	// account that only receives invites has no access token here.
