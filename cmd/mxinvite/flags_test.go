@@ -100,7 +100,7 @@ func TestEveryNumericFlagIsRangeChecked(t *testing.T) {
 	checked := 0
 	for _, fi := range allFlags(t) {
 		switch fi.flag.(type) {
-		case *cli.StringFlag, *cli.BoolFlag:
+		case *cli.StringFlag, *cli.StringSliceFlag, *cli.BoolFlag:
 			continue
 		case *cli.IntFlag, *cli.DurationFlag, *cli.Float64Flag:
 		default:

@@ -40,6 +40,8 @@ var (
 	floatRanges = map[string]floatRange{
 		"rate":       {min: 0, max: math.Inf(1)}, // invites per second; simulate: 0 is no limit
 		"error-rate": {min: 0, max: 1},           // a share
+		// simulate: rc_invites defaults sped up this many times; 0 is off
+		"invite-limits": {min: 0, max: math.Inf(1)},
 	}
 )
 

@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
+	"math"
 	"os/signal"
+	"path"
 	"strconv"
 	"strings"
 	"syscall"
@@ -33,6 +35,10 @@ func simulateCommand() *cli.Command {
 			&cli.StringFlag{Name: "store-limit", Usage: "identity server's per-sender email limit BURST/INTERVAL, answered as Synapse's 500 (Sydent: 5/300s)"},
 			&cli.StringFlag{Name: "no-3pid", Usage: "be a server without 3PID invites: conduit (404) or tuwunel (403)"},
 			&cli.BoolFlag{Name: "admin", Usage: "make the sender a server admin (Synapse's override_ratelimit admin API)"},
+			&cli.StringSliceFlag{Name: "bind", Usage: "ADDRESS=@user:server: the identity server knows ADDRESS as bound to that account, so a 3PID invite of it invites the account (repeatable)"},
+			&cli.Float64Flag{Name: "invite-limits", Usage: "Synapse's rc_invites defaults (per room 0.3/s burst 10, per invitee 0.003/s burst 5, per issuer 0.3/s burst 10) sped up SCALE times (0: off)"},
+			&cli.StringSliceFlag{Name: "refuse", Usage: "glob PATTERN of addresses the identity server refuses to store invites for (Synapse's 500, no email; repeatable)"},
+			&cli.BoolFlag{Name: "no-3pid-lookup", Usage: "Synapse's enable_3pid_lookup: false: every 3PID invite gets 403 M_UNKNOWN"},
 			&cli.StringFlag{Name: "token-dir", Usage: "directory for the token files and a sample address list (default: a temporary one, removed at exit)"},
 		},
 		OnUsageError: onUsageError,
@@ -86,8 +92,9 @@ func simulateConfig(cmd *cli.Command) (simulator.Config, error) {
 			Style: simulator.RateLimitStyle(cmd.String("rate-style")), Pause: cmd.Duration("rate-pause")},
 		Faults: simulator.Faults{Latency: cmd.Duration("latency"), Jitter: cmd.Duration("jitter"),
 			ErrorRate: cmd.Float64("error-rate")},
-		RequireTerms: cmd.Bool("require-terms"),
-		NoThreePID:   simulator.NoThreePIDStyle(cmd.String("no-3pid")),
+		RequireTerms:           cmd.Bool("require-terms"),
+		NoThreePID:             simulator.NoThreePIDStyle(cmd.String("no-3pid")),
+		ThreePIDLookupDisabled: cmd.Bool("no-3pid-lookup"),
 	}
 	if cfg.RateLimit.PerSecond == 0 {
 		cfg.RateLimit.Burst = 0 // no limit
@@ -107,7 +114,50 @@ func simulateConfig(cmd *cli.Command) (simulator.Config, error) {
 		}
 		cfg.StoreLimit = sl
 	}
+	bound := map[string]string{}
+	for _, s := range cmd.StringSlice("bind") {
+		b, err := parseBinding(s)
+		if err != nil {
+			return cfg, err
+		}
+		if first, dup := bound[b.Address]; dup {
+			return cfg, usageErr("--bind %q: %s is bound already (--bind %q)", s, b.Address, first)
+		}
+		bound[b.Address] = s
+		cfg.Bindings = append(cfg.Bindings, b)
+	}
+	scale := cmd.Float64("invite-limits")
+	if scale < 0 || math.IsNaN(scale) || math.IsInf(scale, 0) {
+		return cfg, usageErr("--invite-limits %v: want a scale >= 0 (1000: Synapse's defaults sped up 1000 times)", scale)
+	}
+	cfg.InviteLimits = simulator.SynapseDefaultInviteLimits(scale)
+	for _, p := range cmd.StringSlice("refuse") {
+		if _, err := path.Match(p, ""); err != nil || p == "" {
+			return cfg, usageErr("--refuse %q: not a glob pattern (e.g. '*@spam.example')", p)
+		}
+		cfg.RefusedAddresses = append(cfg.RefusedAddresses, p)
+	}
 	return cfg, nil
+}
+
+// parseBinding reads --bind ADDRESS=@user:server; an address with an @
+// is an email address, any other a phone number (msisdn).
+func parseBinding(s string) (simulator.Binding, error) {
+	i := strings.LastIndexByte(s, '=')
+	if i <= 0 {
+		return simulator.Binding{}, usageErr("--bind %q: want ADDRESS=@user:server", s)
+	}
+	b := simulator.Binding{Medium: "msisdn", Address: strings.TrimSpace(s[:i]), UserID: strings.TrimSpace(s[i+1:])}
+	if strings.Contains(b.Address, "@") {
+		b.Medium = "email"
+	}
+	one := simulator.Config{Bindings: []simulator.Binding{b}}
+	if err := one.Validate(); err != nil {
+		return b, usageErr("--bind %q: want ADDRESS=@user:server", s)
+	}
+	// The canonical address (lowercased email), as the guide shows it
+	// and duplicates are found.
+	return one.WithDefaults().Bindings[0], nil
 }
 
 // parseStoreLimit reads --store-limit BURST/INTERVAL, e.g. 5/300s.
@@ -138,6 +188,26 @@ func describeModes(cfg simulator.Config) []string {
 	}
 	if cfg.DisableTxnPUT {
 		modes = append(modes, "no PUT /invite/{txnId}")
+	}
+	if n := len(cfg.Bindings); n > 0 {
+		var shown []string
+		for _, b := range cfg.Bindings[:min(n, 3)] {
+			shown = append(shown, b.Address+" -> "+b.UserID)
+		}
+		if n > 3 {
+			shown = append(shown, fmt.Sprintf("and %d more", n-3))
+		}
+		modes = append(modes, fmt.Sprintf("%d bound addresses, invited as their accounts (no email): %s", n, strings.Join(shown, ", ")))
+	}
+	if il := cfg.InviteLimits; il.PerRoom.Burst > 0 || il.PerUser.Burst > 0 || il.PerIssuer.Burst > 0 {
+		modes = append(modes, fmt.Sprintf("rc_invites per room %g/s burst %d, per invitee %g/s burst %d, per issuer %g/s burst %d",
+			il.PerRoom.PerSecond, il.PerRoom.Burst, il.PerUser.PerSecond, il.PerUser.Burst, il.PerIssuer.PerSecond, il.PerIssuer.Burst))
+	}
+	if len(cfg.RefusedAddresses) > 0 {
+		modes = append(modes, "identity server refuses "+strings.Join(cfg.RefusedAddresses, " ")+" (Synapse's 500, no email)")
+	}
+	if cfg.ThreePIDLookupDisabled {
+		modes = append(modes, "enable_3pid_lookup: false (every 3PID invite 403 M_UNKNOWN)")
 	}
 	if cfg.Faults.ErrorRate > 0 || cfg.Faults.Latency > 0 || cfg.Faults.Jitter > 0 {
 		modes = append(modes, fmt.Sprintf("faults: %g of invites 500, latency %v + jitter %v", cfg.Faults.ErrorRate, cfg.Faults.Latency, cfg.Faults.Jitter))

@@ -21,8 +21,12 @@ type User struct {
 	// an admin override_ratelimit or an appservice sender.
 	RateLimitExempt bool
 	// Admin makes the user a server admin, who may use Synapse's admin
-	// API (override_ratelimit). Default false.
+	// API (override_ratelimit) and whose invites pass invite filters
+	// (BlocksInvites). Default false.
 	Admin bool
+	// BlocksInvites makes the user refuse every invite (MSC4155's invite
+	// filter): 403 with Config.InviteBlockedCode. Default false.
+	BlocksInvites bool
 }
 
 // DefaultUser returns the default inviter: DefaultUserID with

@@ -107,8 +107,37 @@ type Config struct {
 	// Default false: Synapse's order (email first, 403 afterwards).
 	CheckRoomFirst bool
 
-	// RateLimit is the per-sender limit on 3PID invites. Default off.
+	// RateLimit is the per-sender limit on 3PID invites (Synapse's
+	// rc_third_party_invite, scope "third_party_invite"). Default off.
 	RateLimit RateLimit
+
+	// InviteLimits are Synapse's rc_invites, charged to invites of
+	// accounts (by Matrix ID, or 3PID invites of bound addresses), in
+	// three scopes. Default off; [SynapseDefaultInviteLimits] gives
+	// Synapse's defaults.
+	InviteLimits InviteLimits
+
+	// Bindings are the addresses the identity server knows as bound to
+	// accounts. Default none. [Server.Bind] binds more while serving.
+	Bindings []Binding
+
+	// InviteBlockedCode is the errcode of an invite refused because the
+	// invitee blocks invites (Binding.BlocksInvites, User.BlocksInvites):
+	// InviteBlockedStable or InviteBlockedUnstable. Default
+	// InviteBlockedStable.
+	InviteBlockedCode string
+
+	// RefusedAddresses are glob patterns (as Rule.Pattern) of addresses
+	// the identity server refuses to store invites for, as Sydent's
+	// blocklists and keyword checks do: store-invite answers 403
+	// M_UNAUTHORIZED, which Synapse turns into 500 M_UNKNOWN; no email.
+	// Default none.
+	RefusedAddresses []string
+
+	// ThreePIDLookupDisabled is Synapse's enable_3pid_lookup: false:
+	// every 3PID invite gets 403 M_UNKNOWN, after the rate limit and the
+	// rules, before any lookup. Default false.
+	ThreePIDLookupDisabled bool
 
 	// Faults are the injected latency and failures. Default none.
 	Faults Faults
@@ -173,6 +202,16 @@ func (c Config) WithDefaults() Config {
 		c.TxnTTL = DefaultTxnTTL
 	}
 	c.RateLimit = c.RateLimit.withDefaults()
+	c.InviteLimits = c.InviteLimits.withDefaults()
+	bindings := make([]Binding, len(c.Bindings))
+	for i, b := range c.Bindings {
+		bindings[i] = b.withDefaults()
+	}
+	c.Bindings = bindings
+	if c.InviteBlockedCode == "" {
+		c.InviteBlockedCode = InviteBlockedStable
+	}
+	c.RefusedAddresses = append([]string(nil), c.RefusedAddresses...)
 	c.Faults = c.Faults.withDefaults()
 	c.Rules = append([]Rule(nil), c.Rules...)
 	if c.DownMode == "" {
@@ -225,6 +264,21 @@ func (c Config) Validate() error {
 	errs = append(errs, c.StoreLimit.validate("StoreLimit")...)
 	errs = append(errs, c.NoThreePID.validate("NoThreePID")...)
 	errs = append(errs, c.RateLimit.validate("RateLimit")...)
+	errs = append(errs, c.InviteLimits.validate("InviteLimits")...)
+	bound := map[string]string{}
+	for i, b := range c.Bindings {
+		field := fmt.Sprintf("Bindings[%d]", i)
+		errs = append(errs, b.validate("simulator: Config."+field)...)
+		key := addressKey(b.Medium, b.Address)
+		if other, ok := bound[key]; ok && b.Address != "" {
+			bad(field+".Address", "%q is bound already, by %s", b.Address, other)
+		}
+		bound[key] = field
+	}
+	if !validInviteBlockedCode(c.InviteBlockedCode) {
+		bad("InviteBlockedCode", "%q is not %s or %s", c.InviteBlockedCode, InviteBlockedStable, InviteBlockedUnstable)
+	}
+	errs = append(errs, validatePatterns("RefusedAddresses", c.RefusedAddresses)...)
 	errs = append(errs, c.Faults.validate("Faults")...)
 	for i, r := range c.Rules {
 		errs = append(errs, r.validate(fmt.Sprintf("Rules[%d]", i))...)

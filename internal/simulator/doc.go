@@ -7,7 +7,9 @@
 // (/_matrix/identity/v2/...), Synapse's admin override_ratelimit
 // (/_synapse/admin/...), plus unauthenticated control paths under /_sim/
 // (stats, reset, accepted invites, outage switch, and the run-time
-// switches below: tokens, terms, store limit, no 3PID).
+// switches below: tokens, terms, store limit, no 3PID, bindings, joins
+// and memberships, invite blocking, rules, rc_invites, refused
+// addresses, 3PID lookups).
 //
 // What it reproduces, because mxinvite has to cope with it on real servers:
 //
@@ -34,6 +36,18 @@
 //     soft_logout false, counted) and new tokens for the same user.
 //   - Servers without 3PID invites (Conduit's 404, tuwunel's 403), and
 //     Synapse's admin override_ratelimit lifting the invite limit.
+//   - Bound addresses (Config.Bindings, [Server.Bind]): the identity
+//     server's v2 lookup maps them; a 3PID invite of one becomes, after
+//     rc_third_party_invite, an invite of the account with rc_invites in
+//     its three scopes (per room, per invitee, per issuer) and Synapse's
+//     membership rules (already joined, banned, invite blocked); no email.
+//     A later bind turns the address's accepted 3PID invites into
+//     memberships (Sydent's onbind).
+//   - Invites by Matrix ID ({"user_id"}), memberships that follow
+//     invites and joins (/members, /joined_members, member state).
+//   - 429s by scope and early requests per scope key, scripted answers
+//     per address (advice, hangs, delays, odd bodies, sequences),
+//     addresses the identity server refuses, and enable_3pid_lookup off.
 //
 // Every accepted invite is logged ([Server.Accepted]) and a second
 // acceptance of the same (room, medium, address) is counted as a duplicate,

@@ -25,18 +25,27 @@ func publicKey() string {
 }
 
 // callIdentityServer is what the homeserver does for a 3PID invite before
-// it looks at the room (in Synapse's order): hash_details and lookup (no
-// address is ever bound, so the invite stays a 3PID invite), then
-// store-invite, which emails the invitee. When the identity server
-// refuses (an unknown token, terms not signed, a token of another user,
-// the sender over StoreLimit), Synapse's lookup fails quietly and its
+// it looks at the room (in Synapse's order): hash_details and lookup,
+// which for a bound address (Config.Bindings, [Server.Bind]) returns the
+// account, to be invited instead (no email); otherwise store-invite,
+// which emails the invitee. When the identity server refuses (an unknown
+// token, terms not signed, a token of another user, the sender over
+// StoreLimit, a refused address), Synapse's lookup fails quietly and its
 // store-invite fails, which it turns into a bare 500: no email is sent.
-func (s *Server) callIdentityServer(in inviteBody, roomID, sender string) (reply, bool) {
+// Like Sydent, store-invite charges the sender's email limit before its
+// keyword check refuses an address.
+func (s *Server) callIdentityServer(in inviteBody, roomID, sender string) (invitee string, rep reply, ok bool) {
 	why := s.ids.refusal(in.IDAccessToken, sender)
 	if why == "" {
 		s.rec.count(func(st *Stats) { st.Lookups++ })
-		if !s.stores.take(sender, time.Now()) {
+		if userID, bound := s.bindings.boundTo(in.Medium, in.Address); bound {
+			return userID, reply{}, true
+		}
+		switch {
+		case !s.stores.take(sender, time.Now()):
 			why = RefusalStoreLimited
+		case s.refused.refused(in.Address):
+			why = RefusalRefused
 		}
 	}
 	if why != "" {
@@ -46,10 +55,10 @@ func (s *Server) callIdentityServer(in inviteBody, roomID, sender string) (reply
 				st.StoreLimited++
 			}
 		})
-		return errReply(http.StatusInternalServerError, "M_UNKNOWN", "Internal server error"), false
+		return "", errReply(http.StatusInternalServerError, "M_UNKNOWN", "Internal server error"), false
 	}
 	s.rec.email(roomID, in.Medium, in.Address)
-	return reply{}, true
+	return "", reply{}, true
 }
 
 // handleISStatus serves GET /_matrix/identity/v2, the status check.
@@ -65,9 +74,10 @@ func (s *Server) handleHashDetails(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"lookup_pepper": s.cfg.LookupPepper, "algorithms": []string{"sha256"}})
 }
 
-// handleLookup serves POST /_matrix/identity/v2/lookup. No 3PID is bound
-// to a Matrix ID in the simulator, so mappings is always empty; the
-// request is still validated as Sydent does.
+// handleLookup serves POST /_matrix/identity/v2/lookup: "mappings" holds
+// the account of each hash whose address is bound (Config.Bindings,
+// [Server.Bind]); hashes of unbound addresses are left out, as Sydent
+// does. The request is validated as Sydent does.
 func (s *Server) handleLookup(w http.ResponseWriter, r *http.Request) {
 	if _, ok := s.ids.authorize(w, r, true); !ok {
 		return
@@ -92,8 +102,18 @@ func (s *Server) handleLookup(w http.ResponseWriter, r *http.Request) {
 			"algorithm": "sha256", "lookup_pepper": s.cfg.LookupPepper,
 		})
 	default:
-		s.rec.count(func(st *Stats) { st.Lookups++ })
-		writeJSON(w, http.StatusOK, map[string]any{"mappings": map[string]string{}})
+		mappings := map[string]string{}
+		for _, h := range body.Addresses {
+			if userID, ok := s.bindings.lookup(h); ok {
+				mappings[h] = userID
+			}
+		}
+		s.rec.count(func(st *Stats) {
+			st.Lookups++
+			st.LookupAddresses += int64(len(body.Addresses))
+			st.LookupMatches += int64(len(mappings))
+		})
+		writeJSON(w, http.StatusOK, map[string]any{"mappings": mappings})
 	}
 }
 
@@ -101,7 +121,11 @@ func (s *Server) handleLookup(w http.ResponseWriter, r *http.Request) {
 // identity server remembers the invite and emails the invitee. A token
 // registered by another user than sender gets 403 M_UNAUTHORIZED; a
 // sender over StoreLimit gets Sydent's 429 M_UNKNOWN, without
-// retry_after_ms.
+// retry_after_ms; then, in Sydent's order, a bound address gets 400
+// M_THREEPID_IN_USE (with its "mxid") and a refused one
+// (Config.RefusedAddresses) 403 M_UNAUTHORIZED "Invite not allowed".
+// Nothing is kept for a later bind: the room holds no invite event for
+// it, so Synapse would refuse the exchange.
 func (s *Server) handleStoreInvite(w http.ResponseWriter, r *http.Request) {
 	tok, ok := s.ids.authorize(w, r, true)
 	if !ok {
@@ -143,6 +167,15 @@ func (s *Server) handleStoreInvite(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	address := canonicalAddress(body.Medium, body.Address)
+	if userID, bound := s.bindings.boundTo(body.Medium, address); bound {
+		writeJSON(w, http.StatusBadRequest, map[string]string{
+			"errcode": "M_THREEPID_IN_USE", "error": "Binding already known", "mxid": userID})
+		return
+	}
+	if s.refused.refused(address) {
+		writeError(w, http.StatusForbidden, "M_UNAUTHORIZED", "Invite not allowed")
+		return
+	}
 	s.rec.email(body.RoomID, body.Medium, address)
 	scheme := "http"
 	if r.TLS != nil {

@@ -10,31 +10,48 @@ import (
 	"golang.org/x/net/idna"
 )
 
-// inviteBody is the JSON body of a 3PID invite.
+// inviteBody is the JSON body of an invite: a 3PID invite (id_server,
+// id_access_token, medium, address) or an invite by Matrix ID (user_id).
 type inviteBody struct {
 	IDServer      string `json:"id_server"`
 	IDAccessToken string `json:"id_access_token"`
 	Medium        string `json:"medium"`
 	Address       string `json:"address"`
+	UserID        string `json:"user_id"`
+	Reason        string `json:"reason"`
+}
+
+// isMatrixID reports whether the body invites an account by Matrix ID.
+// Synapse takes a body as a 3PID invite when it has medium and address;
+// here one with either is still answered as a 3PID invite (400 for the
+// one missing), as before invites by Matrix ID were served.
+func (in inviteBody) isMatrixID() bool {
+	return in.UserID != "" && in.Medium == "" && in.Address == ""
 }
 
 // handleInvite serves POST /rooms/{roomId}/invite and Synapse's
-// PUT /rooms/{roomId}/invite/{txnId}. The steps, in order:
+// PUT /rooms/{roomId}/invite/{txnId}. The steps of a 3PID invite, in
+// order:
 //
-//  1. authentication (401), then the early-request check;
+//  1. authentication (401), then the early-request checks (every scope);
 //  2. an injected fault that strikes before the server (Faults);
 //  3. for PUT, the transaction cache (a hit replays the cached answer);
-//  4. body (400); a server without 3PID invites refuses here
-//     (Config.NoThreePID); parameters (400), trusted identity servers (400);
-//  5. the sender's rate limit (429), unless the sender is exempt or an
-//     admin's override_ratelimit lifts it;
+//  4. body (400); an invite by Matrix ID goes on in inviteByMatrixID; a
+//     server without 3PID invites refuses here (Config.NoThreePID);
+//     parameters (400), trusted identity servers (400);
+//  5. the sender's rate limit, rc_third_party_invite (429), unless the
+//     sender is exempt or an admin's override_ratelimit lifts it;
 //  6. a scripted Rule that strikes before storing;
-//  7. the identity server: lookup and store-invite, i.e. the email
-//     (after step 8 instead when Config.CheckRoomFirst); its refusals
-//     (token, terms, StoreLimit) are Synapse's 500;
-//  8. room, membership and power level (403);
-//  9. acceptance, logged; a scripted Rule with AfterStore answers now;
-//  10. an injected fault with Faults.AfterStore replaces the answer.
+//  7. enable_3pid_lookup false (Config.ThreePIDLookupDisabled): 403;
+//  8. the identity server: lookup, then for a bound address an invite of
+//     the account (rc_invites and the membership rules, no email), else
+//     store-invite, i.e. the email (after step 9 instead when
+//     Config.CheckRoomFirst); its refusals (token, terms, StoreLimit,
+//     RefusedAddresses) are Synapse's 500;
+//  9. room, membership and power level (403);
+//  10. acceptance, logged, the invite kept for a later bind; a scripted
+//     Rule with AfterStore answers now;
+//  11. an injected fault with Faults.AfterStore replaces the answer.
 func (s *Server) handleInvite(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodPut && s.cfg.DisableTxnPUT {
 		writeError(w, http.StatusNotFound, "M_UNRECOGNIZED", "Unrecognized request")
@@ -78,7 +95,7 @@ func (s *Server) answerInvite(w http.ResponseWriter, r *http.Request, rep reply)
 	if !sleep(r.Context(), rep.delay) {
 		return // the client went away during the pause
 	}
-	s.rec.inviteAnswer(rep.status)
+	s.rec.inviteAnswer(rep.status, rep.scope)
 	rep.write(w)
 }
 
@@ -88,9 +105,7 @@ func (s *Server) invite(w http.ResponseWriter, r *http.Request) reply {
 	if !ok {
 		return rep
 	}
-	if s.limiter.early(u.UserID, arrival(r)) {
-		s.rec.count(func(st *Stats) { st.EarlyRequests++ })
-	}
+	s.countEarly(u, r.PathValue("roomId"), s.peekTarget(r), arrival(r))
 	f := s.faults.roll()
 	if f.kind != noFault && !f.afterStore {
 		return f.reply()
@@ -124,12 +139,15 @@ func (s *Server) transaction(w http.ResponseWriter, r *http.Request, u User) rep
 	return rep
 }
 
-// process runs steps 4 to 9: what the homeserver itself does.
+// process runs steps 4 to 10: what the homeserver itself does.
 func (s *Server) process(w http.ResponseWriter, r *http.Request, u User, txnID string) reply {
 	roomID := r.PathValue("roomId")
 	var in inviteBody
 	if rep, ok := readJSON(w, r, s.cfg.MaxBodyBytes, &in); !ok {
 		return rep
+	}
+	if in.isMatrixID() {
+		return s.inviteByMatrixID(u, roomID, in)
 	}
 	if rep, denied := s.noThreePID().reply(); denied {
 		s.rec.count(func(st *Stats) { st.ThreePIDDenied++ })
@@ -138,21 +156,36 @@ func (s *Server) process(w http.ResponseWriter, r *http.Request, u User, txnID s
 	if rep, ok := s.validateInvite(&in); !ok {
 		return rep
 	}
-	if !u.RateLimitExempt && !s.overrides.inviteLimitLifted(u.UserID) {
+	if !s.limitsLifted(u) {
 		if rep, ok := s.limiter.check(u.UserID, time.Now()); !ok {
+			rep.scope = ScopeThirdPartyInvite
 			return rep
 		}
 	}
 	rule, scripted := s.rules.match(in.Address)
 	if scripted && !rule.AfterStore {
-		return rule.reply()
+		return s.scripted(rule, in.Address)
+	}
+	if s.lookupOff.Load() {
+		s.rec.count(func(st *Stats) { st.ThreePIDLookupDenied++ })
+		return lookupDeniedReply()
 	}
 	if s.cfg.CheckRoomFirst {
 		if rep, ok := s.checkRoom(roomID, u); !ok {
 			return rep
 		}
 	}
-	if rep, ok := s.callIdentityServer(in, roomID, u.UserID); !ok {
+	invitee, rep, ok := s.callIdentityServer(in, roomID, u.UserID)
+	if !ok {
+		return rep
+	}
+	if invitee != "" {
+		// Synapse's do_3pid_invite: a bound address is an invite of its
+		// account, through update_membership.
+		rep := s.inviteAccount(u, roomID, invitee, in.Reason, viaBound3PID)
+		if scripted && !rep.isError() {
+			return s.scripted(rule, in.Address)
+		}
 		return rep
 	}
 	if !s.cfg.CheckRoomFirst {
@@ -164,10 +197,18 @@ func (s *Server) process(w http.ResponseWriter, r *http.Request, u User, txnID s
 		RoomID: roomID, Medium: in.Medium, Address: in.Address, Sender: u.UserID,
 		IDServer: in.IDServer, Method: r.Method, TxnID: txnID, Path: r.URL.EscapedPath(), Time: time.Now(),
 	})
+	s.keepPending(in, roomID, u.UserID)
 	if scripted {
-		return rule.reply()
+		return s.scripted(rule, in.Address)
 	}
 	return okReply()
+}
+
+// scripted answers with rule for address (an address or a user ID),
+// counting it and remembering a 429's advice.
+func (s *Server) scripted(rule Rule, address string) reply {
+	s.rec.count(func(st *Stats) { st.ScriptedAnswers++ })
+	return s.rules.answer(rule, address, time.Now())
 }
 
 // validateInvite checks the parameters as Synapse does (and, for
@@ -209,13 +250,21 @@ func canonicalAddress(medium, address string) string {
 // checkRoom applies the event-auth rules of a third-party invite: the
 // room must exist, the inviter must be joined and have the invite level.
 func (s *Server) checkRoom(roomID string, u User) (reply, bool) {
-	room, ok := s.rooms.get(roomID)
-	switch {
-	case !ok:
+	rep, ok := reply{}, true
+	found := s.rooms.read(roomID, func(room Room) { rep, ok = inviterMayInvite(room, u.UserID) })
+	if !found {
 		return errReply(http.StatusForbidden, "M_FORBIDDEN", "Unknown room"), false
-	case room.Members[u.UserID] != "join":
-		return errReply(http.StatusForbidden, "M_FORBIDDEN", fmt.Sprintf("User %s not in room %s", u.UserID, roomID)), false
-	case room.powerLevel(u.UserID) < room.InviteLevel:
+	}
+	return rep, ok
+}
+
+// inviterMayInvite checks that userID is joined to room and has the
+// invite level; the answers are Synapse's.
+func inviterMayInvite(room Room, userID string) (reply, bool) {
+	switch {
+	case room.Members[userID] != "join":
+		return errReply(http.StatusForbidden, "M_FORBIDDEN", fmt.Sprintf("User %s not in room %s", userID, room.ID)), false
+	case room.powerLevel(userID) < room.InviteLevel:
 		return errReply(http.StatusForbidden, "M_FORBIDDEN", "You don't have permission to invite users"), false
 	}
 	return reply{}, true

@@ -21,6 +21,8 @@ type reply struct {
 	gone        bool           // the client went away: write nothing
 	nonJSON     bool           // an injected non-JSON 200, counted as such
 	delay       time.Duration  // wait this long before answering (Synapse's pause on 429)
+	scope       string         // the limit a 429 came from (Scope*), for Stats.RateLimitedByScope
+	raw         bool           // body is written as is: no Content-Type unless contentType says one
 }
 
 // okReply is Synapse's answer to a successful invite: 200 {}.
@@ -46,6 +48,9 @@ func (rep reply) write(w http.ResponseWriter) {
 	}
 	if rep.contentType != "" && body != nil {
 		w.Header().Set("Content-Type", rep.contentType)
+	} else if rep.raw {
+		// A nil value stops net/http from sniffing a type for the body.
+		w.Header()["Content-Type"] = nil
 	}
 	if rep.retryAfter != "" {
 		w.Header().Set("Retry-After", rep.retryAfter)

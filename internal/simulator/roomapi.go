@@ -37,17 +37,17 @@ func (s *Server) handleDirectory(w http.ResponseWriter, r *http.Request) {
 // requester may read the room's state. Like Synapse, a room the requester
 // is not in (or has never been in) and a room that does not exist get the
 // same 403, so that room existence does not leak.
-func (s *Server) visibleRoom(w http.ResponseWriter, r *http.Request) (Room, bool) {
+func (s *Server) visibleRoom(w http.ResponseWriter, r *http.Request) (roomView, bool) {
 	u, ok := s.accounts.user(w, r)
 	if !ok {
-		return Room{}, false
+		return roomView{}, false
 	}
 	id := r.PathValue("roomId")
 	room, ok := s.rooms.get(id)
 	if m := room.Members[u.UserID]; !ok || (m != "join" && m != "leave") {
 		writeError(w, http.StatusForbidden, "M_FORBIDDEN",
 			fmt.Sprintf("User %s not in room %s, and room previews are disabled", u.UserID, id))
-		return Room{}, false
+		return roomView{}, false
 	}
 	return room, true
 }
@@ -122,12 +122,22 @@ type stateEvent struct {
 	OriginServerTS int64          `json:"origin_server_ts"`
 }
 
+// memberEvent returns the sender and content of userID's m.room.member
+// event: the one made at run time, or for a member given in the Room the
+// member's own with content {"membership"}.
+func (room roomView) memberEvent(userID string) (string, map[string]any) {
+	if ev, ok := room.events[userID]; ok {
+		return ev.sender, ev.content
+	}
+	return userID, map[string]any{"membership": room.Members[userID]}
+}
+
 // stateEvents renders the room as the state events that matter for
 // invites: create, power levels, canonical alias and memberships. A room
 // version 12 create event is sent by the first creator, names the others
 // as additional_creators, has no room_id, and its event ID is the room
 // ID's hash; its creators are left out of the power levels' users.
-func (s *Server) stateEvents(room Room) []stateEvent {
+func (s *Server) stateEvents(room roomView) []stateEvent {
 	creator := DefaultUserID
 	if joined := room.joined(); len(joined) > 0 {
 		creator = joined[0]
@@ -173,7 +183,8 @@ func (s *Server) stateEvents(room Room) []stateEvent {
 		events = append(events, ev("m.room.canonical_alias", "", creator, content))
 	}
 	for _, u := range sortedKeys(room.Members) {
-		events = append(events, ev("m.room.member", u, u, map[string]any{"membership": room.Members[u]}))
+		sender, content := room.memberEvent(u)
+		events = append(events, ev("m.room.member", u, sender, content))
 	}
 	return events
 }

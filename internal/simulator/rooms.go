@@ -162,24 +162,46 @@ func sortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
-// roomStore holds the rooms; AddRoom may change it while serving.
+// roomStore holds the rooms. AddRoom may replace a room while serving,
+// and invites, joins and binds change memberships in place, under the
+// write lock; readers get copies ([roomStore.get]) or look under the read
+// lock ([roomStore.read]).
 type roomStore struct {
 	mu      sync.RWMutex
-	rooms   map[string]Room   // by room ID; values are never mutated
-	aliases map[string]string // alias -> room ID
+	rooms   map[string]*roomState // by room ID
+	aliases map[string]string     // alias -> room ID
+}
+
+// roomState is a room and the membership events made while serving.
+type roomState struct {
+	room Room
+	// events are the membership events set at run time, by user ID:
+	// who sent them and their content. Members given in the Room have
+	// none (their event is the member's own, content {"membership"}).
+	events map[string]memberEvent
+}
+
+// memberEvent is the sender and content of an m.room.member event.
+type memberEvent struct {
+	sender  string
+	content map[string]any
 }
 
 func newRoomStore() *roomStore {
-	return &roomStore{rooms: map[string]Room{}, aliases: map[string]string{}}
+	return &roomStore{rooms: map[string]*roomState{}, aliases: map[string]string{}}
 }
 
 // put adds r, or replaces the room with the same ID (so tests can change
-// memberships while a server runs).
+// memberships while a server runs); memberships made at run time in the
+// replaced room are forgotten.
 func (rs *roomStore) put(r Room) error {
 	if errs := r.validate("Room", map[string]bool{}); len(errs) > 0 {
 		return errs[0]
 	}
 	r = r.clone()
+	if r.Members == nil {
+		r.Members = map[string]string{}
+	}
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
 	for _, a := range r.Aliases {
@@ -188,24 +210,45 @@ func (rs *roomStore) put(r Room) error {
 		}
 	}
 	if old, ok := rs.rooms[r.ID]; ok {
-		for _, a := range old.Aliases {
+		for _, a := range old.room.Aliases {
 			delete(rs.aliases, a)
 		}
 	}
-	rs.rooms[r.ID] = r
+	rs.rooms[r.ID] = &roomState{room: r, events: map[string]memberEvent{}}
 	for _, a := range r.Aliases {
 		rs.aliases[a] = r.ID
 	}
 	return nil
 }
 
-// get returns the room with this ID. The maps inside are shared and must
-// not be modified.
-func (rs *roomStore) get(id string) (Room, bool) {
+// roomView is a copy of a room's state that the caller may keep.
+type roomView struct {
+	Room
+	events map[string]memberEvent
+}
+
+// get returns a copy of the room with this ID.
+func (rs *roomStore) get(id string) (roomView, bool) {
 	rs.mu.RLock()
 	defer rs.mu.RUnlock()
-	r, ok := rs.rooms[id]
-	return r, ok
+	st, ok := rs.rooms[id]
+	if !ok {
+		return roomView{}, false
+	}
+	return roomView{Room: st.room.clone(), events: maps.Clone(st.events)}, true
+}
+
+// read calls fn with the room under the read lock, without copying it;
+// fn must neither keep nor change it. It reports whether the room exists
+// (fn is not called otherwise).
+func (rs *roomStore) read(id string, fn func(Room)) bool {
+	rs.mu.RLock()
+	defer rs.mu.RUnlock()
+	st, ok := rs.rooms[id]
+	if ok {
+		fn(st.room)
+	}
+	return ok
 }
 
 // resolve returns the room ID an alias points to.

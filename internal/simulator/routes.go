@@ -25,6 +25,7 @@ func (s *Server) routes() http.Handler {
 		handle("state_event", "GET "+prefix+"/rooms/{roomId}/state/{eventType}", s.handleStateEvent)
 		handle("state_event", "GET "+prefix+"/rooms/{roomId}/state/{eventType}/{stateKey...}", s.handleStateEvent)
 		handle("joined_members", "GET "+prefix+"/rooms/{roomId}/joined_members", s.handleJoinedMembers)
+		handle("members", "GET "+prefix+"/rooms/{roomId}/members", s.handleMembers)
 		handle("openid", "POST "+prefix+"/user/{userId}/openid/request_token", s.handleOpenID)
 	}
 	handle("versions", "GET /_matrix/client/versions", s.handleVersions)
@@ -57,6 +58,14 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("POST /_sim/no_3pid", s.handleNoThreePID)
 	mux.HandleFunc("POST /_sim/store_limit", s.handleStoreLimit)
 	mux.HandleFunc("POST /_sim/terms", s.handlePublishTerms)
+	mux.HandleFunc("POST /_sim/bind", s.handleBind)
+	mux.HandleFunc("POST /_sim/join", s.handleJoin)
+	mux.HandleFunc("POST /_sim/membership", s.handleMembership)
+	mux.HandleFunc("POST /_sim/block_invites", s.handleBlockInvites)
+	mux.HandleFunc("POST /_sim/rules", s.handleRules)
+	mux.HandleFunc("POST /_sim/invite_limits", s.handleInviteLimits)
+	mux.HandleFunc("POST /_sim/refused", s.handleRefused)
+	mux.HandleFunc("POST /_sim/3pid_lookup", s.handleThreePIDLookup)
 
 	// Matrix servers answer unknown endpoints with M_UNRECOGNIZED, not
 	// ServeMux's plain-text 404; that is also what a client probing the

@@ -2,6 +2,7 @@ package simulator
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
@@ -12,21 +13,27 @@ import (
 // Server is a running simulator. All its methods are safe for concurrent
 // use, including the setters, which take effect on the next request.
 type Server struct {
-	cfg       Config // as given to New, defaults applied; never changed
-	accounts  *accounts
-	ids       *idAccounts
-	rooms     *roomStore
-	limiter   *limiter
-	stores    *storeLimiter
-	overrides rateOverrides
-	no3PID    atomic.Value // NoThreePIDStyle
-	faults    *faultInjector
-	rules     *rulebook
-	txns      *txnCache
-	rec       *recorder
-	down      atomic.Bool
-	minted    atomic.Int64 // store-invite tokens issued, to make them unique
-	handler   http.Handler
+	cfg      Config // as given to New, defaults applied; never changed
+	accounts *accounts
+	ids      *idAccounts
+	rooms    *roomStore
+	limiter  *limiter
+	// inviteLimits are rc_invites' three scopes.
+	inviteLimits inviteLimiters
+	bindings     *bindingStore
+	blocks       *inviteBlocks
+	refused      refusedAddresses
+	lookupOff    atomic.Bool // Synapse's enable_3pid_lookup: false
+	stores       *storeLimiter
+	overrides    rateOverrides
+	no3PID       atomic.Value // NoThreePIDStyle
+	faults       *faultInjector
+	rules        *rulebook
+	txns         *txnCache
+	rec          *recorder
+	down         atomic.Bool
+	minted       atomic.Int64 // store-invite tokens issued, to make them unique
+	handler      http.Handler
 
 	closing   chan struct{} // closed by Close: releases hanging requests
 	closeOnce sync.Once
@@ -41,19 +48,24 @@ func New(cfg Config) (*Server, error) {
 	cfg = cfg.WithDefaults()
 	rec := newRecorder()
 	s := &Server{
-		cfg:      cfg,
-		accounts: newAccounts(cfg.Users, rec),
-		ids:      newIDAccounts(cfg.IDAccessTokens, cfg.Users[0].UserID, cfg.Terms),
-		rooms:    newRoomStore(),
-		limiter:  newLimiter(cfg.RateLimit),
-		stores:   newStoreLimiter(cfg.StoreLimit),
-		faults:   newFaultInjector(cfg.Faults, cfg.Seed),
-		rules:    newRulebook(cfg.Rules),
-		txns:     newTxnCache(cfg.TxnTTL),
-		rec:      rec,
-		closing:  make(chan struct{}),
+		cfg:          cfg,
+		accounts:     newAccounts(cfg.Users, rec),
+		ids:          newIDAccounts(cfg.IDAccessTokens, cfg.Users[0].UserID, cfg.Terms),
+		rooms:        newRoomStore(),
+		limiter:      newLimiter(cfg.RateLimit),
+		inviteLimits: newInviteLimiters(cfg.InviteLimits),
+		bindings:     newBindingStore(cfg.LookupPepper, cfg.Bindings),
+		blocks:       newInviteBlocks(cfg),
+		stores:       newStoreLimiter(cfg.StoreLimit),
+		faults:       newFaultInjector(cfg.Faults, cfg.Seed),
+		rules:        newRulebook(cfg.Rules),
+		txns:         newTxnCache(cfg.TxnTTL),
+		rec:          rec,
+		closing:      make(chan struct{}),
 	}
 	s.no3PID.Store(cfg.NoThreePID)
+	s.refused.set(cfg.RefusedAddresses)
+	s.lookupOff.Store(cfg.ThreePIDLookupDisabled)
 	for _, r := range cfg.Rooms {
 		if err := s.rooms.put(r); err != nil {
 			return nil, err
@@ -77,13 +89,16 @@ func (s *Server) Accepted() []Invite { return s.rec.acceptedLog() }
 // as Stats().Requests).
 func (s *Server) Requests() map[string]int64 { return s.rec.snapshot().Requests }
 
-// Reset clears counters, the accepted log, rate-limit buckets and advice,
-// rule uses and the transaction cache, for a fresh benchmark run. Settings
-// (rooms, users and tokens, revoked ones included, identity tokens, terms
-// and consent, rules, limits, overrides, faults, outage) are kept.
+// Reset clears counters, the accepted log, rate-limit buckets and advice
+// (every scope), rule uses and advice, and the transaction cache, for a
+// fresh benchmark run. Settings (rooms and their memberships, users and
+// tokens, revoked ones included, identity tokens, terms and consent,
+// bindings and pending 3PID invites, invite blocks, refused addresses,
+// rules, limits, overrides, faults, outage) are kept.
 func (s *Server) Reset() {
 	s.rec.reset()
 	s.limiter.reset()
+	s.inviteLimits.reset()
 	s.stores.reset()
 	s.rules.reset()
 	s.txns.reset()
@@ -111,10 +126,11 @@ func (s *Server) SetFaults(f Faults) error {
 	return nil
 }
 
-// SetRules replaces the scripted rules and restarts their Times counts.
+// SetRules replaces the scripted rules and restarts their Times counts
+// (advice their 429s gave is kept, for early requests).
 func (s *Server) SetRules(rules []Rule) error {
-	for _, r := range rules {
-		if errs := r.validate("Rules"); len(errs) > 0 {
+	for i, r := range rules {
+		if errs := r.validate(fmt.Sprintf("Rules[%d]", i)); len(errs) > 0 {
 			return errs[0]
 		}
 	}

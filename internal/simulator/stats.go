@@ -7,7 +7,8 @@ import (
 	"time"
 )
 
-// Invite is a 3PID invite the homeserver accepted.
+// Invite is a 3PID invite the homeserver accepted (stored and emailed;
+// invites of accounts are not logged here).
 type Invite struct {
 	// RoomID is the room the invitee was invited to.
 	RoomID string `json:"room_id"`
@@ -40,7 +41,9 @@ type Stats struct {
 	// them (outage answers excepted: a down server receives nothing; a PUT
 	// refused because of DisableTxnPUT is not an invite either).
 	InviteRequests int64 `json:"invite_requests"`
-	// Accepted counts invites stored in a room, duplicates included.
+	// Accepted counts 3PID invites stored in a room (emailed, kept for a
+	// later bind), duplicates included. Invites of accounts are counted
+	// in MatrixIDInvites and BoundThreePIDInvites instead.
 	Accepted int64 `json:"accepted"`
 	// Duplicates counts acceptances of a (room, medium, address) that was
 	// already accepted.
@@ -55,10 +58,29 @@ type Stats struct {
 	ExtraEmails int64 `json:"extra_emails"`
 	// RateLimited counts 429 answers.
 	RateLimited int64 `json:"rate_limited"`
-	// EarlyRequests counts requests that arrived before the time advised
-	// by a previous 429 to the same sender (bare 429s advise nothing, so
-	// they make no request early).
+	// RateLimitedByScope counts 429 answers by the limit that gave them
+	// (the Scope* constants): "third_party_invite" (Config.RateLimit, the
+	// sender's rc_third_party_invite), "per_room", "per_user",
+	// "per_issuer" (Config.InviteLimits) and "rule" (a scripted Rule).
+	// Its values add up to RateLimited.
+	RateLimitedByScope map[string]int64 `json:"rate_limited_by_scope"`
+	// EarlyRequests counts 3PID invite requests that arrived before the
+	// time advised by a previous rc_third_party_invite 429 to the same
+	// sender (bare 429s advise nothing, so they make no request early).
+	// Invites by Matrix ID are not charged to that limit, so never early
+	// here. Equal to EarlyByScope["third_party_invite"].
 	EarlyRequests int64 `json:"early_requests"`
+	// EarlyByScope counts requests that came back before the time a 429
+	// of that scope advised for the same key: "third_party_invite" (the
+	// sender, 3PID invites), "per_room" (the room), "per_user" (the
+	// invitee account), "per_issuer" (the sender), for invites charged to
+	// rc_invites (by Matrix ID, or of a bound address), and "rule" (the
+	// address, or user ID, a scripted 429 with advice was for). One
+	// request may be early for several scopes.
+	EarlyByScope map[string]int64 `json:"early_by_scope"`
+	// EarlyByAddress counts, by address (or user ID), the requests that
+	// came back before the time a scripted 429 advised for it.
+	EarlyByAddress map[string]int64 `json:"early_by_address"`
 	// ServerErrors counts 5xx answers.
 	ServerErrors int64 `json:"server_errors"`
 	// Timeouts counts invites left unanswered on purpose.
@@ -83,13 +105,47 @@ type Stats struct {
 	InvitePaths map[string]int64 `json:"invite_paths"`
 	// ThreePIDDenied counts invites refused because of Config.NoThreePID.
 	ThreePIDDenied int64 `json:"threepid_denied"`
+	// ThreePIDLookupDenied counts 3PID invites refused because of
+	// Config.ThreePIDLookupDisabled (403 M_UNKNOWN).
+	ThreePIDLookupDenied int64 `json:"threepid_lookup_denied"`
+	// MatrixIDInvites counts invites by Matrix ID ({"user_id"}) that made
+	// the account's membership "invite". No email.
+	MatrixIDInvites int64 `json:"matrix_id_invites"`
+	// BoundThreePIDInvites counts 3PID invites of a bound address that
+	// made the bound account's membership "invite". No email.
+	BoundThreePIDInvites int64 `json:"bound_3pid_invites"`
+	// OnBindInvites counts pending 3PID invites turned into the new
+	// account's membership "invite" when their address was bound later
+	// (Sydent's onbind).
+	OnBindInvites int64 `json:"onbind_invites"`
+	// RepeatedMemberInvites counts invites of an account that the same
+	// sender had already invited: 200, no new membership event.
+	RepeatedMemberInvites int64 `json:"repeated_member_invites"`
+	// InviteeRefusals counts invites of accounts refused because of the
+	// invitee, by reason (the Invitee* constants): "already_joined" (403
+	// M_FORBIDDEN), "banned" (403 M_BAD_STATE), "invite_blocked" (403 with
+	// Config.InviteBlockedCode).
+	InviteeRefusals map[string]int64 `json:"invitee_refusals"`
+	// LookupAddresses counts the hashed addresses clients sent to
+	// POST /_matrix/identity/v2/lookup (the homeserver's own lookups count
+	// in Lookups only).
+	LookupAddresses int64 `json:"lookup_addresses"`
+	// LookupMatches counts those of LookupAddresses that were bound, each
+	// answered with its account in "mappings".
+	LookupMatches int64 `json:"lookup_matches"`
+	// Binds counts addresses bound at run time ([Server.Bind]).
+	Binds int64 `json:"binds"`
+	// Joins counts joins made with [Server.Join] (or /_sim/join).
+	Joins int64 `json:"joins"`
+	// ScriptedAnswers counts invite answers given by a Rule.
+	ScriptedAnswers int64 `json:"scripted_answers"`
 	// StoreLimited counts store-invites refused by Config.StoreLimit: as
 	// Synapse's 500 to an invite, or as a 429 to an HTTP store-invite.
 	StoreLimited int64 `json:"store_limited"`
 	// IdentityRefusals counts the invites whose identity-server calls
 	// were refused, each answered 500 M_UNKNOWN, by reason (the Refusal*
 	// constants: "unknown_token", "terms_not_signed", "wrong_sender",
-	// "store_limited").
+	// "store_limited", "refused").
 	IdentityRefusals map[string]int64 `json:"identity_refusals"`
 	// Registrations counts identity-server account registrations
 	// (/account/register) by user ID.
@@ -132,7 +188,9 @@ func (rc *recorder) reset() {
 	defer rc.mu.Unlock()
 	rc.st = Stats{InviteStatuses: map[int]int64{}, Requests: map[string]int64{}, Emails: map[string]int64{},
 		InvitePaths: map[string]int64{}, IdentityRefusals: map[string]int64{}, Registrations: map[string]int64{},
-		TermsAccepted: map[string]int64{}, RevokedTokenRequests: map[string]int64{}, OverrideRatelimit: map[string]int64{}}
+		TermsAccepted: map[string]int64{}, RevokedTokenRequests: map[string]int64{}, OverrideRatelimit: map[string]int64{},
+		RateLimitedByScope: map[string]int64{}, EarlyByScope: map[string]int64{}, EarlyByAddress: map[string]int64{},
+		InviteeRefusals: map[string]int64{}}
 	rc.accepted = nil
 	rc.seen = map[string]bool{}
 	rc.emailed = map[string]bool{}
@@ -150,13 +208,17 @@ func (rc *recorder) request(name string) {
 	rc.count(func(st *Stats) { st.Requests[name]++ })
 }
 
-// inviteAnswer counts the status of an invite answer.
-func (rc *recorder) inviteAnswer(status int) {
+// inviteAnswer counts the status of an invite answer; scope is the limit
+// a 429 came from ("" when unknown, as for a bare proxy-style fault).
+func (rc *recorder) inviteAnswer(status int, scope string) {
 	rc.count(func(st *Stats) {
 		st.InviteStatuses[status]++
 		switch {
 		case status == http.StatusTooManyRequests:
 			st.RateLimited++
+			if scope != "" {
+				st.RateLimitedByScope[scope]++
+			}
 		case status >= 500:
 			st.ServerErrors++
 		}
@@ -220,6 +282,10 @@ func (rc *recorder) snapshot() Stats {
 	st.TermsAccepted = maps.Clone(rc.st.TermsAccepted)
 	st.RevokedTokenRequests = maps.Clone(rc.st.RevokedTokenRequests)
 	st.OverrideRatelimit = maps.Clone(rc.st.OverrideRatelimit)
+	st.RateLimitedByScope = maps.Clone(rc.st.RateLimitedByScope)
+	st.EarlyByScope = maps.Clone(rc.st.EarlyByScope)
+	st.EarlyByAddress = maps.Clone(rc.st.EarlyByAddress)
+	st.InviteeRefusals = maps.Clone(rc.st.InviteeRefusals)
 	return st
 }
 
