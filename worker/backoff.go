@@ -54,17 +54,27 @@ func (j *job) reportToGate(ctx context.Context, o matrix.Outcome) (rdb.BackoffVe
 	h := j.h
 	switch {
 	case serverFailure(o):
-		v, err := h.ledger.Failed(ctx, j.inv.Sender, j.p.Campaign, j.p.Key, j.reservedAt, h.cfg.BackoffThreshold, h.backoff)
+		v, err := h.ledger.Failed(ctx, j.inv.Sender, j.p.Campaign, j.p.Key, j.reservedAt, j.sentAt, j.p.Failures == 0, h.cfg.BackoffThreshold, h.backoff)
+		j.p.Failures++
 		if err == nil && v.Level > 0 && v.Wait > 0 {
 			j.log.Warn().Str("sender", j.inv.Sender).Int("level", v.Level).Int64("wait_ms", v.Wait.Milliseconds()).
 				Msg("sender backs off: several invites failed with no success between them")
 			h.cfg.Observer.SenderBackoff(j.inv.Sender, v.Wait)
 		}
 		return v, err
-	case j.trouble && o.HTTPStatus >= 200 && o.HTTPStatus < 500 && o.Status.Code != matrix.TooManyRequests:
+	case j.trouble && recovers(o):
 		return rdb.BackoffVerdict{}, h.ledger.Recovered(ctx, j.inv.Sender)
 	}
 	return rdb.BackoffVerdict{}, nil
+}
+
+// recovers reports whether an answer shows the sender's server working: a
+// real answer, 2xx or 4xx, not a 429 and not a failure that is retried. A
+// final one ends the sender's failures when it is recorded (finish), so
+// none goes unreported; reportToGate reports the others while the gate
+// said the sender had trouble.
+func recovers(o matrix.Outcome) bool {
+	return o.Requests > 0 && o.HTTPStatus >= 200 && o.HTTPStatus < 500 && o.Status.Code != matrix.TooManyRequests && !serverFailure(o)
 }
 
 // backoffSchedule is the waits of a sender back-off: the policy's waits,

@@ -42,6 +42,11 @@ func (j *job) end(ctx context.Context, f record.Final, u record.AttemptUpdate) e
 	if f.Status.Good() {
 		return nil
 	}
+	if matrix.ErrCode(f.ErrCode).InviteBlocked() {
+		// The invitee blocks invites: that person's answer, never the
+		// campaign's, so the breaker does not count it.
+		return fmt.Errorf("invite ended %s: %w", f.Status, asynq.SkipRetry)
+	}
 	if paused, err := j.h.breaker.failed(wctx, j.h.ledger, j.p.Campaign, f); err != nil {
 		j.log.Warn().Err(err).Msg("campaign breaker")
 	} else if paused {

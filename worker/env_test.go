@@ -127,3 +127,13 @@ func (e *env) inspector() *asynq.Inspector {
 
 // store is the test's Redis through mxinvite's own client.
 func (e *env) store() *rdb.Client { return e.prod.Store() }
+
+// wantResultCode checks an invite's final status, whatever its attempts.
+func (e *env) wantResultCode(inv tasks.Invite, code matrix.StatusCode) record.Result {
+	e.t.Helper()
+	r := e.result(inv)
+	if !r.Final() || r.StatusCode != code {
+		e.t.Fatalf("%s: state %s status %s (error %q); want done %s", inv.Address, r.State, r.Status, r.Error, code)
+	}
+	return r
+}

@@ -40,7 +40,7 @@ func (f *fakeLedger) Begin(_ context.Context, inv tasks.Invite, _ rdb.BeginOptio
 	return record.Progress{Key: inv.Key(), Campaign: inv.Campaign}, nil
 }
 
-func (f *fakeLedger) Attempt(_ context.Context, p record.Progress, s record.State, u record.AttemptUpdate) error {
+func (f *fakeLedger) Attempt(_ context.Context, _ tasks.Invite, p record.Progress, s record.State, u record.AttemptUpdate) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.state[p.Key] = s
@@ -73,19 +73,19 @@ func (f *fakeLedger) Acquire(_ context.Context, _ tasks.Invite, _ record.Progres
 	}
 }
 
-func (f *fakeLedger) Send(context.Context, tasks.Invite, record.Progress) (time.Duration, bool, error) {
-	return 0, false, nil
+func (f *fakeLedger) Send(context.Context, tasks.Invite, record.Progress) (time.Duration, bool, int64, error) {
+	return 0, false, time.Now().UnixMilli(), nil
 }
 
-func (f *fakeLedger) Limited(_ context.Context, _ tasks.Invite, _ record.Progress, advice time.Duration, _ int64) (record.LimitScope, time.Duration, error) {
+func (f *fakeLedger) Limited(_ context.Context, _ tasks.Invite, _ record.Progress, advice time.Duration, _, _ int64) (rdb.LimitDecision, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.limited = append(f.limited, advice)
 	f.until = time.Now().Add(advice)
-	return record.ScopeSender, advice, nil
+	return rdb.LimitDecision{Scope: record.ScopeSender, Wait: advice}, nil
 }
 
-func (f *fakeLedger) Failed(context.Context, string, string, string, int64, int, []time.Duration) (rdb.BackoffVerdict, error) {
+func (f *fakeLedger) Failed(context.Context, string, string, string, int64, int64, bool, int, []time.Duration) (rdb.BackoffVerdict, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.failed++

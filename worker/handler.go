@@ -61,7 +61,7 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	var hb *handBackError
 	if errors.As(err, &hb) && !hb.recorded {
 		// Show the invite as retrying while asynq holds it.
-		if serr := h.ledger.Attempt(ctx, p, record.StateRetrying, record.AttemptUpdate{}); serr != nil {
+		if serr := h.ledger.Attempt(ctx, inv, p, record.StateRetrying, record.AttemptUpdate{}); serr != nil {
 			return serr
 		}
 	}

@@ -14,7 +14,7 @@ import (
 // any) is recorded, the record says "paused", and the task goes back to
 // the queue to look at the pause again later. Nothing is final.
 func (j *job) hold(ctx context.Context, u record.AttemptUpdate) error {
-	if err := j.h.ledger.Attempt(ctx, j.p, record.StatePaused, u); err != nil {
+	if err := j.h.ledger.Attempt(ctx, j.inv, j.p, record.StatePaused, u); err != nil {
 		return err
 	}
 	return &handBackError{after: minHeldDelay, recorded: true}
@@ -33,6 +33,32 @@ func (j *job) senderTokenDead(ctx context.Context, o matrix.Outcome, u record.At
 	}
 	u.Last = j.last(o, u.LimitScope)
 	return j.pauseSender(ctx, record.PauseDeadToken, reason, u)
+}
+
+// threePIDLookupOff reports whether an invite's answer says the homeserver
+// does not look third-party identifiers up at all (Synapse with
+// enable_3pid_lookup: false answers every 3PID invite 403 M_UNKNOWN,
+// "Looking up third-party identifiers is denied from this server"): a
+// condition of the whole campaign, not of the address, and not a retry.
+func threePIDLookupOff(o matrix.Outcome) bool {
+	return o.HTTPStatus == 403 && o.ErrCode == matrix.MUnknown
+}
+
+// campaignThreePIDOff pauses the invite's campaign at the first such
+// answer (the breaker's pause, with its reason) and holds the invite: every
+// other address would be refused the same way, and none was emailed.
+func (j *job) campaignThreePIDOff(ctx context.Context, o matrix.Outcome, u record.AttemptUpdate) error {
+	reason := fmt.Sprintf("the homeserver refuses 3PID invites (HTTP 403 %s %q): its enable_3pid_lookup is off, or a module denies them; "+
+		"nothing was sent to any address; fix the server, then run: mxinvite resume --campaign %s", o.ErrCode, j.scrub(o.ServerError), j.p.Campaign)
+	created, err := j.h.ledger.SetPause(ctx, record.PauseCampaign, j.p.Campaign, record.PauseBreaker, reason)
+	if err != nil {
+		return err
+	}
+	if created {
+		j.log.Error().Msg("campaign paused: " + reason)
+	}
+	u.Last = j.last(o, u.LimitScope)
+	return j.hold(ctx, u)
 }
 
 // pauseSender pauses the invite's sender and holds the invite (recording

@@ -21,8 +21,9 @@ type job struct {
 	log zerolog.Logger
 	snd *sender
 	// reservedAt is when the gate slot of the request in flight was
-	// reserved (Redis time, ms).
-	reservedAt int64
+	// reserved, sentAt when it went out (Redis time, ms): the pace compares
+	// the one, the evidence of whose a 429 is the other (internal/rdb).
+	reservedAt, sentAt int64
 	// trouble: when the slot was reserved, the sender had ambiguous
 	// failures since its last success (backoff.go).
 	trouble bool
@@ -76,7 +77,7 @@ func (j *job) run(ctx context.Context) error {
 func (j *job) prepare(ctx context.Context, room matrix.RoomID, idServer string, needRecheck *bool) (idToken string, ended bool, err error) {
 	if j.p.Sent {
 		j.p.Sent = false
-		j.reservedAt, j.trouble = j.p.ReservedAt, j.p.Trouble
+		j.reservedAt, j.sentAt, j.trouble = j.p.ReservedAt, j.p.ReservedAt, j.p.Trouble
 		j.h.cfg.Observer.GateWait(j.inv.Sender, 0)
 		idToken, err = j.identityToken(ctx, idServer)
 		return idToken, false, err
@@ -122,23 +123,27 @@ func (j *job) decide(ctx context.Context, o matrix.Outcome) (final bool, err err
 	h, now := j.h, time.Now()
 	rateLimited := o.Status.Code == matrix.TooManyRequests
 	u := record.AttemptUpdate{Attempts: 1, RequestsDelta: o.Requests - 1, RateLimited: b2i(rateLimited),
-		Accepted: accepted(o), ReservedAt: j.reservedAt}
+		Accepted: accepted(o), SentAt: j.sentAt, Recovers: recovers(o)}
 
 	if tokenRefusal(o) {
 		if dead, _ := j.snd.tokenDead(ctx); dead {
 			return true, j.senderTokenDead(ctx, o, u)
 		}
 	}
+	if threePIDLookupOff(o) {
+		return true, j.campaignThreePIDOff(ctx, o, u)
+	}
 	backoff, err := j.reportToGate(ctx, o)
 	if err != nil {
 		return false, err
 	}
 	if rateLimited {
-		scope, _, err := h.ledger.Limited(ctx, j.inv, j.p, o.RetryAfter, j.reservedAt)
+		d, err := h.ledger.Limited(ctx, j.inv, j.p, o.RetryAfter, j.reservedAt, j.sentAt)
 		if err != nil {
 			return false, err
 		}
-		u.LimitScope, j.p.LastLimited = scope, j.reservedAt
+		u.LimitScope = d.Scope
+		j.log.Debug().Str("limit_scope", string(d.Scope)).Str("why", d.Why).Msg("whose the 429 is")
 		if j.p.First429.IsZero() {
 			j.p.First429 = now
 		}
@@ -184,7 +189,7 @@ func (j *job) decide(ctx context.Context, o matrix.Outcome) (final bool, err err
 		state = record.StateRetrying
 	}
 	u.Last = j.last(o, u.LimitScope)
-	if err := h.ledger.Attempt(ctx, j.p, state, u); err != nil {
+	if err := h.ledger.Attempt(ctx, j.inv, j.p, state, u); err != nil {
 		return false, err
 	}
 	ev := j.log.Info().Str("status", o.Status.Code.String()).Int("http_status", o.HTTPStatus).
@@ -202,9 +207,9 @@ func (j *job) decide(ctx context.Context, o matrix.Outcome) (final bool, err err
 // last is the progress a failed attempt leaves in the record.
 func (j *job) last(o matrix.Outcome, scope record.LimitScope) *record.LastAttempt {
 	return &record.LastAttempt{
-		Retries: j.p.Retries, Ambiguous: j.p.Ambiguous, First429: j.p.First429, NotBefore: j.p.NotBefore,
+		Retries: j.p.Retries, Ambiguous: j.p.Ambiguous, Failures: j.p.Failures, First429: j.p.First429, NotBefore: j.p.NotBefore,
 		Status: o.Status.Code, HTTPStatus: o.HTTPStatus, Error: j.scrub(o.Status.Message),
-		LimitScope: scope, LastLimited: j.p.LastLimited,
+		LimitScope: scope,
 	}
 }
 
@@ -215,7 +220,7 @@ func (j *job) abandoned(o matrix.Outcome) error {
 	if o.Requests == 0 {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		_ = j.h.ledger.Attempt(ctx, j.p, record.StateQueued, record.AttemptUpdate{RequestsDelta: -1})
+		_ = j.h.ledger.Attempt(ctx, j.inv, j.p, record.StateQueued, record.AttemptUpdate{RequestsDelta: -1})
 	}
 	return fmt.Errorf("invite abandoned: %s", o.Status.Message)
 }
@@ -239,9 +244,14 @@ func b2i(b bool) int {
 	return 0
 }
 
-// accepted reports whether the server answered the request without
-// limiting it: a 2xx, or a 4xx other than 429 (it looked at the request).
-// The sender's gate takes that as evidence of whose a 429 is.
+// accepted reports whether the server let the request through its rate
+// limits: it answered a 2xx, a 4xx other than 429, or a 5xx with a Matrix
+// error body (Synapse's own answer after its limiters, e.g. when the
+// identity server failed) — not a proxy's page, not a timeout. The sender's
+// gate takes that as evidence of whose a 429 is (internal/rdb/scope.go).
 func accepted(o matrix.Outcome) bool {
-	return o.Requests > 0 && o.HTTPStatus >= 200 && o.HTTPStatus < 500 && o.HTTPStatus != 429
+	if o.Requests == 0 || o.HTTPStatus < 200 || o.HTTPStatus == 429 {
+		return false
+	}
+	return o.HTTPStatus < 500 || (o.ErrCode != "" && o.ErrCode != matrix.MLimitExceeded)
 }

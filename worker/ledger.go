@@ -18,7 +18,7 @@ type Ledger interface {
 	// *record.PausedError, or the invite's progress.
 	Begin(ctx context.Context, inv tasks.Invite, opts rdb.BeginOptions) (record.Progress, error)
 	// Attempt records a non-final step and the invite's new state.
-	Attempt(ctx context.Context, p record.Progress, state record.State, u record.AttemptUpdate) error
+	Attempt(ctx context.Context, inv tasks.Invite, p record.Progress, state record.State, u record.AttemptUpdate) error
 	// Finish records the final result once; first is false when it
 	// already was final.
 	Finish(ctx context.Context, inv tasks.Invite, p record.Progress, u record.AttemptUpdate, f record.Final) (first bool, err error)
@@ -26,12 +26,12 @@ type Ledger interface {
 	// Acquire reserves the sender's next send slot (marking the request in
 	// flight when it is now); Send marks a reserved request in flight.
 	Acquire(ctx context.Context, inv tasks.Invite, p record.Progress, maxWait time.Duration) (rdb.Slot, error)
-	Send(ctx context.Context, inv tasks.Invite, p record.Progress) (wait time.Duration, paused bool, err error)
+	Send(ctx context.Context, inv tasks.Invite, p record.Progress) (wait time.Duration, paused bool, sentAt int64, err error)
 	// Limited records a 429 and decides whose it is: the invitee's, the
 	// room's or the sender's (whose gate then closes for the advice).
-	Limited(ctx context.Context, inv tasks.Invite, p record.Progress, advice time.Duration, reservedAt int64) (record.LimitScope, time.Duration, error)
+	Limited(ctx context.Context, inv tasks.Invite, p record.Progress, advice time.Duration, reservedAt, sentAt int64) (rdb.LimitDecision, error)
 	// Failed and Recovered keep the sender's back-off (backoff.go).
-	Failed(ctx context.Context, sender, campaign, key string, reservedAt int64, threshold int, schedule []time.Duration) (rdb.BackoffVerdict, error)
+	Failed(ctx context.Context, sender, campaign, key string, reservedAt, sentAt int64, fresh bool, threshold int, schedule []time.Duration) (rdb.BackoffVerdict, error)
 	Recovered(ctx context.Context, sender string) error
 
 	// SetPause pauses a sender or campaign (created: it was not paused).

@@ -106,8 +106,11 @@ func (j *job) waitForGate(ctx context.Context) error {
 		}
 		j.trouble = s.Trouble
 		if s.Sent {
-			j.reservedAt = s.At
+			j.reservedAt, j.sentAt = s.At, s.At
 			return nil
+		}
+		if s.Later || s.Reserved {
+			j.log.Debug().Int64("wait_ms", s.Wait.Milliseconds()).Bool("reserved", s.Reserved).Msg("waiting for the sender's gate")
 		}
 		if s.Later {
 			if err := j.sleep(ctx, s.Wait); err != nil {
@@ -122,13 +125,18 @@ func (j *job) waitForGate(ctx context.Context) error {
 		if err := j.sleep(ctx, s.Wait); err != nil {
 			return err
 		}
-		blocked, paused, err := j.h.ledger.Send(ctx, j.inv, j.p)
+		blocked, paused, sentAt, err := j.h.ledger.Send(ctx, j.inv, j.p)
 		if paused {
 			return j.hold(ctx, record.AttemptUpdate{})
 		}
-		if err != nil || blocked == 0 {
+		if err != nil {
 			return err
 		}
+		if blocked == 0 {
+			j.sentAt = sentAt
+			return nil
+		}
+		j.log.Debug().Int64("wait_ms", blocked.Milliseconds()).Msg("a 429 came while waiting for the slot; waiting again")
 		if err := j.sleep(ctx, blocked); err != nil {
 			return err
 		}

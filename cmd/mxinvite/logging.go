@@ -3,6 +3,7 @@ package main
 import (
 	"io"
 	"os"
+	"time"
 
 	"github.com/mattn/go-isatty"
 	"github.com/mxinvite/mxinvite/internal/config"
@@ -38,6 +39,15 @@ func newLogger(cmd *cli.Command, w io.Writer) (*zerolog.Logger, error) {
 	default:
 		return nil, usageErr("--log-format %q: want json, console or auto", cmd.String("log-format"))
 	}
-	l := zerolog.New(out).Level(level).With().Timestamp().Logger()
+	l := zerolog.New(out).Level(level).Hook(millisecondTime{})
 	return &l, nil
+}
+
+// millisecondTime stamps each line with the time to the millisecond (UTC):
+// paces and waits are milliseconds apart, and zerolog's own timestamp
+// (whole seconds, set by a package variable) cannot show them.
+type millisecondTime struct{}
+
+func (millisecondTime) Run(e *zerolog.Event, _ zerolog.Level, _ string) {
+	e.Str(zerolog.TimestampFieldName, time.Now().UTC().Format("2006-01-02T15:04:05.000Z07:00"))
 }

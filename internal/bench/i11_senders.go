@@ -66,7 +66,7 @@ func runI11a(ctx context.Context, e *env) []row {
 		return fail(fmt.Errorf("enqueue: %w", err))
 	}
 	w, err := worker.New(worker.Config{
-		Redis: e.redisOpt(),
+		Redis: e.redisOpt(), Logger: benchLogger("i11a"),
 		Profiles: []worker.Profile{{Name: tasks.DefaultSender, HomeserverURL: sim.url, AccessToken: simulator.DefaultAccessToken,
 			IDServer: sim.host, IDAccessToken: simulator.DefaultIDAccessToken}},
 		Policy: matrix.RetryPolicy{
@@ -200,7 +200,7 @@ func runI11b(ctx context.Context, e *env) []row {
 	ok := counts.Statuses["Success"]
 	params := fmt.Sprintf("%d invites, %d `mxinvite worker` processes × concurrency %d, one sender; simulator.SynapseDefaultRateLimit(%d): burst %d, %.1f/s",
 		i11bInvites, i11bProcesses, i11bConcurrency, i11bScale, limit.Burst, limit.PerSecond)
-	check := fmt.Sprintf("statuses %v, %d accepted, %d duplicates", counts.Statuses, st.Accepted, st.Duplicates)
+	check := fmt.Sprintf("statuses %v, %d accepted, %d duplicates; 429s by scope (the worker's) %v", counts.Statuses, st.Accepted, st.Duplicates, counts.RateLimitedBy)
 	real := end.Sub(quarter).Seconds()
 	etaRow := row{id: "I11g", what: etaWhat, goal: etaGoal, met: metNA}
 	switch {

@@ -54,10 +54,14 @@ func (e *env) startChild(ctx context.Context, name string, limit time.Duration, 
 	if e.bin == "" {
 		return nil, fmt.Errorf("no mxinvite binary: %w", e.binErr)
 	}
+	dir := e.dir
+	if d := os.Getenv("MXINVITE_BENCH_LOG"); d != "" {
+		dir = d // kept after the run, for finding out why a row missed its goal
+	}
 	c := &child{
 		name:   name,
-		stdout: filepath.Join(e.dir, name+".stdout"),
-		stderr: filepath.Join(e.dir, name+".stderr"),
+		stdout: filepath.Join(dir, name+".stdout"),
+		stderr: filepath.Join(dir, name+".stderr"),
 	}
 	outF, err := os.Create(c.stdout)
 	if err != nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"strconv"
 	"time"
 
@@ -23,7 +24,7 @@ func (e *env) startWorkers(ctx context.Context, name string, n, concurrency int,
 		c, err := e.startChild(ctx, fmt.Sprintf("%s-worker%d", name, i), limit, env,
 			"worker", "--redis", e.redisURL(), "--homeserver", sim.url, "--id-server", sim.host,
 			"--identity-scheme", "http", "--concurrency", strconv.Itoa(concurrency), "--until-idle",
-			"--log-level", "info", "--log-format", "json")
+			"--log-level", workerLogLevel(), "--log-format", "json")
 		if err != nil {
 			for _, k := range kids {
 				k.cancel() // kills it; wait reaps it
@@ -34,6 +35,15 @@ func (e *env) startWorkers(ctx context.Context, name string, n, concurrency int,
 		kids = append(kids, c)
 	}
 	return kids, nil
+}
+
+// workerLogLevel is info, or debug with MXINVITE_BENCH_LOG set (the
+// children's logs are then kept there).
+func workerLogLevel() string {
+	if os.Getenv("MXINVITE_BENCH_LOG") != "" {
+		return "debug"
+	}
+	return "info"
 }
 
 // waitAll waits for every child and returns their exits, and the first

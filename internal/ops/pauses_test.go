@@ -7,9 +7,9 @@ import (
 	"testing"
 
 	"github.com/mxinvite/mxinvite/internal/ops"
-	"github.com/mxinvite/mxinvite/internal/redistest"
 	"github.com/mxinvite/mxinvite/internal/rdb"
 	"github.com/mxinvite/mxinvite/internal/record"
+	"github.com/mxinvite/mxinvite/internal/redistest"
 )
 
 // gauge records what SenderPauses reports.

@@ -21,7 +21,7 @@ func TestAttemptMovesStateAndCounts(t *testing.T) {
 	next := time.Now().Add(time.Minute)
 	u := record.AttemptUpdate{Attempts: 1, RequestsDelta: 1, RateLimited: 1, Last: &record.LastAttempt{
 		Retries: 1, NotBefore: next, Status: matrix.TooManyRequests, HTTPStatus: 429, Error: "slow down"}}
-	if err := c.Attempt(ctx, p, record.StateRetrying, u); err != nil {
+	if err := c.Attempt(ctx, inv, p, record.StateRetrying, u); err != nil {
 		t.Fatal(err)
 	}
 	rec := conn.HGetAll(ctx, c.k.invite(inv.Key())).Val()
@@ -37,7 +37,7 @@ func TestAttemptMovesStateAndCounts(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, s := range []record.State{record.StateActive, record.StatePaused} {
-		if err := c.Attempt(ctx, p, s, record.AttemptUpdate{}); err != nil {
+		if err := c.Attempt(ctx, inv, p, s, record.AttemptUpdate{}); err != nil {
 			t.Fatalf("into %s: %v", s, err)
 		}
 		checkIdentity(t, c, "spring")
@@ -45,13 +45,13 @@ func TestAttemptMovesStateAndCounts(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := c.Attempt(ctx, p, record.StateQueued, record.AttemptUpdate{RequestsDelta: -1}); err != nil {
+	if err := c.Attempt(ctx, inv, p, record.StateQueued, record.AttemptUpdate{RequestsDelta: -1}); err != nil {
 		t.Fatal(err)
 	}
 	if n := checkIdentity(t, c, "spring"); n.States[record.StateQueued] != 1 || n.Requests != 1 {
 		t.Fatalf("after an abandoned delivery: %+v", n)
 	}
-	if err := c.Attempt(ctx, p, record.StateDone, record.AttemptUpdate{}); err == nil {
+	if err := c.Attempt(ctx, inv, p, record.StateDone, record.AttemptUpdate{}); err == nil {
 		t.Fatal("an attempt into done (the finish's job) was accepted")
 	}
 }
@@ -64,7 +64,7 @@ func TestAttemptAfterTheFinalWritesNothing(t *testing.T) {
 	register(t, c, record.RegisterOptions{}, &inv)
 	finishNow(t, c, inv, record.Final{HTTPStatus: 200})
 	p := record.Progress{Key: inv.Key(), Campaign: inv.Campaign}
-	if err := c.Attempt(t.Context(), p, record.StateRetrying, record.AttemptUpdate{Attempts: 1}); err != nil {
+	if err := c.Attempt(t.Context(), inv, p, record.StateRetrying, record.AttemptUpdate{Attempts: 1}); err != nil {
 		t.Fatal(err)
 	}
 	if s := conn.HGet(t.Context(), c.k.invite(inv.Key()), "state").Val(); s != "done" {

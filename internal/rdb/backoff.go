@@ -49,8 +49,17 @@ import (
 // ARGV[1] -> the invite key
 // ARGV[2] -> when its slot was reserved (now_ms from acquire)
 // ARGV[3] -> the number of distinct invites that start a suspicion
-// ARGV[4] -> the quiet time before the pace speeds up again (gate.go; ms)
-// ARGV[5..] -> the back-off schedule (ms; the last entry repeats, and caps a pace)
+// ARGV[4] -> "1" when this is the invite's first failure ever (it is fresh)
+// ARGV[5] -> the quiet time before the pace speeds up again (gate.go; ms)
+// ARGV[6] -> when its request went out (ms): the suspicion and the
+//
+//	back-off's waits compare it (the pace compares the reservation)
+//
+// ARGV[7] -> how long after the suspicion a fresh request must have gone
+//
+//	out to confirm it (ms)
+//
+// ARGV[8..] -> the back-off schedule (ms; the last entry repeats, and caps a pace)
 //
 // Returns {level, wait_ms, at_max, provisional, owed}: level 0 when the
 // sender is not backing off; wait_ms until the gate opens; at_max 1 when
@@ -61,7 +70,8 @@ import (
 // earlier provisionally spared failure of the invite is charged now.
 var gateFailedScript = newScript("gateFailed", script(`
 local now = now_ms_up()
-local fresh = redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 0
+local first_this_run = redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 0
+local fresh = ARGV[4] == '1'
 local owed = redis.call('SREM', KEYS[3], ARGV[1])
 redis.call('SADD', KEYS[2], ARGV[1])
 redis.call('PEXPIRE', KEYS[2], 86400000)
@@ -88,34 +98,40 @@ if level == 0 and g[11] and tonumber(ARGV[2]) >= tonumber(g[8] or '0') then
   -- Failed right after the pace sped up (gate.go): back to the pace that
   -- worked, for another quiet time; the failure is the sender's (spared,
   -- not owed).
-  redis.call('HSET', KEYS[1], 'interval', g[11], 'pace_set_at', now, 'quiet_since', now, 'step_at', now + tonumber(ARGV[4]))
-  redis.call('HDEL', KEYS[1], 'good')
+  redis.call('HSET', KEYS[1], 'interval', g[11], 'pace_set_at', now, 'quiet_since', now, 'step_at', now + tonumber(ARGV[5]))
+  redis.call('HDEL', KEYS[1], 'good', 'step_n')
   return {0, 0, 0, 1, owed}
 end
 if level == 0 and g[9] and tonumber(g[7] or '0') > 0 and tonumber(ARGV[2]) >= tonumber(g[8] or '0') then
   -- The pace was learnt from a sick server (kept): a failure of a request
   -- reserved at it says it is still a little fast, as a paced 429 would.
   local interval = math.min(math.ceil(tonumber(g[7]) * 11 / 10), tonumber(ARGV[#ARGV]))
-  redis.call('HSET', KEYS[1], 'interval', interval, 'pace_set_at', now, 'quiet_since', now, 'step_at', now + tonumber(ARGV[4]))
+  redis.call('HSET', KEYS[1], 'interval', interval, 'pace_set_at', now, 'quiet_since', now, 'step_at', now + tonumber(ARGV[5]))
 end
 local escalate = false
 if level == 0 then
   if g[10] then
     -- Suspected, and: a fresh invite, sent after the suspicion, failed
     -- too; or an invite that failed already failed again with no success
-    -- between while others of its campaign wait their turn (the failing
-    -- ones hold the worker's slots, so no fresh invite can show it).
-    escalate = (fresh and tonumber(ARGV[2]) >= tonumber(g[10])) or
-      (not fresh and tonumber(redis.call('HGET', KEYS[4], 'state:' .. ST.queued) or '0') > 0)
+    -- between while others of its campaign wait their turn and every
+    -- invite it has under way is among the failing ones (they hold the
+    -- worker's slots, so no fresh invite can show it).
+    local c = redis.call('HMGET', KEYS[4], 'state:' .. ST.queued, 'state:' .. ST.active)
+    -- (Sent at least two finish lingers after it: requests that went out
+    -- together with the suspected ones, e.g. adjacent addresses of one
+    -- refused domain, are one observation, and a success among them may
+    -- not be recorded yet.)
+    escalate = (fresh and tonumber(ARGV[6]) >= tonumber(g[10]) + tonumber(ARGV[7])) or
+      (not fresh and tonumber(c[1] or '0') > 0 and n >= tonumber(c[2] or '0'))
   elseif n >= tonumber(ARGV[3]) then
     redis.call('HSET', KEYS[1], 'suspect_at', now)
   end
 else
   -- Only a request sent after the last wait ended says the server is
   -- still sick; those reserved before it were already on their way.
-  escalate = tonumber(ARGV[2]) >= tonumber(g[2] or '0')
+  escalate = tonumber(ARGV[6]) >= tonumber(g[2] or '0')
 end
-local last = #ARGV - 4
+local last = #ARGV - 7
 if escalate then
   if level == 0 then
     -- The sender is sick: what was spared on suspicion stays spared.
@@ -124,13 +140,13 @@ if escalate then
     redis.call('DEL', KEYS[3])
   end
   level = level + 1
-  local wait = tonumber(ARGV[4 + math.min(level, last)])
+  local wait = tonumber(ARGV[7 + math.min(level, last)])
   redis.call('HSET', KEYS[1], 'backoff_level', level, 'backoff_until', now + wait, 'backoff_open_at', now + wait)
   if redis.call('PTTL', KEYS[1]) < wait + 600000 then redis.call('PEXPIRE', KEYS[1], wait + 600000) end
   return {level, wait, level >= last and 1 or 0, 0, 0}
 end
 if level == 0 then
-  if fresh then
+  if first_this_run then
     redis.call('SADD', KEYS[3], ARGV[1])
     redis.call('PEXPIRE', KEYS[3], 86400000)
     return {0, 0, 0, 1, owed}
@@ -140,17 +156,14 @@ end
 return {level, math.max(tonumber(g[5] or '0') - now, 0), level >= last and 1 or 0, 0, owed}
 `))
 
-// gateOKScript records a success while the sender had failures: the
-// failures are forgotten, and a back-off ends at the pace the server kept.
-//
-// KEYS[1] -> the sender's gate
-// KEYS[2] -> the sender's fails set
-// ARGV[1] -> the longest pace (ms)
-//
-// Returns the gate's interval (ms) afterwards.
-var gateOKScript = newScript("gateOK", stateless(`
+// luaRecovered ends a sender's failures when an answer shows its server
+// working: the failures are forgotten, and a back-off ends at the pace the
+// server kept. gateOKScript and finishScript (for every final answer that
+// shows it, so no success goes unreported) use it.
+const luaRecovered = `
+local function recovered(gate, fails, cap)
 local now = now_ms()
-local g = redis.call('HMGET', KEYS[1], 'backoff_level', 'backoff_since', 'interval')
+local g = redis.call('HMGET', gate, 'backoff_level', 'backoff_since', 'interval')
 local interval = tonumber(g[3] or '0')
 if tonumber(g[1] or '0') > 0 then
   -- Start again at the pace the server kept (from the gate's closing to
@@ -161,13 +174,25 @@ if tonumber(g[1] or '0') > 0 then
   -- before: a pace learnt from one back-off must not ratchet up the next
   -- one's.)
   local kept = now - tonumber(g[2] or now)
-  interval = math.min(tonumber(ARGV[1]), kept)
-  redis.call('HSET', KEYS[1], 'interval', interval, 'kept', interval, 'limited_ever', 0, 'recovering', 1, 'pace_set_at', now, 'quiet_since', now)
+  interval = math.min(cap, kept)
+  redis.call('HSET', gate, 'interval', interval, 'kept', interval, 'limited_ever', 0, 'recovering', 1, 'pace_set_at', now, 'quiet_since', now)
 end
-redis.call('HSET', KEYS[1], 'backoff_level', 0, 'backoff_until', 0, 'trouble', 0)
-redis.call('HDEL', KEYS[1], 'probe', 'probe_until', 'trouble_since', 'backoff_open_at', 'backoff_since', 'suspect_at')
-redis.call('DEL', KEYS[2])
+redis.call('HSET', gate, 'backoff_level', 0, 'backoff_until', 0, 'trouble', 0)
+redis.call('HDEL', gate, 'probe', 'probe_until', 'trouble_since', 'backoff_open_at', 'backoff_since', 'suspect_at')
+redis.call('DEL', fails)
 return interval
+end
+`
+
+// gateOKScript records a success while the sender had failures.
+//
+// KEYS[1] -> the sender's gate
+// KEYS[2] -> the sender's fails set
+// ARGV[1] -> the longest pace (ms)
+//
+// Returns the gate's interval (ms) afterwards.
+var gateOKScript = newScript("gateOK", stateless(luaRecovered, `
+return recovered(KEYS[1], KEYS[2], tonumber(ARGV[1]))
 `))
 
 // BackoffVerdict says what an ambiguous failure did to the sender.
@@ -188,11 +213,13 @@ type BackoffVerdict struct {
 }
 
 // Failed records an ambiguous failure of invite key of sender (of
-// campaign), whose slot was reserved at reservedAt; threshold distinct
+// campaign), whose slot was reserved at reservedAt and which went out at
+// sentAt (fresh: its first
+// failure ever); threshold distinct
 // invites make the sender suspect, and a back-off whose waits are schedule
 // starts as the script says.
-func (c *Client) Failed(ctx context.Context, sender, campaign, key string, reservedAt int64, threshold int, schedule []time.Duration) (BackoffVerdict, error) {
-	args := []any{key, reservedAt, threshold, PaceQuiet.Milliseconds()}
+func (c *Client) Failed(ctx context.Context, sender, campaign, key string, reservedAt, sentAt int64, fresh bool, threshold int, schedule []time.Duration) (BackoffVerdict, error) {
+	args := []any{key, reservedAt, threshold, boolArg(fresh), PaceQuiet.Milliseconds(), sentAt, (2*deliveryLinger + time.Millisecond).Milliseconds()}
 	for _, d := range schedule {
 		args = append(args, d.Milliseconds())
 	}

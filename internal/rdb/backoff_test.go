@@ -10,8 +10,10 @@ func TestBackoffNeedsAFreshFailureAfterTheThresholdAndEndsWithASuccess(t *testin
 	ctx := t.Context()
 	schedule := []time.Duration{time.Second, 2 * time.Second}
 	early := time.Now().Add(-time.Minute).UnixMilli()
+	seen := map[string]bool{}
 	for i, key := range []string{"a", "b", "a", "c"} {
-		v, err := c.Failed(ctx, "s", "spring", key, early, 3, schedule)
+		v, err := c.Failed(ctx, "s", "spring", key, early, early, !seen[key], 3, schedule)
+		seen[key] = true
 		if err != nil || v.Level != 0 {
 			t.Fatalf("failure %d (%s): %+v %v; want no back-off: the threshold only makes the sender suspect", i, key, v, err)
 		}
@@ -21,20 +23,20 @@ func TestBackoffNeedsAFreshFailureAfterTheThresholdAndEndsWithASuccess(t *testin
 	}
 	later := time.Now().Add(time.Second).UnixMilli()
 	// The same addresses failing again (their own failures) do not start it.
-	if v, _ := c.Failed(ctx, "s", "spring", "b", later, 3, schedule); v.Level != 0 {
+	if v, _ := c.Failed(ctx, "s", "spring", "b", later, later, false, 3, schedule); v.Level != 0 {
 		t.Fatalf("an address that failed before, failing again, backed the sender off: %+v", v)
 	}
 	// A fresh invite, sent after the suspicion, failing too: the sender's.
-	v, err := c.Failed(ctx, "s", "spring", "d", later, 3, schedule)
+	v, err := c.Failed(ctx, "s", "spring", "d", later, later, true, 3, schedule)
 	if err != nil || v.Level != 1 || v.Wait != time.Second || v.AtMax {
 		t.Fatalf("a fresh failure after the suspicion: %+v %v; want level 1, 1s", v, err)
 	}
 	// A request reserved before the wait ends does not escalate.
-	if v, _ := c.Failed(ctx, "s", "spring", "e", later, 3, schedule); v.Level != 1 {
+	if v, _ := c.Failed(ctx, "s", "spring", "e", later, later, true, 3, schedule); v.Level != 1 {
 		t.Fatalf("an old reservation escalated: %+v", v)
 	}
 	afterWait := time.Now().Add(time.Hour).UnixMilli()
-	if v, _ := c.Failed(ctx, "s", "spring", "f", afterWait, 3, schedule); v.Level != 2 || v.Wait != 2*time.Second || !v.AtMax {
+	if v, _ := c.Failed(ctx, "s", "spring", "f", afterWait, afterWait, true, 3, schedule); v.Level != 2 || v.Wait != 2*time.Second || !v.AtMax {
 		t.Fatalf("a probe failed: %+v; want level 2, the schedule's last", v)
 	}
 	if err := c.Recovered(ctx, "s"); err != nil {

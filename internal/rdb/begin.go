@@ -37,7 +37,7 @@ import (
 // {"rekey", campaign} when the record belongs to another campaign than C
 // (nothing was written: call again with that campaign's keys);
 // {"error", message}; else {"go"|"sent", retries, ambiguous, first_429_ms,
-// not_before_ms, now_ms, trouble, campaign, last_429_res_ms}: the progress
+// not_before_ms, now_ms, trouble, campaign, failures}: the progress
 // the delivery goes on from, and the campaign whose counters it moves;
 // "sent" when the
 // request is marked in flight and counted (its gate slot was reserved at
@@ -67,7 +67,7 @@ end
 local function one(b, key, gen, score, try, final5xx, c_name, t_name, tid, room, first, last)
   local rec, counts = KEYS[b + 1], KEYS[b + 2]
   local cur = redis.call('HMGET', rec, 'state', 'generation', 'inflight', 'campaign', 'retries', 'ambiguous',
-    'first_429_ms', 'not_before_ms', 'attempts', 'requests', 'last_429_res_ms')
+    'first_429_ms', 'not_before_ms', 'attempts', 'requests', 'failures')
   if cur[1] then
     local g = tonumber(cur[2] or '0')
     if g > gen then return {'stale'} end
@@ -244,7 +244,7 @@ func parseBegin(key string, reply any) beginRes {
 		if len(v) == 9 {
 			p := record.Progress{Key: key, First429: msTime(v[3]), NotBefore: msTime(v[4]), Sent: v[0] == "sent",
 				Trouble: v[6] == "1", Campaign: v[7]}
-			p.LastLimited, _ = strconv.ParseInt(v[8], 10, 64)
+			p.Failures, _ = strconv.Atoi(v[8])
 			p.Retries, _ = strconv.Atoi(v[1])
 			p.Ambiguous, _ = strconv.Atoi(v[2])
 			p.ReservedAt, _ = strconv.ParseInt(v[5], 10, 64)

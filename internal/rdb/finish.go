@@ -12,25 +12,28 @@ import (
 // results stream, exactly once per generation.
 //
 // KEYS[1] -> {prefix}:results
-// KEYS[1+3(i-1)+1..3] -> per invite i: its record, its campaign's counts,
+// KEYS[1+4(i-1)+1..4] -> per invite i: its record, its campaign's counts,
 //
-//	its sender's gate
+//	its sender's gate, its sender's fails set
 //
 // ARGV[1] -> stream MAXLEN (0: unbounded)
 // ARGV[2] -> record TTL in ms (0: none; Options.FinishedTTL)
-// ARGV[3..] -> per invite i: invite key, campaign (the record's), task ID,
+// ARGV[3] -> the longest pace (ms; MaxGateInterval)
+// ARGV[4..] -> per invite i: invite key, campaign (the record's), task ID,
 //
 //	attempts delta, requests delta (beyond the one counted when the request
 //	was marked in flight), rate-limited delta, the last 429's scope ("" for
-//	none), its room, "1" when the server accepted the answering request
-//	(not a 429, 5xx or timeout), when that request was reserved (ms), the
-//	status name, possible_duplicate ("1"|"0"), n, then n field/value pairs
-//	(status_code, status, http_status, finished_at, and errcode, error,
+//	none), its room, "1" when the server let the answering request through
+//	its rate limits, when that request went out (ms), "1" when the answer
+//	shows the sender's server working, the status name,
+//	possible_duplicate ("1"|"0"), n, then n field/value pairs (status_code,
+//	status, http_status, finished_at, and errcode, error,
 //	possible_duplicate, … when not empty)
 //
 // An accepted request is evidence for the gate: it may undo a provisional
 // sender block or a room's block it contradicts (scope.go), once per gate
-// and room of the batch.
+// and room of the batch. An answer that shows the server working ends the
+// sender's failures (backoff.go), once per gate of the batch.
 //
 // The stream entry has every field (empty ones as "").
 //
@@ -43,11 +46,12 @@ import (
 // most 4 times the average, so a worker stopped for a night does not make
 // the next hours' estimate absurd. The pace moves once per batch: a batch's
 // finishes are one gap from the last finish and 0 from each other.
-var finishScript = newScript("finish", script(luaBatch, luaScope, `
+var finishScript = newScript("finish", script(luaBatch, luaScope, luaRecovered, `
 local maxlen, ttl = tonumber(ARGV[1]), tonumber(ARGV[2])
 local finished, finished_order = {}, {}
 local flows, flow_order = {}, {}
-local function one(b, key, campaign, tid, da, dr, dl, scope, room, acc, res, status, dup, first, last)
+local well, well_order = {}, {}
+local function one(b, key, campaign, tid, da, dr, dl, scope, room, acc, res, ok, status, dup, first, last)
   local rec, counts, gate = KEYS[b + 1], KEYS[b + 2], KEYS[b + 3]
   local cur = redis.call('HMGET', rec, 'state', 'campaign', 'room_id', 'medium', 'address', 'sender',
     'generation', 'attempts', 'requests', 'rate_limited', 'enqueued_at')
@@ -79,6 +83,7 @@ local function one(b, key, campaign, tid, da, dr, dl, scope, room, acc, res, sta
     if not flows[k] then flows[k] = {gate = gate, room = room, rs = {}}; table.insert(flow_order, k) end
     table.insert(flows[k].rs, res)
   end
+  if ok == '1' and not well[gate] then well[gate] = KEYS[b + 4]; table.insert(well_order, gate) end
   if not finished[counts] then table.insert(finished_order, counts) end
   finished[counts] = (finished[counts] or 0) + 1
   local f = {}
@@ -97,12 +102,12 @@ local function one(b, key, campaign, tid, da, dr, dl, scope, room, acc, res, sta
   if ttl > 0 then redis.call('PEXPIRE', rec, ttl) end
   return 1
 end
-local out, i, n = {}, 3, 0
+local out, i, n = {}, 4, 0
 while i <= #ARGV do
-  local first, last = i + 13, i + 12 + 2 * tonumber(ARGV[i + 12])
-  local ok, res = pcall(one, 1 + 3 * n, ARGV[i], ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3]), tonumber(ARGV[i + 4]),
+  local first, last = i + 14, i + 13 + 2 * tonumber(ARGV[i + 13])
+  local ok, res = pcall(one, 1 + 4 * n, ARGV[i], ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3]), tonumber(ARGV[i + 4]),
     tonumber(ARGV[i + 5]), ARGV[i + 6], ARGV[i + 7], ARGV[i + 8], tonumber(ARGV[i + 9]), ARGV[i + 10], ARGV[i + 11],
-    first, last)
+    ARGV[i + 12], first, last)
   if not ok then res = failure(res) end
   table.insert(out, res)
   i = last + 1
@@ -110,6 +115,9 @@ while i <= #ARGV do
 end
 apply_counts()
 for _, k in ipairs(flow_order) do accepted(flows[k].gate, flows[k].room, flows[k].rs) end
+for _, gate in ipairs(well_order) do
+  if redis.call('HGET', gate, 'trouble') == '1' then recovered(gate, well[gate], tonumber(ARGV[3])) end
+end
 -- The pace, once per campaign of the batch.
 local now
 for _, counts in ipairs(finished_order) do
@@ -157,15 +165,15 @@ func (c *Client) Finish(ctx context.Context, inv tasks.Invite, p record.Progress
 
 // writeFinishes runs finishScript once for a batch.
 func (c *Client) writeFinishes(ctx context.Context, reqs []finishReq) ([]finishRes, error) {
-	keys := make([]string, 0, 1+3*len(reqs))
+	keys := make([]string, 0, 1+4*len(reqs))
 	keys = append(keys, c.k.results())
-	args := make([]any, 0, 2+len(reqs)*(13+2*10))
-	args = append(args, max(c.opts.StreamMaxLen, 0), c.opts.FinishedTTL.Milliseconds())
+	args := make([]any, 0, 3+len(reqs)*(14+2*10))
+	args = append(args, max(c.opts.StreamMaxLen, 0), c.opts.FinishedTTL.Milliseconds(), MaxGateInterval.Milliseconds())
 	for _, r := range reqs {
-		keys = append(keys, c.k.invite(r.p.Key), c.k.counts(r.p.Campaign), c.k.gate(r.inv.Sender))
+		keys = append(keys, c.k.invite(r.p.Key), c.k.counts(r.p.Campaign), c.k.gate(r.inv.Sender), c.k.fails(r.inv.Sender))
 		fields := finalFields(r.f)
 		args = append(args, r.p.Key, r.p.Campaign, r.inv.TaskID(), r.u.Attempts, r.u.RequestsDelta, r.u.RateLimited,
-			string(r.u.LimitScope), r.inv.RoomID, boolArg(r.u.Accepted), r.u.ReservedAt,
+			string(r.u.LimitScope), r.inv.RoomID, boolArg(r.u.Accepted), r.u.SentAt, boolArg(r.u.Recovers),
 			r.f.Status.String(), boolArg(r.f.PossibleDuplicate), len(fields)/2)
 		args = append(args, fields...)
 	}

@@ -16,16 +16,18 @@ import (
 // the server.
 //
 // A new gate starts slowly (StartInterval, halving every 100 ms until the
-// first 429). A token bucket such as Synapse's advises the time until its
-// next token, which is at most 1/rate: after a 429 the pace becomes the
-// advice, keeps the largest advice seen, and grows by a tenth whenever a
-// request reserved at the current pace is still limited (requests reserved
-// before the pace changed do not count, so one burst does not compound).
-// After a quiet period (3 s, or 20 intervals) it shrinks by a twentieth,
-// so a raised limit is found again at the cost of an occasional 429. A
-// request whose slot was reserved before a 429 is held back at the last
-// moment (gateSendScript) until the advised time. Time comes from Redis
-// (TIME), so every process reads the same clock.
+// first 429; an invite on its own retry schedule skips it). Only a 429
+// confirmed as the sender's (scope.go) moves the pace: a token bucket such
+// as Synapse's advises the time until its next token, at most 1/rate, so
+// the first sets the pace to the advice (or the pace before the last
+// halving), and a request reserved at the current pace that is still
+// limited slows it by a tenth (requests reserved before the pace changed
+// do not count: one burst does not compound). After PaceQuiet without a
+// sender 429 it speeds up every PaceStep and remembers the pace that held
+// (good), to go back to it at the next 429: it never ratchets. A request
+// whose slot was reserved before a 429 is held back at the last moment
+// (gateSendScript) until the advised time. Time comes from Redis (TIME),
+// so every process reads the same clock.
 //
 // Gate fields ({prefix}:gate:{sender}): until (ms: the next free slot),
 // interval (ms: the pace), quiet_since, pace_set_at, limited_ever ("0"
@@ -52,10 +54,13 @@ const MaxGateInterval = time.Minute
 const probeLease = 3 * time.Minute
 
 // The sender's pace speeds up again when 429s stop: after PaceQuiet
-// without a sender-scoped 429 it halves every PaceStep (remembering the
-// pace that worked, to go back to it at the next 429). From MaxGateInterval
-// that reaches no pace at all in PaceQuiet + 16 × PaceStep = 52 s: the pace
-// follows the server's rate back within a minute of a limit being lifted.
+// without a sender-scoped 429 it shortens every PaceStep, by a tenth, a
+// fifth, two fifths, then by half each time (remembering the pace that
+// worked, to go back to it at the next 429). From MaxGateInterval that
+// reaches no pace at all in PaceQuiet + 17 × PaceStep = 54 s: the pace
+// follows the server's rate back within a minute of a limit being lifted,
+// and a sender paced at its limit's rate meets it once per PaceQuiet, by a
+// tenth.
 const (
 	PaceQuiet = 20 * time.Second
 	PaceStep  = 2 * time.Second
@@ -86,7 +91,12 @@ end
 // ARGV[7] -> how long a scope probe may hold its turn (ms)
 // ARGV[8] -> the quiet time after a sender-scoped 429 before the pace
 //
-//	speeds up (ms), ARGV[9] -> then the time between two halvings (ms)
+//	speeds up (ms), ARGV[9] -> then the time between two steps (ms)
+//
+// ARGV[10] -> how soon to ask again while a guess holds (ProbeDelay, ms)
+// ARGV[11] -> "1" when the invite is on its own retry schedule (answered
+//
+//	before: a failure or a 429)
 //
 // Returns {wait_ms, status, now_ms, trouble}: status 3 means the request may
 // go now and is already marked in flight (as gateSendScript does); 1 means
@@ -103,7 +113,8 @@ if redis.call('EXISTS', KEYS[2]) == 1 or redis.call('EXISTS', KEYS[3]) == 1 then
 local key, room = ARGV[4], ARGV[6]
 local g = redis.call('HMGET', KEYS[1], unpack(GATE_FIELDS))
 local b = redis.call('HMGET', KEYS[1], 'quiet_since', 'backoff_until', 'probe', 'probe_until', 'good', 'step_at',
-  'lim_by', 'lim_probe_at', 'lim_probe', 'lim_probe_until', 'lim_sure', 'blocked_until', 'rb:' .. room)
+  'lim_by', 'lim_probe_at', 'lim_probe', 'lim_probe_until', 'lim_sure', 'blocked_until', 'rb:' .. room,
+  'lim_set_at', 'lim_adv', 'lim_chk_a', 'lim_chk_b')
 local trouble = 0
 if g[5] == '1' then trouble = 1 end
 if not g[3] then
@@ -121,7 +132,8 @@ if tonumber(g[4] or '0') > 0 then
   if closed > 0 then return {closed, 2, now, trouble} end
   local probe_left = tonumber(b[4] or '0') - now
   if b[3] and b[3] ~= '' and b[3] ~= key and probe_left > 0 then
-    return {math.min(probe_left, 1000), 2, now, trouble}
+    -- (Asked again soon: the probe's answer may come at once.)
+    return {math.min(probe_left, 20), 2, now, trouble}
   end
   redis.call('HSET', KEYS[1], 'probe', key, 'probe_until', now + tonumber(ARGV[5]))
 end
@@ -134,15 +146,44 @@ end
 local untl, interval, quiet = tonumber(g[1]) or 0, tonumber(g[2]) or 0, tonumber(b[1]) or 0
 -- A provisional sender block with a long advice lets one request of
 -- another invite through as its probe (scope.go).
-if b[8] and b[11] ~= '1' and b[7] ~= key and tonumber(b[8]) <= now and math.max(untl, tonumber(b[12] or '0')) > now
+if b[8] and b[11] ~= '1' and b[7] ~= key and tonumber(b[8]) <= now and tonumber(b[12] or '0') > now
     and (not b[9] or tonumber(b[10] or '0') <= now) then
   redis.call('HSET', KEYS[1], 'lim_probe', key, 'lim_probe_until', now + tonumber(ARGV[7]))
   mark_sending(KEYS[4], KEYS[5])
   return {0, 3, now, trouble}
 end
-if gate_free(g, now) then
+-- The check after a provisional sender block (scope.go): the first
+-- request after the block takes the token a sender limit would have given
+-- (lim_chk_a: when it goes); a second one goes right behind it, and its
+-- answer tells whether the sender is limited at all.
+local chk_from, chk_adv = tonumber(b[14] or '0') + tonumber(b[15] or '0'), tonumber(b[15] or '0')
+local checking = b[7] and b[11] ~= '1' and now < chk_from + 2 * chk_adv
+if checking and b[16] and not b[17] and b[7] ~= key then
+  -- (Just past the margin of the first: a request that could have crossed
+  -- it on the wire proves nothing.)
+  local a = tonumber(b[16]) + math.min(10, math.max(1, math.floor(chk_adv / 10))) + 1
+  if now < a then return {a - now, 2, now, trouble} end
+  if now < a + chk_adv then
+    redis.call('HSET', KEYS[1], 'lim_chk_b', key)
+    mark_sending(KEYS[4], KEYS[5])
+    return {0, 3, now, trouble}
+  end
+end
+if checking and b[16] and b[17] then
+  -- The others wait for the check's answer (asking again soon: it may
+  -- come at once), at most until the token after the first one's would.
+  local left = tonumber(b[16]) + chk_adv - now
+  if left > 0 then return {math.min(left, tonumber(ARGV[10])), 2, now, trouble} end
+end
+local function note_check(slot)
+  if checking and not b[16] and slot >= chk_from and b[7] ~= key then redis.call('HSET', KEYS[1], 'lim_chk_a', slot) end
+end
+if gate_free(g, now) or (g[3] == '0' and ARGV[11] == '1' and tonumber(b[12] or '0') <= now) then
   -- The common case, no rate limit in sight: the request goes now, so it is
-  -- marked in flight here, saving the send step's round trip.
+  -- marked in flight here, saving the send step's round trip. (An invite
+  -- on its own retry schedule does not queue behind a new gate's slow
+  -- start: it is one request, due now.)
+  note_check(now)
   mark_sending(KEYS[4], KEYS[5])
   return {0, 3, now, trouble}
 end
@@ -155,13 +196,20 @@ if g[3] == '0' then
   end
 elseif interval > 0 then
   -- Quiet since the last sender-scoped 429: after ARGV[8], the pace
-  -- halves every ARGV[9], remembering the one that worked ("good"), so it
-  -- finds the server's rate again when a limit is lifted (scope.go).
+  -- speeds up every ARGV[9], gently first (a tenth, a fifth, two fifths:
+  -- paced at a limit's rate, the first faster request meets it), then
+  -- halving, remembering the one that worked ("good", to go back to at
+  -- the next 429), so it finds the server's rate again when a limit is
+  -- lifted.
   local due = tonumber(b[6] or '0')
   if due == 0 then due = quiet + tonumber(ARGV[8]) end
   if now >= due then
-    redis.call('HSET', KEYS[1], 'good', interval)
-    interval = math.floor(interval / 2)
+    local n = redis.call('HINCRBY', KEYS[1], 'step_n', 1)
+    -- "good" is the pace that held for the quiet time, not the last step:
+    -- a bucket's burst, refilled meanwhile, lets a few faster steps pass
+    -- before it refuses.
+    if n == 1 then redis.call('HSET', KEYS[1], 'good', interval) end
+    interval = math.floor(interval * (({0.9, 0.8, 0.6})[n] or 0.5))
     if interval < 2 then
       interval = 0
       redis.call('HDEL', KEYS[1], 'kept') -- at full speed: no pace learnt from a sick server applies
@@ -169,6 +217,12 @@ elseif interval > 0 then
     redis.call('HSET', KEYS[1], 'interval', interval, 'pace_set_at', now, 'step_at', now + tonumber(ARGV[9]))
   end
 end
+-- A guess (a provisional sender block, scope.go) may be undone by the
+-- next answer: while it holds, nothing is reserved behind it and the
+-- caller asks again soon rather than sleeping (or handing its task back)
+-- for the whole advice.
+local guess_left = tonumber(b[12] or '0') - now
+if b[7] and b[11] ~= '1' and guess_left > 0 then return {math.min(guess_left, tonumber(ARGV[10])), 2, now, trouble} end
 local slot = math.max(now, untl)
 if slot - now > tonumber(ARGV[1]) then return {slot - now, 0, now, trouble} end
 -- Reserve at most a short way ahead, so that a change of pace applies to
@@ -177,6 +231,7 @@ if slot - now > tonumber(ARGV[1]) then return {slot - now, 0, now, trouble} end
 -- (+2 ms: the ends of a wait are rounded to whole ms, one of them up.)
 local ahead = math.max(tonumber(ARGV[3]), interval) + 2
 if slot - now > ahead then return {slot - now - ahead, 2, now, trouble} end
+note_check(slot)
 redis.call('HSET', KEYS[1], 'until', slot + interval)
 redis.call('PEXPIRE', KEYS[1], slot + interval - now + 600000)
 return {slot - now, 1, now, trouble}
@@ -196,16 +251,16 @@ return {slot - now, 1, now, trouble}
 // KEYS[5] -> its campaign's counts
 // ARGV[1] -> the invite's room
 //
-// Returns 0 when marked sending, -1 when a pause holds the invite, else the
-// ms to wait before asking again.
+// Returns {0, now_ms} when marked sending, {-1, now_ms} when a pause holds
+// the invite, else {ms to wait before asking again, now_ms}.
 var gateSendScript = newScript("gateSend", stateless(luaMarkSending, `
 local now = now_ms()
-if redis.call('EXISTS', KEYS[2]) == 1 or redis.call('EXISTS', KEYS[3]) == 1 then return -1 end
+if redis.call('EXISTS', KEYS[2]) == 1 or redis.call('EXISTS', KEYS[3]) == 1 then return {-1, now} end
 local b = redis.call('HMGET', KEYS[1], 'blocked_until', 'rb:' .. ARGV[1])
 local blocked = math.max(tonumber(b[1] or '0'), tonumber(b[2] or '0'))
-if blocked > now then return blocked - now end
+if blocked > now then return {blocked - now, now} end
 mark_sending(KEYS[4], KEYS[5])
-return 0
+return {0, now}
 `))
 
 // gateLimitedScript records a 429 and decides whose it is (scope.go): the
@@ -216,77 +271,186 @@ return 0
 // KEYS[1] -> the sender's gate
 // ARGV[1] -> advised delay (ms)
 // ARGV[2] -> pace cap (ms)
-// ARGV[3] -> when the limited request's slot was reserved (now_ms from acquire)
+// ARGV[3] -> when the limited request's slot was reserved (now_ms from
+//
+//	acquire): the pace compares it with its last change
+//
 // ARGV[4] -> the invite key
 // ARGV[5] -> the invite's room
-// ARGV[6] -> when the slot of the invite's previous limited request was
+// ARGV[6] -> when the limited request went out (ms): the evidence of
 //
-//	reserved (0: none)
+//	scope.go compares it with other requests'
 //
-// ARGV[7] -> LongAdvice (ms)
-// ARGV[8] -> ProbeDelay (ms)
-// ARGV[9] -> the quiet time before the pace speeds up again (ms)
+// ARGV[7] -> ProbeDelay (ms)
+// ARGV[8] -> the quiet time before the pace speeds up again (ms)
 //
-// Returns {scope, wait_ms}: scope "invitee", "room" or "sender"; wait_ms
-// until what the scope holds opens (the advice for an invitee).
+// Returns {scope, wait_ms, why}: scope "invitee", "room" or "sender";
+// wait_ms until what the scope holds opens (the advice for an invitee);
+// why, in words, what decided it (for the worker's debug log).
 //
-// The sender's pace: the first 429 ends the slow start (back to the pace
-// before the last doubling of the rate, or the advice); a request limited
-// although reserved at the current pace slows it by a tenth; one limited
-// while the pace was speeding up sets it back to the one that worked
-// ("good"); a request reserved before the pace changed does not move it
-// (one burst does not compound, and the pace never ratchets up).
+// The sender's pace moves only for a confirmed sender limit (a guess sets
+// none): the first ends the slow start (back to the pace before the last
+// doubling of the rate, or the advice); a request limited although
+// reserved at the current pace slows it by a tenth; one limited while the
+// pace was speeding up sets it back to the one that worked ("good"); a
+// request reserved before the pace changed does not move it (one burst
+// does not compound, and the pace never ratchets up).
 var gateLimitedScript = newScript("gateLimited", stateless(luaScope, `
 -- Rounded up: the advised time is never placed before it really is.
 local now = now_ms_up()
-local advice, cap, r, key, room, prev = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4], ARGV[5], tonumber(ARGV[6])
+local advice, cap, r, key, room, s = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4], ARGV[5], tonumber(ARGV[6])
 local f = redis.call('HMGET', KEYS[1], 'ok_res', 'rok:' .. room, 'rl:' .. room, 'lim_by', 'lim_res', 'lim_adv', 'lim_sure',
-  'rb:' .. room, 'lim_probe', 'lim_set_at')
+  'rb:' .. room, 'lim_probe', 'lim_set_at', 'lim_chk_a', 'lim_streak')
 local ok_res, rok = num(f[1]), num(f[2])
 local probe_hit = f[9] == key
-if not probe_hit and (in_window(ok_res, r, advice) or (prev > 0 and ok_res > prev + margin(advice))) then
-  -- Not the sender's. The room's, if another invite into it was limited in
-  -- a window where nothing into the room but something elsewhere was
-  -- accepted; else the invitee's.
-  local lres, ladv, lkey = parse_rl(f[3])
-  if lres and lkey ~= key and now < lres + ladv and not in_window(rok, lres, ladv) and in_window(ok_res, lres, ladv) then
-    local untl = math.max(num(f[8]), now + advice)
-    redis.call('HSET', KEYS[1], 'rb:' .. room, untl, 'rl:' .. room, r .. ',' .. advice .. ',' .. key)
-    if redis.call('PTTL', KEYS[1]) < untl - now + 600000 then redis.call('PEXPIRE', KEYS[1], untl - now + 600000) end
-    return {'room', untl - now}
+local lim_by, lim_res, lim_adv, sure = f[4], num(f[5]), num(f[6]), f[7] == '1'
+-- Another 429 inside a provisional block's window: one token bucket tells
+-- every request it refuses the same next free time (s + advice, give or
+-- take the jitter of the way to the server). Another time means another
+-- limit refused it, after passing the sender's: neither 429 was the
+-- sender's. The same time from two more invites, or from the probe, is
+-- the bucket's word: the sender's for good (one invite could be chance:
+-- invites with the same limit sent together). (A whole-second advice may
+-- be Retry-After's rounding: it can contradict by more than a second,
+-- never confirm.)
+local whole = advice % 1000 == 0 or lim_adv % 1000 == 0
+local contradicts, agrees = false, false
+if lim_by and lim_by ~= key and not sure and in_window(s, lim_res, lim_adv) then
+  local diff = math.abs((s + advice) - (lim_res + lim_adv))
+  if whole then
+    contradicts = diff > 1000
+  else
+    contradicts = diff > 2 * margin(lim_adv)
+    agrees = not contradicts and (probe_hit or redis.call('HINCRBY', KEYS[1], 'lim_agree', 1) >= 2)
   end
-  redis.call('HSET', KEYS[1], 'rl:' .. room, r .. ',' .. advice .. ',' .. key)
-  return {'invitee', advice}
+  if contradicts then undo_block(KEYS[1], room, true) end
+end
+if contradicts or (not agrees and in_window(ok_res, s, advice)) then
+  -- Not the sender's. The room's, if this request was sent within the
+  -- window of another invite's 429 into the room, in which nothing into
+  -- the room but something elsewhere was accepted; else the invitee's.
+  local lres, ladv, lkey = parse_rl(f[3])
+  if lres and lkey ~= key and s < lres + ladv and not in_window(rok, lres, ladv) and in_window(ok_res, lres, ladv) then
+    local untl = math.max(num(f[8]), now + advice)
+    redis.call('HSET', KEYS[1], 'rb:' .. room, untl, 'rl:' .. room, s .. ',' .. advice .. ',' .. key, 'inv_at', now)
+    if redis.call('PTTL', KEYS[1]) < untl - now + 600000 then redis.call('PEXPIRE', KEYS[1], untl - now + 600000) end
+    return {'room', untl - now, 'another invite into the room was limited while others were accepted'}
+  end
+  redis.call('HSET', KEYS[1], 'rl:' .. room, s .. ',' .. advice .. ',' .. key, 'inv_at', now)
+  if contradicts then return {'invitee', advice, 'another 429 named another next free time'} end
+  return {'invitee', advice, 'a request sent after it was accepted'}
 end
 -- The sender's, for now or for good.
-local g = redis.call('HMGET', KEYS[1], 'until', 'interval', 'pace_set_at', 'limited_ever', 'blocked_until', 'good')
+local g = redis.call('HMGET', KEYS[1], 'until', 'interval', 'pace_set_at', 'limited_ever', 'blocked_until', 'good', 'inv_at',
+  'doubt')
 local old_until, old, pace_set_at, ever, old_blocked = num(g[1]), num(g[2]), num(g[3]), g[4], num(g[5])
-local lim_by, lim_res, lim_adv = f[4], num(f[5]), num(f[6])
 local live = lim_by and now < lim_res + lim_adv
-if probe_hit or (live and f[7] ~= '1' and lim_by ~= key and r >= num(f[10])) then
-  -- The probe, or another invite sent after the gate closed, was refused
-  -- too: the sender's for good.
+-- The benefit of the doubt: when the sender's 429s lately (within the
+-- quiet time) turned out to be its invitees' on evidence, one without
+-- evidence is taken as its invitee's too — nothing else is held — unless
+-- another invite's 429 named the same next free time within its window:
+-- then both were the sender's. (If they were, the requests sent until that
+-- second 429 came were early: at most one per request in flight.)
+local history = g[7] and now - num(g[7]) < tonumber(ARGV[8])
+local doubted = false
+if history and not (lim_by and (sure or live)) and not probe_hit then
+  local dres, dadv, dkey = parse_rl(g[8])
+  if dres and dkey ~= key and in_window(s, dres, dadv) and not (advice % 1000 == 0 or dadv % 1000 == 0)
+      and math.abs((s + advice) - (dres + dadv)) <= 2 * margin(dadv) then
+    doubted = true
+  else
+    redis.call('HSET', KEYS[1], 'doubt', s .. ',' .. advice .. ',' .. key, 'rl:' .. room, s .. ',' .. advice .. ',' .. key)
+    return {'invitee', advice, "no evidence, but the sender's recent 429s were its invitees'"}
+  end
+end
+-- The check after a provisional block (gateAcquireScript lets a second
+-- request go just behind the first one after it) refused too, pointing
+-- past the first one's token: the bucket's word as well.
+local checked = lim_by and not sure and lim_by ~= key and f[11] and not whole and in_window(s, num(f[11]), lim_adv)
+  and s + advice >= num(f[11]) + lim_adv - 2 * margin(lim_adv)
+local known = ever == '1' and old > 0
+local why = 'a guess: no evidence'
+if doubted then
+  -- Two invites named the same next free time: a block for good.
+  live = false
+end
+if agrees then why = 'the probe, or two more 429s, named the same next free time'
+elseif checked then why = 'the check after a guess was refused too'
+elseif sure then why = 'the limit was confirmed before' end
+if probe_hit and not agrees then
+  -- The probe refused with a whole-second advice: it tells nothing. The
+  -- guess holds to its end; no other probe goes.
+  redis.call('HDEL', KEYS[1], 'lim_probe_at')
+end
+if agrees or checked then
+  -- Confirmed: the sender's for good; its pace is learnt from now on.
+  sure = true
   redis.call('HSET', KEYS[1], 'lim_sure', 1)
   redis.call('HDEL', KEYS[1], 'lim_probe_at', 'lim_probe', 'lim_probe_until')
 elseif not live then
-  redis.call('HSET', KEYS[1], 'lim_by', key, 'lim_res', r, 'lim_adv', advice, 'lim_room', room, 'lim_set_at', now,
-    'lim_sure', 0, 'lim_p_until', old_until, 'lim_p_blocked', old_blocked, 'lim_p_interval', old,
-    'lim_p_set', pace_set_at, 'lim_p_ever', ever or '0')
-  redis.call('HDEL', KEYS[1], 'lim_probe', 'lim_probe_until', 'lim_probe_at')
-  if advice >= math.max(tonumber(ARGV[7]), 8 * old) then
-    redis.call('HSET', KEYS[1], 'lim_probe_at', now + math.max(tonumber(ARGV[8]), old))
+  -- A new block: for good when the sender is paced for a known limit, the
+  -- advice is within its pace (a bucket never advises more than its
+  -- interval) and the sender's recent 429s were all its own; or when it
+  -- is the third guess in a row that nothing contradicted (the sender
+  -- keeps being limited and nothing flows past it); a guess otherwise.
+  local history = g[7] and now - num(g[7]) < tonumber(ARGV[8])
+  local streak = 1
+  if lim_by and not sure and num(g[7]) < num(f[10]) then streak = num(f[12]) + 1 end
+  redis.call('HSET', KEYS[1], 'lim_streak', streak)
+  local paced = known and advice <= old and not history
+  sure = paced or streak >= 3 or doubted
+  if doubted then why = "another invite's 429 named the same next free time"
+  elseif paced then why = 'within the pace of a known limit'
+  elseif streak >= 3 then why = 'a third guess in a row with nothing against it' end
+  if lim_by and f[7] ~= '1' and old_blocked > now then
+    -- The previous guess still holds: undoing this one undoes it too (the
+    -- gate goes back to what it was before either).
+    redis.call('HSET', KEYS[1], 'lim_by', key, 'lim_res', s, 'lim_adv', advice, 'lim_room', room, 'lim_set_at', now,
+      'lim_sure', sure and 1 or 0)
+  else
+    redis.call('HSET', KEYS[1], 'lim_by', key, 'lim_res', s, 'lim_adv', advice, 'lim_room', room, 'lim_set_at', now,
+      'lim_sure', sure and 1 or 0, 'lim_p_until', old_until, 'lim_p_blocked', old_blocked, 'lim_p_interval', old,
+      'lim_p_set', pace_set_at, 'lim_p_ever', ever or '0')
   end
+  redis.call('HDEL', KEYS[1], 'lim_probe', 'lim_probe_until', 'lim_probe_at', 'lim_chk_a', 'lim_chk_b', 'lim_agree')
+  -- A guess lets one probe through after ProbeDelay, rather than hold
+  -- every invite of the sender for the whole advice, when the sender's
+  -- recent 429s (within the quiet time) turned out not to be its own (then
+  -- this one most likely is not either), or when the answer came after
+  -- the advised time counted from the request (Synapse pauses 0.5 s
+  -- before a 429 and counts from before the pause: the probe is not early
+  -- by the server's clock). Otherwise it holds for the advice (no request
+  -- before the advised time), then the check decides.
+  if not sure and (history or now >= s + advice) then
+    redis.call('HSET', KEYS[1], 'lim_probe_at', now + tonumber(ARGV[7]))
+  end
+end
+local untl = math.max(old_until, now + advice)
+local blocked = math.max(old_blocked, now + advice)
+if not sure and live and whole and lim_by ~= key then
+  -- A whole-second advice inside a guess's window that does not
+  -- contradict it says nothing new (Retry-After rounds up): the guess's
+  -- hold stands as it is.
+  return {'sender', math.max(old_blocked - now, 0), 'a guess: no evidence (a whole-second advice within another guess)'}
+end
+if not sure then
+  -- A guess holds the sender for the advice, but sets no pace: a wrong
+  -- guess leaves nothing behind once it is undone or its window passed.
+  redis.call('HSET', KEYS[1], 'until', untl, 'blocked_until', blocked)
+  if redis.call('PTTL', KEYS[1]) < untl - now + 600000 then redis.call('PEXPIRE', KEYS[1], untl - now + 600000) end
+  return {'sender', untl - now, why}
 end
 local interval = old
 if ever ~= '1' then
-  -- The first 429 ends the slow start: back to the pace before the last
-  -- doubling of the rate, which the server still accepted.
-  interval = math.max(advice, old * 2)
+  -- The first confirmed limit ends the slow start: back to the pace before
+  -- the last doubling of the rate, which the server still accepted.
+  interval = math.max(advice, lim_adv, old * 2)
+elseif g[6] then
+  -- Limited while speeding up (whenever its request was reserved): back
+  -- to the pace that worked.
+  interval = math.max(advice, num(g[6]))
 elseif r >= pace_set_at then
-  if g[6] then
-    -- Limited while speeding up: back to the pace that worked.
-    interval = math.max(advice, num(g[6]))
-  elseif old > 0 then
+  if old > 0 then
     -- Limited although reserved at the current pace: the pace is too fast.
     interval = math.max(advice, math.ceil(old * 11 / 10))
   else
@@ -295,13 +459,11 @@ elseif r >= pace_set_at then
 end
 interval = math.min(interval, tonumber(ARGV[2]))
 if interval ~= old then redis.call('HSET', KEYS[1], 'pace_set_at', now) end
-local untl = math.max(old_until, now + advice)
-local blocked = math.max(old_blocked, now + advice)
 redis.call('HSET', KEYS[1], 'until', untl, 'interval', interval, 'quiet_since', now, 'blocked_until', blocked,
-  'limited_ever', 1, 'step_at', now + tonumber(ARGV[9]))
-redis.call('HDEL', KEYS[1], 'good')
+  'limited_ever', 1, 'step_at', now + tonumber(ARGV[8]))
+redis.call('HDEL', KEYS[1], 'good', 'step_n')
 if redis.call('PTTL', KEYS[1]) < untl - now + 600000 then redis.call('PEXPIRE', KEYS[1], untl - now + 600000) end
-return {'sender', untl - now}
+return {'sender', untl - now, why .. '; pace ' .. interval .. ' ms'}
 `))
 
 // Slot is the gate's answer to a request for a send time.
@@ -329,8 +491,8 @@ func (c *Client) gateKeys(inv tasks.Invite, p record.Progress) []string {
 func (c *Client) Acquire(ctx context.Context, inv tasks.Invite, p record.Progress, maxWait time.Duration) (Slot, error) {
 	res, err := gateAcquireScript.Run(ctx, c.rdb, c.gateKeys(inv, p),
 		maxWait.Milliseconds(), StartInterval.Milliseconds(), reserveAhead.Milliseconds(), p.Key,
-		probeLease.Milliseconds(), inv.RoomID, probeLease.Milliseconds(), PaceQuiet.Milliseconds(),
-		PaceStep.Milliseconds()).Int64Slice()
+		probeLease.Milliseconds(), inv.RoomID, ScopeProbeLease.Milliseconds(), PaceQuiet.Milliseconds(),
+		PaceStep.Milliseconds(), ProbeDelay.Milliseconds(), boolArg(p.Retries > 0 || p.Failures > 0 || !p.First429.IsZero())).Int64Slice()
 	if err != nil {
 		return Slot{}, fmt.Errorf("rate-limit gate of %q: %w", inv.Sender, err)
 	}
@@ -341,34 +503,46 @@ func (c *Client) Acquire(ctx context.Context, inv tasks.Invite, p record.Progres
 
 // Send marks the invite's request as going out now, unless a 429 advised a
 // later time since the slot was reserved: then it returns how long to wait.
-// paused is true when a pause now holds the invite.
-func (c *Client) Send(ctx context.Context, inv tasks.Invite, p record.Progress) (wait time.Duration, paused bool, err error) {
-	ms, err := gateSendScript.Run(ctx, c.rdb, c.gateKeys(inv, p), inv.RoomID).Int64()
-	if err != nil {
-		return 0, false, fmt.Errorf("mark invite %s sending: %w", p.Key, err)
-	}
-	if ms < 0 {
-		return 0, true, nil
-	}
-	return time.Duration(ms) * time.Millisecond, false, nil
-}
-
-// Limited records a 429 of the invite's request reserved at reservedAt
-// (advice: its advised delay) and decides whose it is (scope.go): the
-// returned scope's wait is until what it holds opens. p.LastLimited is the
-// reservation of the invite's previous 429.
-func (c *Client) Limited(ctx context.Context, inv tasks.Invite, p record.Progress, advice time.Duration, reservedAt int64) (record.LimitScope, time.Duration, error) {
-	ms := (advice + time.Millisecond - 1).Milliseconds() // round up: never early
-	res, err := gateLimitedScript.Run(ctx, c.rdb, []string{c.k.gate(inv.Sender)}, ms, MaxGateInterval.Milliseconds(),
-		reservedAt, p.Key, inv.RoomID, p.LastLimited, LongAdvice.Milliseconds(), ProbeDelay.Milliseconds(),
-		PaceQuiet.Milliseconds()).Slice()
+// paused is true when a pause now holds the invite; sentAt is when the
+// request was marked (Redis time, ms).
+func (c *Client) Send(ctx context.Context, inv tasks.Invite, p record.Progress) (wait time.Duration, paused bool, sentAt int64, err error) {
+	res, err := gateSendScript.Run(ctx, c.rdb, c.gateKeys(inv, p), inv.RoomID).Int64Slice()
 	if err == nil && len(res) != 2 {
 		err = fmt.Errorf("unexpected answer %v", res)
 	}
 	if err != nil {
-		return "", 0, fmt.Errorf("rate-limit gate of %q: %w", inv.Sender, err)
+		return 0, false, 0, fmt.Errorf("mark invite %s sending: %w", p.Key, err)
+	}
+	if res[0] < 0 {
+		return 0, true, 0, nil
+	}
+	return time.Duration(res[0]) * time.Millisecond, false, res[1], nil
+}
+
+// Limited records a 429 of the invite's request (reservedAt: when its slot
+// was reserved; sentAt: when it went out; advice: its advised delay) and
+// decides whose it is (scope.go).
+func (c *Client) Limited(ctx context.Context, inv tasks.Invite, p record.Progress, advice time.Duration, reservedAt, sentAt int64) (LimitDecision, error) {
+	ms := (advice + time.Millisecond - 1).Milliseconds() // round up: never early
+	res, err := gateLimitedScript.Run(ctx, c.rdb, []string{c.k.gate(inv.Sender)}, ms, MaxGateInterval.Milliseconds(),
+		reservedAt, p.Key, inv.RoomID, sentAt, ProbeDelay.Milliseconds(), PaceQuiet.Milliseconds()).Slice()
+	if err == nil && len(res) != 3 {
+		err = fmt.Errorf("unexpected answer %v", res)
+	}
+	if err != nil {
+		return LimitDecision{}, fmt.Errorf("rate-limit gate of %q: %w", inv.Sender, err)
 	}
 	scope, _ := res[0].(string)
 	wait, _ := res[1].(int64)
-	return record.LimitScope(scope), time.Duration(wait) * time.Millisecond, nil
+	why, _ := res[2].(string)
+	return LimitDecision{Scope: record.LimitScope(scope), Wait: time.Duration(wait) * time.Millisecond, Why: why}, nil
+}
+
+// LimitDecision is whose a 429 is, as the gate decided it.
+type LimitDecision struct {
+	Scope record.LimitScope
+	// Wait is until what the scope holds opens (the advice, for an invitee).
+	Wait time.Duration
+	// Why says in words what decided it, for logs.
+	Why string
 }

@@ -53,7 +53,7 @@ func TestScriptsRefuseTransitionsOutsideTheTable(t *testing.T) {
 	inv := testInvite(t, "x@example.org")
 	register(t, c, record.RegisterOptions{}, &inv)
 	conn.HSet(t.Context(), c.k.invite(inv.Key()), "state", "cancelled")
-	err := c.Attempt(t.Context(), record.Progress{Key: inv.Key(), Campaign: inv.Campaign}, record.StateActive, record.AttemptUpdate{})
+	err := c.Attempt(t.Context(), inv, record.Progress{Key: inv.Key(), Campaign: inv.Campaign}, record.StateActive, record.AttemptUpdate{})
 	if err == nil || !strings.Contains(err.Error(), "not in the state table") {
 		t.Fatalf("attempt on a cancelled record: %v, want a refusal naming the state table", err)
 	}

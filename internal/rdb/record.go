@@ -17,7 +17,7 @@ import (
 //	          generation, task_id (written when a worker begins it; else it is
 //	          tasks.TaskIDOf(key, generation)), import_run
 //	state     state (record.State), inflight ("1" while a request is out)
-//	progress  attempts requests rate_limited retries ambiguous first_429_ms
+//	progress  attempts requests rate_limited retries ambiguous failures first_429_ms
 //	          not_before_ms last_status last_http_status last_error cancelled_at
 //	          limit_scope (whose its last 429 was: invitee, room, sender)
 //	          last_429_res_ms (when that request's slot was reserved)
@@ -42,10 +42,10 @@ func lastFields(l *record.LastAttempt) []any {
 		return nil
 	}
 	return []any{
-		"retries", l.Retries, "ambiguous", l.Ambiguous,
+		"retries", l.Retries, "ambiguous", l.Ambiguous, "failures", l.Failures,
 		"first_429_ms", msOrZero(l.First429), "not_before_ms", msOrZero(l.NotBefore),
 		"last_status", l.Status.String(), "last_http_status", l.HTTPStatus,
-		"last_error", l.Error, "limit_scope", string(l.LimitScope), "last_429_res_ms", l.LastLimited,
+		"last_error", l.Error, "limit_scope", string(l.LimitScope),
 	}
 }
 
@@ -78,8 +78,8 @@ func resultFromHash(key string, h map[string]string) record.Result {
 		StatusCode: matrix.StatusCode(num("status_code")), Status: h["status"],
 		HTTPStatus: num("http_status"), ErrCode: h["errcode"], Error: h["error"],
 		Attempts: num("attempts"), Requests: num("requests"), RateLimited: num("rate_limited"),
-		PossibleDuplicate: h["possible_duplicate"] == "1",
-		EnqueuedAt:        when("enqueued_at"), FinishedAt: when("finished_at"),
+		PossibleDuplicate: h["possible_duplicate"] == "1", LimitScope: record.LimitScope(h["limit_scope"]),
+		EnqueuedAt: when("enqueued_at"), FinishedAt: when("finished_at"),
 	}
 	if r.TaskID == "" {
 		r.TaskID = tasks.TaskIDOf(key, r.Generation)

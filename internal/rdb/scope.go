@@ -8,63 +8,86 @@ import "time"
 // with minutes of advice while the sender's other invites are accepted.
 // Only a wait of the sender's scope may hold the sender's other invites
 // (and move its pace); a room's holds its invites into that room; an
-// invitee's holds that invite alone.
+// invitee's holds that invite alone. docs/semantics.md ("Whose is a 429")
+// has the table and worked examples; this is the summary.
 //
-// The evidence is the sender's accepted requests. A token bucket answers
-// 429 with the time until its next token: had the bucket that refused a
-// request reserved at r with advice A been the sender's, every request of
-// the sender reserved after r (past a margin for requests crossing on the
-// wire) and before r + A would have been refused too. So:
+// The evidence is the sender's other requests compared by SEND time (Redis
+// time when each was marked in flight). A token bucket answers 429 with
+// the time until its next token: had the bucket that refused a request
+// sent at s with advice A been the sender's, every request of the sender
+// sent after s (past a margin for requests crossing on the wire) and
+// before s + A would have been refused too, with the same next free time.
 //
-//   - an accepted request reserved in that window (in_window) proves the
-//     429 was not the sender's; so does an invite limited again after the
-//     sender's requests were accepted since its previous 429;
-//   - then it is the room's when another invite into the same room was
-//     limited in a window where nothing into the room, but something
-//     elsewhere, was accepted; else the invitee's;
-//   - without such evidence it is the sender's, for now: the gate closes
-//     (no request before the advised time: a sender limit never sees an
-//     early request), remembering what it was before; the first accepted
-//     request that contradicts it (one in flight when it came, or, for a
-//     long advice, one probe request let through after ProbeDelay) undoes
-//     it, pace included, and moves it to the room when that request was
-//     into another room. A second invite refused after the gate closed
-//     confirms it: from then on it is the sender's for good.
+//   - an accepted request sent in that window (in_window) proves the 429
+//     was not the sender's: the room's when another invite into the same
+//     room was limited in a window where nothing into the room, but
+//     something elsewhere, was accepted; else the invitee's;
+//   - two 429s in one window naming different next free times
+//     (contradiction) are not the sender's either; two more naming the
+//     same one (lim_agree) confirm the sender;
+//   - with no evidence, while the sender's 429s lately (PaceQuiet) were
+//     its invitees' on evidence (inv_at), the 429 is the invitee's on the
+//     benefit of the doubt (doubt) unless another invite's agrees;
+//   - else it is a guess: the sender's, for now (lim_sure 0). A guess
+//     holds every invite of the sender for its advice and sets no pace;
+//     a probe goes after ProbeDelay only when the answer came after the
+//     advice had passed (Synapse's pause); after the hold a check pair
+//     (lim_chk_a, lim_chk_b) tells. An accepted request in its window
+//     undoes it (undo_block: back to the lim_p_* snapshot); agreement,
+//     a refused check or the third guess in a row (lim_streak) confirm it.
 //
-// On Synapse a 429 comes 0.5 s after its request, so the requests sent in
-// that half second usually decide at once. A server that answers 429 at
-// once gives no such evidence: the first 429 of an invite then holds the
-// sender for its advice (at most ProbeDelay when it is long), and the
-// invite's next 429 is recognised as its own.
-//
-// Gate fields (beside gate.go's): ok_res (the latest reservation of an
-// accepted request), lim_by, lim_res, lim_adv, lim_room, lim_set_at,
-// lim_sure (the provisional sender block and whether it is confirmed),
-// lim_p_* (the gate as it was before it), lim_probe_at, lim_probe,
-// lim_probe_until (its probe), and per room R: rb:R (the room is held
-// until), rok:R (the latest reservation of an accepted request into R),
-// rl:R ("res,adv,key" of the last 429 into R that was not the sender's).
+// Gate fields (beside gate.go's): ok_res (the latest send time of an
+// accepted request; named before send times), lim_by, lim_res (its send
+// time), lim_adv, lim_room,
+// lim_set_at, lim_sure, lim_agree, lim_streak, lim_p_* (the gate before
+// the guess), lim_probe*, lim_chk*, inv_at, doubt; per room R: rb:R (the
+// room is held until), rok:R (the latest send time of an accepted request
+// into R), rl:R ("sent,adv,key" of the last 429 into R that was not the
+// sender's).
 
-// LongAdvice is the advice from which a provisional sender block lets one
-// probe request through after ProbeDelay (or 8 paces, if longer), rather
-// than hold every invite of the sender for the whole advice on a guess.
-const LongAdvice = 2 * time.Second
+// ProbeDelay is how long a provisional block holds every invite of the
+// sender before it lets one through as its probe (the invites due in the
+// meantime wait at most this, and the probe's answer). A probe into a real
+// sender limit is one request before its advised time: it happens only
+// when nothing else told the limit's scope first (on Synapse, the requests
+// sent during its 0.5 s pause usually do), once per guess.
+const ProbeDelay = 20 * time.Millisecond
 
-// ProbeDelay is how long a provisional block with a long advice holds
-// before its probe.
-const ProbeDelay = 100 * time.Millisecond
+// ScopeProbeLease is how long a guess's probe keeps its turn without an
+// answer: longer than Synapse's 0.5 s pause before a 429, so a probe into
+// a real limit is answered before another goes; a probe that hangs (a
+// timeout on its way) then lets the next one try.
+const ScopeProbeLease = 600 * time.Millisecond
 
 // luaScope holds the evidence rules; gate.go and finish.go use them.
 const luaScope = `
 local function num(x) return tonumber(x or '0') or 0 end
--- margin: requests reserved this close after a limited one may have
--- crossed it on the wire; they prove nothing.
-local function margin(adv) return math.min(50, math.max(2, math.floor(adv / 20))) end
+-- margin: requests reserved this close after a limited one (10 ms, or a
+-- tenth of a short advice) may have crossed it on the wire; they prove
+-- nothing.
+local function margin(adv) return math.min(10, math.max(1, math.floor(adv / 10))) end
 local function in_window(r, res, adv) return r > res + margin(adv) and r < res + adv end
 local function parse_rl(v)
   if not v then return nil end
   local res, adv, key = string.match(v, '^(%d+),(%d+),(.*)$')
   return tonumber(res), tonumber(adv), key
+end
+-- undo_block undoes the provisional sender block: back to the gate it
+-- replaced; its 429 goes on record as the last one into its room that was
+-- not the sender's (with room_ok false: the request that contradicts it
+-- went into another room).
+local function undo_block(gate, room_ok, evidence)
+  if evidence then redis.call('HSET', gate, 'inv_at', now_ms()) end
+  local l = redis.call('HMGET', gate, 'lim_by', 'lim_res', 'lim_adv', 'lim_room', 'lim_p_until', 'lim_p_blocked',
+    'lim_p_interval', 'lim_p_set', 'lim_p_ever')
+  redis.call('HSET', gate, 'until', num(l[5]), 'blocked_until', num(l[6]), 'interval', num(l[7]),
+    'pace_set_at', num(l[8]), 'limited_ever', l[9] or '0')
+  if l[4] and l[4] ~= room_ok then
+    redis.call('HSET', gate, 'rl:' .. l[4], l[2] .. ',' .. l[3] .. ',' .. l[1])
+  end
+  redis.call('HDEL', gate, 'lim_by', 'lim_res', 'lim_adv', 'lim_room', 'lim_set_at', 'lim_sure', 'lim_p_until',
+    'lim_p_blocked', 'lim_p_interval', 'lim_p_set', 'lim_p_ever', 'lim_probe_at', 'lim_probe', 'lim_probe_until',
+    'lim_chk_a', 'lim_chk_b', 'lim_agree')
 end
 -- accepted notes requests of the sender the server accepted (reserved at
 -- each of rs, into room) and undoes the blocks they contradict: the
@@ -72,25 +95,28 @@ end
 -- room when the accepted request went elsewhere) and the room's block.
 local function accepted(gate, room, rs)
   local f = redis.call('HMGET', gate, 'ok_res', 'rok:' .. room, 'lim_by', 'lim_res', 'lim_adv', 'lim_room', 'lim_sure',
-    'lim_p_until', 'lim_p_blocked', 'lim_p_interval', 'lim_p_set', 'lim_p_ever', 'rb:' .. room, 'rl:' .. room)
+    'lim_chk_a', 'lim_set_at', '', '', '', 'rb:' .. room, 'rl:' .. room)
   local ok_res, rok = num(f[1]), num(f[2])
   local undo, lift = false, false
   local lres, ladv, lkey = parse_rl(f[14])
   for _, r in ipairs(rs) do
     ok_res, rok = math.max(ok_res, r), math.max(rok, r)
-    if f[3] and f[7] ~= '1' and in_window(r, num(f[4]), num(f[5])) then undo = true end
+    -- Inside the block's window (from the 429's request to the end of the
+    -- hold, which counts the advice from the answer), or the check's.
+    -- (Evidence of another limit only inside the server's window; later,
+    -- in the hold, it only shows the sender may send again.)
+    local lres, ladv = num(f[4]), num(f[5])
+    if f[3] and f[7] ~= '1' then
+      if in_window(r, lres, ladv) or (f[8] and in_window(r, num(f[8]), ladv)) then
+        undo = 'evidence'
+      elseif not undo and in_window(r, lres, num(f[9]) + ladv - lres) then
+        undo = 'release'
+      end
+    end
     if num(f[13]) > 0 and lres and in_window(r, lres, ladv) then lift = true end
   end
   redis.call('HSET', gate, 'ok_res', ok_res, 'rok:' .. room, rok)
-  if undo then
-    redis.call('HSET', gate, 'until', num(f[8]), 'blocked_until', num(f[9]), 'interval', num(f[10]),
-      'pace_set_at', num(f[11]), 'limited_ever', f[12] or '0')
-    if f[6] and f[6] ~= room then
-      redis.call('HSET', gate, 'rl:' .. f[6], f[4] .. ',' .. f[5] .. ',' .. f[3])
-    end
-    redis.call('HDEL', gate, 'lim_by', 'lim_res', 'lim_adv', 'lim_room', 'lim_set_at', 'lim_sure', 'lim_p_until',
-      'lim_p_blocked', 'lim_p_interval', 'lim_p_set', 'lim_p_ever', 'lim_probe_at', 'lim_probe', 'lim_probe_until')
-  end
+  if undo then undo_block(gate, room, undo == 'evidence') end
   if lift then redis.call('HDEL', gate, 'rb:' .. room) end
 end
 `

@@ -35,23 +35,24 @@ func (e *scopeEnv) invite(address, room string) (tasks.Invite, record.Progress) 
 	return inv, p
 }
 
-// accept records the invite's final, accepted answer to a request reserved at r.
+// accept records the invite's final, accepted answer to a request sent at r.
 func (e *scopeEnv) accept(inv tasks.Invite, p record.Progress, r int64) {
 	e.t.Helper()
-	u := record.AttemptUpdate{Attempts: 1, Accepted: true, ReservedAt: r}
+	u := record.AttemptUpdate{Attempts: 1, Accepted: true, SentAt: r}
 	if _, err := e.c.Finish(e.t.Context(), inv, p, u, success()); err != nil {
 		e.t.Fatal(err)
 	}
 }
 
-// limit records a 429 with advice to the invite's request reserved at r.
+// limit records a 429 with advice to the invite's request reserved and
+// sent at r.
 func (e *scopeEnv) limit(inv tasks.Invite, p record.Progress, advice time.Duration, r int64) record.LimitScope {
 	e.t.Helper()
-	scope, _, err := e.c.Limited(e.t.Context(), inv, p, advice, r)
+	d, err := e.c.Limited(e.t.Context(), inv, p, advice, r, r)
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	return scope
+	return d.Scope
 }
 
 // free reports whether a request of inv may go now.
@@ -108,15 +109,70 @@ func TestProvisionalSenderBlockIsUndoneByEvidence(t *testing.T) {
 	}
 }
 
-// A long advice with no evidence lets one probe through after ProbeDelay;
-// the probe refused too makes the block the sender's for good.
-func TestLongAdviceProbeConfirmsTheSender(t *testing.T) {
+// A 429 with no evidence and no history of the sender's 429s turning out
+// to be invitees' holds every invite of the sender for its advice: no
+// request goes before the advised time.
+func TestGuessWithoutHistoryHoldsForTheAdvice(t *testing.T) {
+	e := newScopeEnv(t)
+	a, pa := e.invite("a@example.org", "!r:test")
+	c, pc := e.invite("c@example.org", "!r:test")
+	if s := e.limit(a, pa, 300*time.Millisecond, nowMS()); s != record.ScopeSender {
+		t.Fatalf("scope %q", s)
+	}
+	time.Sleep(ProbeDelay + 20*time.Millisecond)
+	sl, err := e.c.Acquire(t.Context(), c, pc, time.Minute)
+	if err != nil || sl.Sent || (sl.Reserved && sl.Wait < 200*time.Millisecond) {
+		t.Fatalf("a request went inside the block: %+v %v", sl, err)
+	}
+}
+
+// When the sender's recent 429s turned out to be its invitees' on
+// evidence, a 429 without evidence gets the benefit of the doubt (the
+// invitee's: nothing else is held), until another invite's 429 names the
+// same next free time: then the limit is the sender's for good.
+func TestBenefitOfTheDoubt(t *testing.T) {
+	e := newScopeEnv(t)
+	a, pa := e.invite("a@example.org", "!r:test")
+	b, pb := e.invite("b@example.org", "!r:test")
+	c, pc := e.invite("c@example.org", "!r:test")
+	x, px := e.invite("x@example.org", "!r:test")
+	y, py := e.invite("y@example.org", "!r:test")
+	r0 := nowMS() - 1000
+	e.accept(y, py, r0+100)
+	if s := e.limit(x, px, time.Minute, r0); s != record.ScopeInvitee {
+		t.Fatalf("a 429 with evidence: %q, want invitee", s)
+	}
+	r := nowMS() - 100
+	if s := e.limit(a, pa, 300*time.Millisecond, r); s != record.ScopeInvitee {
+		t.Fatalf("no evidence, recent invitee limits: %q, want invitee", s)
+	}
+	if !e.free(c, pc) {
+		t.Fatal("the benefit of the doubt held the sender")
+	}
+	// Another invite sent 50 ms later, advised 250 ms: the same next free time.
+	if s := e.limit(b, pb, 250*time.Millisecond, r+50); s != record.ScopeSender {
+		t.Fatalf("a second 429 naming the same time: %q, want sender", s)
+	}
+	if sure := e.c.rdb.HGet(t.Context(), e.c.k.gate("s"), "lim_sure").Val(); sure != "1" {
+		t.Fatal("two invites naming one next free time did not confirm the sender's limit")
+	}
+	if e.free(c, pc) {
+		t.Fatal("a confirmed sender limit did not hold the sender")
+	}
+}
+
+// A guess whose answer came after its advice counted from the request (as
+// Synapse answers, 0.5 s later, with an advice counted from before the
+// pause) lets one probe through after ProbeDelay: not early by the
+// server's clock. The sender is held while it is out; accepted, it ends
+// the hold (without counting as evidence that the 429 was the invitee's).
+func TestGuessProbesWhenTheAnswerCameAfterTheAdvice(t *testing.T) {
 	e := newScopeEnv(t)
 	a, pa := e.invite("a@example.org", "!r:test")
 	c, pc := e.invite("c@example.org", "!r:test")
 	d, pd := e.invite("d@example.org", "!r:test")
-	r := nowMS()
-	if s := e.limit(a, pa, time.Minute, r); s != record.ScopeSender {
+	r := nowMS() - 500 // sent half a second ago, advised 300 ms
+	if s := e.limit(a, pa, 300*time.Millisecond, r); s != record.ScopeSender {
 		t.Fatalf("scope %q", s)
 	}
 	if e.free(c, pc) {
@@ -130,30 +186,138 @@ func TestLongAdviceProbeConfirmsTheSender(t *testing.T) {
 	if e.free(d, pd) {
 		t.Fatal("a second request went while the probe was out")
 	}
-	if s := e.limit(c, pc, time.Minute, probe.At); s != record.ScopeSender {
-		t.Fatalf("the probe's 429: %q, want the sender's", s)
+	e.accept(c, pc, probe.At)
+	if !e.free(d, pd) {
+		t.Fatal("the accepted probe did not end the hold")
 	}
-	if sure := e.c.rdb.HGet(t.Context(), e.c.k.gate("s"), "lim_sure").Val(); sure != "1" {
-		t.Fatal("the refused probe did not confirm the sender's limit")
-	}
-	b, pb := e.invite("b@example.org", "!r:test")
-	e.accept(b, pb, r+500)
-	if e.free(d, pd) {
-		t.Fatal("a confirmed sender block was undone")
+	if e.c.rdb.HExists(t.Context(), e.c.k.gate("s"), "inv_at").Val() {
+		t.Fatal("a probe accepted after the server's window counted as evidence")
 	}
 }
 
-// A 429 of an invite limited before, with the sender's requests accepted
-// since, is the invite's own at once.
-func TestRepeatedLimitOfOneInviteIsItsOwn(t *testing.T) {
+// A guess whose answer came before its advice had passed (no pause), with
+// no history, holds the sender for the advice: no probe, nothing early.
+func TestGuessWithoutPauseHoldsForTheAdvice(t *testing.T) {
+	e := newScopeEnv(t)
+	a, pa := e.invite("a@example.org", "!r:test")
+	c, pc := e.invite("c@example.org", "!r:test")
+	if s := e.limit(a, pa, 400*time.Millisecond, nowMS()); s != record.ScopeSender {
+		t.Fatalf("scope %q", s)
+	}
+	time.Sleep(ProbeDelay + 30*time.Millisecond)
+	if e.free(c, pc) {
+		t.Fatal("a request went inside the advised time")
+	}
+}
+
+// Under a sender's token bucket the sender's requests are accepted between
+// two 429s of one invite: that is no evidence. Only a request accepted
+// inside the new 429's own window is.
+func TestRepeatedLimitOfOneInviteNeedsEvidenceInItsWindow(t *testing.T) {
 	e := newScopeEnv(t)
 	a, pa := e.invite("a@example.org", "!r:test")
 	b, pb := e.invite("b@example.org", "!r:test")
 	r := nowMS() - 5000
-	pa.LastLimited = r
-	e.accept(b, pb, r+1000)
-	if s := e.limit(a, pa, 100*time.Millisecond, nowMS()); s != record.ScopeInvitee {
-		t.Fatalf("scope %q, want invitee", s)
+	if s := e.limit(a, pa, 400*time.Millisecond, r); s != record.ScopeSender {
+		t.Fatalf("first 429, no evidence: %q, want sender", s)
+	}
+	e.accept(b, pb, r+1000) // the bucket's next token, after the window
+	if s := e.limit(a, pa, 400*time.Millisecond, r+1100); s != record.ScopeSender {
+		t.Fatalf("second 429 of the invite, nothing accepted in its window: %q, want sender", s)
+	}
+}
+
+// What counts is when requests went out, not when their slots were
+// reserved: a request reserved before a 429's but sent inside its window
+// and accepted is evidence; one reserved after it but sent after the
+// window is not.
+func TestEvidenceComparesSendTimes(t *testing.T) {
+	e := newScopeEnv(t)
+	a, pa := e.invite("a@example.org", "!r:test")
+	b, pb := e.invite("b@example.org", "!r:test")
+	r := nowMS() - 5000
+	// b reserved at r+20 (after a's reservation at r) but sent at r+500,
+	// after the window: no evidence.
+	if _, err := e.c.Finish(t.Context(), b, pb, record.AttemptUpdate{Attempts: 1, Accepted: true, SentAt: r + 500}, success()); err != nil {
+		t.Fatal(err)
+	}
+	d, err := e.c.Limited(t.Context(), a, pa, 400*time.Millisecond, r, r+50)
+	if err != nil || d.Scope != record.ScopeSender {
+		t.Fatalf("%+v (%v), want sender: the accepted request went out after the window", d, err)
+	}
+	c, pc := e.invite("c@example.org", "!r:test")
+	x, px := e.invite("x@example.org", "!r:test")
+	r2 := nowMS() - 2000
+	if _, err := e.c.Finish(t.Context(), x, px, record.AttemptUpdate{Attempts: 1, Accepted: true, SentAt: r2 + 200}, success()); err != nil {
+		t.Fatal(err)
+	}
+	// c reserved long before, sent at r2+100: x accepted at r2+200 is inside.
+	d, err = e.c.Limited(t.Context(), c, pc, 400*time.Millisecond, r2-1000, r2+100)
+	if err != nil || d.Scope != record.ScopeInvitee {
+		t.Fatalf("%+v (%v), want invitee", d, err)
+	}
+}
+
+// After a provisional sender block the first request takes the token a
+// sender limit would have given and a second goes right behind it: if the
+// second is accepted the guess is undone (pace included); if refused, the
+// limit is the sender's for good.
+func TestCheckAfterAProvisionalBlock(t *testing.T) {
+	for _, refused := range []bool{false, true} {
+		e := newScopeEnv(t)
+		a, pa := e.invite("a@example.org", "!r:test")
+		x, px := e.invite("x@example.org", "!r:test")
+		y, py := e.invite("y@example.org", "!r:test")
+		z, pz := e.invite("z@example.org", "!r:test")
+		conn, gate := e.c.rdb, e.c.k.gate("s")
+		before := conn.HGet(t.Context(), gate, "interval").Val()
+		if s := e.limit(a, pa, 150*time.Millisecond, nowMS()); s != record.ScopeSender {
+			t.Fatalf("no evidence: %q, want sender", s)
+		}
+		// Nothing was due inside the block (no probe went). After it, x
+		// goes first: it takes the token a sender limit would have.
+		time.Sleep(160 * time.Millisecond)
+		first, err := e.c.Acquire(t.Context(), x, px, time.Minute)
+		if err != nil || !first.Reserved {
+			t.Fatalf("first request after the block: %+v %v", first, err)
+		}
+		time.Sleep(first.Wait)
+		if !first.Sent {
+			if _, _, _, err := e.c.Send(t.Context(), x, px); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// The check goes just past the first one's margin.
+		second, err := e.c.Acquire(t.Context(), y, py, time.Minute)
+		if err == nil && second.Later && second.Wait <= 20*time.Millisecond {
+			time.Sleep(second.Wait)
+			second, err = e.c.Acquire(t.Context(), y, py, time.Minute)
+		}
+		if err != nil || !second.Sent {
+			t.Fatalf("the check did not go right behind the first: %+v %v", second, err)
+		}
+		if e.free(z, pz) {
+			t.Fatal("a third request went before the check's answer")
+		}
+		if refused {
+			if s := e.limit(y, py, 140*time.Millisecond, second.At); s != record.ScopeSender {
+				t.Fatalf("the check's 429: %q, want sender", s)
+			}
+			if sure := conn.HGet(t.Context(), gate, "lim_sure").Val(); sure != "1" {
+				t.Fatal("a refused check did not confirm the sender's limit")
+			}
+			continue
+		}
+		e.accept(y, py, second.At)
+		if conn.HExists(t.Context(), gate, "lim_by").Val() {
+			t.Fatal("an accepted check left the provisional block")
+		}
+		if got := conn.HGet(t.Context(), gate, "interval").Val(); got != before {
+			t.Fatalf("pace after the undone guess %q, want %q as before it", got, before)
+		}
+		if !e.free(z, pz) {
+			t.Fatal("the sender is still held after its guess was undone")
+		}
 	}
 }
 
@@ -182,8 +346,9 @@ func TestRoomScope(t *testing.T) {
 	}
 }
 
-// When 429s stop the pace speeds up again (halving after PaceQuiet), and a
-// 429 while it does sets it back to the pace that worked.
+// When 429s stop the pace speeds up again (after PaceQuiet, by a tenth
+// first, then faster each PaceStep), and a 429 while it does — whenever its
+// request was reserved — sets it back to the pace that worked.
 func TestPaceSpeedsUpAndFallsBackToTheOneThatWorked(t *testing.T) {
 	e := newScopeEnv(t)
 	a, pa := e.invite("a@example.org", "!r:test")
@@ -191,16 +356,28 @@ func TestPaceSpeedsUpAndFallsBackToTheOneThatWorked(t *testing.T) {
 	conn, gate := e.c.rdb, e.c.k.gate("s")
 	conn.HSet(t.Context(), gate, "limited_ever", 1, "interval", 400, "until", 0, "blocked_until", 0,
 		"quiet_since", nowMS()-PaceQuiet.Milliseconds()-1, "pace_set_at", 0)
-	if _, err := e.c.Acquire(t.Context(), c, pc, time.Minute); err != nil {
-		t.Fatal(err)
+	want := []string{"360", "288", "172", "86"}
+	for i, w := range want {
+		if i > 0 {
+			conn.HSet(t.Context(), gate, "step_at", nowMS()-1, "until", 0)
+		}
+		if _, err := e.c.Acquire(t.Context(), c, pc, time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		if g := conn.HGet(t.Context(), gate, "interval").Val(); g != w {
+			t.Fatalf("step %d: interval %v, want %v", i+1, g, w)
+		}
 	}
-	g := conn.HMGet(t.Context(), gate, "interval", "good").Val()
-	if g[0] != "200" || g[1] != "400" {
-		t.Fatalf("after PaceQuiet: interval %v good %v, want 200 and 400", g[0], g[1])
+	if g := conn.HGet(t.Context(), gate, "good").Val(); g != "400" {
+		t.Fatalf("good %v, want 400 (the pace that held for the quiet time)", g)
 	}
 	set, _ := conn.HGet(t.Context(), gate, "pace_set_at").Int64()
-	e.limit(a, pa, 150*time.Millisecond, set+1)
+	// Reserved before the last step, limited after it: still back.
+	e.limit(a, pa, 50*time.Millisecond, set-1)
 	if iv := conn.HGet(t.Context(), gate, "interval").Val(); iv != "400" {
-		t.Fatalf("a 429 at the faster pace: interval %s, want back to 400", iv)
+		t.Fatalf("a 429 while speeding up: interval %s, want back to 400", iv)
+	}
+	if conn.HExists(t.Context(), gate, "step_n").Val() {
+		t.Fatal("the gentle steps did not start over after the 429")
 	}
 }

@@ -17,15 +17,12 @@ type Progress struct {
 	Campaign string
 	// Retries counts retries taken, by the policy's count; Ambiguous the
 	// attempts whose outcome is unknown (5xx, timeouts after sending, a
-	// worker that died mid-request).
-	Retries, Ambiguous int
+	// worker that died mid-request); Failures the answers that said its
+	// sender's server failed (5xx, timeouts, no answer), spared or not.
+	Retries, Ambiguous, Failures int
 	// First429 is when the invite was first rate limited; NotBefore when
 	// its next request may go (a wait handed back to asynq).
 	First429, NotBefore time.Time
-	// LastLimited is when the slot of its last rate-limited request was
-	// reserved (Redis time, ms; 0: never limited): the gate compares it
-	// with the sender's accepted requests to tell whose a 429 is.
-	LastLimited int64
 
 	// Sent: begin found the sender's gate open and marked the first
 	// request in flight, its slot reserved at ReservedAt (Redis time, ms);
@@ -47,11 +44,16 @@ type AttemptUpdate struct {
 	// LimitScope is the scope the gate gave a 429 (with RateLimited 1),
 	// counted per campaign as "limited:{scope}".
 	LimitScope LimitScope
-	// Accepted says the server answered the request without limiting it
-	// (a 2xx, or a 4xx other than 429), which it reserved at ReservedAt
-	// (Redis time, ms): evidence of whose a 429 is (internal/rdb/scope.go).
-	Accepted   bool
-	ReservedAt int64
+	// Accepted says the server let the request through its rate limits
+	// (a 2xx, a 4xx other than 429, a 5xx with a Matrix errcode); it went
+	// out at SentAt (Redis time, ms): evidence of whose a 429 is
+	// (internal/rdb/scope.go).
+	Accepted bool
+	SentAt   int64
+	// Recovers says the answer shows the sender's server working (a 2xx or
+	// 4xx other than 429, not a retried failure): a final one ends the
+	// sender's run of failures (internal/rdb/backoff.go).
+	Recovers bool
 	// Last, when set, is the progress after a failed attempt, written with it.
 	Last *LastAttempt
 }
@@ -59,13 +61,12 @@ type AttemptUpdate struct {
 // LastAttempt is the progress an invite keeps after a failed attempt.
 type LastAttempt struct {
 	Retries, Ambiguous  int
+	Failures            int
 	First429, NotBefore time.Time
 	Status              matrix.StatusCode
 	HTTPStatus          int
-	// LimitScope and LastLimited: the scope of its last 429, and when that
-	// request's slot was reserved (Progress.LastLimited).
-	LimitScope  LimitScope
-	LastLimited int64
+	// LimitScope is the scope of its last 429.
+	LimitScope LimitScope
 	// Error is the answer's message, scrubbed of secrets.
 	Error string
 }

@@ -34,6 +34,9 @@ type Result struct {
 	Attempts    int `json:"attempts"`
 	Requests    int `json:"requests"`
 	RateLimited int `json:"rate_limited"`
+	// LimitScope is whose its last 429 was (invitee, room, sender), ""
+	// when it was never rate limited.
+	LimitScope LimitScope `json:"limit_scope,omitempty"`
 	// PossibleDuplicate is set when the invite succeeded after an attempt
 	// whose outcome was unknown (5xx, timeout after sending): the invitee may
 	// have been emailed twice.

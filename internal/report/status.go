@@ -39,8 +39,8 @@ func WriteStatus(w io.Writer, c record.CampaignCounts, o record.Outlook) error {
 	for _, name := range names {
 		fmt.Fprintf(&b, "  %-28s %d\n", fmt.Sprintf("%s (%d)", name, statusNumber(name)), c.Statuses[name])
 	}
-	fmt.Fprintf(&b, "  requests sent %d, rate limited %d, possibly duplicated %d\n",
-		c.Requests, c.RateLimited, c.PossibleDuplicates)
+	fmt.Fprintf(&b, "  requests sent %d, rate limited %d%s, possibly duplicated %d\n",
+		c.Requests, c.RateLimited, limitScopes(c), c.PossibleDuplicates)
 	writeOutlook(&b, c, o)
 	_, err := io.WriteString(w, b.String())
 	return err
@@ -52,4 +52,18 @@ func statusNumber(name string) int {
 		return 1 << 20
 	}
 	return int(code)
+}
+
+// limitScopes says whose the 429s were: " (invitee 2, sender 1)".
+func limitScopes(c record.CampaignCounts) string {
+	var parts []string
+	for _, scope := range record.LimitScopes {
+		if n := c.RateLimitedBy[scope]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d", scope, n))
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return " (" + strings.Join(parts, ", ") + ")"
 }

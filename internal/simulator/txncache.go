@@ -58,7 +58,9 @@ func (c *txnCache) finish(key string, e *txnEntry, rep reply, now time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e.rep, e.finished, e.expires = rep, true, now.Add(c.ttl)
-	if rep.isError() && c.entries[key] == e {
+	// Synapse caches the answers its own handler gave; an odd body (a
+	// proxy's page, a scripted non-JSON or empty 200) is not one of them.
+	if (rep.isError() || rep.raw || rep.nonJSON) && c.entries[key] == e {
 		delete(c.entries, key)
 	}
 	close(e.done)
