@@ -85,14 +85,24 @@ func (c *Client) attempt(ctx context.Context, cl call) (Outcome, []byte) {
 	attemptCtx, cancel := context.WithTimeoutCause(ctx, cl.opts.timeout, errAttemptDeadline)
 	defer cancel() // after the body is read: the deadline covers the body too
 
-	var written atomic.Int64
+	// written counts the requests written; wrote is when the last one was
+	// (since begun, keeping the monotonic clock).
+	var written, wrote atomic.Int64
+	begun := time.Now()
 	traced := httptrace.WithClientTrace(attemptCtx, &httptrace.ClientTrace{
 		WroteRequest: func(info httptrace.WroteRequestInfo) {
 			if info.Err == nil {
+				wrote.Store(int64(time.Since(begun)))
 				written.Add(1)
 			}
 		},
 	})
+	wroteAt := func() time.Time {
+		if written.Load() == 0 {
+			return time.Time{}
+		}
+		return begun.Add(time.Duration(wrote.Load()))
+	}
 	var reqBody io.Reader
 	if cl.body != nil {
 		reqBody = bytes.NewReader(cl.body) // NewRequest sets GetBody for 307/308
@@ -113,7 +123,7 @@ func (c *Client) attempt(ctx context.Context, cl call) (Outcome, []byte) {
 	resp, err := c.http.Do(req)
 	if err != nil {
 		o := transportFailure(ctx, attemptCtx, err, cl.opts.timeout)
-		o.Requests = int(written.Load())
+		o.Requests, o.WroteAt = int(written.Load()), wroteAt()
 		return o, nil
 	}
 	defer resp.Body.Close()
@@ -143,7 +153,7 @@ func (c *Client) attempt(ctx context.Context, cl call) (Outcome, []byte) {
 		}
 	}
 	o.HTTPStatus = resp.StatusCode
-	o.Requests = int(written.Load())
+	o.Requests, o.WroteAt = int(written.Load()), wroteAt()
 	return o, body
 }
 

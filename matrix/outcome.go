@@ -41,6 +41,11 @@ type Outcome struct {
 	Method string
 	// Duration is the wall time of the whole call.
 	Duration time.Duration
+	// WroteAt is when the last request was written to the wire (local
+	// clock), zero when none was: a caller that noted when it decided to
+	// send learns how long the request really waited before it went (a
+	// loaded process, a connection to open).
+	WroteAt time.Time
 }
 
 // Ambiguous reports whether a request reached the wire and the answer does

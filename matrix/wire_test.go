@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 )
 
 func TestInviteOnTheWire(t *testing.T) {
@@ -136,5 +137,21 @@ func TestResolveAliasToV12Room(t *testing.T) {
 	id, o := newTestClient(srv.URL).ResolveAlias(context.Background(), "#room:example.org")
 	if !o.Status.Good() || id != v12Room {
 		t.Fatalf("ResolveAlias = %q, %v", id, o.Status)
+	}
+}
+
+// WroteAt says when the request went out: after the call began, before it
+// ended; zero when nothing was written.
+func TestOutcomeSaysWhenTheRequestWasWritten(t *testing.T) {
+	srv := newTestServer(t, reply(200, "{}"))
+	before := time.Now()
+	o := invite(context.Background(), newTestClient(srv.URL))
+	after := time.Now()
+	if o.WroteAt.Before(before) || o.WroteAt.After(after) {
+		t.Fatalf("WroteAt %v, want between %v and %v", o.WroteAt, before, after)
+	}
+	o = invite(context.Background(), newTestClient("http://127.0.0.1:1"))
+	if o.Requests != 0 || !o.WroteAt.IsZero() {
+		t.Fatalf("refused connection: %d requests, WroteAt %v; want 0 and zero", o.Requests, o.WroteAt)
 	}
 }

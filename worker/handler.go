@@ -56,7 +56,8 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	case err != nil:
 		return err // Redis trouble: asynq retries the delivery.
 	}
-	j := &job{h: h, inv: inv, p: p, log: log, snd: snd}
+	// (Begin may have marked the first request in flight: markedAt.)
+	j := &job{h: h, inv: inv, p: p, log: log, snd: snd, markedAt: time.Now()}
 	err = j.run(ctx)
 	var hb *handBackError
 	if errors.As(err, &hb) && !hb.recorded {

@@ -24,6 +24,10 @@ type job struct {
 	// reserved, sentAt when it went out (Redis time, ms): the pace compares
 	// the one, the evidence of whose a 429 is the other (internal/rdb).
 	reservedAt, sentAt int64
+	// markedAt is when this process learnt the request was marked in
+	// flight (local clock, at sentAt): the request really goes later, when
+	// it is written (sentOf).
+	markedAt time.Time
 	// trouble: when the slot was reserved, the sender had ambiguous
 	// failures since its last success (backoff.go).
 	trouble bool
@@ -56,6 +60,7 @@ func (j *job) run(ctx context.Context) error {
 			matrix.WithTimeout(h.cfg.Policy.Timeout(j.p.Retries)),
 			matrix.WithRetryInterval(h.cfg.Policy.Wait(j.p.Retries)),
 			j.txnOption())
+		j.sentAt = j.sentOf(o)
 		h.cfg.Observer.Attempt(inv.Sender, o)
 		if o.Status.Code == matrix.Abandoned {
 			return j.abandoned(o)
@@ -104,6 +109,19 @@ func (j *job) prepare(ctx context.Context, room matrix.RoomID, idServer string, 
 	}
 	j.h.cfg.Observer.GateWait(j.inv.Sender, time.Since(gateStart))
 	return idToken, false, nil
+}
+
+// sentOf is when the request of o really went out, in Redis time: marked
+// in flight at sentAt, written to the wire later (after the sender's slot,
+// an identity token, a loaded scheduler). The evidence of whose a 429 is
+// compares send times to a few milliseconds (internal/rdb/scope.go): a
+// request counted as sent long before it went could misfile a sender's
+// limit as an invitee's.
+func (j *job) sentOf(o matrix.Outcome) int64 {
+	if o.WroteAt.IsZero() || j.markedAt.IsZero() || !o.WroteAt.After(j.markedAt) {
+		return j.sentAt
+	}
+	return j.sentAt + o.WroteAt.Sub(j.markedAt).Milliseconds()
 }
 
 // txnOption makes retries of the same invite (same generation) share one

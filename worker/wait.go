@@ -106,7 +106,7 @@ func (j *job) waitForGate(ctx context.Context) error {
 		}
 		j.trouble = s.Trouble
 		if s.Sent {
-			j.reservedAt, j.sentAt = s.At, s.At
+			j.reservedAt, j.sentAt, j.markedAt = s.At, s.At, time.Now()
 			return nil
 		}
 		if s.Later || s.Reserved {
@@ -133,7 +133,7 @@ func (j *job) waitForGate(ctx context.Context) error {
 			return err
 		}
 		if blocked == 0 {
-			j.sentAt = sentAt
+			j.sentAt, j.markedAt = sentAt, time.Now()
 			return nil
 		}
 		j.log.Debug().Int64("wait_ms", blocked.Milliseconds()).Msg("a 429 came while waiting for the slot; waiting again")

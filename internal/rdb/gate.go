@@ -332,11 +332,11 @@ if contradicts or (not agrees and in_window(ok_res, s, advice)) then
   local lres, ladv, lkey = parse_rl(f[3])
   if lres and lkey ~= key and s < lres + ladv and not in_window(rok, lres, ladv) and in_window(ok_res, lres, ladv) then
     local untl = math.max(num(f[8]), now + advice)
-    redis.call('HSET', KEYS[1], 'rb:' .. room, untl, 'rl:' .. room, s .. ',' .. advice .. ',' .. key, 'inv_at', now)
+    redis.call('HSET', KEYS[1], 'rb:' .. room, untl, 'rl:' .. room, s .. ',' .. advice .. ',' .. key, 'inv_at', now, 'doubt_n', 0)
     if redis.call('PTTL', KEYS[1]) < untl - now + 600000 then redis.call('PEXPIRE', KEYS[1], untl - now + 600000) end
     return {'room', untl - now, 'another invite into the room was limited while others were accepted'}
   end
-  redis.call('HSET', KEYS[1], 'rl:' .. room, s .. ',' .. advice .. ',' .. key, 'inv_at', now)
+  redis.call('HSET', KEYS[1], 'rl:' .. room, s .. ',' .. advice .. ',' .. key, 'inv_at', now, 'doubt_n', 0)
   if contradicts then return {'invitee', advice, 'another 429 named another next free time'} end
   return {'invitee', advice, 'a request sent after it was accepted'}
 end
@@ -350,10 +350,13 @@ local live = lim_by and now < lim_res + lim_adv
 -- evidence is taken as its invitee's too — nothing else is held — unless
 -- another invite's 429 named the same next free time within its window:
 -- then both were the sender's. (If they were, the requests sent until that
--- second 429 came were early: at most one per request in flight.)
+-- second 429 came were early: at most one per request in flight.) The
+-- doubt lasts DoubtRun 429s without new evidence: past that, a sender
+-- limit (or evidence misread) no longer passes for its invitees'.
 local history = g[7] and now - num(g[7]) < tonumber(ARGV[8])
 local doubted = false
-if history and not (lim_by and (sure or live)) and not probe_hit then
+if history and not (lim_by and (sure or live)) and not probe_hit
+    and redis.call('HINCRBY', KEYS[1], 'doubt_n', 1) <= DOUBT_RUN then
   local dres, dadv, dkey = parse_rl(g[8])
   if dres and dkey ~= key and in_window(s, dres, dadv) and not (advice % 1000 == 0 or dadv % 1000 == 0)
       and math.abs((s + advice) - (dres + dadv)) <= 2 * margin(dadv) then

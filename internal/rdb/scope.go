@@ -59,9 +59,17 @@ const ProbeDelay = 20 * time.Millisecond
 // timeout on its way) then lets the next one try.
 const ScopeProbeLease = 600 * time.Millisecond
 
+// DoubtRun is how many 429s in a row without evidence get the benefit of
+// the doubt (the invitee's, since the sender's recent 429s were its
+// invitees' on evidence): a few, so a single misread piece of evidence (a
+// request that reached the server later than it was marked as sent) does
+// not pass a sender limit off as its invitees' for the whole quiet time.
+const DoubtRun = 2
+
 // luaScope holds the evidence rules; gate.go and finish.go use them.
 const luaScope = `
 local function num(x) return tonumber(x or '0') or 0 end
+local DOUBT_RUN = 2 -- DoubtRun (TestScopeLuaConstants checks)
 -- margin: requests reserved this close after a limited one (10 ms, or a
 -- tenth of a short advice) may have crossed it on the wire; they prove
 -- nothing.
@@ -77,7 +85,7 @@ end
 -- not the sender's (with room_ok false: the request that contradicts it
 -- went into another room).
 local function undo_block(gate, room_ok, evidence)
-  if evidence then redis.call('HSET', gate, 'inv_at', now_ms()) end
+  if evidence then redis.call('HSET', gate, 'inv_at', now_ms(), 'doubt_n', 0) end
   local l = redis.call('HMGET', gate, 'lim_by', 'lim_res', 'lim_adv', 'lim_room', 'lim_p_until', 'lim_p_blocked',
     'lim_p_interval', 'lim_p_set', 'lim_p_ever')
   redis.call('HSET', gate, 'until', num(l[5]), 'blocked_until', num(l[6]), 'interval', num(l[7]),

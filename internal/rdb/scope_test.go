@@ -1,6 +1,8 @@
 package rdb
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -158,6 +160,33 @@ func TestBenefitOfTheDoubt(t *testing.T) {
 	}
 	if e.free(c, pc) {
 		t.Fatal("a confirmed sender limit did not hold the sender")
+	}
+}
+
+// The benefit of the doubt lasts DoubtRun 429s without new evidence: a
+// run of evidence-free 429s of different invites, each with its own next
+// free time, is then held as the sender's (a guess), so one misread piece
+// of evidence cannot pass a sender limit off as its invitees' for long.
+func TestBenefitOfTheDoubtRunsOut(t *testing.T) {
+	e := newScopeEnv(t)
+	x, px := e.invite("x@example.org", "!r:test")
+	y, py := e.invite("y@example.org", "!r:test")
+	r0 := nowMS() - 1000
+	e.accept(y, py, r0+100)
+	if s := e.limit(x, px, time.Minute, r0); s != record.ScopeInvitee {
+		t.Fatalf("a 429 with evidence: %q, want invitee", s)
+	}
+	for i := range DoubtRun + 1 {
+		inv, p := e.invite(fmt.Sprintf("d%d@example.org", i), "!r:test")
+		// Each sent 300 ms after the last one's window: no agreement.
+		s := e.limit(inv, p, 200*time.Millisecond, nowMS()-2000+int64(i)*300)
+		want := record.ScopeInvitee
+		if i == DoubtRun {
+			want = record.ScopeSender
+		}
+		if s != want {
+			t.Fatalf("evidence-free 429 #%d: %q, want %q", i+1, s, want)
+		}
 	}
 }
 
@@ -379,5 +408,14 @@ func TestPaceSpeedsUpAndFallsBackToTheOneThatWorked(t *testing.T) {
 	}
 	if conn.HExists(t.Context(), gate, "step_n").Val() {
 		t.Fatal("the gentle steps did not start over after the 429")
+	}
+}
+
+// TestScopeLuaConstants checks that the Lua of the evidence rules states
+// the Go constants it names.
+func TestScopeLuaConstants(t *testing.T) {
+	want := fmt.Sprintf("local DOUBT_RUN = %d ", DoubtRun)
+	if !strings.Contains(luaScope, want) {
+		t.Fatalf("luaScope does not say %q", want)
 	}
 }
