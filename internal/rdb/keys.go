@@ -78,6 +78,7 @@ func (k Keys) ownPattern() string { return k.prefix + ":*" }
 // sorted sets of its scheduled, retry, archived and completed tasks.
 func asynqTask(queue, id string) string    { return "asynq:{" + queue + "}:t:" + id }
 func asynqZset(queue, state string) string { return "asynq:{" + queue + "}:" + state }
+
 // asynqList is asynq's list of a queue's pending tasks (state "pending").
 func asynqList(queue, state string) string { return "asynq:{" + queue + "}:" + state }
 func asynqQueuePattern(queue string) string {
