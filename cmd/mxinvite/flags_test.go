@@ -209,3 +209,23 @@ func TestREADMEListsTheEnvironmentVariables(t *testing.T) {
 		}
 	}
 }
+
+// One --json convention (README "Output for scripts"): every --json prints
+// one JSON document — an object, or an array for lists — never one
+// object per line.
+func TestJSONConvention(t *testing.T) {
+	n := 0
+	walkCommands(newApp(io.Discard, io.Discard), func(path string, cmd *cli.Command) {
+		for _, f := range cmd.Flags {
+			if bf, ok := f.(*cli.BoolFlag); ok && bf.Name == "json" {
+				n++
+				if !strings.HasPrefix(bf.Usage, "print ") || !strings.Contains(bf.Usage, "one JSON ") || strings.Contains(bf.Usage, "per line") {
+					t.Errorf("%s --json: usage %q does not say it prints one JSON document", path, bf.Usage)
+				}
+			}
+		}
+	})
+	if n < 6 {
+		t.Errorf("%d commands with --json, want at least 6", n)
+	}
+}
