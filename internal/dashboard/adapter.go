@@ -93,6 +93,7 @@ func (s *StoreSource) campaign(ctx context.Context, name string, rate float64) (
 		c.PacePerMinute = &pace
 	}
 	c.ETASeconds = o.ETASeconds
+	c.Unserved = o.Sender != "" && !o.SenderServed && counts.Pending() > 0
 	return c, nil
 }
 

@@ -79,6 +79,11 @@ type Campaign struct {
 	PacePerMinute *float64 `json:"pace_per_minute"`
 	// ETASeconds is the expected time until every invite is final.
 	ETASeconds *float64 `json:"eta_seconds"`
+	// Unserved is set when no running worker serves the campaign's sender
+	// (none said so lately): its invites wait, "active" ones included (a
+	// worker that died mid-request left them; asynq hands them to the next
+	// worker about a minute after one starts).
+	Unserved bool `json:"unserved,omitempty"`
 }
 
 // Pause is what holds invites back until someone (or the worker) resumes

@@ -156,6 +156,8 @@ func etaText(c Campaign, pending int) string {
 		return string(record.CampaignStateOf(c.Counts))
 	case c.Pause != nil:
 		return "paused"
+	case c.Unserved:
+		return "waiting for a worker"
 	case c.ETASeconds == nil:
 		return "unknown"
 	}
