@@ -121,7 +121,18 @@ func TestOperatorToolsInBrowser(t *testing.T) {
 
 func failuresGrouped(t *testing.T, b *browser, dash string) {
 	t.Helper()
+	b.do(chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, emulation.SetTimezoneOverride, emulation.SetTimezoneOverrideParams{TimezoneID: "Asia/Kolkata"})
+		return err
+	}))
 	b.open(dash + "/c/ops")
+	// Times are local (+05:30 here), with UTC on hover.
+	created := eval[[]string](b, `(t => [t.getAttribute('datetime'), t.textContent, t.title])(document.querySelector('#live .created time'))`)
+	if at, err := time.Parse(time.RFC3339, created[0]); err != nil ||
+		created[1] != at.In(time.FixedZone("IST", 5*3600+1800)).Format("2006-01-02 15:04:05") ||
+		!strings.HasPrefix(created[2], at.UTC().Format("2006-01-02 15:04:05 UTC")) {
+		t.Errorf("created time shown %q (title %q) for %s: want local time with UTC on hover", created[1], created[2], created[0])
+	}
 	groups := eval[[]string](b, `Array.from(document.querySelectorAll('#failures details.group')).map(d =>
 		d.querySelector('.group-n').textContent + ' ' + d.querySelector('.group-http').textContent + ' ' + d.querySelector('.group-errcode').textContent)`)
 	if strings.Join(groups, ", ") != "3 403 M_FORBIDDEN, 2 404 M_NOT_FOUND" {

@@ -14,12 +14,15 @@
   function pad(n) { return (n < 10 ? "0" : "") + n; }
 
   function localText(d) {
+    return d.getFullYear() + "-" + pad(d.getMonth() + 1) + "-" + pad(d.getDate()) + " " +
+      pad(d.getHours()) + ":" + pad(d.getMinutes()) + ":" + pad(d.getSeconds());
+  }
+
+  function zoneText(d) {
     var off = -d.getTimezoneOffset();
     var sign = off >= 0 ? "+" : "-";
     off = Math.abs(off);
-    return d.getFullYear() + "-" + pad(d.getMonth() + 1) + "-" + pad(d.getDate()) + " " +
-      pad(d.getHours()) + ":" + pad(d.getMinutes()) + ":" + pad(d.getSeconds()) +
-      " (UTC" + sign + pad(Math.floor(off / 60)) + ":" + pad(off % 60) + ")";
+    return "UTC" + sign + pad(Math.floor(off / 60)) + ":" + pad(off % 60);
   }
 
   // localTimes shows every <time datetime> under root in local time; the
@@ -28,7 +31,7 @@
     root.querySelectorAll("time[datetime]").forEach(function (t) {
       var d = new Date(t.getAttribute("datetime"));
       if (isNaN(d.getTime())) { return; }
-      if (!t.title) { t.title = t.textContent; }
+      if (!t.dataset.local) { t.title = t.textContent + " (shown in local time, " + zoneText(d) + ")"; }
       t.textContent = localText(d);
       t.dataset.local = "1";
     });
@@ -41,7 +44,7 @@
       var t = stale.querySelector(".stale-since");
       t.setAttribute("datetime", staleSince.toISOString());
       t.textContent = localText(staleSince);
-      t.title = staleSince.toISOString();
+      t.title = staleSince.toISOString() + " (shown in local time, " + zoneText(staleSince) + ")";
     }
     stale.querySelector(".stale-why").textContent = why;
     stale.hidden = false;
