@@ -156,6 +156,11 @@ func (s *server) retryInvite(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	if !iv.CanRetry {
+		s.message(w, r, http.StatusConflict, messageView{Title: "Cannot retry", Class: "bad", Back: iv.Path,
+			Text: fmt.Sprintf("This invite is %s: only an invite that ended without success, or was cancelled, is retried.", iv.State)})
+		return
+	}
 	v, err := s.src.RetryInvite(r.Context(), iv.Key)
 	if errors.Is(err, ErrNotRetriable) {
 		s.message(w, r, http.StatusConflict, messageView{Title: "Cannot retry", Class: "bad", Back: iv.Path, Text: err.Error()})
