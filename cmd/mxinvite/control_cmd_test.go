@@ -108,4 +108,11 @@ func TestOneInviteCommands(t *testing.T) {
 	if r := mxinvite(t, join([]string{"retry", "--address", "x@flaky.example", "--status", "104"}, e.redisArgs())...); r.code != exitUsage || !strings.Contains(r.stderr, "--status") {
 		t.Fatalf("retry --address --status: %d %q", r.code, r.stderr)
 	}
+	// A campaign cancel says what becomes of the queued invites' tasks it
+	// leaves in asynq's pending list (x@ was re-enqueued above).
+	r = mxinvite(t, join([]string{"cancel", "--campaign", "c"}, e.redisArgs())...)
+	if r.code != 0 || !strings.Contains(r.stdout, "1 cancelled") ||
+		!strings.Contains(r.stdout, "1 of their tasks stay in asynq's pending list (removing each would scan it): a worker takes each, finds it cancelled and ends it at once, sending nothing") {
+		t.Fatalf("cancel: %d %q %q", r.code, r.stdout, r.stderr)
+	}
 }
