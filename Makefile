@@ -5,7 +5,7 @@ GO       ?= go
 FUZZTIME ?= 50000x
 BIN      ?= bin/mxinvite
 
-.PHONY: build test vet fuzz demo bench man clean
+.PHONY: build test vet fuzz demo bench man screenshots clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/mxinvite
@@ -31,6 +31,11 @@ fuzz:
 # date, no version). TestManPageIsUpToDate fails when it is stale.
 man:
 	$(GO) run ./cmd/mxinvite man > docs/mxinvite.1
+
+# The dashboard's screenshots in docs/ (1400 px and 390 px, light and
+# dark), taken by its Chromium tests (Debian's chromium).
+screenshots:
+	MXINVITE_SCREENSHOT_DIR=$(CURDIR)/docs MXINVITE_REQUIRE_BROWSER=1 $(GO) test -count=1 -run '^(TestDashboardInBrowser|TestOperatorToolsInBrowser)$$' ./internal/dashboard/
 
 # The demo: embedded Redis (or --redis), the simulator, 1,000 invites.
 demo:

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"strconv"
+	"strings"
 )
 
 // keyHexLen is the length of Key: 128 bits of SHA-256 are plenty to make
@@ -47,4 +48,30 @@ func TaskIDOf(key string, gen int) string {
 		id += ":g" + strconv.Itoa(gen)
 	}
 	return id
+}
+
+// ParseTaskID is TaskIDOf's inverse: the invite key and generation of a
+// task ID ("inv:" + 32 hex characters, optionally ":g<N>"); ok is false for
+// anything else.
+func ParseTaskID(id string) (key string, gen int, ok bool) {
+	rest, found := strings.CutPrefix(id, "inv:")
+	if !found || len(rest) < keyHexLen {
+		return "", 0, false
+	}
+	key, rest = rest[:keyHexLen], rest[keyHexLen:]
+	if _, err := hex.DecodeString(key); err != nil {
+		return "", 0, false
+	}
+	if rest == "" {
+		return key, 0, true
+	}
+	g, found := strings.CutPrefix(rest, ":g")
+	if !found {
+		return "", 0, false
+	}
+	n, err := strconv.Atoi(g)
+	if err != nil || n <= 0 || strconv.Itoa(n) != g {
+		return "", 0, false
+	}
+	return key, n, true
 }

@@ -95,3 +95,20 @@ func TestKeyOnePersonOneInvite(t *testing.T) {
 		}
 	}
 }
+
+// ParseTaskID reads back what TaskIDOf writes, and nothing else.
+func TestParseTaskIDInvertsTaskIDOf(t *testing.T) {
+	key := "0123456789abcdef0123456789abcdef"
+	for _, gen := range []int{0, 1, 17} {
+		k, g, ok := tasks.ParseTaskID(tasks.TaskIDOf(key, gen))
+		if !ok || k != key || g != gen {
+			t.Errorf("gen %d: got %q %d %v", gen, k, g, ok)
+		}
+	}
+	for _, bad := range []string{"", "inv:", "inv:0123", "x:" + key, "inv:" + key + ":g0", "inv:" + key + ":g01",
+		"inv:" + key + ":gx", "inv:" + key + "x", "inv:0123456789abcdef0123456789abcdeZ"} {
+		if _, _, ok := tasks.ParseTaskID(bad); ok {
+			t.Errorf("%q parsed", bad)
+		}
+	}
+}

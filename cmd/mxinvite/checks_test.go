@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -96,14 +97,22 @@ func TestScheduleListShowsTicksAndRejects(t *testing.T) {
 		t.Fatalf("schedule list after a tick:\n%s", r.stdout)
 	}
 	r = mxinvite(t, join([]string{"schedule", "list", "--json"}, e.redisArgs())...)
-	var entry struct {
+	var entries []struct {
 		NextTick time.Time `json:"next_tick"`
 		LastTick struct {
 			At      time.Time `json:"at"`
 			Rejects string    `json:"rejects"`
 		} `json:"last_tick"`
 	}
-	if err := json.Unmarshal([]byte(r.stdout), &entry); err != nil || !entry.LastTick.At.Equal(tick) ||
+	err = json.Unmarshal([]byte(r.stdout), &entries)
+	if err == nil && len(entries) != 1 {
+		err = fmt.Errorf("%d entries, want 1", len(entries))
+	}
+	if err != nil {
+		t.Fatalf("schedule list --json: %s (%v)", r.stdout, err)
+	}
+	entry := entries[0]
+	if !entry.LastTick.At.Equal(tick) ||
 		entry.LastTick.Rejects != rejects || entry.NextTick.Format(time.RFC3339) != next {
 		t.Fatalf("schedule list --json: %s (%v)", r.stdout, err)
 	}

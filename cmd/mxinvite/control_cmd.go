@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/urfave/cli/v3"
@@ -13,26 +14,51 @@ import (
 
 func cancelCommand() *cli.Command {
 	return &cli.Command{
-		Name:         "cancel",
-		Usage:        "remove a campaign's invites not sent yet (queued, scheduled, retrying); finished results stay",
-		Flags:        append(redisFlags(), &cli.StringFlag{Name: "campaign", Required: true, Usage: "campaign name"}),
+		Name:  "cancel",
+		Usage: "remove a campaign's invites not sent yet (queued, scheduled, retrying), or one invite (--address); finished results stay",
+		Flags: append(redisFlags(),
+			&cli.StringFlag{Name: "campaign", Usage: "campaign name (with --address: only that campaign's invite)"},
+			&cli.StringFlag{Name: "address", Usage: "cancel only this invite: its address in any spelling, or its task ID"},
+		),
 		OnUsageError: onUsageError,
 		Action: func(ctx context.Context, cmd *cli.Command) error {
+			campaign, address := cmd.String("campaign"), cmd.String("address")
+			if campaign == "" && address == "" {
+				return usageErr("--campaign or --address is required")
+			}
 			_, conn, err := connectRedis(ctx, cmd)
 			if err != nil {
 				return err
 			}
 			defer conn.Close()
 			prod := producer.New(rdb.New(conn, rdb.Options{Prefix: cmd.String("prefix")}), cmd.String("queue"))
-			if err := knownCampaign(ctx, prod.Store(), cmd.String("campaign")); err != nil {
-				return err
+			if campaign != "" {
+				if err := knownCampaign(ctx, prod.Store(), campaign); err != nil {
+					return err
+				}
 			}
-			st, err := prod.Cancel(ctx, cmd.String("campaign"))
+			w := cmd.Root().Writer
+			if address != "" {
+				inv, err := oneInvite(ctx, prod.Store(), address, campaign)
+				if err != nil {
+					return err
+				}
+				st, err := prod.CancelInvite(ctx, inv.Key)
+				if err != nil {
+					return fail("%v", err)
+				}
+				fmt.Fprintln(w, cancelOneText(inv, st))
+				return nil
+			}
+			st, err := prod.Cancel(ctx, campaign)
 			if err != nil {
 				return fail("%v", err)
 			}
-			fmt.Fprintf(cmd.Root().Writer, "campaign %s: %d cancelled, %d being sent now (not recalled), %d finished (kept), %d cancelled before\n",
-				cmd.String("campaign"), st.Cancelled, st.InFlight, st.Finished, st.AlreadyCancelled)
+			fmt.Fprintf(w, "campaign %s: %d cancelled, %d being sent now (not recalled), %d finished (kept), %d cancelled before\n",
+				campaign, st.Cancelled, st.InFlight, st.Finished, st.AlreadyCancelled)
+			if st.TasksLeft > 0 {
+				fmt.Fprintf(w, "%d of their tasks stay in asynq's pending list (removing each would scan it): a worker takes each, finds it cancelled and ends it at once, sending nothing; until then asynq counts them as pending\n", st.TasksLeft)
+			}
 			return nil
 		},
 	}
@@ -41,19 +67,32 @@ func cancelCommand() *cli.Command {
 func retryCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "retry",
-		Usage: "re-enqueue a campaign's finished invites that ended with one status",
+		Usage: "re-enqueue a campaign's finished invites that ended with one status, or one invite (--address)",
 		Flags: append(redisFlags(),
-			&cli.StringFlag{Name: "campaign", Required: true, Usage: "campaign name"},
-			&cli.StringFlag{Name: "status", Required: true, Usage: "status name or number, e.g. NetworkError or 101"},
+			&cli.StringFlag{Name: "campaign", Usage: "campaign name (with --address: only that campaign's invite)"},
+			&cli.StringFlag{Name: "status", Usage: "status name or number, e.g. NetworkError or 101 (required without --address)"},
+			&cli.StringFlag{Name: "address", Usage: "retry only this invite: its address in any spelling, or its task ID"},
 		),
 		OnUsageError: onUsageError,
 		Action: func(ctx context.Context, cmd *cli.Command) error {
-			code, err := matrix.ParseStatusCode(cmd.String("status"))
-			if err != nil {
-				return usageErr("--status %q: %v", cmd.String("status"), err)
-			}
-			if code == matrix.Success {
-				return usageErr("--status Success: delivered invites are not sent again (use invite --again for one)")
+			campaign, address := cmd.String("campaign"), cmd.String("address")
+			var code matrix.StatusCode
+			switch {
+			case address != "" && cmd.IsSet("status"):
+				return usageErr("--status: not with --address (the invite's own status is what it retries)")
+			case address == "" && campaign == "":
+				return usageErr("--campaign or --address is required")
+			case address == "":
+				if !cmd.IsSet("status") {
+					return usageErr("--status is required with --campaign (or name one invite with --address)")
+				}
+				var err error
+				if code, err = matrix.ParseStatusCode(cmd.String("status")); err != nil {
+					return usageErr("--status %q: %v", cmd.String("status"), err)
+				}
+				if code == matrix.Success {
+					return usageErr("--status Success: delivered invites are not sent again (use invite --again for one)")
+				}
 			}
 			_, conn, err := connectRedis(ctx, cmd)
 			if err != nil {
@@ -61,15 +100,33 @@ func retryCommand() *cli.Command {
 			}
 			defer conn.Close()
 			prod := producer.New(rdb.New(conn, rdb.Options{Prefix: cmd.String("prefix")}), cmd.String("queue"))
-			if err := knownCampaign(ctx, prod.Store(), cmd.String("campaign")); err != nil {
-				return err
+			if campaign != "" {
+				if err := knownCampaign(ctx, prod.Store(), campaign); err != nil {
+					return err
+				}
 			}
-			st, err := prod.Retry(ctx, cmd.String("campaign"), code)
+			w := cmd.Root().Writer
+			if address != "" {
+				inv, err := oneInvite(ctx, prod.Store(), address, campaign)
+				if err != nil {
+					return err
+				}
+				v, err := prod.RetryInvite(ctx, inv.Key)
+				if errors.Is(err, producer.ErrNotRetriable) {
+					return usageErr("--address %q: %v", address, err)
+				}
+				if err != nil {
+					return fail("%v", err)
+				}
+				fmt.Fprintf(w, "invite %s (campaign %s, ended %s): %s\n", inv.Address, inv.Campaign, orState(inv), retryVerdictText(v))
+				return nil
+			}
+			st, err := prod.Retry(ctx, campaign, code)
 			if err != nil {
 				return fail("%v", err)
 			}
-			fmt.Fprintf(cmd.Root().Writer, "campaign %s: %d invites that ended %s re-enqueued, %d skipped (already pending)\n",
-				cmd.String("campaign"), st.Enqueued, code, st.Skipped)
+			fmt.Fprintf(w, "campaign %s: %d invites that ended %s re-enqueued, %d skipped (already pending)\n",
+				campaign, st.Enqueued, code, st.Skipped)
 			return nil
 		},
 	}

@@ -17,7 +17,8 @@ var noEnvFlags = map[string][]string{
 	"invite":       {"address", "at", "in", "again"},
 	"enqueue":      {"at", "in", "spread", "again", "dry-run", "no-preflight"},
 	"results":      {"failed", "output"},
-	"retry":        {"status"},
+	"retry":        {"status", "address"},
+	"cancel":       {"address"},
 	"status":       {"watch"},
 	"schedule add": {"cron"},
 }

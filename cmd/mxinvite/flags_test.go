@@ -5,7 +5,9 @@ import (
 	"io"
 	"math"
 	"os"
+	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -206,6 +208,53 @@ func TestREADMEListsTheEnvironmentVariables(t *testing.T) {
 	for key := range renamed {
 		if !seen[key] {
 			t.Errorf("README renames %s, which is no flag", key)
+		}
+	}
+}
+
+// One --json convention (README "Output for scripts"): every --json prints
+// one JSON document — an object, or an array for lists — never one
+// object per line.
+func TestJSONConvention(t *testing.T) {
+	n := 0
+	walkCommands(newApp(io.Discard, io.Discard), func(path string, cmd *cli.Command) {
+		for _, f := range cmd.Flags {
+			if bf, ok := f.(*cli.BoolFlag); ok && bf.Name == "json" {
+				n++
+				if !strings.HasPrefix(bf.Usage, "print ") || !strings.Contains(bf.Usage, "one JSON ") || strings.Contains(bf.Usage, "per line") {
+					t.Errorf("%s --json: usage %q does not say it prints one JSON document", path, bf.Usage)
+				}
+			}
+		}
+	})
+	if n < 6 {
+		t.Errorf("%d commands with --json, want at least 6", n)
+	}
+}
+
+// The README's walk-through against the simulator writes its files under a
+// directory .gitignore ignores (and removes it at the end): it leaves
+// nothing untracked in the checkout.
+func TestReadmeWalkThroughLeavesNothingUntracked(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ignore, err := os.ReadFile(filepath.Join("..", "..", ".gitignore"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`--token-dir (\S+)`).FindAllStringSubmatch(string(readme), -1)
+	if len(m) == 0 {
+		t.Fatal("the README's walk-through has no --token-dir")
+	}
+	for _, d := range m {
+		top := strings.SplitN(d[1], "/", 2)[0]
+		if !slices.Contains(strings.Split(string(ignore), "\n"), "/"+top+"/") {
+			t.Errorf("--token-dir %s: %s/ is not ignored by .gitignore, so the walk-through leaves it untracked", d[1], top)
+		}
+		if !strings.Contains(string(readme), "rm -r "+d[1]) {
+			t.Errorf("--token-dir %s is not removed at the end of the walk-through", d[1])
 		}
 	}
 }

@@ -38,7 +38,7 @@ func scheduleCommand() *cli.Command {
 		Commands: []*cli.Command{
 			{Name: "add", Usage: "add or replace a recurring campaign", Flags: addFlags, OnUsageError: onUsageError, Action: runScheduleAdd},
 			{Name: "list", Usage: "list recurring campaigns", OnUsageError: onUsageError,
-				Flags: append(redisFlags(), &cli.BoolFlag{Name: "json", Usage: "one JSON object per line"}), Action: runScheduleList},
+				Flags: append(redisFlags(), &cli.BoolFlag{Name: "json", Usage: "print one JSON array"}), Action: runScheduleList},
 			{Name: "remove", Usage: "remove a recurring campaign (its invites stay)", OnUsageError: onUsageError,
 				Flags: append(redisFlags(), &cli.StringFlag{Name: "campaign", Required: true}), Action: runScheduleRemove},
 		},
@@ -141,8 +141,8 @@ func runScheduleList(ctx context.Context, cmd *cli.Command) error {
 	}
 	now := time.Now().UTC()
 	out := cmd.Root().Writer
-	if cmd.Bool("json") {
-		enc := json.NewEncoder(out)
+	if cmd.Bool("json") { // one JSON document, as every --json (TestJSONConvention)
+		entries := make([]scheduleEntry, 0, len(list))
 		for _, c := range list {
 			e := scheduleEntry{Campaign: c}
 			if s, err := c.Schedule(); err == nil {
@@ -151,11 +151,9 @@ func runScheduleList(ctx context.Context, cmd *cli.Command) error {
 			if t, ok := ticks[c.Name]; ok {
 				e.LastTick = &t
 			}
-			if err := enc.Encode(e); err != nil {
-				return err
-			}
+			entries = append(entries, e)
 		}
-		return nil
+		return json.NewEncoder(out).Encode(entries)
 	}
 	if len(list) == 0 {
 		fmt.Fprintln(out, "no recurring campaigns (add one with mxinvite schedule add)")

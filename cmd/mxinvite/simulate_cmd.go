@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"os"
 	"os/signal"
 	"path"
 	"strconv"
@@ -70,7 +71,7 @@ func runSimulate(ctx context.Context, cmd *cli.Command) error {
 		room = cfg.Rooms[1]
 	}
 	printSimGuide(cmd.Root().Writer, simGuide{
-		addr: ln.Addr().String(), files: files, room: room, cfg: cfg,
+		addr: ln.Addr().String(), files: files, room: room, cfg: cfg, redis: guideRedis(os.Getenv),
 	})
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
 	defer stop()

@@ -233,3 +233,17 @@ func TestSimulateBadScopeFlags(t *testing.T) {
 		}
 	}
 }
+
+// The guide names the Redis its pasted commands will use: MXINVITE_REDIS
+// when set (password hidden), else the default.
+func TestSimulateGuideNamesTheRedisOfTheEnvironment(t *testing.T) {
+	env := map[string]string{}
+	getenv := func(k string) string { return env[k] }
+	if got := guideRedis(getenv); got != "redis://127.0.0.1:6379" {
+		t.Errorf("without MXINVITE_REDIS: %q", got)
+	}
+	env["MXINVITE_REDIS"] = "redis://mx:hunter2@10.0.0.5:6380/2"
+	if got := guideRedis(getenv); got != "redis://mx:(REDACTED)@10.0.0.5:6380/2 (from MXINVITE_REDIS)" {
+		t.Errorf("with MXINVITE_REDIS: %q", got)
+	}
+}

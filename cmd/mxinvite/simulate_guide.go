@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/mxinvite/mxinvite/internal/redisconn"
 	"github.com/mxinvite/mxinvite/internal/simulator"
 )
 
@@ -62,6 +63,18 @@ type simGuide struct {
 	files simFiles
 	room  simulator.Room
 	cfg   simulator.Config // defaults not yet applied
+	// redis is the Redis URL the pasted commands will use: MXINVITE_REDIS
+	// when set (redacted), else the default.
+	redis string
+}
+
+// guideRedis is the Redis the guide's commands use as pasted: the
+// environment's (as every command reads it), else redisconn's default.
+func guideRedis(getenv func(string) string) string {
+	if v := getenv(envVarName("redis")); v != "" {
+		return redisconn.Redact(v) + " (from " + envVarName("redis") + ")"
+	}
+	return redisconn.DefaultURL
 }
 
 // printSimGuide prints where the simulator listens and ready-to-paste
@@ -88,7 +101,7 @@ func printSimGuide(w io.Writer, g simGuide) {
 		"--id-server", g.addr, "--id-access-token-file", shellQuote(g.files.idToken), "--identity-scheme", "http",
 	}, " ")
 	p("")
-	p("Paste (they use the Redis at redis://127.0.0.1:6379; add --redis URL for another):")
+	p("Paste (they use the Redis at %s; add --redis URL for another):", g.redis)
 	p("  mxinvite preflight %s --room %s", profile, shellQuote(g.room.ID))
 	p("  mxinvite enqueue %s --room %s --campaign sim --file %s", profile, shellQuote(g.room.ID), shellQuote(g.files.addresses))
 	p("  mxinvite worker %s --until-idle", profile)

@@ -54,6 +54,7 @@ func (s *server) confirmPage(w http.ResponseWriter, r *http.Request) {
 		s.message(w, r, http.StatusBadRequest, messageView{Title: "Unknown action", Class: "bad", Back: c.Path, Text: "Choose resume, cancel or retry."})
 		return
 	}
+	v.Confirm.Post, v.Confirm.Back = c.Path+"/"+v.Confirm.Action, c.Path
 	s.render(w, r, http.StatusOK, "confirm", "layout", v)
 }
 

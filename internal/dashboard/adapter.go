@@ -93,6 +93,7 @@ func (s *StoreSource) campaign(ctx context.Context, name string, rate float64) (
 		c.PacePerMinute = &pace
 	}
 	c.ETASeconds = o.ETASeconds
+	c.Unserved = o.Sender != "" && !o.SenderServed && counts.Pending() > 0
 	return c, nil
 }
 
@@ -115,27 +116,6 @@ func (s *StoreSource) Timeline(ctx context.Context, name string) (Timeline, erro
 		return Timeline{}, err
 	}
 	return s.history.timeline(ctx, name, counts.Pending() > 0)
-}
-
-// Failures walks the campaign's records (memory holds one page, time grows
-// with the campaign) and keeps the requested page of failures.
-func (s *StoreSource) Failures(ctx context.Context, name string, q FailureQuery) (FailurePage, error) {
-	if q.PageSize <= 0 {
-		q.PageSize = 50
-	}
-	from := q.Page * q.PageSize
-	var page FailurePage
-	err := s.Results(ctx, name, true, func(r record.Result) error {
-		if q.Status != "" && r.Status != q.Status {
-			return nil
-		}
-		if page.Total >= from && len(page.Results) < q.PageSize {
-			page.Results = append(page.Results, r)
-		}
-		page.Total++
-		return nil
-	})
-	return page, err
 }
 
 // Results walks the campaign's records.
@@ -169,4 +149,43 @@ func (s *StoreSource) Retry(ctx context.Context, name string, code matrix.Status
 		return record.RetryStats{}, errors.New("delivered invites are not sent again")
 	}
 	return s.producer.Retry(ctx, name, code)
+}
+
+// FindInvites finds invites by address or task ID (rdb.FindInvites).
+func (s *StoreSource) FindInvites(ctx context.Context, query string) ([]record.Detail, error) {
+	out, err := s.store.FindInvites(ctx, query)
+	if errors.Is(err, rdb.ErrBadQuery) {
+		return nil, fmt.Errorf("%q: %w", query, ErrBadQuery)
+	}
+	return out, err
+}
+
+// Invite reads one invite's record.
+func (s *StoreSource) Invite(ctx context.Context, key string) (record.Detail, error) {
+	d, ok, err := s.store.Detail(ctx, key)
+	if err == nil && !ok {
+		err = fmt.Errorf("invite %s: %w", key, ErrUnknownInvite)
+	}
+	return d, err
+}
+
+// CancelInvite cancels one invite and removes its task (producer.CancelInvite).
+func (s *StoreSource) CancelInvite(ctx context.Context, key string) (record.CancelOneStats, error) {
+	st, err := s.producer.CancelInvite(ctx, key)
+	if errors.Is(err, rdb.ErrNoInvite) {
+		err = fmt.Errorf("invite %s: %w", key, ErrUnknownInvite)
+	}
+	return st, err
+}
+
+// RetryInvite re-enqueues one finished invite (producer.RetryInvite).
+func (s *StoreSource) RetryInvite(ctx context.Context, key string) (record.Verdict, error) {
+	v, err := s.producer.RetryInvite(ctx, key)
+	switch {
+	case errors.Is(err, rdb.ErrNoInvite):
+		err = fmt.Errorf("invite %s: %w", key, ErrUnknownInvite)
+	case errors.Is(err, producer.ErrNotRetriable):
+		err = fmt.Errorf("%w: %v", ErrNotRetriable, err)
+	}
+	return v, err
 }

@@ -132,7 +132,9 @@ func (b *browser) clickAndWait(css string) {
 	b.waitFor("String(performance.timeOrigin) !== "+strconv.Quote(before)+" && document.readyState === 'complete'", 30*time.Second)
 }
 
-// screenshot writes a full-page PNG to docs/ (or MXINVITE_SCREENSHOT_DIR).
+// screenshot writes a full-page PNG to MXINVITE_SCREENSHOT_DIR (`make
+// screenshots` sets it to docs/); without it, to the test's temporary
+// directory, so a test run leaves the checkout as it was.
 func (b *browser) screenshot(name string) {
 	b.t.Helper()
 	png, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100))
@@ -141,7 +143,7 @@ func (b *browser) screenshot(name string) {
 	}
 	dir := os.Getenv("MXINVITE_SCREENSHOT_DIR")
 	if dir == "" {
-		dir = filepath.Join("..", "..", "docs")
+		dir = b.t.TempDir()
 	}
 	if err := os.WriteFile(filepath.Join(dir, name), png, 0o644); err != nil {
 		b.t.Fatalf("write screenshot: %v", err)

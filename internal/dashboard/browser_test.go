@@ -168,8 +168,14 @@ func checkCountsShown(t *testing.T, b *browser, c record.CampaignCounts) {
 			t.Errorf("%s: page shows %d, status --json says %d", css, got, want)
 		}
 	}
-	if got := eval[string](b, "document.querySelector('#live progress').getAttribute('value')"); got != strconv.Itoa(c.States[record.StateDone]) {
-		t.Errorf("progress value %s, want %d", got, c.States[record.StateDone])
+	if got := eval[string](b, "document.querySelector('#live svg.bar').dataset.done"); got != strconv.Itoa(c.States[record.StateDone]) {
+		t.Errorf("progress bar's done %s, want %d", got, c.States[record.StateDone])
+	}
+	if got := b.number("#live .succeeded"); got != c.Statuses["Success"] {
+		t.Errorf("succeeded shown %d, want %d", got, c.Statuses["Success"])
+	}
+	if got := b.number("#live .failed"); got != c.States[record.StateDone]-c.Statuses["Success"] {
+		t.Errorf("failed shown %d, want %d", got, c.States[record.StateDone]-c.Statuses["Success"])
 	}
 }
 

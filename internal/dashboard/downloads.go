@@ -32,7 +32,14 @@ func (s *server) download(what, format string) http.HandlerFunc {
 			s.fail(w, r, err)
 			return
 		}
-		err = s.src.Results(r.Context(), c.Name, what == "failures", func(res record.Result) error { return rw.Write(res) })
+		// ?cause=ID keeps one group of failures (FailureGroup.ID).
+		cause := r.URL.Query().Get("cause")
+		err = s.src.Results(r.Context(), c.Name, what == "failures", func(res record.Result) error {
+			if cause != "" && causeOf(res).ID() != cause {
+				return nil
+			}
+			return rw.Write(res)
+		})
 		if err == nil {
 			err = rw.Flush()
 		}

@@ -30,13 +30,14 @@ type testEnv struct {
 	simURL string
 	idSrv  string
 	store  *rdb.Client
+	sim    *simulator.Server
 }
 
 func newTestEnv(t *testing.T, cfg simulator.Config) *testEnv {
 	t.Helper()
 	r := redistest.Start(t)
-	_, ts := simtest.NewServer(t, cfg)
-	e := &testEnv{t: t, redis: r, rdb: r.Client(t), prefix: redistest.Unique(t, "mx"), simURL: ts.URL, idSrv: simtest.IDServer(ts)}
+	sim, ts := simtest.NewServer(t, cfg)
+	e := &testEnv{t: t, redis: r, rdb: r.Client(t), prefix: redistest.Unique(t, "mx"), simURL: ts.URL, idSrv: simtest.IDServer(ts), sim: sim}
 	e.store = rdb.New(e.rdb, rdb.Options{Prefix: e.prefix})
 	return e
 }

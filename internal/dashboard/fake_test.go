@@ -3,6 +3,7 @@ package dashboard
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -32,19 +33,6 @@ func (f *fakeSource) Campaign(_ context.Context, name string) (Campaign, error) 
 
 func (f *fakeSource) Timeline(context.Context, string) (Timeline, error) { return f.timeline, nil }
 
-func (f *fakeSource) Failures(_ context.Context, name string, q FailureQuery) (FailurePage, error) {
-	var p FailurePage
-	for _, r := range f.results[name] {
-		if r.Final() && r.StatusCode != matrix.Success && (q.Status == "" || r.Status == q.Status) {
-			if p.Total >= q.Page*q.PageSize && len(p.Results) < q.PageSize {
-				p.Results = append(p.Results, r)
-			}
-			p.Total++
-		}
-	}
-	return p, nil
-}
-
 func (f *fakeSource) Results(_ context.Context, name string, failedOnly bool, fn func(record.Result) error) error {
 	for _, r := range f.results[name] {
 		if failedOnly && (!r.Final() || r.StatusCode == matrix.Success) {
@@ -55,6 +43,39 @@ func (f *fakeSource) Results(_ context.Context, name string, failedOnly bool, fn
 		}
 	}
 	return nil
+}
+
+func (f *fakeSource) FindInvites(_ context.Context, q string) ([]record.Detail, error) {
+	var out []record.Detail
+	for _, rs := range f.results {
+		for _, r := range rs {
+			if strings.EqualFold(r.Address, strings.TrimSpace(q)) || r.TaskID == q {
+				out = append(out, record.Detail{Result: r})
+			}
+		}
+	}
+	return out, nil
+}
+
+func (f *fakeSource) Invite(_ context.Context, key string) (record.Detail, error) {
+	for _, rs := range f.results {
+		for _, r := range rs {
+			if r.Key == key {
+				return record.Detail{Result: r}, nil
+			}
+		}
+	}
+	return record.Detail{}, fmt.Errorf("%s: %w", key, ErrUnknownInvite)
+}
+
+func (f *fakeSource) CancelInvite(_ context.Context, key string) (record.CancelOneStats, error) {
+	f.record("cancel-invite " + key)
+	return record.CancelOneStats{Before: record.StateQueued, Cancelled: true, TaskRemoved: true}, nil
+}
+
+func (f *fakeSource) RetryInvite(_ context.Context, key string) (record.Verdict, error) {
+	f.record("retry-invite " + key)
+	return record.Registered, nil
 }
 
 func (f *fakeSource) record(s string) {
@@ -90,10 +111,10 @@ const hostileName = `<b>x</b>/../?a=1#"'`
 func newFakeSource() *fakeSource {
 	t0 := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
 	res := []record.Result{
-		{Campaign: hostileName, Address: "ok@example.org", State: record.StateDone, Status: "Success", StatusCode: matrix.Success},
-		{Campaign: hostileName, Address: "=1+2@example.org", Medium: "email", State: record.StateDone, Status: "NotFound",
+		{Campaign: hostileName, Key: "k-ok", Address: "ok@example.org", State: record.StateDone, Status: "Success", StatusCode: matrix.Success},
+		{Campaign: hostileName, Key: "k-notfound", TaskID: "inv:k-notfound", Address: "=1+2@example.org", Medium: "email", State: record.StateDone, Status: "NotFound",
 			StatusCode: matrix.NotFound, HTTPStatus: 404, ErrCode: "M_NOT_FOUND", Error: `<script>alert("x")</script>`, FinishedAt: t0},
-		{Campaign: hostileName, Address: "late@example.org", State: record.StateQueued},
+		{Campaign: hostileName, Key: "k-late", Address: "late@example.org", State: record.StateQueued},
 	}
 	return &fakeSource{
 		campaigns: []Campaign{{

@@ -6,20 +6,64 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/mxinvite/mxinvite/internal/webguard"
 )
 
+// campaignsPerPage is how many campaign cards the list shows per page.
+const campaignsPerPage = 20
+
+// campaignsView is the campaign list: every campaign matching the search
+// (name, room or sender, case-insensitive) and the state filter, a page of
+// campaignsPerPage at a time. The fragment that refreshes it gets the same
+// query string, so a filtered page stays filtered.
 func (s *server) campaignsView(r *http.Request) (*view, error) {
 	cs, err := s.src.Campaigns(r.Context())
 	if err != nil {
 		return nil, err
 	}
-	v := &view{Title: "Campaigns"}
+	q := r.URL.Query()
+	v := &view{Title: "Campaigns", Query: strings.TrimSpace(q.Get("q")), StateFilter: q.Get("state"), StateOptions: campaignStates}
+	needle := strings.ToLower(v.Query)
+	var match []campaignView
 	for _, c := range cs {
 		cv := newCampaignView(c)
+		if needle != "" && !strings.Contains(strings.ToLower(c.Name+"\x00"+c.Room+"\x00"+c.Sender), needle) {
+			continue
+		}
+		if v.StateFilter != "" && cv.State != v.StateFilter {
+			continue
+		}
+		match = append(match, cv)
+	}
+	v.Matching = len(match)
+	v.PageCount = max(1, (len(match)+campaignsPerPage-1)/campaignsPerPage)
+	pageNo, _ := strconv.Atoi(q.Get("page"))
+	v.PageNumber = min(max(pageNo, 1), v.PageCount)
+	from := (v.PageNumber - 1) * campaignsPerPage
+	v.Campaigns = match[from:min(from+campaignsPerPage, len(match))]
+	for _, cv := range v.Campaigns {
 		v.Pending += cv.Pending
-		v.Campaigns = append(v.Campaigns, cv)
+	}
+	v.Shown = len(v.Campaigns)
+	link := func(n int) string {
+		l := url.Values{}
+		if v.Query != "" {
+			l.Set("q", v.Query)
+		}
+		if v.StateFilter != "" {
+			l.Set("state", v.StateFilter)
+		}
+		l.Set("page", strconv.Itoa(n))
+		return "/?" + l.Encode()
+	}
+	v.LiveSrc = "/fragment/campaigns?" + strings.TrimPrefix(link(v.PageNumber), "/?")
+	if v.PageNumber > 1 {
+		v.PrevPage = link(v.PageNumber - 1)
+	}
+	if v.PageNumber < v.PageCount {
+		v.NextPage = link(v.PageNumber + 1)
 	}
 	return v, nil
 }
@@ -101,35 +145,45 @@ func (s *server) campaignPage(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	q := r.URL.Query()
-	v.FailureStatus = q.Get("status")
-	pageNo, _ := strconv.Atoi(q.Get("page"))
-	pageNo = max(pageNo, 1)
-	f, err := s.src.Failures(r.Context(), v.Campaign.Name, FailureQuery{
-		Status: v.FailureStatus, Page: pageNo - 1, PageSize: s.opts.PageSize,
-	})
+	g, err := groupFailures(r.Context(), s.src, v.Campaign.Name, groupSamples)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	v.Failures = f
-	v.PageNumber = pageNo
-	v.PageCount = max(1, (f.Total+s.opts.PageSize-1)/s.opts.PageSize)
-	link := func(n int) string {
-		q := url.Values{}
-		if v.FailureStatus != "" {
-			q.Set("status", v.FailureStatus)
-		}
-		q.Set("page", strconv.Itoa(n))
-		return v.Campaign.Path + "?" + q.Encode()
-	}
-	if pageNo > 1 {
-		v.PrevPage = link(pageNo - 1)
-	}
-	if pageNo < v.PageCount {
-		v.NextPage = link(pageNo + 1)
-	}
+	v.Groups = g
 	s.render(w, r, http.StatusOK, "campaign", "layout", v)
+}
+
+// failuresFragment is the failures section alone, for its own (slower)
+// live refresh: grouping walks the campaign's records.
+func (s *server) failuresFragment(w http.ResponseWriter, r *http.Request) {
+	c, ok := s.campaign(w, r)
+	if !ok {
+		return
+	}
+	g, err := groupFailures(r.Context(), s.src, c.Name, groupSamples)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "campaign", "failures-live", &view{Title: c.Name, Campaign: c, Groups: g})
+}
+
+// failuresJSON is the grouped failures for scripts.
+func (s *server) failuresJSON(w http.ResponseWriter, r *http.Request) {
+	c, ok := s.campaign(w, r)
+	if !ok {
+		return
+	}
+	g, err := groupFailures(r.Context(), s.src, c.Name, groupSamples)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if g.Groups == nil {
+		g.Groups = []FailureGroup{}
+	}
+	writeJSON(w, g)
 }
 
 func (s *server) campaignJSON(w http.ResponseWriter, r *http.Request) {

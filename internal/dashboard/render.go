@@ -3,9 +3,14 @@ package dashboard
 import (
 	"bytes"
 	"embed"
+	"errors"
 	"fmt"
 	"html/template"
+	"net"
 	"net/http"
+	"strings"
+
+	"github.com/mxinvite/mxinvite/internal/record"
 
 	"github.com/mxinvite/mxinvite/internal/webguard"
 )
@@ -20,7 +25,7 @@ var staticFiles embed.FS
 // the layout wraps it.
 type pages map[string]*template.Template
 
-var funcs = template.FuncMap{"timeText": timeText}
+var funcs = template.FuncMap{"timeText": timeText, "timeTag": timeTag, "invitePath": invitePath}
 
 func parsePages() (pages, error) {
 	base, err := template.New("").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/chart.html")
@@ -28,7 +33,7 @@ func parsePages() (pages, error) {
 		return nil, err
 	}
 	out := pages{}
-	for _, name := range []string{"campaigns", "campaign", "confirm", "message", "login"} {
+	for _, name := range []string{"campaigns", "campaign", "confirm", "message", "login", "search", "invite"} {
 		t, err := template.Must(base.Clone()).ParseFS(templateFiles, "templates/"+name+".html")
 		if err != nil {
 			return nil, err
@@ -50,12 +55,21 @@ type view struct {
 	Campaign  campaignView
 	Chart     chart
 
-	Failures      FailurePage
-	FailureStatus string
-	PageNumber    int
-	PageCount     int
-	PrevPage      string
-	NextPage      string
+	Groups FailureGroups
+
+	// The campaign list's search, state filter and page.
+	Query, StateFilter string
+	LiveSrc            string // the list's fragment URL, with its query
+	StateOptions       []string
+	Shown, Matching    int
+	PageNumber         int
+	PageCount          int
+	PrevPage           string
+	NextPage           string
+
+	// The invite search and page.
+	Invites []record.Detail
+	Invite  inviteView
 
 	Confirm confirmView
 	Message *messageView
@@ -64,10 +78,13 @@ type view struct {
 
 type confirmView struct {
 	Action, Title, Question, Detail, Button, Class, Status string
+	// Post is where the form goes, Back the page "Back, do nothing" returns
+	// to (the campaign's or the invite's).
+	Post, Back string
 }
 
 type messageView struct {
-	Title, Text, Class, Back string
+	Title, Text, Class, Back, BackText string
 }
 
 // render executes one template into a buffer first, so a failure answers
@@ -95,10 +112,44 @@ func (s *server) render(w http.ResponseWriter, r *http.Request, status int, page
 	_, _ = buf.WriteTo(w)
 }
 
-// fail logs err and answers a plain 500: the details stay in the log.
+// fail logs err and answers a styled 500 page that says what is wrong
+// (Redis unreachable, or the error), in the page's layout; a page that
+// cannot be rendered either falls back to plain text.
 func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	s.opts.Logger.Error().Err(err).Str("path", r.URL.Path).Msg("dashboard")
-	http.Error(w, "the dashboard could not read or change the campaign data; see its log", http.StatusInternalServerError)
+	m := messageView{Title: "The campaign data cannot be read", Class: "bad", Back: r.URL.RequestURI(), BackText: "Try again",
+		Text: "The dashboard could not read or change the campaign data in Redis: " + err.Error() +
+			". Nothing was changed by this page. Check that Redis is up and reachable from the dashboard (its log has the details)."}
+	if isUnreachable(err) {
+		m.Title = "Redis is unreachable"
+	}
+	t := s.pages["message"]
+	var buf bytes.Buffer
+	v := &view{Title: m.Title, Message: &m, RefreshMS: s.opts.Refresh.Milliseconds()}
+	if t == nil || t.ExecuteTemplate(&buf, "layout", v) != nil {
+		http.Error(w, "the dashboard could not read or change the campaign data; see its log", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	noStore(w)
+	w.WriteHeader(http.StatusInternalServerError)
+	_, _ = buf.WriteTo(w)
+}
+
+// isUnreachable says whether err is a failure to reach Redis (a dial
+// error, a refused or reset connection, a timeout).
+func isUnreachable(err error) bool {
+	var ne net.Error
+	if errors.As(err, &ne) {
+		return true
+	}
+	msg := err.Error()
+	for _, s := range []string{"connection refused", "connection reset", "i/o timeout", "no route to host", "EOF", "broken pipe"} {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return false
 }
 
 // message answers a page with one message.

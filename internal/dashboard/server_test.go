@@ -1,8 +1,10 @@
 package dashboard
 
 import (
+	"context"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -162,6 +164,45 @@ func TestActionsNeedSameOriginAndCSRF(t *testing.T) {
 	}
 }
 
+// One invite's actions: same origin and the CSRF token, like the
+// campaign's; a delivered invite is not retried, and the search escapes
+// what it shows.
+func TestInviteActions(t *testing.T) {
+	src := newFakeSource()
+	c := newClient(t, Options{Source: src})
+	_, confirm := c.do("GET", "/i/k-late/confirm?action=cancel", nil, nil)
+	token := csrfOf(t, confirm)
+	same := map[string]string{"Sec-Fetch-Site": "same-origin"}
+	if res, _ := c.do("POST", "/i/k-late/cancel", url.Values{}, same); res.StatusCode != 403 {
+		t.Errorf("cancel without the token: %d", res.StatusCode)
+	}
+	if res, _ := c.do("POST", "/i/k-late/cancel", url.Values{"csrf": {token}}, map[string]string{"Sec-Fetch-Site": "cross-site"}); res.StatusCode != 403 {
+		t.Errorf("cross-site cancel: %d", res.StatusCode)
+	}
+	if res, body := c.do("POST", "/i/k-late/cancel", url.Values{"csrf": {token}}, same); res.StatusCode != 200 || !strings.Contains(body, "its task is removed from the queue") {
+		t.Errorf("cancel: %d %s", res.StatusCode, body)
+	}
+	if res, _ := c.do("POST", "/i/k-ok/retry", url.Values{"csrf": {token}}, same); res.StatusCode != 409 {
+		t.Errorf("retry of a delivered invite: %d, want 409", res.StatusCode)
+	}
+	if res, _ := c.do("GET", "/i/k-ok/confirm?action=retry", nil, nil); res.StatusCode != 409 {
+		t.Errorf("confirm retry of a delivered invite: %d, want 409", res.StatusCode)
+	}
+	if res, _ := c.do("POST", "/i/k-notfound/retry", url.Values{"csrf": {token}}, same); res.StatusCode != 200 {
+		t.Errorf("retry: %d", res.StatusCode)
+	}
+	if res, _ := c.do("GET", "/i/nosuch", nil, nil); res.StatusCode != 404 {
+		t.Errorf("unknown invite: %d", res.StatusCode)
+	}
+	if got := strings.Join(src.done(), "|"); got != "cancel-invite k-late|retry-invite k-notfound" {
+		t.Errorf("actions %q", got)
+	}
+	res, body := c.do("GET", "/search?q="+url.QueryEscape("=1+2@EXAMPLE.org"), nil, nil)
+	if res.StatusCode != 200 || !strings.Contains(body, `href="/i/k-notfound"`) || strings.Contains(body, "<script>alert") {
+		t.Errorf("search: %d %s", res.StatusCode, body)
+	}
+}
+
 const testToken = "0123456789abcdef-dashboard-token"
 
 func TestTokenGuardsEverything(t *testing.T) {
@@ -287,5 +328,24 @@ func TestStaticHasNoListing(t *testing.T) {
 	}
 	if res, _ := c.do("GET", "/static/style.css", nil, nil); res.StatusCode != 200 || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/css") {
 		t.Errorf("style.css: %d %q", res.StatusCode, res.Header.Get("Content-Type"))
+	}
+}
+
+// downSource fails every read as an unreachable Redis does.
+type downSource struct{ *fakeSource }
+
+func (downSource) Campaigns(context.Context) ([]Campaign, error) {
+	return nil, &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connect: connection refused")}
+}
+
+// A page that cannot be read is a styled page saying what is wrong, not
+// plain text.
+func TestErrorPageIsStyled(t *testing.T) {
+	c := newClient(t, Options{Source: downSource{newFakeSource()}})
+	res, body := c.do("GET", "/", nil, nil)
+	if res.StatusCode != 500 || !strings.Contains(res.Header.Get("Content-Type"), "text/html") ||
+		!strings.Contains(body, `<link rel="stylesheet" href="/static/style.css">`) ||
+		!strings.Contains(body, "Redis is unreachable") || !strings.Contains(body, "connection refused") {
+		t.Fatalf("error page: %d %s\n%s", res.StatusCode, res.Header.Get("Content-Type"), body)
 	}
 }

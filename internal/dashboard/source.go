@@ -20,11 +20,20 @@ type Source interface {
 	// Timeline is the campaign's history, per minute (coarser for long
 	// campaigns).
 	Timeline(ctx context.Context, name string) (Timeline, error)
-	// Failures returns one page of the campaign's failed invites.
-	Failures(ctx context.Context, name string, q FailureQuery) (FailurePage, error)
 	// Results calls fn for every invite record of the campaign (only the
 	// failed ones when failedOnly), without holding them all in memory.
+	// The failures are grouped by cause from it.
 	Results(ctx context.Context, name string, failedOnly bool, fn func(record.Result) error) error
+
+	// FindInvites finds invites by address (any spelling) or task ID,
+	// across campaigns; ErrBadQuery (wrapped) for a query that is neither.
+	FindInvites(ctx context.Context, query string) ([]record.Detail, error)
+	// Invite reads one invite by key; ErrUnknownInvite when there is none.
+	Invite(ctx context.Context, key string) (record.Detail, error)
+	// CancelInvite cancels one invite not sent yet, removing its task.
+	CancelInvite(ctx context.Context, key string) (record.CancelOneStats, error)
+	// RetryInvite re-enqueues one finished invite that did not succeed.
+	RetryInvite(ctx context.Context, key string) (record.Verdict, error)
 
 	// Resume lifts a pause (scope "sender" or "campaign", and its name).
 	Resume(ctx context.Context, scope, name string) error
@@ -36,6 +45,17 @@ type Source interface {
 
 // ErrUnknownCampaign is returned (wrapped) for a campaign that does not exist.
 var ErrUnknownCampaign = errors.New("no such campaign")
+
+// ErrUnknownInvite is returned (wrapped) for an invite key without a record.
+var ErrUnknownInvite = errors.New("no such invite")
+
+// ErrBadQuery is returned (wrapped) by FindInvites for a query that is
+// neither an address nor a task ID.
+var ErrBadQuery = errors.New("not an email address, a phone number or a task ID")
+
+// ErrNotRetriable is returned (wrapped) by RetryInvite for an invite that
+// was delivered or has not finished.
+var ErrNotRetriable = errors.New("not retriable")
 
 // ErrNotSupported is returned (wrapped) by an action the source cannot do
 // (Resume before the worker package has pauses).
@@ -59,6 +79,11 @@ type Campaign struct {
 	PacePerMinute *float64 `json:"pace_per_minute"`
 	// ETASeconds is the expected time until every invite is final.
 	ETASeconds *float64 `json:"eta_seconds"`
+	// Unserved is set when no running worker serves the campaign's sender
+	// (none said so lately): its invites wait, "active" ones included (a
+	// worker that died mid-request left them; asynq hands them to the next
+	// worker about a minute after one starts).
+	Unserved bool `json:"unserved,omitempty"`
 }
 
 // Pause is what holds invites back until someone (or the worker) resumes
@@ -103,18 +128,4 @@ type Bucket struct {
 	// Accepted invites ended Success, Failed ones with any other status.
 	Accepted int `json:"accepted"`
 	Failed   int `json:"failed"`
-}
-
-// FailureQuery selects a page of failures.
-type FailureQuery struct {
-	// Status keeps only failures with this status name ("" for all).
-	Status string
-	// Page is 0-based; PageSize defaults to 50.
-	Page, PageSize int
-}
-
-// FailurePage is a page of failed invites and how many match in all.
-type FailurePage struct {
-	Results []record.Result
-	Total   int
 }

@@ -2,6 +2,7 @@ package dashboard
 
 import (
 	"fmt"
+	"html/template"
 	"math"
 	"net/url"
 	"sort"
@@ -23,6 +24,24 @@ type campaignView struct {
 	Statuses                 []statusCount
 	Failures                 []statusCount // Statuses without Success
 	Rate, Pace, ETA          string
+	// State is the campaign's label: running, scheduled, paused, cancelled,
+	// finished or empty (record.CampaignStateOf, "active" read as running,
+	// and paused whenever a pause holds its pending invites).
+	State string
+	// Succeeded, Failed and Cancelled split Finished; the bar (SVG, 1000
+	// units wide: no inline style under the CSP) draws them apart.
+	Succeeded, Failed, Cancelled int
+	Bar                          barView
+	// ShowPause: a pause holds invites of this campaign that are still
+	// pending (a pause left over on a finished or cancelled campaign is not
+	// a banner: nothing of it is held).
+	ShowPause bool
+}
+
+// barView is the progress bar's segments, in thousandths of the campaign.
+type barView struct {
+	OK, Bad, Cancelled int
+	BadX, CancelledX   int
 }
 
 type count struct {
@@ -81,6 +100,17 @@ func newCampaignView(c Campaign) campaignView {
 		v.Pace = fmt.Sprintf("%.1f/min", *c.PacePerMinute)
 	}
 	v.ETA = etaText(c, v.Pending)
+	v.Cancelled = c.Counts.States[record.StateCancelled]
+	v.Succeeded = c.Counts.Statuses[matrix.Success.String()]
+	v.Failed = max(0, c.Counts.States[record.StateDone]-v.Succeeded)
+	if v.Total > 0 {
+		w := func(n int) int { return n * 1000 / v.Total }
+		v.Bar = barView{OK: w(v.Succeeded), Bad: w(v.Failed), Cancelled: w(v.Cancelled)}
+		v.Bar.BadX = v.Bar.OK
+		v.Bar.CancelledX = v.Bar.OK + v.Bar.Bad
+	}
+	v.ShowPause = c.Pause != nil && v.Pending > 0
+	v.State = stateLabel(c, v.Pending)
 	return v
 }
 
@@ -103,12 +133,31 @@ func statusCounts(m map[string]int) []statusCount {
 	return out
 }
 
+// stateLabel is the campaign's one-word state, as `mxinvite campaigns`
+// says it ("active" reads "running" here), paused when a pause holds its
+// pending invites.
+func stateLabel(c Campaign, pending int) string {
+	st := record.CampaignStateOf(c.Counts)
+	switch {
+	case pending > 0 && c.Pause != nil:
+		return string(record.CampaignPaused)
+	case st == record.CampaignActive:
+		return "running"
+	}
+	return string(st)
+}
+
+// campaignStates are the labels the campaign list filters by.
+var campaignStates = []string{"running", "scheduled", "paused", "cancelled", "finished", "empty"}
+
 func etaText(c Campaign, pending int) string {
 	switch {
 	case pending == 0 && c.Counts.Enqueued > 0:
-		return "finished"
+		return string(record.CampaignStateOf(c.Counts))
 	case c.Pause != nil:
 		return "paused"
+	case c.Unserved:
+		return "waiting for a worker"
 	case c.ETASeconds == nil:
 		return "unknown"
 	}
@@ -130,6 +179,17 @@ func durationText(d time.Duration) string {
 }
 
 func campaignPath(name string) string { return "/c/" + url.PathEscape(name) }
+
+// timeTag shows a time in UTC inside a <time> element the script turns
+// into the reader's local time (UTC stays in its title); "" for the zero
+// time.
+func timeTag(t time.Time) template.HTML {
+	if t.IsZero() {
+		return ""
+	}
+	u := t.UTC()
+	return template.HTML(`<time datetime="` + u.Format(time.RFC3339) + `" title="` + timeText(u) + `">` + timeText(u) + `</time>`)
+}
 
 // timeText shows a time in UTC, "" for the zero time.
 func timeText(t time.Time) string {

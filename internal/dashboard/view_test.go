@@ -71,3 +71,36 @@ func TestDurationText(t *testing.T) {
 		}
 	}
 }
+
+// The card says what it knows: a state label (active reads running; a
+// pause holding pending invites makes it paused; a pause left on a
+// cancelled campaign is no banner and no Resume), successes and failures
+// apart, and a campaign no worker serves waits for one.
+func TestCampaignViewLabels(t *testing.T) {
+	pause := &Pause{Scope: ScopeCampaign, Name: "c", Reason: "r"}
+	for _, tt := range []struct {
+		name      string
+		c         Campaign
+		state     string
+		showPause bool
+		eta       string
+	}{
+		{"running", Campaign{Counts: record.CampaignCounts{Enqueued: 2, States: map[record.State]int{"queued": 1, "done": 1}, Statuses: map[string]int{"Success": 1}}}, "running", false, "unknown"},
+		{"paused", Campaign{Pause: pause, Counts: record.CampaignCounts{Enqueued: 2, States: map[record.State]int{"queued": 2}}}, "paused", true, "paused"},
+		{"cancelled keeps no pause", Campaign{Pause: pause, Counts: record.CampaignCounts{Enqueued: 40, States: map[record.State]int{"done": 5, "cancelled": 35}, Statuses: map[string]int{"NotFound": 5}}}, "cancelled", false, "cancelled"},
+		{"scheduled", Campaign{Counts: record.CampaignCounts{Enqueued: 3, States: map[record.State]int{"scheduled": 3}}}, "scheduled", false, "unknown"},
+		{"finished", Campaign{Counts: record.CampaignCounts{Enqueued: 1, States: map[record.State]int{"done": 1}, Statuses: map[string]int{"Success": 1}}}, "finished", false, "finished"},
+		{"empty", Campaign{}, "empty", false, "unknown"},
+		{"no worker", Campaign{Unserved: true, Counts: record.CampaignCounts{Enqueued: 2, States: map[record.State]int{"active": 2}}}, "running", false, "waiting for a worker"},
+	} {
+		v := newCampaignView(tt.c)
+		if v.State != tt.state || v.ShowPause != tt.showPause || v.ETA != tt.eta {
+			t.Errorf("%s: state %q pause %v ETA %q; want %q %v %q", tt.name, v.State, v.ShowPause, v.ETA, tt.state, tt.showPause, tt.eta)
+		}
+	}
+	// 0 successes, 5 failed, 35 cancelled: no green at all.
+	v := newCampaignView(Campaign{Counts: record.CampaignCounts{Enqueued: 40, States: map[record.State]int{"done": 5, "cancelled": 35}, Statuses: map[string]int{"NotFound": 5}}})
+	if v.Succeeded != 0 || v.Failed != 5 || v.Cancelled != 35 || v.Bar != (barView{OK: 0, Bad: 125, Cancelled: 875, BadX: 0, CancelledX: 125}) {
+		t.Errorf("bar %+v, succeeded %d failed %d cancelled %d", v.Bar, v.Succeeded, v.Failed, v.Cancelled)
+	}
+}

@@ -7,6 +7,8 @@ package metrics
 import (
 	"fmt"
 	"net/http"
+	"regexp"
+	"sort"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -25,6 +27,15 @@ type Options struct {
 	// QueueReadTimeout bounds the queues' read at a scrape; past it the
 	// scrape answers without them (mxinvite_queue_metrics_up 0). Default 3 s.
 	QueueReadTimeout time.Duration
+
+	// Campaigns, when set, exports the per-campaign gauges of the campaigns
+	// in progress (mxinvite_campaign_*), read at each scrape within
+	// QueueReadTimeout. Default nil: none.
+	Campaigns CampaignSource
+	// MaxCampaignGauges bounds how many campaigns in progress have
+	// per-campaign gauges (by name; the rest are counted in
+	// mxinvite_campaigns_over_cap). Default 100.
+	MaxCampaignGauges int
 
 	// Senders are the configured senders: each has its
 	// mxinvite_sender_paused series (0) from the start. Default none.
@@ -53,6 +64,9 @@ func (o Options) WithDefaults() Options {
 	if o.MaxCampaigns == 0 {
 		o.MaxCampaigns = 20
 	}
+	if o.MaxCampaignGauges == 0 {
+		o.MaxCampaignGauges = 100
+	}
 	if o.MaxReasons == 0 {
 		o.MaxReasons = 16
 	}
@@ -64,7 +78,7 @@ func (o Options) WithDefaults() Options {
 
 // Validate reports the first invalid field.
 func (o Options) Validate() error {
-	for name, n := range map[string]int{"MaxSenders": o.MaxSenders, "MaxCampaigns": o.MaxCampaigns, "MaxReasons": o.MaxReasons} {
+	for name, n := range map[string]int{"MaxSenders": o.MaxSenders, "MaxCampaigns": o.MaxCampaigns, "MaxReasons": o.MaxReasons, "MaxCampaignGauges": o.MaxCampaignGauges} {
 		if n < 1 {
 			return fmt.Errorf("metrics options: %s %d must be at least 1", name, n)
 		}
@@ -81,7 +95,8 @@ func (o Options) Validate() error {
 // Metrics is a registry of mxinvite's metrics and the worker.Observer that
 // feeds it. It is safe for concurrent use.
 type Metrics struct {
-	reg *prometheus.Registry
+	reg        *prometheus.Registry
+	collectors []prometheus.Collector // what reg has, for Names
 
 	senders   *cappedLabel
 	reasons   *cappedLabel
@@ -139,24 +154,65 @@ func New(opts Options) (*Metrics, error) {
 	for _, s := range opts.Senders {
 		m.paused.WithLabelValues(m.senders.value(s)).Set(0)
 	}
-	m.reg.MustRegister(m.paused, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.register(m.paused, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if opts.Inspector != nil {
-		m.reg.MustRegister(newQueueCollector(opts.Inspector, opts.Queues, opts.QueueReadTimeout))
+		m.register(newQueueCollector(opts.Inspector, opts.Queues, opts.QueueReadTimeout))
+	}
+	if opts.Campaigns != nil {
+		m.register(&campaignCollector{src: opts.Campaigns, timeout: opts.QueueReadTimeout, max: opts.MaxCampaignGauges})
 	}
 	return m, nil
 }
 
 const namespace = "mxinvite"
 
+func (m *Metrics) register(cs ...prometheus.Collector) {
+	m.reg.MustRegister(cs...)
+	m.collectors = append(m.collectors, cs...)
+}
+
+// Names lists the name of every metric a worker exports (a histogram's
+// base name, without _bucket/_sum/_count), sorted: what dashboards and
+// alert rules may query (deploy/ is checked against it).
+func Names() []string {
+	m, err := New(Options{})
+	if err != nil {
+		panic(err) // the defaults are valid
+	}
+	cs := append(m.collectors, &queueCollector{}, &campaignCollector{})
+	ch := make(chan *prometheus.Desc, 64)
+	go func() {
+		for _, c := range cs {
+			c.Describe(ch)
+		}
+		close(ch)
+	}()
+	seen := map[string]bool{}
+	for d := range ch {
+		if f := fqName.FindStringSubmatch(d.String()); f != nil {
+			seen[f[1]] = true
+		}
+	}
+	names := make([]string, 0, len(seen))
+	for n := range seen {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// fqName finds a Desc's name in its String() (the Desc has no getter).
+var fqName = regexp.MustCompile(`fqName: "([^"]+)"`)
+
 func (m *Metrics) counter(name, help string, labels ...string) *prometheus.CounterVec {
 	c := prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: namespace, Name: name, Help: help}, labels)
-	m.reg.MustRegister(c)
+	m.register(c)
 	return c
 }
 
 func (m *Metrics) histogram(name, help string, buckets []float64) *prometheus.HistogramVec {
 	h := prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: namespace, Name: name, Help: help, Buckets: buckets}, []string{"sender"})
-	m.reg.MustRegister(h)
+	m.register(h)
 	return h
 }
 

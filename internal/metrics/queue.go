@@ -42,7 +42,7 @@ var (
 	descLatency   = queueDesc("asynq_queue_latency_seconds", "How long the oldest pending task has waited.")
 	descMemory    = queueDesc("asynq_queue_memory_usage_approx_bytes", "Redis memory the queue uses (sampled, approximate).")
 	descProcessed = queueDesc("asynq_tasks_processed_total", "Tasks processed, succeeded or failed.")
-	descFailed    = queueDesc("asynq_tasks_failed_total", "Tasks that failed (for mxinvite: Redis trouble, not invites that ended badly).")
+	descFailed    = queueDesc("asynq_tasks_failed_total", "Tasks that failed, as asynq counts them: for mxinvite, every invite that ended with a failure status (its task is archived, not retried), plus deliveries that met Redis trouble.")
 	descPaused    = queueDesc("asynq_queue_paused_total", "1 when the queue is paused (a gauge despite its name, as asynq's collector has it).")
 	descUp        = queueDesc("mxinvite_queue_metrics_up", "1 when the queue's state could be read at this scrape, else 0.")
 )

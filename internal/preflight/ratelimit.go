@@ -59,22 +59,34 @@ func checkKnownPace(cfg Config, r *Report) {
 		n = cfg.Addresses()
 	}
 	r.note(CheckPace, "an earlier campaign of sender %s was rate-limited by the homeserver to one invite per %s%s",
-		cfg.Sender, HumanDuration(interval.Round(time.Second)), campaignLength(n, 0, interval))
+		cfg.Sender, PaceText(interval), campaignLength(n, 0, interval))
 }
 
 // campaignLength says how long n invites take at a burst, then one per
 // interval: the first burst at once, the last after (n-burst)*interval.
-// n < 0 (unknown) gives the daily rate instead.
+// n <= 0 (unknown, or nothing counted) gives the daily rate instead.
 func campaignLength(n, burst int, interval time.Duration) string {
 	switch {
 	case interval <= 0:
 		return ""
-	case n < 0:
+	case n <= 0:
 		return fmt.Sprintf(": about %d invites a day", int(24*time.Hour/interval))
 	case n <= burst:
 		return fmt.Sprintf(": this campaign's %d addresses go out at once", n)
 	}
 	return fmt.Sprintf(": this campaign's %d addresses would take about %s", n, HumanDuration(time.Duration(n-burst)*interval))
+}
+
+// PaceText renders the interval of a pace: "347 ms", "1.5 s", "6 min 40 s"
+// (HumanDuration from 10 s up); a pace under a second is not "0 s".
+func PaceText(d time.Duration) string {
+	switch {
+	case d < time.Second:
+		return fmt.Sprintf("%d ms", d.Milliseconds())
+	case d < 10*time.Second:
+		return fmt.Sprintf("%.1f s", d.Seconds())
+	}
+	return HumanDuration(d.Round(time.Second))
 }
 
 // HumanDuration renders d for people: "46 days 7 h", "3 h 20 min",

@@ -90,7 +90,7 @@ func TestCampaignLength(t *testing.T) {
 		n    int
 		want string
 	}{
-		{0, ": this campaign's 0 addresses go out at once"},
+		{0, ": about 216 invites a day"},
 		{5, ": this campaign's 5 addresses go out at once"},
 		{6, ": this campaign's 6 addresses would take about 6 min 40 s"},
 		{14, ": this campaign's 14 addresses would take about 1 h"},
@@ -129,6 +129,24 @@ func TestKnownPaceNote(t *testing.T) {
 	for _, c := range run(t, cfg).Checks {
 		if c.Name == CheckPace {
 			t.Fatalf("a pace note with no pace known: %+v", c)
+		}
+	}
+}
+
+// A pace under a second is said in milliseconds, not "0 s"; a list whose
+// size is 0 (unknown) gets the daily rate, not "0 addresses go out at once".
+func TestKnownPaceUnderASecond(t *testing.T) {
+	calls := 0
+	cfg := adminConfig(t, false, 0, &calls)
+	cfg.SenderPace = func() time.Duration { return 347 * time.Millisecond }
+	c := check(t, run(t, cfg), CheckPace)
+	want := "an earlier campaign of sender bulk was rate-limited by the homeserver to one invite per 347 ms: about 248991 invites a day"
+	if c.Detail != want {
+		t.Fatalf("pace note %q; want %q", c.Detail, want)
+	}
+	for d, want := range map[time.Duration]string{347 * time.Millisecond: "347 ms", 1500 * time.Millisecond: "1.5 s", 400 * time.Second: "6 min 40 s"} {
+		if got := PaceText(d); got != want {
+			t.Errorf("PaceText(%v) = %q, want %q", d, got, want)
 		}
 	}
 }

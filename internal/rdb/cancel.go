@@ -36,15 +36,17 @@ import (
 // ARGV[1] -> the campaign
 // ARGV[2] -> the time of the cancel (RFC 3339)
 // ARGV[3], ARGV[4] -> asynq's names of the scheduled and retry states
-// ARGV[5..] -> per invite: key, the generation its task hash is of, task ID
+// ARGV[5] -> asynq's name of the pending state
+// ARGV[6..] -> per invite: key, the generation its task hash is of, task ID
 //
-// Returns {cancelled, in flight, finished, already cancelled, tasks deleted}.
+// Returns {cancelled, in flight, finished, already cancelled, tasks deleted,
+// pending tasks left in asynq's list}.
 var cancelScript = newScript("cancel", script(`
 local campaign, at, s_sched, s_retry = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-local cancelled, inflight, finished, already, tasks = 0, 0, 0, 0, 0
+local cancelled, inflight, finished, already, tasks, left = 0, 0, 0, 0, 0, 0
 local moved = {}
 local n = 0
-for i = 5, #ARGV, 3 do
+for i = 6, #ARGV, 3 do
   n = n + 1
   local rec, tk = KEYS[2 + 2 * n], KEYS[3 + 2 * n]
   local cur = redis.call('HMGET', rec, 'state', 'generation', 'campaign')
@@ -65,13 +67,15 @@ for i = 5, #ARGV, 3 do
         redis.call('ZREM', ts == s_sched and KEYS[2] or KEYS[3], ARGV[i + 2])
         redis.call('DEL', tk)
         tasks = tasks + 1
+      elseif ts == ARGV[5] then
+        left = left + 1
       end
     end
   end
 end
 for state, k in pairs(moved) do redis.call('HINCRBY', KEYS[1], 'state:' .. state, -k) end
 if cancelled > 0 then redis.call('HINCRBY', KEYS[1], 'state:' .. ST.cancelled, cancelled) end
-return {cancelled, inflight, finished, already, tasks}
+return {cancelled, inflight, finished, already, tasks, left}
 `))
 
 // cancelPage is how many invites one cancelScript call looks at: a few
@@ -91,15 +95,15 @@ func (c *Client) Cancel(ctx context.Context, campaign, queue string) (record.Can
 		}
 		if len(keys) > 0 {
 			rkeys := []string{c.k.counts(campaign), asynqZset(queue, asynqScheduled), asynqZset(queue, asynqRetry)}
-			args := []any{campaign, now, asynqScheduled, asynqRetry}
+			args := []any{campaign, now, asynqScheduled, asynqRetry, asynqPending}
 			for i, key := range keys {
 				id := tasks.TaskIDOf(key, gens[i])
 				rkeys = append(rkeys, c.k.invite(key), asynqTask(queue, id))
 				args = append(args, key, gens[i], id)
 			}
 			res, err := cancelScript.Run(ctx, c.rdb, rkeys, args...).Int64Slice()
-			if err == nil && len(res) != 5 {
-				err = fmt.Errorf("%d values in the reply, want 5", len(res))
+			if err == nil && len(res) != 6 {
+				err = fmt.Errorf("%d values in the reply, want 6", len(res))
 			}
 			if err != nil {
 				return st, fmt.Errorf("cancel campaign %q: %w", campaign, err)
@@ -108,6 +112,7 @@ func (c *Client) Cancel(ctx context.Context, campaign, queue string) (record.Can
 			st.InFlight += int(res[1])
 			st.Finished += int(res[2])
 			st.AlreadyCancelled += int(res[3])
+			st.TasksLeft += int(res[5])
 		}
 		if len(keys) < cancelPage {
 			return st, nil

@@ -78,6 +78,9 @@ func (k Keys) ownPattern() string { return k.prefix + ":*" }
 // sorted sets of its scheduled, retry, archived and completed tasks.
 func asynqTask(queue, id string) string    { return "asynq:{" + queue + "}:t:" + id }
 func asynqZset(queue, state string) string { return "asynq:{" + queue + "}:" + state }
+
+// asynqList is asynq's list of a queue's pending tasks (state "pending").
+func asynqList(queue, state string) string { return "asynq:{" + queue + "}:" + state }
 func asynqQueuePattern(queue string) string {
 	return "asynq:{" + queue + "}:*"
 }
@@ -88,6 +91,7 @@ const asynqQueues = "asynq:queues"
 // asynq v0.26's task states, as its task hashes' "state" field and its
 // sorted sets name them.
 const (
+	asynqPending   = "pending"
 	asynqScheduled = "scheduled"
 	asynqRetry     = "retry"
 	asynqArchived  = "archived"

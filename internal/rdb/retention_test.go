@@ -53,7 +53,7 @@ func TestCancelScript(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st != (record.CancelStats{Cancelled: 2, InFlight: 1, Finished: 1}) {
+	if st != (record.CancelStats{Cancelled: 2, InFlight: 1, Finished: 1, TasksLeft: 1}) {
 		t.Fatalf("stats %+v", st)
 	}
 	in := asynq.NewInspectorFromRedisClient(c.Conn())

@@ -15,6 +15,11 @@ type CancelStats struct {
 	Finished int `json:"finished"`
 	// AlreadyCancelled invites were cancelled by an earlier cancel.
 	AlreadyCancelled int `json:"already_cancelled"`
+	// TasksLeft are the cancelled invites' tasks left in asynq's pending
+	// list (removing each is a scan of the list): a worker takes each,
+	// finds its invite cancelled and ends it at once, sending nothing. They
+	// count as pending in asynq (and asynq_queue_size) until then.
+	TasksLeft int `json:"tasks_left"`
 }
 
 // RetryStats says what a retry of a campaign's failures did.
