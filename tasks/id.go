@@ -48,3 +48,12 @@ func TaskIDOf(key string, gen int) string {
 	}
 	return id
 }
+
+// RedeliveryTaskID is the task ID of a re-delivery of the task base (a
+// takeover of an invite whose worker died, internal/rdb/takeover.go):
+// base + ":r" + n in base 36, n unique per re-delivery (the taking worker
+// uses the time in ms). The invite and its record, key and generation, and
+// so its transaction ID, are the base task's.
+func RedeliveryTaskID(base string, n int64) string {
+	return base + ":r" + strconv.FormatInt(n, 36)
+}
