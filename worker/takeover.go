@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/rs/zerolog"
 
 	"github.com/mxinvite/mxinvite/internal/rdb"
 	"github.com/mxinvite/mxinvite/internal/record"
@@ -28,7 +29,14 @@ import (
 // it holds but it does not (its writes were cut off by a Redis failover or
 // restart, or its delivery gave up on Redis): those too would wait for
 // asynq's lease otherwise.
-const reclaimEvery = 3
+//
+// And as often it re-delivers the tasks asynq holds under a lease that no
+// one has extended for leaseStale (rdb.StaleLeases): a worker that died
+// between asynq's dequeue and its delivery's begin had not marked them yet.
+const (
+	reclaimEvery = 3
+	leaseStale   = 8 * time.Second
+)
 
 // holding is the set of invites this process is delivering.
 type holding struct {
@@ -86,6 +94,7 @@ func (w *Worker) liveness(ctx context.Context) {
 			w.takeOver(ctx)
 			if round%reclaimEvery == 0 {
 				w.redeliver(ctx, w.id, true)
+				w.adoptOrphans(ctx)
 			}
 		} else if ctx.Err() == nil && !failing {
 			w.cfg.Logger.Warn().Err(err).Msg("worker heartbeat")
@@ -161,12 +170,23 @@ func (w *Worker) redeliver(ctx context.Context, worker string, self bool) {
 		log.Warn().Err(err).Msg("claiming invites to take over")
 		return
 	}
+	msg := "took over a dead worker's invites"
+	if self {
+		msg = "re-delivered invites cut off from this worker"
+	}
+	w.enqueueClaimed(ctx, log, claims, got, tasksOf, msg)
+}
+
+// enqueueClaimed enqueues the re-deliveries of the claimed invites (got[i]:
+// claims[i] was claimed; infos: the replaced tasks by invite key).
+func (w *Worker) enqueueClaimed(ctx context.Context, log zerolog.Logger, claims []rdb.Claim, got []bool,
+	infos map[string]*asynq.TaskInfo, msg string) {
 	n := 0
 	for i, ok := range got {
 		if !ok {
 			continue
 		}
-		info := tasksOf[claims[i].Key]
+		info := infos[claims[i].Key]
 		opts := []asynq.Option{asynq.TaskID(claims[i].NewTaskID), asynq.Queue(info.Queue), asynq.MaxRetry(info.MaxRetry)}
 		if info.Retention > 0 {
 			opts = append(opts, asynq.Retention(info.Retention))
@@ -180,10 +200,52 @@ func (w *Worker) redeliver(ctx context.Context, worker string, self bool) {
 		n++
 	}
 	if n > 0 {
-		msg := "took over a dead worker's invites"
-		if self {
-			msg = "re-delivered invites cut off from this worker"
-		}
 		log.Info().Int("invites", n).Msg(msg)
 	}
+}
+
+// adoptOrphans re-delivers the tasks of stale asynq leases whose records
+// are still theirs and held by no live worker.
+func (w *Worker) adoptOrphans(ctx context.Context) {
+	ids, err := w.store.StaleLeases(ctx, w.cfg.Queue, leaseStale)
+	if err != nil || len(ids) == 0 {
+		return
+	}
+	infos := map[string]*asynq.TaskInfo{}
+	var keys []string
+	for _, id := range ids {
+		info, err := w.inspector.GetTaskInfo(w.cfg.Queue, id)
+		if err != nil {
+			continue
+		}
+		inv, err := tasks.DecodeInvite(info.Payload)
+		if err != nil {
+			continue
+		}
+		infos[inv.Key()] = info
+		keys = append(keys, inv.Key())
+	}
+	cands, err := w.store.Candidates(ctx, keys)
+	if err != nil {
+		return
+	}
+	var claims []rdb.Claim
+	for _, cd := range cands {
+		info := infos[cd.Key]
+		if cd.TaskID != info.ID || !cd.State.Pending() {
+			continue // the record belongs to another delivery, or is final
+		}
+		inv, _ := tasks.DecodeInvite(info.Payload)
+		claims = append(claims, rdb.Claim{Key: cd.Key, Expect: cd.Expect,
+			NewTaskID: tasks.RedeliveryTaskID(inv.TaskID(), time.Now().UnixMilli())})
+	}
+	if len(claims) == 0 {
+		return
+	}
+	got, err := w.store.ClaimOrphans(ctx, claims)
+	if err != nil {
+		w.cfg.Logger.Warn().Err(err).Msg("claiming orphaned tasks")
+		return
+	}
+	w.enqueueClaimed(ctx, *w.cfg.Logger, claims, got, infos, "re-delivered tasks whose worker died before it began them")
 }

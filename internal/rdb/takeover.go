@@ -3,6 +3,8 @@ package rdb
 import (
 	"context"
 	"fmt"
+	"strconv"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -72,7 +74,9 @@ func (c *Client) Candidates(ctx context.Context, keys []string) ([]Candidate, er
 // KEYS[2] -> the held set the invites are listed in ({prefix}:worker:{id}:held)
 // KEYS[2+i] -> per invite i: its record
 //
-// ARGV[1] -> the worker ID of that held set
+// ARGV[1] -> the worker ID of that held set ("" for none: invites found
+//
+//	through asynq's stale leases, StaleLeases)
 // ARGV[2] -> "1": that worker is the caller, alive, and no longer holds
 //
 //	these invites (cut off from its writes); else it must be dead
@@ -196,4 +200,30 @@ func (c *Client) recovering(ctx context.Context) (map[string]int, error) {
 		}
 	}
 	return out, nil
+}
+
+// ClaimOrphans claims invites found through asynq's stale leases (see
+// StaleLeases): pending, not held by a live worker, their record still the
+// task's. It reports which were claimed.
+func (c *Client) ClaimOrphans(ctx context.Context, claims []Claim) ([]bool, error) {
+	return c.ClaimFrom(ctx, "", false, true, claims)
+}
+
+// asynqLease is asynq v0.26's lease duration: a worker's heartbeat extends
+// the leases of the tasks it runs to now + asynqLease every 5 s.
+const asynqLease = 30 * time.Second
+
+// StaleLeases lists the tasks of queue whose asynq lease no one has
+// extended for stale (asynq's {queue}:lease zset, scored by expiry in unix
+// seconds, extended to now + 30 s every 5 s by the server running the
+// task): their worker died (or lost Redis) before mxinvite marked them —
+// between asynq's dequeue and the delivery's begin. asynq itself gives them
+// back only 30 s after the lease expires.
+func (c *Client) StaleLeases(ctx context.Context, queue string, stale time.Duration) ([]string, error) {
+	max := time.Now().Add(asynqLease - stale).Unix()
+	ids, err := c.rdb.ZRangeByScore(ctx, asynqZset(queue, "lease"), &redis.ZRangeBy{Min: "-inf", Max: strconv.FormatInt(max, 10)}).Result()
+	if err != nil {
+		return nil, fmt.Errorf("read stale leases of queue %s: %w", queue, err)
+	}
+	return ids, nil
 }
