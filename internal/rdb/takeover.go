@@ -77,6 +77,7 @@ func (c *Client) Candidates(ctx context.Context, keys []string) ([]Candidate, er
 // ARGV[1] -> the worker ID of that held set ("" for none: invites found
 //
 //	through asynq's stale leases, StaleLeases)
+//
 // ARGV[2] -> "1": that worker is the caller, alive, and no longer holds
 //
 //	these invites (cut off from its writes); else it must be dead
