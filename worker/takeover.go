@@ -84,14 +84,20 @@ func (w *Worker) liveness(ctx context.Context) {
 	t := time.NewTicker(rdb.WorkerBeat)
 	defer t.Stop()
 	failing := false
+	var quietUntil time.Time
 	for round := 0; ; round++ {
 		err := w.store.Heartbeat(ctx, w.id, rdb.WorkerTTL)
 		if err == nil {
 			if failing {
 				w.cfg.Logger.Info().Msg("Redis answers again: taking over cut-off invites")
 				round = 0 // reclaim at once after an outage
+				// The other workers could not beat either: give them a
+				// TTL to say they are alive before taking theirs over.
+				quietUntil = time.Now().Add(rdb.WorkerTTL)
 			}
-			w.takeOver(ctx)
+			if time.Now().After(quietUntil) {
+				w.takeOver(ctx)
+			}
 			if round%reclaimEvery == 0 {
 				w.redeliver(ctx, w.id, true)
 				w.adoptOrphans(ctx)

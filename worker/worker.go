@@ -118,6 +118,11 @@ func (w *Worker) Start() error {
 	if err := w.checkSenders(w.bg); err != nil {
 		return err
 	}
+	// Alive before the first delivery marks an invite with this worker's
+	// ID, so that a crash at any moment after it is seen (takeover.go).
+	if err := w.store.Heartbeat(w.bg, w.id, rdb.WorkerTTL); err != nil {
+		w.cfg.Logger.Warn().Err(err).Msg("worker heartbeat")
+	}
 	w.background(w.serveBeats)
 	w.background(w.liveness)
 	for _, s := range w.handler.senders {

@@ -17,10 +17,12 @@ import (
 const (
 	// WorkerBeat is how often a worker says it is alive.
 	WorkerBeat = time.Second
-	// WorkerTTL is how long a beat keeps a worker alive: three beats, so a
-	// busy Redis or a GC pause does not make a live worker look dead, and
-	// a dead one is known within WorkerTTL.
-	WorkerTTL = 3 * time.Second
+	// WorkerTTL is how long a beat keeps a worker alive: five beats, so a
+	// busy machine, a busy Redis or a GC pause does not make a live worker
+	// look dead (its in-flight invites would be re-delivered while it still
+	// sends them: harmless with the PUT form, a second email without it),
+	// and a dead one is known within WorkerTTL.
+	WorkerTTL = 5 * time.Second
 )
 
 // heartbeatScript says a worker is alive until now + ttl (Redis's clock,
