@@ -108,8 +108,12 @@ func (w *Worker) liveness(ctx context.Context) {
 		failing = err != nil
 		select {
 		case <-ctx.Done():
-			lctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			// Every delivery has ended (Shutdown stops asynq first): what
+			// Redis says this worker holds is re-delivered for the others,
+			// then it leaves.
+			lctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
+			w.redeliver(lctx, w.id, true)
 			_ = w.store.Leave(lctx, w.id)
 			return
 		case <-t.C:

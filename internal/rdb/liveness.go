@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"time"
-
-	"github.com/redis/go-redis/v9"
 )
 
 // Worker liveness of mxinvite's own (asynq's lease takes a minute or more
@@ -51,12 +49,28 @@ func (c *Client) Heartbeat(ctx context.Context, worker string, ttl time.Duration
 	return nil
 }
 
-// Leave marks worker dead at once (a graceful stop): whatever it still
-// held (a request abandoned at the shutdown timeout) is taken over by the
-// other workers without waiting for its beat to lapse. The entry goes once
-// its held invites are taken over (Claim).
+// leaveScript: a worker stops. With nothing left in its held set it is
+// forgotten; else it is marked dead at once (score 0), so the others take
+// over what it still held (a request abandoned at the shutdown timeout)
+// without waiting for its beat to lapse; the claim that empties its held
+// set drops its entry.
+//
+// KEYS[1] -> {prefix}:workers
+// KEYS[2] -> the worker's held set
+// ARGV[1] -> the worker's ID
+var leaveScript = newScript("leave", stateless(`
+if redis.call('SCARD', KEYS[2]) == 0 then
+  redis.call('ZREM', KEYS[1], ARGV[1])
+  return 0
+end
+redis.call('ZADD', KEYS[1], 'XX', 0, ARGV[1])
+return 1
+`))
+
+// Leave says worker stopped (leaveScript). Call it once its deliveries
+// have ended and its held set was pruned (ClaimFrom with self).
 func (c *Client) Leave(ctx context.Context, worker string) error {
-	if err := c.rdb.ZAddXX(ctx, c.k.workers(), redis.Z{Score: 0, Member: worker}).Err(); err != nil {
+	if err := leaveScript.Run(ctx, c.rdb, []string{c.k.workers(), c.k.held(worker)}, worker).Err(); err != nil {
 		return fmt.Errorf("worker leaving: %w", err)
 	}
 	return nil
