@@ -64,14 +64,14 @@ func (h *holding) release(key string) {
 	delete(h.keys, key)
 }
 
-// without returns keys less those held now.
-func (h *holding) without(keys []string) []string {
+// notHeld returns the candidates whose invites no delivery holds now.
+func (h *holding) notHeld(cands []rdb.Candidate) []rdb.Candidate {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	out := keys[:0:0]
-	for _, k := range keys {
-		if !h.keys[k] {
-			out = append(out, k)
+	out := cands[:0:0]
+	for _, cd := range cands {
+		if !h.keys[cd.Key] {
+			out = append(out, cd)
 		}
 	}
 	return out
@@ -140,9 +140,6 @@ func (w *Worker) takeOver(ctx context.Context) {
 func (w *Worker) redeliver(ctx context.Context, worker string, self bool) {
 	log := w.cfg.Logger.With().Str("dead_worker", worker).Logger()
 	keys, err := w.store.Held(ctx, worker)
-	if self {
-		keys = w.handler.holding.without(keys)
-	}
 	if err != nil || (self && len(keys) == 0) {
 		return
 	}
@@ -150,6 +147,11 @@ func (w *Worker) redeliver(ctx context.Context, worker string, self bool) {
 	if err != nil {
 		log.Warn().Err(err).Msg("reading invites to take over")
 		return
+	}
+	if self {
+		// After the read: a delivery running now is left alone, and one
+		// that begins from now on changes "begins", which the claim checks.
+		cands = w.handler.holding.notHeld(cands)
 	}
 	claims := make([]rdb.Claim, 0, len(cands))
 	tasksOf := map[string]*asynq.TaskInfo{}

@@ -37,7 +37,8 @@ import (
 //
 // The delivery marks the record with the worker's ID ("owner") and lists
 // the invite in the worker's held set, so that another worker takes it over
-// if this one dies (takeover.go).
+// if this one dies (takeover.go), and counts itself in "begins" (a claim
+// refuses a record begun again since it was read).
 //
 // Returns one reply per invite: {"stale"} when the record belongs to a
 // newer generation; {"final"} when this generation already has its final
@@ -90,7 +91,7 @@ end
 local function one(b, key, gen, score, try, final5xx, c_name, t_name, tid, room, first, last)
   local rec, counts = KEYS[b + 1], KEYS[b + 2]
   local cur = redis.call('HMGET', rec, 'state', 'generation', 'inflight', 'campaign', 'retries', 'ambiguous',
-    'first_429_ms', 'not_before_ms', 'attempts', 'requests', 'failures', 'owner', 'task_id')
+    'first_429_ms', 'not_before_ms', 'attempts', 'requests', 'failures', 'owner', 'task_id', 'begins')
   if cur[1] then
     local g = tonumber(cur[2] or '0')
     if g > gen then return {'stale'} end
@@ -124,7 +125,7 @@ local function one(b, key, gen, score, try, final5xx, c_name, t_name, tid, room,
     end
   end
   check('begin', cur[1], ST.active)
-  local set = {'state', ST.active, 'task_id', tid}
+  local set = {'state', ST.active, 'task_id', tid, 'begins', tonumber(cur[14] or '0') + 1}
   if me ~= '' then
     table.insert(set, 'owner'); table.insert(set, me)
     redis.call('SADD', held, key)

@@ -34,8 +34,9 @@ type Candidate struct {
 	Owner    string
 	Campaign string
 	// TaskID is the task the record belongs to (its "task_id", else
-	// tasks.TaskIDOf(key, generation)); Expect is the raw field, what
-	// Claim compares.
+	// tasks.TaskIDOf(key, generation)); Expect is what Claim compares: the
+	// raw "task_id" and "begins" fields, so that a claim is refused if
+	// another task took the record or a delivery began it since.
 	TaskID, Expect string
 }
 
@@ -44,7 +45,7 @@ func (c *Client) Candidates(ctx context.Context, keys []string) ([]Candidate, er
 	cmds := make([]*redis.SliceCmd, len(keys))
 	_, err := c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, key := range keys {
-			cmds[i] = p.HMGet(ctx, c.k.invite(key), "state", "owner", "task_id", "generation", "campaign")
+			cmds[i] = p.HMGet(ctx, c.k.invite(key), "state", "owner", "task_id", "generation", "campaign", "begins")
 		}
 		return nil
 	})
@@ -53,13 +54,13 @@ func (c *Client) Candidates(ctx context.Context, keys []string) ([]Candidate, er
 	}
 	out := make([]Candidate, len(keys))
 	for i, cmd := range cmds {
-		v := make([]string, 5)
+		v := make([]string, 6)
 		for j, x := range cmd.Val() {
 			v[j], _ = x.(string)
 		}
 		var gen int
 		_, _ = fmt.Sscan(v[3], &gen)
-		cd := Candidate{Key: keys[i], State: record.State(v[0]), Owner: v[1], Expect: v[2], TaskID: v[2], Campaign: v[4]}
+		cd := Candidate{Key: keys[i], State: record.State(v[0]), Owner: v[1], Expect: v[2] + "|" + v[5], TaskID: v[2], Campaign: v[4]}
 		if cd.TaskID == "" {
 			cd.TaskID = tasks.TaskIDOf(keys[i], gen)
 		}
@@ -87,12 +88,13 @@ func (c *Client) Candidates(ctx context.Context, keys []string) ([]Candidate, er
 //	task was left in asynq's active list with no one to run it); else
 //	only active ones
 //
-// ARGV[4+3(i-1)..] -> per invite i: its key, the task_id field read by
+// ARGV[4+3(i-1)..] -> per invite i: its key, its "task_id" and "begins"
 //
-//	Candidates ("" for none; the claim is refused if it changed since),
+//	fields as Candidates read them, joined by "|" (the claim is refused if
+//	either changed since: another task took it, or a delivery began it),
 //	the new delivery's task ID
 //
-// An invite is claimed when its record is pending, its task_id is the one
+// An invite is claimed when its record is pending, unchanged since it was
 // read, and it is not held by a live worker: active with an empty owner,
 // the held set's worker, or a dead one (or, with ARGV[3], not active).
 // Claimed: task_id := the new ID, owner := "", "takeovers" + 1 (the state
@@ -117,9 +119,9 @@ local i, n = 4, 0
 while i + 2 <= #ARGV do
   n = n + 1
   local rec, key, expect, tid = KEYS[2 + n], ARGV[i], ARGV[i + 1], ARGV[i + 2]
-  local cur = redis.call('HMGET', rec, 'state', 'owner', 'task_id')
+  local cur = redis.call('HMGET', rec, 'state', 'owner', 'task_id', 'begins')
   local st, owner = cur[1], cur[2] or ''
-  local ok = st and st ~= ST.done and st ~= ST.cancelled and (cur[3] or '') == expect
+  local ok = st and st ~= ST.done and st ~= ST.cancelled and ((cur[3] or '') .. '|' .. (cur[4] or '')) == expect
   if ok and st == ST.active then
     ok = owner == '' or owner == from or not alive(owner)
   elseif ok then

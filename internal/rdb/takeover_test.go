@@ -112,7 +112,7 @@ func TestTheOldTaskTakesAnOrphanedInvite(t *testing.T) {
 	if _, err := a.Begin(ctx, inv, BeginOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	got, err := c.ClaimFrom(ctx, "worker-a", false, false, []Claim{{Key: inv.Key(), Expect: inv.TaskID(), NewTaskID: tasks.RedeliveryTaskID(inv.TaskID(), 2)}})
+	got, err := c.ClaimFrom(ctx, "worker-a", false, false, []Claim{{Key: inv.Key(), Expect: inv.TaskID() + "|1", NewTaskID: tasks.RedeliveryTaskID(inv.TaskID(), 2)}})
 	if err != nil || !got[0] {
 		t.Fatalf("claim from a worker that never beat: %v %v", got, err)
 	}
@@ -146,8 +146,8 @@ func TestAWorkerReclaimsItsCutOffInvites(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, err := a.ClaimFrom(ctx, "worker-a", true, false, []Claim{
-		{Key: cut.Key(), Expect: cut.TaskID(), NewTaskID: tasks.RedeliveryTaskID(cut.TaskID(), 3)},
-		{Key: done.Key(), Expect: done.TaskID(), NewTaskID: tasks.RedeliveryTaskID(done.TaskID(), 3)},
+		{Key: cut.Key(), Expect: cut.TaskID() + "|1", NewTaskID: tasks.RedeliveryTaskID(cut.TaskID(), 3)},
+		{Key: done.Key(), Expect: done.TaskID() + "|2", NewTaskID: tasks.RedeliveryTaskID(done.TaskID(), 3)},
 	})
 	if err != nil || !got[0] || got[1] {
 		t.Fatalf("self claim: %v %v; want the cut-off one only", got, err)
@@ -157,6 +157,26 @@ func TestAWorkerReclaimsItsCutOffInvites(t *testing.T) {
 	}
 	if n, _ := conn.ZScore(ctx, c.k.workers(), "worker-a").Result(); n == 0 {
 		t.Errorf("a live worker's entry was dropped")
+	}
+
+	// A delivery that begins the invite after the claimer read it wins:
+	// the claim is refused.
+	again := testInvite(t, "again@example.org")
+	register(t, c, record.RegisterOptions{}, &again)
+	if _, err := a.Begin(ctx, again, BeginOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	cands, err := a.Candidates(ctx, []string{again.Key()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Begin(ctx, again, BeginOptions{}); err != nil { // asynq's retry, delivered here
+		t.Fatal(err)
+	}
+	got, err = a.ClaimFrom(ctx, "worker-a", true, false, []Claim{{Key: again.Key(), Expect: cands[0].Expect,
+		NewTaskID: tasks.RedeliveryTaskID(again.TaskID(), 5)}})
+	if err != nil || got[0] {
+		t.Fatalf("claim of an invite begun since it was read: %v %v; want refused", got, err)
 	}
 }
 
@@ -178,7 +198,7 @@ func TestStaleLeasesAndOrphanClaims(t *testing.T) {
 		t.Fatalf("stale leases %v %v; want only %s", ids, err, inv.TaskID())
 	}
 	newID := tasks.RedeliveryTaskID(inv.TaskID(), 4)
-	got, err := c.ClaimOrphans(ctx, []Claim{{Key: inv.Key(), NewTaskID: newID}})
+	got, err := c.ClaimOrphans(ctx, []Claim{{Key: inv.Key(), Expect: "|", NewTaskID: newID}})
 	if err != nil || !got[0] {
 		t.Fatalf("orphan claim: %v %v", got, err)
 	}
