@@ -138,7 +138,7 @@ func (w *Worker) takeOver(ctx context.Context) {
 // redeliver claims the invites worker held (self: this worker's, those it
 // does not hold any more) and enqueues their re-deliveries.
 func (w *Worker) redeliver(ctx context.Context, worker string, self bool) {
-	log := w.cfg.Logger.With().Str("dead_worker", worker).Logger()
+	log := w.cfg.Logger.With().Str("worker", worker).Logger()
 	keys, err := w.store.Held(ctx, worker)
 	if err != nil || (self && len(keys) == 0) {
 		return
