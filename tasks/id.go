@@ -52,8 +52,14 @@ func TaskIDOf(key string, gen int) string {
 
 // ParseTaskID is TaskIDOf's inverse: the invite key and generation of a
 // task ID ("inv:" + 32 hex characters, optionally ":g<N>"); ok is false for
-// anything else.
+// anything else. A re-delivery's ID (RedeliveryTaskID) names the same
+// invite as its base.
 func ParseTaskID(id string) (key string, gen int, ok bool) {
+	if i := strings.LastIndex(id, ":r"); i > 0 {
+		if _, err := strconv.ParseInt(id[i+2:], 36, 64); err == nil {
+			id = id[:i]
+		}
+	}
 	rest, found := strings.CutPrefix(id, "inv:")
 	if !found || len(rest) < keyHexLen {
 		return "", 0, false
@@ -74,4 +80,13 @@ func ParseTaskID(id string) (key string, gen int, ok bool) {
 		return "", 0, false
 	}
 	return key, n, true
+}
+
+// RedeliveryTaskID is the task ID of a re-delivery of the task base (a
+// takeover of an invite whose worker died, internal/rdb/takeover.go):
+// base + ":r" + n in base 36, n unique per re-delivery (the taking worker
+// uses the time in ms). The invite and its record, key and generation, and
+// so its transaction ID, are the base task's.
+func RedeliveryTaskID(base string, n int64) string {
+	return base + ":r" + strconv.FormatInt(n, 36)
 }

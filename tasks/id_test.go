@@ -104,6 +104,11 @@ func TestParseTaskIDInvertsTaskIDOf(t *testing.T) {
 		if !ok || k != key || g != gen {
 			t.Errorf("gen %d: got %q %d %v", gen, k, g, ok)
 		}
+		// A re-delivery's ID names the same invite.
+		k, g, ok = tasks.ParseTaskID(tasks.RedeliveryTaskID(tasks.TaskIDOf(key, gen), 1733472000000))
+		if !ok || k != key || g != gen {
+			t.Errorf("re-delivery of gen %d: got %q %d %v", gen, k, g, ok)
+		}
 	}
 	for _, bad := range []string{"", "inv:", "inv:0123", "x:" + key, "inv:" + key + ":g0", "inv:" + key + ":g01",
 		"inv:" + key + ":gx", "inv:" + key + "x", "inv:0123456789abcdef0123456789abcdeZ"} {

@@ -25,6 +25,7 @@ type Handler struct {
 	backoff  []time.Duration // the sender back-off's waits (backoff.go)
 	breaker  *breaker
 	stopping <-chan struct{}
+	holding  holding // the invites this process is delivering (takeover.go)
 }
 
 // ProcessTask implements asynq.Handler.
@@ -44,10 +45,21 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		return handBack(unservedDelay)
 	}
 
-	p, err := h.ledger.Begin(ctx, inv, rdb.BeginOptions{Send: inv.IDServer != "" || snd.IDServer != "", FinalOn5xx: h.cfg.FinalOn5xx})
+	// One delivery of an invite at a time in this process: a takeover's
+	// re-delivery waits while the delivery it replaced still runs here.
+	if !h.holding.take(inv.Key()) {
+		log.Debug().Msg("this invite is being delivered here already; handed back")
+		return &handBackError{after: time.Second, recorded: true}
+	}
+	defer h.holding.release(inv.Key())
+	opts := rdb.BeginOptions{Send: inv.IDServer != "" || snd.IDServer != "", FinalOn5xx: h.cfg.FinalOn5xx}
+	if id, ok := asynq.GetTaskID(ctx); ok && id != inv.TaskID() {
+		opts.TaskID = id // a takeover's re-delivery
+	}
+	p, err := h.ledger.Begin(ctx, inv, opts)
 	var paused *record.PausedError
 	switch {
-	case errors.Is(err, rdb.ErrDone), errors.Is(err, rdb.ErrStale):
+	case errors.Is(err, rdb.ErrDone), errors.Is(err, rdb.ErrStale), errors.Is(err, rdb.ErrTaken):
 		log.Info().Msg("not sent again: " + err.Error())
 		return nil
 	case errors.As(err, &paused):

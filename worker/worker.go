@@ -2,7 +2,9 @@ package worker
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
+	"os"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -23,6 +25,10 @@ type Worker struct {
 	srv       *asynq.Server
 	handler   *Handler
 	inspector *asynq.Inspector
+	client    *asynq.Client // re-deliveries of taken-over invites
+	// id is this process's identity in the liveness heartbeats and on the
+	// invites it holds (takeover.go).
+	id string
 
 	stopOnce sync.Once
 	stopping chan struct{}
@@ -40,14 +46,16 @@ func New(cfg Config) (*Worker, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	store, err := rdb.Open(cfg.Redis, rdb.Options{Prefix: cfg.KeyPrefix, StreamMaxLen: max(cfg.StreamMaxLen, 0), FinishedTTL: cfg.FinishedTTL})
+	id := newWorkerID()
+	store, err := rdb.Open(cfg.Redis, rdb.Options{Prefix: cfg.KeyPrefix, StreamMaxLen: max(cfg.StreamMaxLen, 0),
+		FinishedTTL: cfg.FinishedTTL, WorkerID: id})
 	if err != nil {
 		return nil, fmt.Errorf("worker config: %w", err)
 	}
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = matrix.NewHTTPClient(cfg.Concurrency)
 	}
-	w := &Worker{cfg: cfg, store: store, stopping: make(chan struct{})}
+	w := &Worker{cfg: cfg, store: store, stopping: make(chan struct{}), id: id}
 	w.bg, w.bgCancel = context.WithCancel(context.Background())
 	w.handler = &Handler{
 		cfg:      cfg,
@@ -80,8 +88,22 @@ func New(cfg Config) (*Worker, error) {
 		LogLevel:                 asynq.ErrorLevel, // its per-task warnings repeat what the results say
 	})
 	w.inspector = asynq.NewInspectorFromRedisClient(store.Conn())
+	w.client = asynq.NewClientFromRedisClient(store.Conn())
 	return w, nil
 }
+
+// newWorkerID names a worker process uniquely: host, PID and a random
+// part (a restarted process on the same host with the same PID is another
+// worker).
+func newWorkerID() string {
+	host, _ := os.Hostname()
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return fmt.Sprintf("%s-%d-%x", host, os.Getpid(), b)
+}
+
+// ID is the worker's identity in the liveness heartbeats (takeover.go).
+func (w *Worker) ID() string { return w.id }
 
 // Handler returns the task handler (for embedding in another asynq server).
 func (w *Worker) Handler() *Handler { return w.handler }
@@ -96,7 +118,13 @@ func (w *Worker) Start() error {
 	if err := w.checkSenders(w.bg); err != nil {
 		return err
 	}
+	// Alive before the first delivery marks an invite with this worker's
+	// ID, so that a crash at any moment after it is seen (takeover.go).
+	if err := w.store.Heartbeat(w.bg, w.id, rdb.WorkerTTL); err != nil {
+		w.cfg.Logger.Warn().Err(err).Msg("worker heartbeat")
+	}
 	w.background(w.serveBeats)
+	w.background(w.liveness)
 	for _, s := range w.handler.senders {
 		if s.AccessTokenFile != "" {
 			s := s

@@ -26,7 +26,7 @@ func statusCounts(t *testing.T, e *cliEnv, campaign, after string) record.Campai
 		t.Fatalf("after %s: status --json: %v\n%s", after, err, r.stdout)
 	}
 	st := c.States
-	sum := st["queued"] + st["scheduled"] + st["active"] + st["retrying"] + st["paused"] + st["done"] + st["cancelled"]
+	sum := st["queued"] + st["scheduled"] + st["active"] + st["recovering"] + st["retrying"] + st["paused"] + st["done"] + st["cancelled"]
 	if sum != c.Enqueued || c.InStates() != c.Enqueued {
 		t.Errorf("after %s: %d enqueued but the states %v add up to %d", after, c.Enqueued, st, sum)
 	}

@@ -86,6 +86,7 @@ func run(out, only string) int {
 		{name: "P4 lateness of retries after a 429", run: runP4},
 		{name: "P5 worker peak RSS", run: runP5},
 		{name: "C control at scale: retry, cancel, purge of 20k and 200k invites", run: runC},
+		{name: "R23 back within seconds: a killed worker, a restarted worker, a Sentinel failover", run: runR23},
 		{name: "I11 sender back-off and a Synapse-default campaign (background)", run: runI11, background: true},
 		{name: "I20 waits of their owners: invitee limits, refused addresses, per-address answers (background)", run: runI20, background: true},
 	}

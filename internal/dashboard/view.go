@@ -55,9 +55,9 @@ type statusCount struct {
 	N    int
 }
 
-// stateOrder is the order states are shown in (record.States); unknown
-// ones follow, sorted.
-var stateOrder = record.States
+// stateOrder is the order states are shown in (record.DisplayStates:
+// "recovering" after "active"); unknown ones follow, sorted.
+var stateOrder = record.DisplayStates
 
 func newCampaignView(c Campaign) campaignView {
 	v := campaignView{Campaign: c, Path: campaignPath(c.Name)}

@@ -104,3 +104,18 @@ func TestCampaignViewLabels(t *testing.T) {
 		t.Errorf("bar %+v, succeeded %d failed %d cancelled %d", v.Bar, v.Succeeded, v.Failed, v.Cancelled)
 	}
 }
+
+// A dead worker's invites show as "recovering", right after "active", and
+// count as pending.
+func TestCampaignViewShowsRecoveringAfterActive(t *testing.T) {
+	c := Campaign{Name: "c", Counts: record.CampaignCounts{Enqueued: 6,
+		States: map[record.State]int{"done": 2, "recovering": 3, "active": 1}}}
+	v := newCampaignView(c)
+	var states []string
+	for _, s := range v.States {
+		states = append(states, s.Name)
+	}
+	if got := join(states); got != "active recovering done" || v.Pending != 4 {
+		t.Errorf("states %q, pending %d; want active recovering done, 4 pending", got, v.Pending)
+	}
+}

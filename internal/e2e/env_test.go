@@ -26,6 +26,7 @@ import (
 type campaignEnv struct {
 	t         *testing.T
 	redis     *redistest.Server
+	url       string // the Redis URL the processes get (default redis.URL())
 	rdb       *redis.Client
 	sim       *simulator.Server
 	hsURL     string
@@ -68,15 +69,25 @@ func newCampaignEnv(t *testing.T, r *redistest.Server, simCfg simulator.Config) 
 			t.Fatal(err)
 		}
 	}
+	e.connect(e.rdb)
+	return e
+}
+
+// connect makes the test's own clients (producer, store, inspector) use conn.
+func (e *campaignEnv) connect(conn *redis.Client) {
+	e.rdb = conn
 	e.prod = producer.New(rdb.New(e.rdb, rdb.Options{Prefix: e.prefix}), e.queue)
 	e.store = e.prod.Store()
 	e.inspector = asynq.NewInspectorFromRedisClient(e.rdb)
-	return e
 }
 
 // redisArgs are the flags every command needs to find the test's data.
 func (e *campaignEnv) redisArgs() []string {
-	return []string{"--redis", e.redis.URL(), "--prefix", e.prefix, "--queue", e.queue}
+	url := e.url
+	if url == "" {
+		url = e.redis.URL()
+	}
+	return []string{"--redis", url, "--prefix", e.prefix, "--queue", e.queue}
 }
 
 // workerArgs is `mxinvite worker` with the test's Redis, simulator and token

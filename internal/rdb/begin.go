@@ -22,6 +22,9 @@ import (
 //	campaign's pause; its sender's pause; its sender's gate; the counts and
 //	index of campaign T (its task's campaign, for a record created here)
 //
+// KEYS[#KEYS-1] -> {prefix}:workers (liveness.go)
+// KEYS[#KEYS] -> the caller's held set ({prefix}:worker:{id}:held, takeover.go)
+//
 // ARGV[1+9(i-1)+1..] -> per invite i: invite key, the task's generation,
 //
 //	score for a record created here, try ("1": the caller may send now — it
@@ -30,9 +33,20 @@ import (
 //	n field/value pairs used only when no record exists (a task enqueued
 //	without the producer's registration)
 //
+// ARGV[#ARGV] -> the caller's worker ID ("" for none: nothing is marked)
+//
+// The delivery marks the record with the worker's ID ("owner") and lists
+// the invite in the worker's held set, so that another worker takes it over
+// if this one dies (takeover.go), and counts itself in "begins" (a claim
+// refuses a record begun again since it was read).
+//
 // Returns one reply per invite: {"stale"} when the record belongs to a
 // newer generation; {"final"} when this generation already has its final
-// result (redelivery: never send again) or was cancelled; {"held", scope,
+// result (redelivery: never send again) or was cancelled; {"taken"} when
+// another delivery has it (nothing written): the record is active and held
+// by another live worker, or it belongs to another task ID (a takeover's
+// re-delivery, or the task a takeover replaced) and is not an orphan (active
+// with no live owner); {"held", scope,
 // since_ms} when a pause holds the invite (its record moves to "paused");
 // {"rekey", campaign} when the record belongs to another campaign than C
 // (nothing was written: call again with that campaign's keys);
@@ -48,6 +62,16 @@ import (
 // re-checks before resending (and nothing is marked sent).
 var beginScript = newScript("begin", script(luaForget, luaBatch, luaGateOpen, `
 local now = now_ms()
+local me, workers, held = ARGV[#ARGV], KEYS[#KEYS - 1], KEYS[#KEYS]
+local lives = {}
+local function alive(w)
+  if w == '' then return false end
+  if lives[w] == nil then
+    local s = redis.call('ZSCORE', workers, w)
+    lives[w] = (s and tonumber(s) >= now) or false
+  end
+  return lives[w]
+end
 local pauses, gates = {}, {}
 local function pause_since(key)
   if pauses[key] == nil then pauses[key] = redis.call('HGET', key, 'since_ms') or false end
@@ -67,7 +91,7 @@ end
 local function one(b, key, gen, score, try, final5xx, c_name, t_name, tid, room, first, last)
   local rec, counts = KEYS[b + 1], KEYS[b + 2]
   local cur = redis.call('HMGET', rec, 'state', 'generation', 'inflight', 'campaign', 'retries', 'ambiguous',
-    'first_429_ms', 'not_before_ms', 'attempts', 'requests', 'failures')
+    'first_429_ms', 'not_before_ms', 'attempts', 'requests', 'failures', 'owner', 'task_id', 'begins')
   if cur[1] then
     local g = tonumber(cur[2] or '0')
     if g > gen then return {'stale'} end
@@ -90,6 +114,9 @@ local function one(b, key, gen, score, try, final5xx, c_name, t_name, tid, room,
     cur = {ST.queued, false, false, campaign}
   end
   if cur[1] == ST.done or cur[1] == ST.cancelled then return {'final'} end -- cancelled: never sent
+  local owner = cur[12] or ''
+  if cur[1] == ST.active and owner ~= me and alive(owner) then return {'taken'} end
+  if cur[13] and cur[13] ~= tid and not (cur[1] == ST.active and not alive(owner)) then return {'taken'} end
   for i, pk in ipairs({KEYS[b + 4], KEYS[b + 5]}) do
     local since = pause_since(pk)
     if since then
@@ -98,7 +125,11 @@ local function one(b, key, gen, score, try, final5xx, c_name, t_name, tid, room,
     end
   end
   check('begin', cur[1], ST.active)
-  local set = {'state', ST.active, 'task_id', tid}
+  local set = {'state', ST.active, 'task_id', tid, 'begins', tonumber(cur[14] or '0') + 1}
+  if me ~= '' then
+    table.insert(set, 'owner'); table.insert(set, me)
+    redis.call('SADD', held, key)
+  end
   local amb, inflight = tonumber(cur[6] or '0'), '0'
   if cur[3] == '1' then
     amb = amb + 1
@@ -125,7 +156,7 @@ local function one(b, key, gen, score, try, final5xx, c_name, t_name, tid, room,
   return {verdict, cur[5] or '', tostring(amb), cur[7] or '', cur[8] or '', now, trouble, campaign, cur[11] or ''}
 end
 local out, i, n = {}, 1, 0
-while i <= #ARGV do
+while i < #ARGV do
   local first, last = i + 10, i + 9 + 2 * tonumber(ARGV[i + 9])
   local ok, res = pcall(one, 1 + 8 * n, ARGV[i], tonumber(ARGV[i + 1]), ARGV[i + 2], ARGV[i + 3], ARGV[i + 4],
     ARGV[i + 5], ARGV[i + 6], ARGV[i + 7], ARGV[i + 8], first, last)
@@ -142,6 +173,9 @@ return out
 var (
 	ErrStale = errors.New("a newer generation of this invite exists")
 	ErrDone  = errors.New("this invite already has its final result")
+	// ErrTaken: another delivery has the invite (a takeover's, or the one
+	// a takeover replaced: takeover.go).
+	ErrTaken = errors.New("another delivery has taken this invite over")
 )
 
 // BeginOptions say whether Begin may mark the first request in flight.
@@ -151,6 +185,9 @@ type BeginOptions struct {
 	// FinalOn5xx: an ambiguous attempt needs no re-check, so the next
 	// request may go at once too.
 	FinalOn5xx bool
+	// TaskID is the delivered task's ID when it is not the invite's own
+	// (tasks.Invite.TaskID): a takeover's re-delivery (takeover.go).
+	TaskID string
 }
 
 type beginReq struct {
@@ -197,11 +234,17 @@ func (c *Client) writeBegins(ctx context.Context, reqs []beginReq) ([]beginRes, 
 		keys = append(keys, c.k.invite(inv.Key()), c.k.counts(r.campaign), c.k.invites(r.campaign),
 			c.k.pause(string(record.PauseCampaign), inv.Campaign), c.k.pause(string(record.PauseSender), inv.Sender),
 			c.k.gate(inv.Sender), c.k.counts(inv.Campaign), c.k.invites(inv.Campaign))
-		fields := append([]any{"task_id", inv.TaskID()}, identityFields(inv)...)
+		tid := inv.TaskID()
+		if r.opts.TaskID != "" {
+			tid = r.opts.TaskID
+		}
+		fields := append([]any{"task_id", tid}, identityFields(inv)...)
 		args = append(args, inv.Key(), inv.Generation, inv.EnqueuedAt.UnixMilli(), boolArg(r.opts.Send), boolArg(r.opts.FinalOn5xx),
-			r.campaign, inv.Campaign, inv.TaskID(), inv.RoomID, len(fields)/2)
+			r.campaign, inv.Campaign, tid, inv.RoomID, len(fields)/2)
 		args = append(args, fields...)
 	}
+	keys = append(keys, c.k.workers(), c.k.held(c.opts.WorkerID))
+	args = append(args, c.opts.WorkerID)
 	replies, err := beginScript.Run(ctx, c.rdb, keys, args...).Slice()
 	if err == nil && len(replies) != len(reqs) {
 		err = fmt.Errorf("%d replies for %d invites", len(replies), len(reqs))
@@ -228,6 +271,8 @@ func parseBegin(key string, reply any) beginRes {
 		return beginRes{err: ErrStale}
 	case "final":
 		return beginRes{err: ErrDone}
+	case "taken":
+		return beginRes{err: ErrTaken}
 	case "rekey":
 		if len(v) == 2 {
 			return beginRes{rekey: v[1]}

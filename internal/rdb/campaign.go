@@ -82,10 +82,15 @@ func (c *Client) campaignInfos(ctx context.Context, names []string) ([]campaignR
 		}
 		return nil, fmt.Errorf("read %d campaigns: %w", len(names), err)
 	}
+	rec, err := c.recovering(ctx)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]campaignRead, len(names))
 	for i, name := range names {
 		meta := all[i].meta.Val()
 		counts := countsFromHash(name, all[i].counts.Val(), all[i].size.Val())
+		showRecovering(&counts, rec[name])
 		info := record.CampaignInfo{
 			Name: name, RoomID: meta["room_id"], Sender: meta["sender"], IDServer: meta["id_server"],
 			Medium: meta["medium"], State: record.CampaignStateOf(counts), Counts: counts,

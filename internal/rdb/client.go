@@ -33,6 +33,10 @@ type Options struct {
 	// FinishedTTL, when positive, makes a finished invite's record expire
 	// this long after its final result. Default 0: kept until purged.
 	FinishedTTL time.Duration
+	// WorkerID is the identity of the worker process using the client: its
+	// deliveries mark the invites they hold with it (takeover.go). Default
+	// "": nothing is marked (producers, readers, tests).
+	WorkerID string
 	// CloseConn makes Close close the go-redis client given to New.
 	// Default false: the caller closes it.
 	CloseConn bool

@@ -37,7 +37,29 @@ func (c *Client) Counts(ctx context.Context, campaign string) (record.CampaignCo
 	if err != nil {
 		return record.CampaignCounts{}, fmt.Errorf("read counters of campaign %q: %w", campaign, err)
 	}
-	return countsFromHash(campaign, hash.Val(), size.Val()), nil
+	counts := countsFromHash(campaign, hash.Val(), size.Val())
+	if counts.States[record.StateActive] > 0 {
+		rec, err := c.recovering(ctx)
+		if err != nil {
+			return record.CampaignCounts{}, err
+		}
+		showRecovering(&counts, rec[campaign])
+	}
+	return counts, nil
+}
+
+// showRecovering moves n of the counts' active invites to the display
+// state "recovering" (their workers are dead: record.StateRecovering).
+func showRecovering(c *record.CampaignCounts, n int) {
+	n = min(n, c.States[record.StateActive])
+	if n <= 0 {
+		return
+	}
+	c.States[record.StateActive] -= n
+	if c.States[record.StateActive] == 0 {
+		delete(c.States, record.StateActive)
+	}
+	c.States[record.StateRecovering] = n
 }
 
 // countsFromHash decodes a counters hash; enqueued is the index's size.

@@ -20,6 +20,8 @@ import (
 //	{prefix}:pause:{scope}:{name}    hash   a pause holding a sender's or a campaign's invites (pause.go)
 //	{prefix}:pauses                  zset   "{scope}:{name}" of every pause, scored by its start (ms)
 //	{prefix}:senders                 hash   sender name -> when a worker serving it last said so (ms; served.go)
+//	{prefix}:workers                 zset   worker ID -> until when its heartbeat says it is alive (ms; liveness.go)
+//	{prefix}:worker:{id}:held        set    invites that worker began and may still hold (active, owner = id; takeover.go)
 //	{prefix}:schedules               hash   recurring campaign name -> definition (JSON; schedule.go)
 //	{prefix}:schedule-ticks          hash   recurring campaign name -> its last tick (JSON)
 //	{prefix}:schedule:{name}:tick:{t} string the scheduler that fired tick t (unix s); expires after a day
@@ -59,6 +61,8 @@ func (k Keys) fails(sender string) string     { return k.prefix + ":gate:" + sen
 func (k Keys) owed(sender string) string      { return k.prefix + ":gate:" + sender + ":owed" }
 func (k Keys) pauses() string                 { return k.prefix + ":pauses" }
 func (k Keys) senders() string                { return k.prefix + ":senders" }
+func (k Keys) workers() string                { return k.prefix + ":workers" }
+func (k Keys) held(worker string) string      { return k.prefix + ":worker:" + worker + ":held" }
 func (k Keys) schedules() string              { return k.prefix + ":schedules" }
 func (k Keys) scheduleTicks() string          { return k.prefix + ":schedule-ticks" }
 

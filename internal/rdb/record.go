@@ -16,7 +16,10 @@ import (
 //	identity  campaign room_id medium address sender enqueued_at [id_server] [process_at]
 //	          generation, task_id (written when a worker begins it; else it is
 //	          tasks.TaskIDOf(key, generation)), import_run
-//	state     state (record.State), inflight ("1" while a request is out)
+//	state     state (record.State), inflight ("1" while a request is out),
+//	          owner (the worker ID of the delivery holding it, "" after a
+//	          takeover's claim; takeover.go), takeovers (re-deliveries),
+//	          begins (deliveries begun: a claim checks it did not change)
 //	progress  attempts requests rate_limited retries ambiguous failures first_429_ms
 //	          not_before_ms last_status last_http_status last_error cancelled_at
 //	          limit_scope (whose its last 429 was: invitee, room, sender)

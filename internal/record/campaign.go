@@ -27,7 +27,7 @@ func CampaignStateOf(c CampaignCounts) CampaignState {
 	switch {
 	case c.Enqueued == 0:
 		return CampaignEmpty
-	case c.States[StateQueued]+c.States[StateActive]+c.States[StateRetrying] > 0:
+	case c.States[StateQueued]+c.States[StateActive]+c.States[StateRecovering]+c.States[StateRetrying] > 0:
 		return CampaignActive
 	case c.States[StatePaused] > 0:
 		return CampaignPaused

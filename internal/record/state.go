@@ -33,8 +33,26 @@ const (
 	StateCancelled State = "cancelled"
 )
 
+// StateRecovering is a display state, never stored and in no transition:
+// an invite stored as "active" whose worker's heartbeat has lapsed (the
+// worker died, or lost Redis). status, the dashboard and counts show it
+// instead of "active" until another worker (or the restarted one) takes the
+// invite over, within seconds (docs/reliability.md).
+//
+// Why derived, not stored: a dead worker writes nothing, so a stored state
+// would need someone else to write it at the moment of death, and until then
+// the invite would still read "active". Liveness is a fact about the
+// worker's heartbeat, read at display time; the record keeps "active" (with
+// the worker's identity in its "owner" field) and the state table stays the
+// table of what the scripts write.
+const StateRecovering State = "recovering"
+
 // States lists every stored state, in the order reports show them.
 var States = []State{StateQueued, StateScheduled, StateActive, StateRetrying, StatePaused, StateDone, StateCancelled}
+
+// DisplayStates are the states reports show: States with StateRecovering
+// after StateActive.
+var DisplayStates = []State{StateQueued, StateScheduled, StateActive, StateRecovering, StateRetrying, StatePaused, StateDone, StateCancelled}
 
 // Pending reports whether an invite in state s may still be sent.
 func (s State) Pending() bool { return s != StateDone && s != StateCancelled && s != StateNone }

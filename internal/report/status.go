@@ -12,7 +12,7 @@ import (
 
 // pendingStates are the states of invites that may still be sent, in the
 // order status lists them.
-var pendingStates = []record.State{record.StateQueued, record.StateScheduled, record.StateActive,
+var pendingStates = []record.State{record.StateQueued, record.StateScheduled, record.StateActive, record.StateRecovering,
 	record.StateRetrying, record.StatePaused}
 
 // WriteStatus prints a campaign's counts for people: the totals (enqueued =

@@ -142,6 +142,13 @@ type Config struct {
 	// Faults are the injected latency and failures. Default none.
 	Faults Faults
 
+	// IdentityLatency is how long the identity server takes to store an
+	// invite: the homeserver's answer to a 3PID invite comes that much
+	// later, and the invite is stored (and emailed) at the end of it, so a
+	// client that dies meanwhile has a request the server acts on without
+	// the client knowing. Default 0.
+	IdentityLatency time.Duration
+
 	// Rules are scripted answers per invitee address. Default none.
 	Rules []Rule
 
@@ -234,6 +241,9 @@ func (c Config) Validate() error {
 	}
 	if strings.ContainsAny(c.ServerName, "/ ") {
 		bad("ServerName", "%q is not a server name", c.ServerName)
+	}
+	if c.IdentityLatency < 0 {
+		bad("IdentityLatency", "negative (%v)", c.IdentityLatency)
 	}
 	tokens := map[string]bool{}
 	for i, u := range c.Users {

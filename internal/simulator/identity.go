@@ -35,6 +35,9 @@ func publicKey() string {
 // Like Sydent, store-invite charges the sender's email limit before its
 // keyword check refuses an address.
 func (s *Server) callIdentityServer(in inviteBody, roomID, sender string) (invitee string, rep reply, ok bool) {
+	if d := s.cfg.IdentityLatency; d > 0 {
+		time.Sleep(d) // the identity server at work; not cut short by a client that left
+	}
 	why := s.ids.refusal(in.IDAccessToken, sender)
 	if why == "" {
 		s.rec.count(func(st *Stats) { st.Lookups++ })

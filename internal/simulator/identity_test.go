@@ -2,7 +2,9 @@ package simulator_test
 
 import (
 	"net/url"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/mxinvite/mxinvite/internal/simulator"
 	"github.com/mxinvite/mxinvite/internal/simulator/simtest"
@@ -77,4 +79,30 @@ func TestStoreInvite(t *testing.T) {
 	delete(body, "sender")
 	wantStatus(t, call(t, ts, "POST", isBase+"/store-invite", simulator.DefaultIDAccessToken, body), 400, "M_MISSING_PARAMS")
 	wantStatus(t, call(t, ts, "POST", isBase+"/store-invite", "", body), 401, "M_UNAUTHORIZED")
+}
+
+// IdentityLatency delays the answer to a 3PID invite, and the invite is
+// stored at its end: a client that gave up meanwhile still invited.
+func TestIdentityLatencyDelaysTheAnswerAndStillStores(t *testing.T) {
+	const d = 150 * time.Millisecond
+	if err := (simulator.Config{IdentityLatency: -d}).Validate(); err == nil || !strings.Contains(err.Error(), "IdentityLatency") {
+		t.Fatalf("negative IdentityLatency: %v, want an error naming the field", err)
+	}
+	sim, ts := simtest.NewServer(t, simulator.Config{IdentityLatency: d})
+	if _, err := send(ts, d/3, "POST", invitePath(simulator.DefaultRoomID), simulator.DefaultAccessToken,
+		inviteReq(ts, "gone@example.org")); err == nil {
+		t.Fatal("the client gave up before the identity server answered, yet got an answer")
+	}
+	start := time.Now()
+	wantStatus(t, invite(t, ts, "slow@example.org"), 200, "")
+	if took := time.Since(start); took < d {
+		t.Errorf("answered after %v, want at least %v", took, d)
+	}
+	for range 100 { // the abandoned one is stored at the end of its latency
+		if sim.Stats().Accepted == 2 {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Errorf("accepted %d invites, want 2 (the abandoned request too)", sim.Stats().Accepted)
 }
