@@ -130,8 +130,13 @@ func TestUpgradeFinishesTheCampaignsOfSession2(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if woken != 2 {
-		t.Errorf("resume woke %d tasks, want the 2 held invites of campaign closed", woken)
+	// asynq's "run all retry tasks" wakes every task in the retry set: the 2
+	// held invites of campaign closed, and, on a loaded machine, the odd
+	// task of a finished invite that was handed back before it finished
+	// (it finds its invite done and sends nothing; run 2 checks that every
+	// invite is final and none went twice).
+	if woken < 2 {
+		t.Errorf("resume woke %d tasks, want at least the 2 held invites of campaign closed", woken)
 	}
 	if held, err = runWorkerUntilIdle(ctx, srv.Addr, senders); err != nil || held != nil {
 		t.Fatalf("run 2: held by %v, error %v; want every invite final", held, err)
