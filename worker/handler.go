@@ -23,6 +23,7 @@ type Handler struct {
 	ledger   Ledger
 	senders  map[string]*sender
 	backoff  []time.Duration // the sender back-off's waits (backoff.go)
+	resolver *resolver       // resolve-first's lookups (resolve.go)
 	breaker  *breaker
 	stopping <-chan struct{}
 }
@@ -44,7 +45,10 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		return handBack(unservedDelay)
 	}
 
-	p, err := h.ledger.Begin(ctx, inv, rdb.BeginOptions{Send: inv.IDServer != "" || snd.IDServer != "", FinalOn5xx: h.cfg.FinalOn5xx})
+	// Begin reserves the first request's slot on the 3PID gate, unless
+	// resolve-first may send it on the other path (resolve.go).
+	send := (inv.IDServer != "" || snd.IDServer != "") && h.cfg.NoLookup
+	p, err := h.ledger.Begin(ctx, inv, rdb.BeginOptions{Send: send, FinalOn5xx: h.cfg.FinalOn5xx})
 	var paused *record.PausedError
 	switch {
 	case errors.Is(err, rdb.ErrDone), errors.Is(err, rdb.ErrStale):

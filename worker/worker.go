@@ -54,6 +54,7 @@ func New(cfg Config) (*Worker, error) {
 		ledger:   store,
 		senders:  map[string]*sender{},
 		backoff:  backoffSchedule(cfg.Policy.Waits, cfg.BackoffMax),
+		resolver: newResolver(cfg.LookupCacheTTL),
 		breaker:  newBreaker(cfg.Breaker),
 		stopping: w.stopping,
 	}
@@ -97,6 +98,9 @@ func (w *Worker) Start() error {
 		return err
 	}
 	w.background(w.serveBeats)
+	if w.cfg.TrackEvery > 0 {
+		w.background(w.trackLoop)
+	}
 	for _, s := range w.handler.senders {
 		if s.AccessTokenFile != "" {
 			s := s
