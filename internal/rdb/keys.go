@@ -60,6 +60,7 @@ func (k Keys) results() string                { return k.prefix + ":results" }
 func (k Keys) gate(sender string) string      { return k.prefix + ":gate:" + sender }
 func (k Keys) fails(sender string) string     { return k.prefix + ":gate:" + sender + ":fails" }
 func (k Keys) owed(sender string) string      { return k.prefix + ":gate:" + sender + ":owed" }
+
 // GateName is the name a sender's gate of one rate-limit path goes by in
 // gate keys (and the sender argument of Failed and Recovered): the
 // sender's own for 3PID invites, so issue 20's gates and their data stay
@@ -72,10 +73,10 @@ func GateName(sender string, path record.Path) string {
 	return sender + ":" + string(path)
 }
 
-func (k Keys) pauses() string                 { return k.prefix + ":pauses" }
-func (k Keys) senders() string                { return k.prefix + ":senders" }
-func (k Keys) schedules() string              { return k.prefix + ":schedules" }
-func (k Keys) scheduleTicks() string          { return k.prefix + ":schedule-ticks" }
+func (k Keys) pauses() string        { return k.prefix + ":pauses" }
+func (k Keys) senders() string       { return k.prefix + ":senders" }
+func (k Keys) schedules() string     { return k.prefix + ":schedules" }
+func (k Keys) scheduleTicks() string { return k.prefix + ":schedule-ticks" }
 
 func (k Keys) pause(scope, name string) string { return k.prefix + ":pause:" + scope + ":" + name }
 
