@@ -88,6 +88,7 @@ func run(out, only string) int {
 		{name: "C control at scale: retry, cancel, purge of 20k and 200k invites", run: runC},
 		{name: "I11 sender back-off and a Synapse-default campaign (background)", run: runI11, background: true},
 		{name: "I20 waits of their owners: invitee limits, refused addresses, per-address answers (background)", run: runI20, background: true},
+		{name: "I25 resolve-first: a half-bound list against Synapse's default limits (background)", run: runI25, background: true},
 	}
 	results := make([][]row, len(scenarios))
 	bgDone := make(chan struct{})
