@@ -84,7 +84,8 @@ func newOpsServer(cmd *cli.Command, opt asynq.RedisConnOpt, log *zerolog.Logger,
 		return nil, usageErr("--redis: %v", err)
 	}
 	o := &opsServer{senders: ops.NewSenderStates(names, true), store: store, in: asynq.NewInspectorFromRedisClient(store.Conn())}
-	m, err := metrics.New(metrics.Options{Inspector: o.in, Queues: []string{cmd.String("queue")}, Senders: names})
+	m, err := metrics.New(metrics.Options{Inspector: o.in, Queues: []string{cmd.String("queue")}, Senders: names,
+		Funnels: store.Funnels})
 	if err != nil {
 		o.close()
 		return nil, err

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/mxinvite/mxinvite/internal/record"
 )
 
@@ -110,6 +112,29 @@ func (c *Client) Track(ctx context.Context, campaign string, seen []Seen) (int, 
 		total += n
 	}
 	return total, nil
+}
+
+// Funnels reads every campaign's funnel (for /metrics).
+func (c *Client) Funnels(ctx context.Context) (map[string]record.Funnel, error) {
+	names, err := c.Campaigns(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cmds := make([]*redis.MapStringStringCmd, len(names))
+	_, err = c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, n := range names {
+			cmds[i] = p.HGetAll(ctx, c.k.counts(n))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read the funnels of %d campaigns: %w", len(names), err)
+	}
+	out := make(map[string]record.Funnel, len(names))
+	for i, n := range names {
+		out[n] = countsFromHash(n, cmds[i].Val(), 0).Funnel
+	}
+	return out, nil
 }
 
 // Funnel reads a campaign's funnel.
