@@ -82,9 +82,6 @@ func runWorker(ctx context.Context, cmd *cli.Command) error {
 	if err != nil {
 		return err
 	}
-	if cmd.Duration("track-every") < 0 {
-		return usageErr("--track-every %v: must not be negative (0: never)", cmd.Duration("track-every"))
-	}
 	opt, rdb, err := connectRedis(ctx, cmd)
 	if err != nil {
 		return err
