@@ -188,4 +188,3 @@ func resultsByAddress(t *testing.T, jsonl string) map[string]record.Result {
 	}
 	return out
 }
-
