@@ -10,6 +10,7 @@ import (
 
 	"github.com/mxinvite/mxinvite/internal/rdb"
 	"github.com/mxinvite/mxinvite/internal/record"
+	"github.com/mxinvite/mxinvite/matrix"
 	"github.com/mxinvite/mxinvite/tasks"
 )
 
@@ -22,8 +23,8 @@ type Handler struct {
 	cfg      Config
 	ledger   Ledger
 	senders  map[string]*sender
-	backoff  []time.Duration // the sender back-off's waits (backoff.go)
-	resolver *resolver       // resolve-first's lookups (resolve.go)
+	backoff  []time.Duration  // the sender back-off's waits (backoff.go)
+	resolver *matrix.Resolver // resolve-first's lookups (resolve.go)
 	breaker  *breaker
 	stopping <-chan struct{}
 }

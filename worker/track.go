@@ -133,8 +133,8 @@ func (w *Worker) lookupAgain(ctx context.Context, g *trackGroup, ask []record.Re
 	}
 	ic := g.snd.client().Identity(g.idServer)
 	pepper := ""
-	for start := 0; start < len(ask); start += maxLookupBatch {
-		part := ask[start:min(start+maxLookupBatch, len(ask))]
+	for start := 0; start < len(ask); start += matrix.MaxLookupBatch {
+		part := ask[start:min(start+matrix.MaxLookupBatch, len(ask))]
 		pids := make([]matrix.ThreePID, len(part))
 		for i, r := range part {
 			pids[i] = matrix.ThreePID{Medium: r.Medium, Address: matrix.CanonicalAddress(r.Medium, r.Address)}

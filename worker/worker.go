@@ -54,7 +54,7 @@ func New(cfg Config) (*Worker, error) {
 		ledger:   store,
 		senders:  map[string]*sender{},
 		backoff:  backoffSchedule(cfg.Policy.Waits, cfg.BackoffMax),
-		resolver: newResolver(cfg.LookupCacheTTL),
+		resolver: matrix.NewResolver(cfg.LookupCacheTTL),
 		breaker:  newBreaker(cfg.Breaker),
 		stopping: w.stopping,
 	}

@@ -1,4 +1,4 @@
-package worker
+package matrix_test
 
 import (
 	"context"
@@ -28,9 +28,9 @@ func TestResolverWithoutV2Lookup(t *testing.T) {
 	defer is.Close()
 	c := matrix.NewClient(matrix.ClientConfig{HomeserverURL: is.URL, AccessToken: "t", IdentityScheme: "http"})
 	ic := c.Identity(strings.TrimPrefix(is.URL, "http://"))
-	r := newResolver(time.Minute)
+	r := matrix.NewResolver(time.Minute)
 	for range 3 {
-		if u, err := r.resolve(context.Background(), ic, "tok", matrix.ThreePID{Medium: "email", Address: "a@example.org"}); u != "" || err != errNoV2Lookup {
+		if u, err := r.Resolve(context.Background(), ic, "tok", matrix.ThreePID{Medium: "email", Address: "a@example.org"}); u != "" || err != matrix.ErrNoV2Lookup {
 			t.Fatalf("resolve: %q %v; want no v2 lookup", u, err)
 		}
 	}
@@ -50,7 +50,7 @@ func TestResolverBatchesAndCaches(t *testing.T) {
 	defer ts.Close()
 	c := matrix.NewClient(matrix.ClientConfig{HomeserverURL: ts.URL, AccessToken: simulator.DefaultAccessToken, IdentityScheme: "http"})
 	ic := c.Identity(strings.TrimPrefix(ts.URL, "http://"))
-	r := newResolver(time.Minute)
+	r := matrix.NewResolver(time.Minute)
 	var wg sync.WaitGroup
 	got := make([]matrix.UserID, 20)
 	for i := range got {
@@ -61,14 +61,14 @@ func TestResolverBatchesAndCaches(t *testing.T) {
 			if i == 0 {
 				addr = "Bound@Example.org"
 			}
-			got[i], _ = r.resolve(context.Background(), ic, simulator.DefaultIDAccessToken, matrix.ThreePID{Medium: "email", Address: addr})
+			got[i], _ = r.Resolve(context.Background(), ic, simulator.DefaultIDAccessToken, matrix.ThreePID{Medium: "email", Address: addr})
 		}()
 	}
 	wg.Wait()
 	if got[0] != "@b:sim.local" || got[1] != "" {
 		t.Fatalf("answers %v", got)
 	}
-	if _, err := r.resolve(context.Background(), ic, simulator.DefaultIDAccessToken, matrix.ThreePID{Medium: "email", Address: "bound@example.org"}); err != nil {
+	if _, err := r.Resolve(context.Background(), ic, simulator.DefaultIDAccessToken, matrix.ThreePID{Medium: "email", Address: "bound@example.org"}); err != nil {
 		t.Fatal(err)
 	}
 	st := sim.Stats()
