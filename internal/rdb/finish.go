@@ -98,7 +98,7 @@ local function one(b, key, campaign, tid, da, dr, dl, scope, room, acc, res, ok,
     'address', v(cur[5]), 'sender', v(cur[6]), 'generation', v(cur[7]), 'status_code', v(f.status_code),
     'status', v(f.status), 'http_status', v(f.http_status), 'errcode', v(f.errcode), 'error', v(f.error),
     'attempts', attempts, 'requests', requests, 'rate_limited', limited, 'possible_duplicate', dup,
-    'enqueued_at', v(cur[11]), 'finished_at', v(f.finished_at)}
+    'enqueued_at', v(cur[11]), 'finished_at', v(f.finished_at), 'delivery', v(f.delivery), 'user_id', v(f.user_id)}
   if maxlen > 0 then
     redis.call('XADD', KEYS[1], 'MAXLEN', '~', maxlen, '*', unpack(entry))
   else
