@@ -49,8 +49,13 @@ func (j *job) resolveFirst(ctx context.Context, room matrix.RoomID, idServer str
 	m, o := j.snd.client().Membership(ctx, room, user)
 	if o.Status.Good() && (m == matrix.MembershipJoin || m == matrix.MembershipInvite) {
 		f := record.Final{Status: matrix.Success, UserID: string(user), Delivery: record.DeliveryAlreadyInvited}
-		if m == matrix.MembershipJoin {
+		switch {
+		case m == matrix.MembershipJoin:
 			f.Delivery, f.JoinedAt = record.DeliveryAlreadyJoined, time.Now()
+		case j.p.Ambiguous > 0:
+			// Most likely this invite's own earlier attempt, whose answer
+			// was lost: it was sent.
+			f.Delivery = record.DeliveryUserID
 		}
 		return true, j.end(ctx, f, record.AttemptUpdate{})
 	}
