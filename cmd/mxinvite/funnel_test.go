@@ -2,11 +2,14 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/mxinvite/mxinvite/internal/rdb"
 	"github.com/mxinvite/mxinvite/internal/record"
 	"github.com/mxinvite/mxinvite/internal/simulator"
 	"github.com/mxinvite/mxinvite/matrix"
@@ -187,4 +190,39 @@ func resultsByAddress(t *testing.T, jsonl string) map[string]record.Result {
 		out[r.Address] = r
 	}
 	return out
+}
+
+// worker --track-every refreshes the funnel by itself while a campaign
+// has invitees not joined yet.
+func TestWorkerTracksEvery(t *testing.T) {
+	cfg, list := funnelSim()
+	e := newCLIEnv(t, cfg)
+	if r := mxinvite(t, e.enqueueArgs("auto", e.file("auto.txt", strings.Join(list[:20], "\n")+"\n"))...); r.code != 0 {
+		t.Fatalf("enqueue: exit %d %s", r.code, r.stderr)
+	}
+	stop := e.workerInBackground("--track-every", "200ms")
+	e.waitFinal("auto", 20, time.Minute)
+	for i := 5; i < 8; i++ {
+		if err := e.sim.Join(simulator.DefaultRoomID, fmt.Sprintf("@member%d:sim.local", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	store := rdb.New(e.rdb, rdb.Options{Prefix: e.prefix})
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		f, err := store.Funnel(context.Background(), "auto")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f == (record.Funnel{Sent: 15, Joined: 8}) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("funnel %+v after 30 s; want sent 15, joined 5 + 3", f)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if code, stderr := stop(); code != 0 {
+		t.Fatalf("worker: exit %d %s", code, stderr)
+	}
 }
