@@ -21,7 +21,9 @@ import (
 // they left. The funnel counters move in Redis with the records
 // (rdb.Track), so tracking twice, or from two workers, counts nothing
 // twice. The worker tracks every Config.TrackEvery the campaigns with
-// invitees not joined yet; mxinvite track does it at once.
+// invitees not joined yet; mxinvite track does it at once. With
+// Config.NoLookup no address is looked up again (nothing is sent to the
+// identity server): only the joins of known accounts are seen.
 
 // TrackReport says what one Track saw.
 type TrackReport struct {
@@ -94,7 +96,7 @@ func (w *Worker) trackGroup(ctx context.Context, g *trackGroup, rep *TrackReport
 			ask = append(ask, r)
 		}
 	}
-	if len(ask) > 0 && g.idServer != "" {
+	if len(ask) > 0 && g.idServer != "" && !w.cfg.NoLookup {
 		w.lookupAgain(ctx, g, ask, bound, rep)
 	}
 	joined, o := g.snd.client().JoinedMembers(ctx, g.room)

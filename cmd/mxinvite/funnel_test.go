@@ -173,6 +173,15 @@ func TestLookupOff(t *testing.T) {
 			t.Errorf("%s: delivery %q", r.Address, r.Delivery)
 		}
 	}
+	// track --lookup off sends the identity server nothing.
+	if _, err := e.sim.Bind("email", "guest0@example.org", "@guest0:sim.local"); err != nil {
+		t.Fatal(err)
+	}
+	before := e.sim.Stats().LookupAddresses
+	targs := join([]string{"track", "--campaign", "plain", "--log-level", "error", "--lookup", "off"}, e.redisArgs(), e.profileArgs())
+	if r := mxinvite(t, targs...); r.code != 0 || !strings.Contains(r.stdout, "registered 0") || e.sim.Stats().LookupAddresses != before {
+		t.Errorf("track --lookup off: exit %d, %d addresses looked up\n%s%s", r.code, e.sim.Stats().LookupAddresses-before, r.stdout, r.stderr)
+	}
 	if r := mxinvite(t, append(wargs[:len(wargs):len(wargs)], "--lookup", "maybe")...); r.code != 2 || !strings.Contains(r.stderr, "--lookup") {
 		t.Errorf("--lookup maybe: exit %d %s", r.code, r.stderr)
 	}

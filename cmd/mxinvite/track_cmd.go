@@ -18,6 +18,8 @@ func trackCommand() *cli.Command {
 	flags = append(flags, acceptTermsFlag(),
 		&cli.StringFlag{Name: "campaign", Required: true, Usage: "campaign name"},
 		&cli.BoolFlag{Name: "json", Usage: "print what was seen and the funnel as one JSON object"},
+		&cli.StringFlag{Name: "lookup", Value: "on", Sources: env("lookup"),
+			Usage: "on: look 3PID invitees' addresses up again (hashed) to see who registered; off: only see who joined among known accounts"},
 	)
 	return &cli.Command{
 		Name: "track",
@@ -38,6 +40,10 @@ func runTrack(ctx context.Context, cmd *cli.Command) error {
 	if err != nil {
 		return err
 	}
+	noLookup, err := lookupFlag(cmd)
+	if err != nil {
+		return err
+	}
 	opt, conn, err := connectRedis(ctx, cmd)
 	if err != nil {
 		return err
@@ -50,7 +56,8 @@ func runTrack(ctx context.Context, cmd *cli.Command) error {
 	}
 	// The worker's senders, clients and identity tokens, without its queue.
 	w, err := worker.New(worker.Config{Redis: opt, Profiles: profiles, KeyPrefix: cmd.String("prefix"),
-		AcceptIdentityTerms: cmd.Bool("accept-identity-terms"), IdentityScheme: cmd.String("identity-scheme"), Logger: log})
+		AcceptIdentityTerms: cmd.Bool("accept-identity-terms"), IdentityScheme: cmd.String("identity-scheme"), Logger: log,
+		NoLookup: noLookup})
 	if err != nil {
 		return usageErr("%v", err)
 	}
