@@ -9,12 +9,17 @@ import (
 
 // Resolver resolves 3PIDs to accounts with Lookup, for many concurrent
 // callers (the worker's deliveries): lookups that arrive within
-// lookupLinger of each other go in one request per identity server and
+// while another is in flight go together in the next request per identity server and
 // token (up to MaxLookupBatch addresses), answers are reused for a TTL,
 // and an identity server without the v2 lookup is remembered for
 // noV2Retry, so its callers go by 3PID at once. Safe for concurrent use.
-// lookupLinger is how long a lookup waits for others to join its request.
-const lookupLinger = 5 * time.Millisecond
+// Batching is group commit, not a timer: a lookup with none in flight for
+// its identity server and token goes at once; those that arrive while one
+// is in flight wait for it and go together in the next. A timer (a linger
+// of a few ms) released deliveries together and their invites reached the
+// rate-limit gate in bursts, which made Synapse's limiter answer 429 more
+// often (worker TestGateKeepsRateLimitedShareLow); this costs a request no
+// wait when lookups are few and batches them when they are many.
 
 // MaxLookupBatch caps the addresses of one lookup request (Sydent takes
 // more; a smaller request fails less at once).
@@ -34,9 +39,10 @@ type Resolver struct {
 	ttl     time.Duration
 	mu      sync.Mutex
 	cache   map[lookupKey]lookupEntry
-	peppers map[string]string       // identity server -> its pepper
-	noV2    map[string]time.Time    // identity server -> when it showed no v2 lookup
-	open    map[string]*lookupBatch // identity server + token -> the batch collecting
+	peppers map[string]string      // identity server -> its pepper
+	noV2    map[string]time.Time   // identity server -> when it showed no v2 lookup
+	lanes   map[string]*lookupLane // identity server + token -> its lookups
+	batch   int                    // most addresses per request; 1: no batching
 }
 
 type lookupKey struct {
@@ -58,9 +64,20 @@ type lookupBatch struct {
 }
 
 // NewResolver returns a Resolver whose answers live ttl.
-func NewResolver(ttl time.Duration) *Resolver {
+//
+// batch is the most addresses one request carries (at most
+// MaxLookupBatch); 1 sends each lookup on its own, at once and
+// concurrently. The worker uses 1: batched answers release many deliveries
+// at the same instant, and a burst of invites reaching a rate limit
+// together gets some accepted and some 429s, which reads as invitee-scoped
+// limits rather than the sender's (internal/rdb/scope.go), so the sender's
+// pace does not slow and 429s multiply (worker
+// TestGateKeepsRateLimitedShareLow: 27 429s of 327 requests without
+// lookups, 49 with one lookup per invite, 135–228 batched). mxinvite track
+// looks up in batches of MaxLookupBatch through IdentityClient.Lookup.
+func NewResolver(ttl time.Duration, batch int) *Resolver {
 	return &Resolver{ttl: ttl, cache: map[lookupKey]lookupEntry{}, peppers: map[string]string{},
-		noV2: map[string]time.Time{}, open: map[string]*lookupBatch{}}
+		noV2: map[string]time.Time{}, lanes: map[string]*lookupLane{}, batch: min(max(batch, 1), MaxLookupBatch)}
 }
 
 // Resolve returns the account pid is bound to ("" for none), from the
@@ -77,12 +94,31 @@ func (r *Resolver) Resolve(ctx context.Context, ic *IdentityClient, token string
 		r.mu.Unlock()
 		return e.user, nil
 	}
+	if r.batch == 1 {
+		r.mu.Unlock()
+		b := &lookupBatch{pids: []ThreePID{pid}, done: make(chan struct{})}
+		r.run(ic, token, b)
+		if b.err != nil {
+			return "", b.err
+		}
+		return b.ans.Bound[pid], nil
+	}
 	bk := idServer + "\x00" + token
-	b := r.open[bk]
-	if b == nil || len(b.pids) >= MaxLookupBatch {
+	lane := r.lanes[bk]
+	if lane == nil {
+		lane = &lookupLane{}
+		r.lanes[bk] = lane
+	}
+	var b *lookupBatch
+	if n := len(lane.queue); n > 0 && len(lane.queue[n-1].pids) < r.batch {
+		b = lane.queue[n-1]
+	} else {
 		b = &lookupBatch{done: make(chan struct{})}
-		r.open[bk] = b
-		time.AfterFunc(lookupLinger, func() { r.run(ic, token, bk, b) })
+		lane.queue = append(lane.queue, b)
+		if !lane.busy {
+			lane.busy = true
+			go r.drain(ic, token, lane)
+		}
 	}
 	b.pids = append(b.pids, pid)
 	r.mu.Unlock()
@@ -97,13 +133,33 @@ func (r *Resolver) Resolve(ctx context.Context, ic *IdentityClient, token string
 	return b.ans.Bound[pid], nil
 }
 
+// lookupLane is one identity server and token's lookups: busy while a
+// request is in flight, queue the batches collecting for the ones after.
+type lookupLane struct {
+	busy  bool
+	queue []*lookupBatch
+}
+
+// drain sends the lane's batches one after another until none is waiting.
+func (r *Resolver) drain(ic *IdentityClient, token string, lane *lookupLane) {
+	for {
+		r.mu.Lock()
+		if len(lane.queue) == 0 {
+			lane.busy = false
+			r.mu.Unlock()
+			return
+		}
+		b := lane.queue[0]
+		lane.queue = lane.queue[1:]
+		r.mu.Unlock()
+		r.run(ic, token, b)
+	}
+}
+
 // run sends a batch's lookup and keeps its answers.
-func (r *Resolver) run(ic *IdentityClient, token, bk string, b *lookupBatch) {
+func (r *Resolver) run(ic *IdentityClient, token string, b *lookupBatch) {
 	idServer := ic.Server()
 	r.mu.Lock()
-	if r.open[bk] == b {
-		delete(r.open, bk)
-	}
 	pids, pepper := b.pids, r.peppers[idServer]
 	r.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), lookupTimeout)

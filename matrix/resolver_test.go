@@ -28,7 +28,7 @@ func TestResolverWithoutV2Lookup(t *testing.T) {
 	defer is.Close()
 	c := matrix.NewClient(matrix.ClientConfig{HomeserverURL: is.URL, AccessToken: "t", IdentityScheme: "http"})
 	ic := c.Identity(strings.TrimPrefix(is.URL, "http://"))
-	r := matrix.NewResolver(time.Minute)
+	r := matrix.NewResolver(time.Minute, matrix.MaxLookupBatch)
 	for range 3 {
 		if u, err := r.Resolve(context.Background(), ic, "tok", matrix.ThreePID{Medium: "email", Address: "a@example.org"}); u != "" || err != matrix.ErrNoV2Lookup {
 			t.Fatalf("resolve: %q %v; want no v2 lookup", u, err)
@@ -50,7 +50,7 @@ func TestResolverBatchesAndCaches(t *testing.T) {
 	defer ts.Close()
 	c := matrix.NewClient(matrix.ClientConfig{HomeserverURL: ts.URL, AccessToken: simulator.DefaultAccessToken, IdentityScheme: "http"})
 	ic := c.Identity(strings.TrimPrefix(ts.URL, "http://"))
-	r := matrix.NewResolver(time.Minute)
+	r := matrix.NewResolver(time.Minute, matrix.MaxLookupBatch)
 	var wg sync.WaitGroup
 	got := make([]matrix.UserID, 20)
 	for i := range got {

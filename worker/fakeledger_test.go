@@ -116,7 +116,7 @@ func newFakeHandler(t *testing.T, hs *fakeHS) (*Handler, *fakeLedger) {
 	}.WithDefaults()
 	l := newFakeLedger()
 	h := &Handler{cfg: cfg, ledger: l, senders: map[string]*sender{}, backoff: backoffSchedule(cfg.Policy.Waits, cfg.BackoffMax),
-		resolver: matrix.NewResolver(cfg.LookupCacheTTL), breaker: newBreaker(cfg.Breaker), stopping: make(chan struct{})}
+		resolver: matrix.NewResolver(cfg.LookupCacheTTL, 1), breaker: newBreaker(cfg.Breaker), stopping: make(chan struct{})}
 	for _, p := range cfg.Profiles {
 		h.senders[p.Name] = newSender(p, cfg)
 	}
