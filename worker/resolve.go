@@ -16,9 +16,9 @@ import (
 // (identity service v2: hash_details + lookup, hashed with the server's
 // pepper, matrix.IdentityClient.Lookup), and invites a bound address by its
 // Matrix ID, on its own gate (record.PathMatrixID), or not at all when the
-// account is already in the room or invited. Lookups of concurrent
-// deliveries go in one request (lookupLinger), answers are reused for
-// Config.LookupCacheTTL, and an identity server without the v2 lookup
+// account is already in the room or invited. Each delivery looks its
+// address up on its own (matrix.NewResolver explains why not in batches),
+// answers are reused for Config.LookupCacheTTL, and an identity server without the v2 lookup
 // (Dendrite's v1-only ones) or without a token to be had is remembered and
 // its addresses go by 3PID, as before. A failed lookup never fails an
 // invite: it goes by 3PID, and the homeserver does its own lookup.
