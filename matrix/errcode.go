@@ -62,6 +62,9 @@ const (
 	MGuestAccessForbidden ErrCode = "M_GUEST_ACCESS_FORBIDDEN"
 	// MTermsNotSigned: the identity server's terms were not accepted.
 	MTermsNotSigned ErrCode = "M_TERMS_NOT_SIGNED"
+	// MInvalidPepper: a v2 lookup used a pepper the identity server no
+	// longer has; its answer carries the current one.
+	MInvalidPepper ErrCode = "M_INVALID_PEPPER"
 )
 
 // InviteBlocked reports whether the code says the invitee blocks invites,

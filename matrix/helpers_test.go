@@ -1,6 +1,7 @@
 package matrix
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"net/http"
@@ -50,6 +51,7 @@ func newTestServer(t *testing.T, handler http.HandlerFunc) *testServer {
 			Body:          string(body),
 		})
 		s.mu.Unlock()
+		r.Body = io.NopCloser(bytes.NewReader(body)) // the handler may read it too
 		handler(w, r)
 	}))
 	t.Cleanup(s.Close)

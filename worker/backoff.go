@@ -54,7 +54,7 @@ func (j *job) reportToGate(ctx context.Context, o matrix.Outcome) (rdb.BackoffVe
 	h := j.h
 	switch {
 	case serverFailure(o):
-		v, err := h.ledger.Failed(ctx, j.inv.Sender, j.p.Campaign, j.p.Key, j.reservedAt, j.sentAt, j.p.Failures == 0, h.cfg.BackoffThreshold, h.backoff)
+		v, err := h.ledger.Failed(ctx, rdb.GateName(j.inv.Sender, j.p.Path), j.p.Campaign, j.p.Key, j.reservedAt, j.sentAt, j.p.Failures == 0, h.cfg.BackoffThreshold, h.backoff)
 		j.p.Failures++
 		if err == nil && v.Level > 0 && v.Wait > 0 {
 			j.log.Warn().Str("sender", j.inv.Sender).Int("level", v.Level).Int64("wait_ms", v.Wait.Milliseconds()).
@@ -63,7 +63,7 @@ func (j *job) reportToGate(ctx context.Context, o matrix.Outcome) (rdb.BackoffVe
 		}
 		return v, err
 	case j.trouble && recovers(o):
-		return rdb.BackoffVerdict{}, h.ledger.Recovered(ctx, j.inv.Sender)
+		return rdb.BackoffVerdict{}, h.ledger.Recovered(ctx, rdb.GateName(j.inv.Sender, j.p.Path))
 	}
 	return rdb.BackoffVerdict{}, nil
 }

@@ -31,6 +31,13 @@ const (
 	// DefaultPollInterval: asynq's own defaults are 1 s and 5 s; 200 ms for
 	// both makes scheduled retries run within a second of their time.
 	DefaultPollInterval = 200 * time.Millisecond
+	// DefaultLookupCacheTTL: how long a v2 lookup's answer is reused
+	// (resolve.go): long enough for a batch of a campaign, short enough
+	// that a bind made meanwhile is seen soon.
+	DefaultLookupCacheTTL = time.Minute
+	// DefaultTrackEvery: how often the worker looks again at who joined
+	// while a campaign has invitees who have not (track.go).
+	DefaultTrackEvery = time.Hour
 )
 
 // Off turns off a limit that is on by default (Breaker, StreamMaxLen). In
@@ -102,6 +109,21 @@ type Config struct {
 	// negative value) turns it off.
 	Breaker int
 
+	// NoLookup turns resolve-first off: every address is invited by 3PID,
+	// none is looked up first (resolve.go). Default false: addresses are
+	// looked up on the identity server (v2 hashed lookup) and a bound one
+	// is invited by its Matrix ID.
+	NoLookup bool
+
+	// LookupCacheTTL is how long a lookup's answer is reused. Default
+	// DefaultLookupCacheTTL.
+	LookupCacheTTL time.Duration
+
+	// TrackEvery is how often the worker refreshes who joined, for every
+	// campaign with invitees not joined yet (track.go). Default
+	// DefaultTrackEvery; Off (any negative value) never.
+	TrackEvery time.Duration
+
 	// AcceptIdentityTerms accepts an identity server's terms of service on
 	// the sender's behalf when the worker obtains an identity token from
 	// the account. Default false: the sender pauses until they are accepted.
@@ -165,6 +187,8 @@ func (c Config) WithDefaults() Config {
 	setDefault(&c.TokenCheckInterval, DefaultTokenCheckInterval)
 	setDefault(&c.StreamMaxLen, DefaultStreamMaxLen)
 	setDefault(&c.PollInterval, DefaultPollInterval)
+	setDefault(&c.LookupCacheTTL, DefaultLookupCacheTTL)
+	setDefault(&c.TrackEvery, DefaultTrackEvery)
 	if c.Logger == nil {
 		l := zerolog.Nop()
 		c.Logger = &l
@@ -214,7 +238,7 @@ func (c Config) Validate() error {
 		"MaxRateLimitWait": c.MaxRateLimitWait, "MaxRetryAfter": c.MaxRetryAfter,
 		"InProcessWait": c.InProcessWait, "ShutdownTimeout": c.ShutdownTimeout,
 		"PollInterval": c.PollInterval, "FinishedTTL": c.FinishedTTL, "BackoffMax": c.BackoffMax,
-		"TokenCheckInterval": c.TokenCheckInterval,
+		"TokenCheckInterval": c.TokenCheckInterval, "LookupCacheTTL": c.LookupCacheTTL,
 	} {
 		if d < 0 {
 			return fmt.Errorf("worker config: %s %v must not be negative", name, d)

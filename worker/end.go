@@ -14,7 +14,18 @@ import (
 
 // finalOf is how an attempt's outcome ends the invite.
 func (j *job) finalOf(o matrix.Outcome) record.Final {
-	return record.Final{Status: o.Status.Code, Error: o.Status.Message, HTTPStatus: o.HTTPStatus, ErrCode: string(o.ErrCode)}
+	f := record.Final{Status: o.Status.Code, Error: o.Status.Message, HTTPStatus: o.HTTPStatus, ErrCode: string(o.ErrCode),
+		Delivery: record.Delivery3PID}
+	if j.p.Path == record.PathMatrixID {
+		f.Delivery, f.UserID = record.DeliveryUserID, string(j.userID)
+		if matrix.AlreadyJoined(o) {
+			// Joined between the look at the room and the invite: nobody
+			// to invite, as resolve-first would have found.
+			f.Status, f.Error, f.ErrCode = matrix.Success, "", ""
+			f.Delivery, f.JoinedAt = record.DeliveryAlreadyJoined, time.Now()
+		}
+	}
+	return f
 }
 
 // end records the final result f (with the last attempt's u) and tells

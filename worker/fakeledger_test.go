@@ -112,10 +112,11 @@ func newFakeHandler(t *testing.T, hs *fakeHS) (*Handler, *fakeLedger) {
 		Policy: matrix.RetryPolicy{Timeouts: []time.Duration{2 * time.Second},
 			Waits: []time.Duration{100 * time.Millisecond}, MaxRetries: 2},
 		InProcessWait: time.Second,
+		NoLookup:      true, // the 3PID job loop; resolve-first: sim_test.go
 	}.WithDefaults()
 	l := newFakeLedger()
 	h := &Handler{cfg: cfg, ledger: l, senders: map[string]*sender{}, backoff: backoffSchedule(cfg.Policy.Waits, cfg.BackoffMax),
-		breaker: newBreaker(cfg.Breaker), stopping: make(chan struct{})}
+		resolver: matrix.NewResolver(cfg.LookupCacheTTL, 1), breaker: newBreaker(cfg.Breaker), stopping: make(chan struct{})}
 	for _, p := range cfg.Profiles {
 		h.senders[p.Name] = newSender(p, cfg)
 	}

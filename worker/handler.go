@@ -10,6 +10,7 @@ import (
 
 	"github.com/mxinvite/mxinvite/internal/rdb"
 	"github.com/mxinvite/mxinvite/internal/record"
+	"github.com/mxinvite/mxinvite/matrix"
 	"github.com/mxinvite/mxinvite/tasks"
 )
 
@@ -22,7 +23,8 @@ type Handler struct {
 	cfg      Config
 	ledger   Ledger
 	senders  map[string]*sender
-	backoff  []time.Duration // the sender back-off's waits (backoff.go)
+	backoff  []time.Duration  // the sender back-off's waits (backoff.go)
+	resolver *matrix.Resolver // resolve-first's lookups (resolve.go)
 	breaker  *breaker
 	stopping <-chan struct{}
 	holding  holding // the invites this process is delivering (takeover.go)
@@ -52,7 +54,10 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		return &handBackError{after: time.Second, recorded: true}
 	}
 	defer h.holding.release(inv.Key())
-	opts := rdb.BeginOptions{Send: inv.IDServer != "" || snd.IDServer != "", FinalOn5xx: h.cfg.FinalOn5xx}
+	// Begin reserves the first request's slot on the 3PID gate, unless
+	// resolve-first may send it on the other path (resolve.go).
+	send := (inv.IDServer != "" || snd.IDServer != "") && h.cfg.NoLookup
+	opts := rdb.BeginOptions{Send: send, FinalOn5xx: h.cfg.FinalOn5xx}
 	if id, ok := asynq.GetTaskID(ctx); ok && id != inv.TaskID() {
 		opts.TaskID = id // a takeover's re-delivery
 	}

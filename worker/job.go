@@ -31,6 +31,9 @@ type job struct {
 	// trouble: when the slot was reserved, the sender had ambiguous
 	// failures since its last success (backoff.go).
 	trouble bool
+	// userID: the account resolve-first found, invited by Matrix ID
+	// (j.p.Path is then record.PathMatrixID).
+	userID matrix.UserID
 }
 
 func (j *job) run(ctx context.Context) error {
@@ -50,16 +53,28 @@ func (j *job) run(ctx context.Context) error {
 	}
 	room := matrix.RoomID(inv.RoomID)
 	needRecheck := j.p.Ambiguous > 0 && !h.cfg.FinalOn5xx
+	if !h.cfg.NoLookup {
+		if ended, err := j.resolveFirst(ctx, room, idServer); err != nil || ended {
+			return err
+		}
+	}
 
 	for {
 		idToken, ended, err := j.prepare(ctx, room, idServer, &needRecheck)
 		if err != nil || ended {
 			return err
 		}
-		o := snd.client().InviteBy3PID(ctx, room, idServer, idToken, string(inv.Medium), inv.Address,
-			matrix.WithTimeout(h.cfg.Policy.Timeout(j.p.Retries)),
-			matrix.WithRetryInterval(h.cfg.Policy.Wait(j.p.Retries)),
-			j.txnOption())
+		var o matrix.Outcome
+		if j.p.Path == record.PathMatrixID {
+			o = snd.client().InviteByUserID(ctx, room, j.userID,
+				matrix.WithTimeout(h.cfg.Policy.Timeout(j.p.Retries)),
+				matrix.WithRetryInterval(h.cfg.Policy.Wait(j.p.Retries)))
+		} else {
+			o = snd.client().InviteBy3PID(ctx, room, idServer, idToken, string(inv.Medium), inv.Address,
+				matrix.WithTimeout(h.cfg.Policy.Timeout(j.p.Retries)),
+				matrix.WithRetryInterval(h.cfg.Policy.Wait(j.p.Retries)),
+				j.txnOption())
+		}
 		j.sentAt = j.sentOf(o)
 		h.cfg.Observer.Attempt(inv.Sender, o)
 		if o.Status.Code == matrix.Abandoned {
@@ -148,7 +163,7 @@ func (j *job) decide(ctx context.Context, o matrix.Outcome) (final bool, err err
 			return true, j.senderTokenDead(ctx, o, u)
 		}
 	}
-	if threePIDLookupOff(o) {
+	if j.p.Path == record.Path3PID && threePIDLookupOff(o) {
 		return true, j.campaignThreePIDOff(ctx, o, u)
 	}
 	backoff, err := j.reportToGate(ctx, o)

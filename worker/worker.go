@@ -62,6 +62,7 @@ func New(cfg Config) (*Worker, error) {
 		ledger:   store,
 		senders:  map[string]*sender{},
 		backoff:  backoffSchedule(cfg.Policy.Waits, cfg.BackoffMax),
+		resolver: matrix.NewResolver(cfg.LookupCacheTTL, 1),
 		breaker:  newBreaker(cfg.Breaker),
 		stopping: w.stopping,
 	}
@@ -125,6 +126,9 @@ func (w *Worker) Start() error {
 	}
 	w.background(w.serveBeats)
 	w.background(w.liveness)
+	if w.cfg.TrackEvery > 0 {
+		w.background(w.trackLoop)
+	}
 	for _, s := range w.handler.senders {
 		if s.AccessTokenFile != "" {
 			s := s

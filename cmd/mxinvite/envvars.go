@@ -16,7 +16,7 @@ import (
 var noEnvFlags = map[string][]string{
 	"invite":       {"address", "at", "in", "again"},
 	"enqueue":      {"at", "in", "spread", "again", "dry-run", "no-preflight"},
-	"results":      {"failed", "output"},
+	"results":      {"failed", "joined", "pending", "output"},
 	"retry":        {"status", "address"},
 	"cancel":       {"address"},
 	"status":       {"watch"},

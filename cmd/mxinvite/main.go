@@ -99,6 +99,7 @@ func newApp(stdout, stderr io.Writer) *cli.Command {
 			enqueueCommand(),
 			preflightCommand(),
 			statusCommand(),
+			trackCommand(),
 			campaignsCommand(),
 			resultsCommand(),
 			simulateCommand(),

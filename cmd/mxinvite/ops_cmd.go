@@ -85,7 +85,7 @@ func newOpsServer(cmd *cli.Command, opt asynq.RedisConnOpt, log *zerolog.Logger,
 	}
 	o := &opsServer{senders: ops.NewSenderStates(names, true), store: store, in: asynq.NewInspectorFromRedisClient(store.Conn())}
 	m, err := metrics.New(metrics.Options{Inspector: o.in, Queues: []string{cmd.String("queue")}, Senders: names,
-		Campaigns: ops.StoreCampaigns{Store: store}})
+		Campaigns: ops.StoreCampaigns{Store: store}, Funnels: store.Funnels})
 	if err != nil {
 		o.close()
 		return nil, err

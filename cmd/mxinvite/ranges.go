@@ -36,6 +36,7 @@ var (
 		"rate-pause":          {min: 0}, // simulate: Synapse's pause before a 429
 		"finished-ttl":        {min: 0}, // worker: 0 keeps finished records
 		"dashboard-refresh":   {min: 100 * time.Millisecond},
+		"track-every":         {min: 0}, // worker: 0 never tracks
 	}
 	floatRanges = map[string]floatRange{
 		"rate":       {min: 0, max: math.Inf(1)}, // invites per second; simulate: 0 is no limit

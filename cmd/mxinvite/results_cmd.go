@@ -19,6 +19,8 @@ func resultsCommand() *cli.Command {
 		&cli.StringFlag{Name: "campaign", Required: true, Usage: "campaign name"},
 		&cli.StringFlag{Name: "format", Value: "jsonl", Usage: "jsonl or csv (csv re-imports with enqueue --file)"},
 		&cli.BoolFlag{Name: "failed", Usage: "only invites that ended in failure"},
+		&cli.BoolFlag{Name: "joined", Usage: "only invites whose invitee is in the room (joined_at_ms; see mxinvite track)"},
+		&cli.BoolFlag{Name: "pending", Usage: "only invites delivered (by Matrix ID or 3PID, or found already invited) whose invitee has not joined yet"},
 		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write to this file instead of stdout"},
 	)
 	return &cli.Command{
@@ -62,9 +64,16 @@ func runResults(ctx context.Context, cmd *cli.Command) (err error) {
 	if err != nil {
 		return usageErr("--format: %v", err)
 	}
-	failedOnly := cmd.Bool("failed")
+	failedOnly, joinedOnly, pendingOnly := cmd.Bool("failed"), cmd.Bool("joined"), cmd.Bool("pending")
+	if n := b2i(failedOnly) + b2i(joinedOnly) + b2i(pendingOnly); n > 1 {
+		return usageErr("--failed, --joined and --pending: give one at most")
+	}
 	err = store.Results(ctx, cmd.String("campaign"), func(r record.Result) error {
-		if failedOnly && (!r.Final() || r.StatusCode == matrix.Success) {
+		switch {
+		case failedOnly && (!r.Final() || r.StatusCode == matrix.Success),
+			joinedOnly && r.JoinedAtMS == 0,
+			pendingOnly && (!r.Final() || r.StatusCode != matrix.Success || r.JoinedAtMS != 0 ||
+				r.Delivery == record.DeliveryAlreadyJoined):
 			return nil
 		}
 		return rw.Write(r)
@@ -76,4 +85,11 @@ func runResults(ctx context.Context, cmd *cli.Command) (err error) {
 		return fail("write results: %v", err)
 	}
 	return bw.Flush()
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

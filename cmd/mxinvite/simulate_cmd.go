@@ -36,6 +36,8 @@ func simulateCommand() *cli.Command {
 			&cli.StringFlag{Name: "store-limit", Usage: "identity server's per-sender email limit BURST/INTERVAL, answered as Synapse's 500 (Sydent: 5/300s)"},
 			&cli.StringFlag{Name: "no-3pid", Usage: "be a server without 3PID invites: conduit (404) or tuwunel (403)"},
 			&cli.BoolFlag{Name: "admin", Usage: "make the sender a server admin (Synapse's override_ratelimit admin API)"},
+			&cli.StringSliceFlag{Name: "bind-later", Usage: "ADDRESS=@user:server/DURATION: that long after the start the person registers, " +
+				"binds ADDRESS (its 3PID invites become the account's) and joins the rooms it is invited to; a demo of mxinvite track (repeatable)"},
 			&cli.StringSliceFlag{Name: "bind", Usage: "ADDRESS=@user:server: the identity server knows ADDRESS as bound to that account, so a 3PID invite of it invites the account (repeatable)"},
 			&cli.Float64Flag{Name: "invite-limits", Usage: "Synapse's rc_invites defaults (per room 0.3/s burst 10, per invitee 0.003/s burst 5, per issuer 0.3/s burst 10) sped up SCALE times (0: off)"},
 			&cli.StringSliceFlag{Name: "refuse", Usage: "glob PATTERN of addresses the identity server refuses to store invites for (Synapse's 500, no email; repeatable)"},
@@ -127,6 +129,22 @@ func simulateConfig(cmd *cli.Command) (simulator.Config, error) {
 		bound[b.Address] = s
 		cfg.Bindings = append(cfg.Bindings, b)
 	}
+	for _, s := range cmd.StringSlice("bind-later") {
+		spec, after, ok := strings.Cut(s, "/")
+		d, err := time.ParseDuration(after)
+		if !ok || err != nil || d <= 0 {
+			return cfg, usageErr("--bind-later %q: want ADDRESS=@user:server/DURATION, e.g. new@example.org=@new:sim.local/30s", s)
+		}
+		b, err := parseBinding(spec)
+		if err != nil {
+			return cfg, usageErr("--bind-later %q: want ADDRESS=@user:server/DURATION", s)
+		}
+		if first, dup := bound[b.Address]; dup {
+			return cfg, usageErr("--bind-later %q: %s is bound already (%q)", s, b.Address, first)
+		}
+		bound[b.Address] = s
+		cfg.LaterBinds = append(cfg.LaterBinds, simulator.LaterBind{Binding: b, After: d, Join: true})
+	}
 	scale := cmd.Float64("invite-limits")
 	if scale < 0 || math.IsNaN(scale) || math.IsInf(scale, 0) {
 		return cfg, usageErr("--invite-limits %v: want a scale >= 0 (1000: Synapse's defaults sped up 1000 times)", scale)
@@ -199,6 +217,16 @@ func describeModes(cfg simulator.Config) []string {
 			shown = append(shown, fmt.Sprintf("and %d more", n-3))
 		}
 		modes = append(modes, fmt.Sprintf("%d bound addresses, invited as their accounts (no email): %s", n, strings.Join(shown, ", ")))
+	}
+	if n := len(cfg.LaterBinds); n > 0 {
+		var shown []string
+		for _, b := range cfg.LaterBinds[:min(n, 3)] {
+			shown = append(shown, fmt.Sprintf("%s -> %s after %v", b.Address, b.UserID, b.After))
+		}
+		if n > 3 {
+			shown = append(shown, fmt.Sprintf("and %d more", n-3))
+		}
+		modes = append(modes, fmt.Sprintf("%d people register later, bind their address and join (mxinvite track shows it): %s", n, strings.Join(shown, ", ")))
 	}
 	if il := cfg.InviteLimits; il.PerRoom.Burst > 0 || il.PerUser.Burst > 0 || il.PerIssuer.Burst > 0 {
 		modes = append(modes, fmt.Sprintf("rc_invites per room %g/s burst %d, per invitee %g/s burst %d, per issuer %g/s burst %d",

@@ -152,8 +152,8 @@ func simPost(t *testing.T, method, url, token string, body any) (int, map[string
 
 func TestSimulateBindingsLimitsAndRefusals(t *testing.T) {
 	guide := startSimulate(t, "--bind", "Known@Example.org=@known:sim.local", "--bind", "447700900123=@phone:sim.local",
-		"--invite-limits", "1000", "--refuse", "*@spam.example")
-	for _, want := range []string{"2 bound addresses", "known@example.org -> @known:sim.local", "447700900123 -> @phone:sim.local",
+		"--invite-limits", "1000", "--refuse", "*@spam.example", "--bind-later", "new@example.org=@new:sim.local/1h")
+	for _, want := range []string{"2 bound addresses", "1 people register later", "new@example.org -> @new:sim.local after 1h0m0s", "known@example.org -> @known:sim.local", "447700900123 -> @phone:sim.local",
 		"rc_invites per room 300/s burst 10, per invitee 3/s burst 5, per issuer 300/s burst 10",
 		"identity server refuses *@spam.example", "/_sim/bind", "/_sim/join", "/_sim/rules", "/_sim/invite_limits"} {
 		if !strings.Contains(guide, want) {
@@ -226,6 +226,7 @@ func TestSimulateBadScopeFlags(t *testing.T) {
 		{"--bind", "nobody"}, {"--bind", "a@example.org=bob"}, {"--bind", "=@a:sim.local"},
 		{"--bind", "a@example.org=@a:sim.local", "--bind", "A@example.org=@b:sim.local"},
 		{"--invite-limits", "-1"}, {"--refuse", "["},
+		{"--bind-later", "a@example.org=@a:sim.local"}, {"--bind-later", "a@example.org=@a:sim.local/-1s"}, {"--bind-later", "a@example.org=bob/1s"},
 	} {
 		r := mxinvite(t, append([]string{"simulate"}, args...)...)
 		if r.code != exitUsage || !strings.Contains(r.stderr, args[0]) || strings.Count(r.stderr, "\n") != 1 {

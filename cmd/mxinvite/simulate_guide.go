@@ -123,7 +123,7 @@ func printSimGuide(w io.Writer, g simGuide) {
 	p("Control at run time (POST JSON to %s; see docs/simulator.md):", base)
 	p(`  /_sim/tokens/revoke {"access_token"}   /_sim/tokens/add {"access_token","user_id"}   /_sim/id_tokens/forget {"user_id"}`)
 	p(`  /_sim/no_3pid {"style"}   /_sim/store_limit {"burst","interval"}   /_sim/terms {"policies"}   /_sim/down {"down"}`)
-	p(`  /_sim/bind {"address","user_id"}   /_sim/join {"room_id","user_id"}   /_sim/membership {"room_id","user_id","membership"}`)
+	p(`  /_sim/bind {"address","user_id"[,"after":"30s"][,"join":true]}   /_sim/join {"room_id","user_id"}   /_sim/membership {"room_id","user_id","membership"}`)
 	p(`  /_sim/rules {"rules":[{"pattern","status","retry_after_ms","hang","delay","body",...}]}   /_sim/invite_limits {"scale"}`)
 	p(`  /_sim/refused {"patterns"}   /_sim/3pid_lookup {"disabled"}   /_sim/block_invites {"user_id","blocks"}   /_sim/reset`)
 }

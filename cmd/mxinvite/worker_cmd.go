@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/urfave/cli/v3"
 
@@ -42,6 +43,11 @@ func workerCommand() *cli.Command {
 			Usage: "back the sender off when this many different invites get 5xx/timeouts with no success between them"},
 		&cli.DurationFlag{Name: "backoff-max", Value: worker.DefaultBackoffMax, Sources: env("backoff-max"),
 			Usage: "longest wait of a sender back-off (its waits are --retry-waits, then doubling)"},
+		&cli.StringFlag{Name: "lookup", Value: "on", Sources: env("lookup"),
+			Usage: "on: look each address up on the identity server first (v2 hashed lookup) and invite a bound one by its Matrix ID " +
+				"(rc_invites, not Synapse's tiny 3PID limit; none at all when already in the room); off: invite every address by 3PID"},
+		&cli.DurationFlag{Name: "track-every", Value: worker.DefaultTrackEvery, Sources: env("track-every"),
+			Usage: "refresh who registered and joined (as mxinvite track) this often, for campaigns with invitees not joined yet (0: never)"},
 		&cli.BoolFlag{Name: "scheduler", Sources: env("scheduler"),
 			Usage: "also fire recurring campaigns (see mxinvite schedule)"},
 		&cli.IntFlag{Name: "results-stream-max", Value: worker.DefaultStreamMaxLen, Sources: env("results-stream-max"),
@@ -72,6 +78,10 @@ func runWorker(ctx context.Context, cmd *cli.Command) error {
 	if err != nil {
 		return err
 	}
+	noLookup, err := lookupFlag(cmd)
+	if err != nil {
+		return err
+	}
 	opt, rdb, err := connectRedis(ctx, cmd)
 	if err != nil {
 		return err
@@ -99,6 +109,8 @@ func runWorker(ctx context.Context, cmd *cli.Command) error {
 		BackoffThreshold:    cmd.Int("backoff-threshold"),
 		BackoffMax:          cmd.Duration("backoff-max"),
 		IdentityScheme:      cmd.String("identity-scheme"),
+		NoLookup:            noLookup,
+		TrackEvery:          trackEvery(cmd.Duration("track-every")),
 		Logger:              log,
 		Observer:            opsSrv.observer(),
 	})
@@ -128,6 +140,17 @@ func runWorker(ctx context.Context, cmd *cli.Command) error {
 	}
 	log.Info().Msg("worker stopped")
 	return nil
+}
+
+// lookupFlag reads --lookup: on (resolve-first) or off.
+func lookupFlag(cmd *cli.Command) (noLookup bool, err error) {
+	switch cmd.String("lookup") {
+	case "on":
+		return false, nil
+	case "off":
+		return true, nil
+	}
+	return false, usageErr("--lookup %q: want on or off", cmd.String("lookup"))
 }
 
 func policyFromFlags(cmd *cli.Command) (matrix.RetryPolicy, error) {
@@ -172,4 +195,13 @@ func workerError(err error) error {
 		return usageErr("worker: %v", err)
 	}
 	return fail("worker: %v", err)
+}
+
+// trackEvery is --track-every for worker.Config: 0 on the command line is
+// never (worker.Off), as 0 turns other limits off.
+func trackEvery(d time.Duration) time.Duration {
+	if d == 0 {
+		return worker.Off
+	}
+	return d
 }

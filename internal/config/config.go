@@ -126,6 +126,15 @@ type Worker struct {
 
 	// Scheduler makes the worker also fire recurring campaigns. Default false.
 	Scheduler bool `yaml:"scheduler,omitempty"`
+
+	// Lookup is resolve-first (worker --lookup): "on" looks each address
+	// up on the identity server and invites a bound one by its Matrix ID,
+	// "off" invites every address by 3PID. Default "on".
+	Lookup string `yaml:"lookup,omitempty"`
+
+	// TrackEvery is how often the worker refreshes who joined (worker
+	// --track-every). Default 1h; 0 turns it off.
+	TrackEvery *time.Duration `yaml:"track_every,omitempty"`
 }
 
 // Sender is one account invites are sent from.

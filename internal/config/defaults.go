@@ -56,6 +56,9 @@ func (c Config) clone() Config {
 	if c.Worker.Breaker != nil {
 		c.Worker.Breaker = ptr(*c.Worker.Breaker)
 	}
+	if c.Worker.TrackEvery != nil {
+		c.Worker.TrackEvery = ptr(*c.Worker.TrackEvery)
+	}
 	c.Senders = slices.Clone(c.Senders)
 	for i := range c.Senders {
 		c.Senders[i].IdentityServers = slices.Clone(c.Senders[i].IdentityServers)

@@ -79,6 +79,13 @@ func FlagSettings() []FlagSetting {
 		{Key: "worker.no_txn_id", Flag: "no-txn-id", Worker: true, Value: str(func(r Config) string { return optBool(r.Worker.NoTxnID) })},
 		{Key: "worker.breaker", Flag: "breaker", Worker: true, Value: str(func(r Config) string { return optInt(r.Worker.Breaker) })},
 		{Key: "worker.scheduler", Flag: "scheduler", Worker: true, Value: str(func(r Config) string { return optBool(r.Worker.Scheduler) })},
+		{Key: "worker.lookup", Flag: "lookup", Worker: true, Value: str(func(r Config) string { return r.Worker.Lookup })},
+		{Key: "worker.track_every", Flag: "track-every", Worker: true, Value: str(func(r Config) string {
+			if r.Worker.TrackEvery == nil {
+				return ""
+			}
+			return r.Worker.TrackEvery.String()
+		})},
 		// Commands that read no list ignore it.
 		{Key: "lists.region", Flag: "region", Optional: true, Value: str(func(r Config) string { return r.Lists.Region })},
 		// The first sender is the default of --sender.

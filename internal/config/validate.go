@@ -118,6 +118,10 @@ func (w Worker) validate() error {
 		return fieldErr("worker.shutdown_timeout", "%v: must not be negative", w.ShutdownTimeout)
 	case w.Breaker != nil && *w.Breaker < 0:
 		return fieldErr("worker.breaker", "%d: must not be negative (0 turns it off)", *w.Breaker)
+	case w.Lookup != "" && w.Lookup != "on" && w.Lookup != "off":
+		return fieldErr("worker.lookup", "%q: must be on or off", w.Lookup)
+	case w.TrackEvery != nil && *w.TrackEvery < 0:
+		return fieldErr("worker.track_every", "%v: must not be negative (0 turns it off)", *w.TrackEvery)
 	}
 	if i, ok := durationsOK(w.RetryWaits, true); !ok {
 		return fieldErr(fmt.Sprintf("worker.retry_waits[%d]", i), "%v: must not be negative", w.RetryWaits[i])

@@ -63,8 +63,12 @@ func TestStoreSourceShowsARealPauseAndResumesIt(t *testing.T) {
 			t.Fatal(err)
 		}
 		if counts.Pending() == 0 {
-			if counts.Statuses["Success"] != len(addrs)-failed {
-				t.Fatalf("after resume %+v; want %d Success", counts, len(addrs)-failed)
+			// Invites whose request was out when the pause began end
+			// NotFound after it was seen (more of them since resolve-first
+			// looks addresses up before the gate): every other one succeeds.
+			nf := counts.Statuses["NotFound"]
+			if nf < failed || counts.Statuses["Success"] != len(addrs)-nf {
+				t.Fatalf("after resume %+v; want every invite not failed before the resume Success (%d failed at the pause)", counts, failed)
 			}
 			break
 		}

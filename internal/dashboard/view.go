@@ -36,12 +36,38 @@ type campaignView struct {
 	// pending (a pause left over on a finished or cancelled campaign is not
 	// a banner: nothing of it is held).
 	ShowPause bool
+	// Funnel is what became of the invites (mxinvite track), empty until
+	// one went out by resolve-first's paths or was tracked.
+	Funnel []funnelStage
 }
 
 // barView is the progress bar's segments, in thousandths of the campaign.
 type barView struct {
 	OK, Bad, Cancelled int
 	BadX, CancelledX   int
+}
+
+// funnelStage is one bar of the funnel: N of Of.
+type funnelStage struct {
+	Name  string
+	N, Of int
+	Note  string
+}
+
+// funnelStages draws the funnel against everyone the campaign reached
+// (sent, plus accounts found already joined or invited): sent, registered
+// (of the 3PID invites), joined.
+func funnelStages(c record.CampaignCounts) []funnelStage {
+	if len(c.Deliveries) == 0 && c.Funnel == (record.Funnel{}) {
+		return nil
+	}
+	f := c.Funnel
+	reached := f.Sent + c.Deliveries[record.DeliveryAlreadyJoined] + c.Deliveries[record.DeliveryAlreadyInvited]
+	return []funnelStage{
+		{Name: "sent", N: f.Sent, Of: reached, Note: fmt.Sprintf("by Matrix ID %d, by 3PID %d", c.Deliveries[record.DeliveryUserID], c.Deliveries[record.Delivery3PID])},
+		{Name: "registered", N: f.Registered, Of: c.Deliveries[record.Delivery3PID], Note: "3PID invitees who bound the address to an account since"},
+		{Name: "joined", N: f.Joined, Of: reached, Note: fmt.Sprintf("%d were in the room before", c.Deliveries[record.DeliveryAlreadyJoined])},
+	}
 }
 
 type count struct {
@@ -111,6 +137,7 @@ func newCampaignView(c Campaign) campaignView {
 	}
 	v.ShowPause = c.Pause != nil && v.Pending > 0
 	v.State = stateLabel(c, v.Pending)
+	v.Funnel = funnelStages(c.Counts)
 	return v
 }
 

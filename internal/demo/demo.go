@@ -151,7 +151,7 @@ func setUp(ctx context.Context, o Options) (*env, error) {
 // 2 % of invites answered 500, occasional slow answers, and a domain whose
 // invitees are banned from the room (403, final).
 func simConfig(o Options) simulator.Config {
-	return simulator.Config{
+	cfg := simulator.Config{
 		RateLimit: simulator.RateLimit{PerSecond: o.Rate, Burst: 10, Style: simulator.StyleSynapse},
 		Faults:    simulator.Faults{Latency: 2 * time.Millisecond, Jitter: 8 * time.Millisecond, ErrorRate: 0.02},
 		Rules: []simulator.Rule{
@@ -159,6 +159,8 @@ func simConfig(o Options) simulator.Config {
 		},
 		Seed: 42,
 	}
+	funnelConfig(&cfg, o.Invites)
+	return cfg
 }
 
 func (e *env) path(name string) string { return filepath.Join(e.dir, name) }

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mxinvite/mxinvite/internal/record"
 	"github.com/mxinvite/mxinvite/internal/redistest"
 )
 
@@ -85,10 +86,19 @@ func check(t *testing.T, s Summary, out string) {
 	if banned == 0 || c.Statuses["Success"]+banned != c.Enqueued {
 		t.Fatalf("statuses %+v; want Success and ContentAccessError (banned domain) only", c.Statuses)
 	}
-	if s.Sim.Duplicates != 0 || int(s.Sim.Accepted) != c.Statuses["Success"] {
-		t.Fatalf("simulator: %d accepted, %d duplicates; %d Success", s.Sim.Accepted, s.Sim.Duplicates, c.Statuses["Success"])
+	already := c.Deliveries[record.DeliveryAlreadyJoined] + c.Deliveries[record.DeliveryAlreadyInvited]
+	if s.Sim.Duplicates != 0 || int(s.Sim.Accepted+s.Sim.MatrixIDInvites)+already != c.Statuses["Success"] {
+		t.Fatalf("simulator: %d accepted, %d by Matrix ID, %d duplicates; %d Success (%d needed none)", s.Sim.Accepted, s.Sim.MatrixIDInvites,
+			s.Sim.Duplicates, c.Statuses["Success"], already)
 	}
-	for _, want := range []string{"preflight", "✓ membership", "members.csv: ", "final report", "Success (0)", "answered 429"} {
+	// The funnel: bound members invited by Matrix ID, joined ones needing
+	// no invite, later binds registered, joins tracked.
+	f := c.Funnel
+	if s.Sim.MatrixIDInvites == 0 || c.Deliveries[record.DeliveryAlreadyJoined] == 0 || f.Registered == 0 || f.Joined <= c.Deliveries[record.DeliveryAlreadyJoined] ||
+		f.Sent != int(s.Sim.Accepted+s.Sim.MatrixIDInvites) {
+		t.Fatalf("funnel %+v, deliveries %v, %d by Matrix ID", f, c.Deliveries, s.Sim.MatrixIDInvites)
+	}
+	for _, want := range []string{"preflight", "✓ membership", "members.csv: ", "final report", "Success (0)", "answered 429", "funnel: sent", "mxinvite track:"} {
 		if !strings.Contains(out, want) {
 			t.Fatalf("output lacks %q:\n%s", want, out)
 		}

@@ -150,7 +150,7 @@ func send(ctx context.Context, e *env, o Options) (record.CampaignCounts, error)
 			Waits:      []time.Duration{200 * time.Millisecond, 500 * time.Millisecond, time.Second},
 			MaxRetries: 3,
 		},
-		Concurrency: o.Concurrency, Queue: e.queue, KeyPrefix: e.prefix, IdentityScheme: "http",
+		Concurrency: o.Concurrency, Queue: e.queue, KeyPrefix: e.prefix, IdentityScheme: "http", TrackEvery: worker.Off,
 	})
 	if err != nil {
 		return record.CampaignCounts{}, err
@@ -159,5 +159,15 @@ func send(ctx context.Context, e *env, o Options) (record.CampaignCounts, error)
 		return record.CampaignCounts{}, err
 	}
 	defer w.Shutdown()
-	return watch(ctx, w.Store(), o, e.sim)
+	c, err := watch(ctx, w.Store(), o, e.sim)
+	if err != nil {
+		return c, err
+	}
+	rep, err := afterwards(ctx, e, w, o.Invites)
+	if err != nil {
+		return c, err
+	}
+	fmt.Fprintf(o.Out, "\nlater, some invitees registered and joined; mxinvite track: %d looked up again (%d bound now), %d joined\n",
+		rep.LookedUp, rep.NewlyBound, rep.Joined)
+	return w.Store().Counts(ctx, campaign)
 }

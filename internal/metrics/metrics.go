@@ -54,6 +54,13 @@ type Options struct {
 	// MaxReasons bounds the reason label of pauses; later reasons count as
 	// "other". Default 16.
 	MaxReasons int
+
+	// Funnels reads every campaign's funnel for mxinvite_campaign_funnel at
+	// each scrape (bounded by QueueReadTimeout; at most
+	// MaxFunnelCampaigns campaigns). Default nil: no funnel metrics.
+	Funnels FunnelSource
+	// MaxFunnelCampaigns bounds the campaign label of the funnel. Default 100.
+	MaxFunnelCampaigns int
 }
 
 // WithDefaults returns a copy with every zero field set to its default.
@@ -70,6 +77,9 @@ func (o Options) WithDefaults() Options {
 	if o.MaxReasons == 0 {
 		o.MaxReasons = 16
 	}
+	if o.MaxFunnelCampaigns == 0 {
+		o.MaxFunnelCampaigns = 100
+	}
 	if o.QueueReadTimeout == 0 {
 		o.QueueReadTimeout = 3 * time.Second
 	}
@@ -78,7 +88,7 @@ func (o Options) WithDefaults() Options {
 
 // Validate reports the first invalid field.
 func (o Options) Validate() error {
-	for name, n := range map[string]int{"MaxSenders": o.MaxSenders, "MaxCampaigns": o.MaxCampaigns, "MaxReasons": o.MaxReasons, "MaxCampaignGauges": o.MaxCampaignGauges} {
+	for name, n := range map[string]int{"MaxSenders": o.MaxSenders, "MaxCampaigns": o.MaxCampaigns, "MaxReasons": o.MaxReasons, "MaxCampaignGauges": o.MaxCampaignGauges, "MaxFunnelCampaigns": o.MaxFunnelCampaigns} {
 		if n < 1 {
 			return fmt.Errorf("metrics options: %s %d must be at least 1", name, n)
 		}
@@ -160,6 +170,9 @@ func New(opts Options) (*Metrics, error) {
 	}
 	if opts.Campaigns != nil {
 		m.register(&campaignCollector{src: opts.Campaigns, timeout: opts.QueueReadTimeout, max: opts.MaxCampaignGauges})
+	}
+	if opts.Funnels != nil {
+		m.reg.MustRegister(&funnelCollector{read: opts.Funnels, timeout: opts.QueueReadTimeout, maxCampaigns: opts.MaxFunnelCampaigns})
 	}
 	return m, nil
 }

@@ -85,7 +85,7 @@ func (c *Client) Attempt(ctx context.Context, inv tasks.Invite, p record.Progres
 	args := []any{p.Campaign, string(state), string(op), u.Attempts, u.RequestsDelta, u.RateLimited,
 		inv.RoomID, boolArg(u.Accepted), u.SentAt, string(u.LimitScope)}
 	args = append(args, lastFields(u.Last)...)
-	keys := []string{c.k.invite(p.Key), c.k.counts(p.Campaign), c.k.gate(inv.Sender)}
+	keys := []string{c.k.invite(p.Key), c.k.counts(p.Campaign), c.k.gate(GateName(inv.Sender, p.Path))}
 	if err := attemptScript.Run(ctx, c.rdb, keys, args...).Err(); err != nil {
 		return fmt.Errorf("record attempt of invite %s: %w", p.Key, err)
 	}

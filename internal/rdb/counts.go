@@ -16,7 +16,9 @@ import (
 // (current states of its invites), "status:{Name}" (final results by
 // libQuotient status name), "requests" (invite requests sent),
 // "rate_limited" (429 answers), "limited:{scope}" (those 429s by the scope
-// the worker gave them), "possible_duplicates" (invites that
+// the worker gave them), "delivery:{delivery}" (successes by how they
+// went), "registered" and "joined" (the funnel: records with
+// registered_at_ms, joined_at_ms; track.go), "possible_duplicates" (invites that
 // succeeded after an ambiguous attempt), "pace_gap_ms" and "pace_at_ms"
 // (finish.go), "breaker" (breaker.go). Every invite of the campaign is in
 // its index and in exactly one state, so the index's size (ZCARD, reported
@@ -84,6 +86,21 @@ func countsFromHash(campaign string, h map[string]string, enqueued int64) record
 			c.PaceGapMS, _ = strconv.ParseFloat(v, 64)
 		case f == "possible_duplicates":
 			c.PossibleDuplicates = n
+		case strings.HasPrefix(f, "delivery:"):
+			if n != 0 {
+				if c.Deliveries == nil {
+					c.Deliveries = map[record.Delivery]int{}
+				}
+				d := record.Delivery(strings.TrimPrefix(f, "delivery:"))
+				c.Deliveries[d] = n
+				if d.Sent() {
+					c.Funnel.Sent += n
+				}
+			}
+		case f == "registered":
+			c.Funnel.Registered = n
+		case f == "joined":
+			c.Funnel.Joined = n
 		case strings.HasPrefix(f, "limited:"):
 			if n != 0 {
 				if c.RateLimitedBy == nil {

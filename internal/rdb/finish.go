@@ -14,7 +14,7 @@ import (
 // KEYS[1] -> {prefix}:results
 // KEYS[1+4(i-1)+1..4] -> per invite i: its record, its campaign's counts,
 //
-//	its sender's gate, its sender's fails set
+//	its sender's gate of its path (GateName), that gate's fails set
 //
 // ARGV[1] -> stream MAXLEN (0: unbounded)
 // ARGV[2] -> record TTL in ms (0: none; Options.FinishedTTL)
@@ -28,7 +28,10 @@ import (
 //	shows the sender's server working, the status name,
 //	possible_duplicate ("1"|"0"), n, then n field/value pairs (status_code,
 //	status, http_status, finished_at, and errcode, error,
-//	possible_duplicate, … when not empty)
+//	possible_duplicate, delivery, user_id, joined_at_ms … when not empty)
+//
+// A Success with a delivery counts "delivery:{delivery}"; a joined_at_ms
+// (already_joined) counts "joined" (the funnel, track.go).
 //
 // An accepted request is evidence for the gate: it may undo a provisional
 // sender block or a room's block it contradicts (scope.go), once per gate
@@ -78,6 +81,10 @@ local function one(b, key, campaign, tid, da, dr, dl, scope, room, acc, res, ok,
   count(counts, 'rate_limited', dl)
   if dl ~= 0 and scope ~= '' then count(counts, 'limited:' .. scope, dl) end
   if dup == '1' then count(counts, 'possible_duplicates', 1) end
+  local f = {}
+  for j = first, last, 2 do f[ARGV[j]] = ARGV[j + 1] end
+  if f.delivery and status == 'Success' then count(counts, 'delivery:' .. f.delivery, 1) end
+  if f.joined_at_ms then count(counts, 'joined', 1) end
   if acc == '1' and res > 0 then
     local k = gate .. ' ' .. room
     if not flows[k] then flows[k] = {gate = gate, room = room, rs = {}}; table.insert(flow_order, k) end
@@ -86,14 +93,12 @@ local function one(b, key, campaign, tid, da, dr, dl, scope, room, acc, res, ok,
   if ok == '1' and not well[gate] then well[gate] = KEYS[b + 4]; table.insert(well_order, gate) end
   if not finished[counts] then table.insert(finished_order, counts) end
   finished[counts] = (finished[counts] or 0) + 1
-  local f = {}
-  for j = first, last, 2 do f[ARGV[j]] = ARGV[j + 1] end
   local function v(x) return x or '' end
   local entry = {'key', key, 'task_id', tid, 'campaign', v(cur[2] or campaign), 'room_id', v(cur[3]), 'medium', v(cur[4]),
     'address', v(cur[5]), 'sender', v(cur[6]), 'generation', v(cur[7]), 'status_code', v(f.status_code),
     'status', v(f.status), 'http_status', v(f.http_status), 'errcode', v(f.errcode), 'error', v(f.error),
     'attempts', attempts, 'requests', requests, 'rate_limited', limited, 'possible_duplicate', dup,
-    'enqueued_at', v(cur[11]), 'finished_at', v(f.finished_at)}
+    'enqueued_at', v(cur[11]), 'finished_at', v(f.finished_at), 'delivery', v(f.delivery), 'user_id', v(f.user_id)}
   if maxlen > 0 then
     redis.call('XADD', KEYS[1], 'MAXLEN', '~', maxlen, '*', unpack(entry))
   else
@@ -170,7 +175,7 @@ func (c *Client) writeFinishes(ctx context.Context, reqs []finishReq) ([]finishR
 	args := make([]any, 0, 3+len(reqs)*(14+2*10))
 	args = append(args, max(c.opts.StreamMaxLen, 0), c.opts.FinishedTTL.Milliseconds(), MaxGateInterval.Milliseconds())
 	for _, r := range reqs {
-		keys = append(keys, c.k.invite(r.p.Key), c.k.counts(r.p.Campaign), c.k.gate(r.inv.Sender), c.k.fails(r.inv.Sender))
+		keys = append(keys, c.k.invite(r.p.Key), c.k.counts(r.p.Campaign), c.k.gate(GateName(r.inv.Sender, r.p.Path)), c.k.fails(GateName(r.inv.Sender, r.p.Path)))
 		fields := finalFields(r.f)
 		args = append(args, r.p.Key, r.p.Campaign, r.inv.TaskID(), r.u.Attempts, r.u.RequestsDelta, r.u.RateLimited,
 			string(r.u.LimitScope), r.inv.RoomID, boolArg(r.u.Accepted), r.u.SentAt, boolArg(r.u.Recovers),

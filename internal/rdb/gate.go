@@ -485,7 +485,7 @@ type Slot struct {
 }
 
 func (c *Client) gateKeys(inv tasks.Invite, p record.Progress) []string {
-	return []string{c.k.gate(inv.Sender), c.k.pause(string(record.PauseCampaign), inv.Campaign),
+	return []string{c.k.gate(GateName(inv.Sender, p.Path)), c.k.pause(string(record.PauseCampaign), inv.Campaign),
 		c.k.pause(string(record.PauseSender), inv.Sender), c.k.invite(p.Key), c.k.counts(p.Campaign)}
 }
 
@@ -527,7 +527,7 @@ func (c *Client) Send(ctx context.Context, inv tasks.Invite, p record.Progress) 
 // decides whose it is (scope.go).
 func (c *Client) Limited(ctx context.Context, inv tasks.Invite, p record.Progress, advice time.Duration, reservedAt, sentAt int64) (LimitDecision, error) {
 	ms := (advice + time.Millisecond - 1).Milliseconds() // round up: never early
-	res, err := gateLimitedScript.Run(ctx, c.rdb, []string{c.k.gate(inv.Sender)}, ms, MaxGateInterval.Milliseconds(),
+	res, err := gateLimitedScript.Run(ctx, c.rdb, []string{c.k.gate(GateName(inv.Sender, p.Path))}, ms, MaxGateInterval.Milliseconds(),
 		reservedAt, p.Key, inv.RoomID, sentAt, ProbeDelay.Milliseconds(), PaceQuiet.Milliseconds()).Slice()
 	if err == nil && len(res) != 3 {
 		err = fmt.Errorf("unexpected answer %v", res)

@@ -3,6 +3,8 @@ package rdb
 import (
 	"strconv"
 	"time"
+
+	"github.com/mxinvite/mxinvite/internal/record"
 )
 
 // Keys names every Redis key mxinvite uses. Every key of its own starts with
@@ -14,7 +16,8 @@ import (
 //	{prefix}:campaign:{name}:meta    hash   what the campaign is: room_id, sender, id_server, medium, created_at_ms
 //	{prefix}:campaigns               set    campaign names
 //	{prefix}:results                 stream one entry per final result, for downstream consumers
-//	{prefix}:gate:{sender}           hash   the sender's shared rate-limit gate (gate.go)
+//	{prefix}:gate:{sender}           hash   the sender's shared rate-limit gate of 3PID invites (gate.go)
+//	{prefix}:gate:{sender}:mxid      hash   the same sender's gate of invites by Matrix ID (GateName; with its :fails, :owed)
 //	{prefix}:gate:{sender}:fails     set    invites whose answers were ambiguous since the sender's last success (backoff.go)
 //	{prefix}:gate:{sender}:owed      set    invites whose last failure was spared provisionally (backoff.go)
 //	{prefix}:pause:{scope}:{name}    hash   a pause holding a sender's or a campaign's invites (pause.go)
@@ -59,12 +62,25 @@ func (k Keys) results() string                { return k.prefix + ":results" }
 func (k Keys) gate(sender string) string      { return k.prefix + ":gate:" + sender }
 func (k Keys) fails(sender string) string     { return k.prefix + ":gate:" + sender + ":fails" }
 func (k Keys) owed(sender string) string      { return k.prefix + ":gate:" + sender + ":owed" }
-func (k Keys) pauses() string                 { return k.prefix + ":pauses" }
-func (k Keys) senders() string                { return k.prefix + ":senders" }
-func (k Keys) workers() string                { return k.prefix + ":workers" }
-func (k Keys) held(worker string) string      { return k.prefix + ":worker:" + worker + ":held" }
-func (k Keys) schedules() string              { return k.prefix + ":schedules" }
-func (k Keys) scheduleTicks() string          { return k.prefix + ":schedule-ticks" }
+
+// GateName is the name a sender's gate of one rate-limit path goes by in
+// gate keys (and the sender argument of Failed and Recovered): the
+// sender's own for 3PID invites, so issue 20's gates and their data stay
+// where they were, "{sender}:mxid" for invites by Matrix ID. Sender names
+// have no ':' (tasks), so no two names meet.
+func GateName(sender string, path record.Path) string {
+	if path == record.Path3PID {
+		return sender
+	}
+	return sender + ":" + string(path)
+}
+
+func (k Keys) pauses() string            { return k.prefix + ":pauses" }
+func (k Keys) senders() string           { return k.prefix + ":senders" }
+func (k Keys) workers() string           { return k.prefix + ":workers" }
+func (k Keys) held(worker string) string { return k.prefix + ":worker:" + worker + ":held" }
+func (k Keys) schedules() string         { return k.prefix + ":schedules" }
+func (k Keys) scheduleTicks() string     { return k.prefix + ":schedule-ticks" }
 
 func (k Keys) pause(scope, name string) string { return k.prefix + ":pause:" + scope + ":" + name }
 

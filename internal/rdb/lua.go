@@ -90,13 +90,18 @@ end
 // re-invite (a new generation) can take its place, or a purge drop it.
 const luaForget = `
 local function forget(rec, key, counts, index, op)
-  local cur = redis.call('HMGET', rec, 'state', 'status', 'possible_duplicate', 'campaign')
+  local cur = redis.call('HMGET', rec, 'state', 'status', 'possible_duplicate', 'campaign', 'delivery',
+    'joined_at_ms', 'registered_at_ms')
   local state = cur[1]
   check(op or 'forget', state, false)
   if cur[4] then
     if state then redis.call('HINCRBY', counts, 'state:' .. state, -1) end
     if state == ST.done and cur[2] then redis.call('HINCRBY', counts, 'status:' .. cur[2], -1) end
     if state == ST.done and cur[3] == '1' then redis.call('HINCRBY', counts, 'possible_duplicates', -1) end
+    -- The funnel's share (track.go).
+    if state == ST.done and cur[5] and cur[2] == 'Success' then redis.call('HINCRBY', counts, 'delivery:' .. cur[5], -1) end
+    if cur[6] then redis.call('HINCRBY', counts, 'joined', -1) end
+    if cur[7] then redis.call('HINCRBY', counts, 'registered', -1) end
     redis.call('ZREM', index, key)
   end
   redis.call('DEL', rec)

@@ -68,10 +68,10 @@ func TestScriptsBuildNoKeysAndSpellNoStates(t *testing.T) {
 	}
 	// A string with a ':' joined to something builds a name; the counters'
 	// field names ("state:queued", "status:Success") and the meta's
-	// "held_by:{campaign}", the counters' "limited:{scope}" and the gate's per-room
+	// "held_by:{campaign}", the counters' "limited:{scope}" and "delivery:{delivery}" and the gate's per-room
 	// fields "rb:", "rok:", "rl:" (scope.go) are the exceptions.
 	concatKey := regexp.MustCompile(`\.\.\s*'[^']*:[^']*'|'[^']*:[^']*'\s*\.\.`)
-	fieldName := regexp.MustCompile(`^'(state|status|held_by|limited|rb|rok|rl):'\s*\.\.$`)
+	fieldName := regexp.MustCompile(`^'(state|status|held_by|limited|delivery|rb|rok|rl):'\s*\.\.$`)
 	for name, src := range sources {
 		body := strings.Replace(src, luaStates, "", 1)
 		for _, m := range concatKey.FindAllString(body, -1) {

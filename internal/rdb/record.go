@@ -25,6 +25,8 @@ import (
 //	          limit_scope (whose its last 429 was: invitee, room, sender)
 //	          last_429_res_ms (when that request's slot was reserved)
 //	final     status_code status http_status errcode error finished_at possible_duplicate
+//	          delivery (record.Delivery) user_id (the invitee's account, when known)
+//	funnel    joined_at_ms registered_at_ms (finish.go for already_joined, track.go)
 
 // identityFields are the record fields that describe what was asked.
 func identityFields(inv tasks.Invite) []any {
@@ -67,6 +69,9 @@ func finalFields(f record.Final) []any {
 	add("possible_duplicate", "1", f.PossibleDuplicate)
 	add("retries", f.Retries, f.Retries > 0)
 	add("ambiguous", f.Ambiguous, f.Ambiguous > 0)
+	add("delivery", string(f.Delivery), f.Delivery != "")
+	add("user_id", f.UserID, f.UserID != "")
+	add("joined_at_ms", f.JoinedAt.UnixMilli(), !f.JoinedAt.IsZero())
 	return fields
 }
 
@@ -83,6 +88,8 @@ func resultFromHash(key string, h map[string]string) record.Result {
 		Attempts: num("attempts"), Requests: num("requests"), RateLimited: num("rate_limited"),
 		PossibleDuplicate: h["possible_duplicate"] == "1", LimitScope: record.LimitScope(h["limit_scope"]),
 		EnqueuedAt: when("enqueued_at"), FinishedAt: when("finished_at"),
+		Delivery: record.Delivery(h["delivery"]), UserID: h["user_id"],
+		JoinedAtMS: int64(num("joined_at_ms")), RegisteredAtMS: int64(num("registered_at_ms")),
 	}
 	if r.TaskID == "" {
 		r.TaskID = tasks.TaskIDOf(key, r.Generation)

@@ -26,6 +26,10 @@ type CampaignCounts struct {
 	// PossibleDuplicates counts invites that succeeded after an attempt with
 	// an unknown outcome: their invitees may have two emails.
 	PossibleDuplicates int `json:"possible_duplicates"`
+	// Deliveries counts successful finals by how they went (Delivery);
+	// Funnel is what became of them (mxinvite track).
+	Deliveries map[Delivery]int `json:"deliveries,omitempty"`
+	Funnel     Funnel           `json:"funnel"`
 	// PaceGapMS is the campaign's moving average time between two finished
 	// invites, for its Outlook (not shown).
 	PaceGapMS float64 `json:"-"`

@@ -32,6 +32,9 @@ type Progress struct {
 	// Trouble: the sender had ambiguous failures since its last success
 	// when the slot was reserved (the delivery reports its success).
 	Trouble bool
+	// Path is the rate-limit path of the delivery's requests (whose gate
+	// they wait for): the 3PID path unless resolve-first found an account.
+	Path Path
 }
 
 // AttemptUpdate is what one attempt, or one step of a delivery, changes in
@@ -83,4 +86,10 @@ type Final struct {
 	Retries           int
 	Ambiguous         int
 	FinishedAt        time.Time
+	// Delivery is how it went out (or why it needed no request); UserID
+	// the invitee's account when known; JoinedAt when the worker saw that
+	// account joined (already_joined), zero otherwise.
+	Delivery Delivery
+	UserID   string
+	JoinedAt time.Time
 }

@@ -42,6 +42,18 @@ type Result struct {
 	// have been emailed twice.
 	PossibleDuplicate bool `json:"possible_duplicate"`
 
+	// Delivery is how the invite went out (user_id, 3pid) or why it
+	// needed no request (already_joined, already_invited); "" for invites
+	// finished before resolve-first, or not finished. UserID is the
+	// invitee's account when known.
+	Delivery Delivery `json:"delivery,omitempty"`
+	UserID   string   `json:"user_id,omitempty"`
+	// JoinedAtMS is when mxinvite first saw the invitee joined (0: not
+	// joined); RegisteredAtMS when it first saw a 3PID invitee's address
+	// bound to an account (0: not yet).
+	JoinedAtMS     int64 `json:"joined_at_ms,omitempty"`
+	RegisteredAtMS int64 `json:"registered_at_ms,omitempty"`
+
 	EnqueuedAt time.Time `json:"enqueued_at"`
 	FinishedAt time.Time `json:"finished_at,omitzero"`
 }

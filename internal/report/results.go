@@ -21,6 +21,7 @@ var Columns = []string{
 	"task_id", "campaign", "room_id", "medium", "address", "state", "status_code", "status",
 	"http_status", "errcode", "error", "attempts", "requests", "rate_limited",
 	"possible_duplicate", "enqueued_at", "finished_at",
+	"delivery", "user_id", "joined_at_ms", "registered_at_ms",
 }
 
 // ResultWriter writes results as "jsonl" or "csv".
@@ -60,7 +61,16 @@ func (c *csvWriter) Write(r record.Result) error {
 		code(r), r.Status, strconv.Itoa(r.HTTPStatus), r.ErrCode, r.Error,
 		strconv.Itoa(r.Attempts), strconv.Itoa(r.Requests), strconv.Itoa(r.RateLimited),
 		strconv.FormatBool(r.PossibleDuplicate), stamp(r.EnqueuedAt), stamp(r.FinishedAt),
+		string(r.Delivery), r.UserID, msOrEmpty(r.JoinedAtMS), msOrEmpty(r.RegisteredAtMS),
 	}))
+}
+
+// msOrEmpty is a time in ms, "" for none.
+func msOrEmpty(ms int64) string {
+	if ms == 0 {
+		return ""
+	}
+	return strconv.FormatInt(ms, 10)
 }
 
 func (c *csvWriter) Flush() error {

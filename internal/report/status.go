@@ -15,6 +15,20 @@ import (
 var pendingStates = []record.State{record.StateQueued, record.StateScheduled, record.StateActive, record.StateRecovering,
 	record.StateRetrying, record.StatePaused}
 
+// writeFunnel prints what became of the invites (record.Funnel), once any
+// went out by resolve-first's paths or was tracked.
+func writeFunnel(b *strings.Builder, c record.CampaignCounts) {
+	if len(c.Deliveries) == 0 && c.Funnel == (record.Funnel{}) {
+		return
+	}
+	f := c.Funnel
+	fmt.Fprintf(b, "  funnel: sent %d (by Matrix ID %d, by 3PID %d), registered %d, joined %d\n",
+		f.Sent, c.Deliveries[record.DeliveryUserID], c.Deliveries[record.Delivery3PID], f.Registered, f.Joined)
+	if a, i := c.Deliveries[record.DeliveryAlreadyJoined], c.Deliveries[record.DeliveryAlreadyInvited]; a+i > 0 {
+		fmt.Fprintf(b, "  no request needed: already joined %d, already invited %d\n", a, i)
+	}
+}
+
 // WriteStatus prints a campaign's counts for people: the totals (enqueued =
 // pending + done + cancelled), the pending invites by state, then final
 // results by status (with the libQuotient number), then requests.
@@ -41,6 +55,7 @@ func WriteStatus(w io.Writer, c record.CampaignCounts, o record.Outlook) error {
 	}
 	fmt.Fprintf(&b, "  requests sent %d, rate limited %d%s, possibly duplicated %d\n",
 		c.Requests, c.RateLimited, limitScopes(c), c.PossibleDuplicates)
+	writeFunnel(&b, c)
 	writeOutlook(&b, c, o)
 	_, err := io.WriteString(w, b.String())
 	return err

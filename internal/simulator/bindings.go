@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"sync"
+	"time"
 )
 
 // Binding is an address the identity server knows as bound to an
@@ -182,8 +183,32 @@ func (s *Server) keepPending(in inviteBody, roomID, sender string) {
 // handleBind serves POST /_sim/bind {"medium", "address", "user_id"}:
 // [Server.Bind]. Answers {"invites": n}, the memberships made.
 func (s *Server) handleBind(w http.ResponseWriter, r *http.Request) {
-	var body Binding
+	var body struct {
+		LaterBind
+		After string `json:"after"`
+	}
 	if !s.readControl(w, r, &body) {
+		return
+	}
+	if body.After != "" {
+		// A bind that happens later ({"after": "2s", "join": true}).
+		d, err := time.ParseDuration(body.After)
+		lb := body.LaterBind
+		lb.After = d
+		if errs := lb.validate("bind"); err != nil || len(errs) > 0 {
+			writeError(w, http.StatusBadRequest, "M_INVALID_PARAM", fmt.Sprintf("after %q or binding: %v %v", body.After, err, errs))
+			return
+		}
+		s.scheduleBind(lb)
+		writeJSON(w, http.StatusOK, map[string]any{"scheduled": true})
+		return
+	}
+	if body.Join {
+		if err := s.bindNow(body.LaterBind); err != nil {
+			writeError(w, http.StatusBadRequest, "M_INVALID_PARAM", err.Error())
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"joined": true})
 		return
 	}
 	n, err := s.Bind(body.Medium, body.Address, body.UserID)

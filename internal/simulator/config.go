@@ -3,6 +3,7 @@ package simulator
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -121,6 +122,11 @@ type Config struct {
 	// accounts. Default none. [Server.Bind] binds more while serving.
 	Bindings []Binding
 
+	// LaterBinds are binds (and joins) that happen while serving, each
+	// LaterBind.After the start: people who register after the invite.
+	// Default none.
+	LaterBinds []LaterBind
+
 	// InviteBlockedCode is the errcode of an invite refused because the
 	// invitee blocks invites (Binding.BlocksInvites, User.BlocksInvites):
 	// InviteBlockedStable or InviteBlockedUnstable. Default
@@ -215,6 +221,7 @@ func (c Config) WithDefaults() Config {
 		bindings[i] = b.withDefaults()
 	}
 	c.Bindings = bindings
+	c.LaterBinds = slices.Clone(c.LaterBinds)
 	if c.InviteBlockedCode == "" {
 		c.InviteBlockedCode = InviteBlockedStable
 	}
@@ -284,6 +291,9 @@ func (c Config) Validate() error {
 			bad(field+".Address", "%q is bound already, by %s", b.Address, other)
 		}
 		bound[key] = field
+	}
+	for i, lb := range c.LaterBinds {
+		errs = append(errs, lb.validate(fmt.Sprintf("simulator: Config.LaterBinds[%d]", i))...)
 	}
 	if !validInviteBlockedCode(c.InviteBlockedCode) {
 		bad("InviteBlockedCode", "%q is not %s or %s", c.InviteBlockedCode, InviteBlockedStable, InviteBlockedUnstable)

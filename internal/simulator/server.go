@@ -72,6 +72,9 @@ func New(cfg Config) (*Server, error) {
 		}
 	}
 	s.handler = s.routes()
+	for _, lb := range cfg.LaterBinds {
+		s.scheduleBind(lb)
+	}
 	return s, nil
 }
 

@@ -135,6 +135,9 @@ type Stats struct {
 	LookupMatches int64 `json:"lookup_matches"`
 	// Binds counts addresses bound at run time ([Server.Bind]).
 	Binds int64 `json:"binds"`
+	// LaterBinds counts Config.LaterBinds and /_sim/bind "after"/"join"
+	// binds made (each also in Binds).
+	LaterBinds int64 `json:"later_binds"`
 	// Joins counts joins made with [Server.Join] (or /_sim/join).
 	Joins int64 `json:"joins"`
 	// ScriptedAnswers counts invite answers given by a Rule.

@@ -1,0 +1,78 @@
+package matrix_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/mxinvite/mxinvite/internal/simulator"
+	"github.com/mxinvite/mxinvite/matrix"
+)
+
+// An identity server without the v2 lookup (Dendrite's v1-only ones) is
+// asked once: its addresses go by 3PID, and it is not asked again for a
+// while.
+func TestResolverWithoutV2Lookup(t *testing.T) {
+	var asked atomic.Int32
+	is := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		asked.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(404)
+		_, _ = w.Write([]byte(`{"errcode":"M_UNRECOGNIZED","error":"unrecognized request"}`))
+	}))
+	defer is.Close()
+	c := matrix.NewClient(matrix.ClientConfig{HomeserverURL: is.URL, AccessToken: "t", IdentityScheme: "http"})
+	ic := c.Identity(strings.TrimPrefix(is.URL, "http://"))
+	r := matrix.NewResolver(time.Minute, matrix.MaxLookupBatch)
+	for range 3 {
+		if u, err := r.Resolve(context.Background(), ic, "tok", matrix.ThreePID{Medium: "email", Address: "a@example.org"}); u != "" || err != matrix.ErrNoV2Lookup {
+			t.Fatalf("resolve: %q %v; want no v2 lookup", u, err)
+		}
+	}
+	if n := asked.Load(); n != 1 {
+		t.Errorf("the identity server was asked %d times, want once", n)
+	}
+}
+
+// Concurrent lookups share one request; answers are cached, addresses
+// hashed in canonical form.
+func TestResolverBatchesAndCaches(t *testing.T) {
+	sim, err := simulator.New(simulator.Config{Bindings: []simulator.Binding{{Address: "bound@example.org", UserID: "@b:sim.local"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(sim.Handler())
+	defer ts.Close()
+	c := matrix.NewClient(matrix.ClientConfig{HomeserverURL: ts.URL, AccessToken: simulator.DefaultAccessToken, IdentityScheme: "http"})
+	ic := c.Identity(strings.TrimPrefix(ts.URL, "http://"))
+	r := matrix.NewResolver(time.Minute, matrix.MaxLookupBatch)
+	var wg sync.WaitGroup
+	got := make([]matrix.UserID, 20)
+	for i := range got {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			addr := "free" + string(rune('a'+i)) + "@example.org"
+			if i == 0 {
+				addr = "Bound@Example.org"
+			}
+			got[i], _ = r.Resolve(context.Background(), ic, simulator.DefaultIDAccessToken, matrix.ThreePID{Medium: "email", Address: addr})
+		}()
+	}
+	wg.Wait()
+	if got[0] != "@b:sim.local" || got[1] != "" {
+		t.Fatalf("answers %v", got)
+	}
+	if _, err := r.Resolve(context.Background(), ic, simulator.DefaultIDAccessToken, matrix.ThreePID{Medium: "email", Address: "bound@example.org"}); err != nil {
+		t.Fatal(err)
+	}
+	st := sim.Stats()
+	if st.Lookups > 3 || st.LookupAddresses != 20 || st.Requests["is_hash_details"] > 3 {
+		t.Errorf("%d lookups of %d addresses (%v); want 20 addresses in a few requests, the repeat from the cache", st.Lookups, st.LookupAddresses, st.Requests)
+	}
+}
