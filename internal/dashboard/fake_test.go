@@ -111,7 +111,8 @@ const hostileName = `<b>x</b>/../?a=1#"'`
 func newFakeSource() *fakeSource {
 	t0 := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
 	res := []record.Result{
-		{Campaign: hostileName, Key: "k-ok", Address: "ok@example.org", State: record.StateDone, Status: "Success", StatusCode: matrix.Success},
+		{Campaign: hostileName, Key: "k-ok", Address: "ok@example.org", State: record.StateDone, Status: "Success", StatusCode: matrix.Success,
+			Delivery: record.DeliveryUserID, UserID: "@ok:example.org"},
 		{Campaign: hostileName, Key: "k-notfound", TaskID: "inv:k-notfound", Address: "=1+2@example.org", Medium: "email", State: record.StateDone, Status: "NotFound",
 			StatusCode: matrix.NotFound, HTTPStatus: 404, ErrCode: "M_NOT_FOUND", Error: `<script>alert("x")</script>`, FinishedAt: t0},
 		{Campaign: hostileName, Key: "k-late", Address: "late@example.org", State: record.StateQueued},

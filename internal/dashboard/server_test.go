@@ -191,6 +191,9 @@ func TestInviteActions(t *testing.T) {
 	if res, _ := c.do("POST", "/i/k-notfound/retry", url.Values{"csrf": {token}}, same); res.StatusCode != 200 {
 		t.Errorf("retry: %d", res.StatusCode)
 	}
+	if res, body := c.do("GET", "/i/k-ok", nil, nil); res.StatusCode != 200 || !strings.Contains(body, `<dd class="delivery">user_id (@ok:example.org)</dd>`) {
+		t.Errorf("invite page: %d, want its delivery path and Matrix ID: %s", res.StatusCode, body)
+	}
 	if res, _ := c.do("GET", "/i/nosuch", nil, nil); res.StatusCode != 404 {
 		t.Errorf("unknown invite: %d", res.StatusCode)
 	}
