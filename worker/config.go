@@ -3,6 +3,7 @@ package worker
 import (
 	"errors"
 	"fmt"
+	"github.com/mxinvite/mxinvite/internal/observe"
 	"net/http"
 	"time"
 
@@ -167,8 +168,8 @@ type Config struct {
 	Logger *zerolog.Logger
 
 	// Observer is told of attempts, gate waits, finished invites and sender
-	// state, for metrics and health. Default NopObserver (nothing).
-	Observer Observer
+	// state, for metrics and health. Default observe.Nop (nothing).
+	Observer observe.Observer
 }
 
 // WithDefaults returns a copy with every zero field set to its default.
@@ -194,7 +195,7 @@ func (c Config) WithDefaults() Config {
 		c.Logger = &l
 	}
 	if c.Observer == nil {
-		c.Observer = NopObserver{}
+		c.Observer = observe.Nop{}
 	}
 	return c
 }

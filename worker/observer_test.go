@@ -1,6 +1,7 @@
 package worker
 
 import (
+	"github.com/mxinvite/mxinvite/internal/observe"
 	"sync"
 	"testing"
 	"time"
@@ -13,7 +14,7 @@ import (
 
 // recorder is an Observer that keeps what it was told.
 type recorder struct {
-	NopObserver
+	observe.Nop
 	mu                                     sync.Mutex
 	attempts, requests, limited, ambiguous int
 	gateWaits                              int

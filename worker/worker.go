@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"github.com/mxinvite/mxinvite/internal/asynqlog"
 	"os"
 	"slices"
 	"sync"
@@ -85,7 +86,7 @@ func New(cfg Config) (*Worker, error) {
 		ShutdownTimeout:          cfg.ShutdownTimeout,
 		TaskCheckInterval:        cfg.PollInterval,
 		DelayedTaskCheckInterval: cfg.PollInterval,
-		Logger:                   asynqLogger{l: cfg.Logger},
+		Logger:                   asynqlog.Logger{L: cfg.Logger},
 		LogLevel:                 asynq.ErrorLevel, // its per-task warnings repeat what the results say
 	})
 	w.inspector = asynq.NewInspectorFromRedisClient(store.Conn())

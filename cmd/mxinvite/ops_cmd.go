@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"github.com/mxinvite/mxinvite/internal/observe"
 	"net/http"
 	"sync"
 	"time"
@@ -148,11 +149,11 @@ func openDoors(cmd *cli.Command) string {
 
 // observer is what the worker reports to (nil without --http: the
 // worker's default, nothing).
-func (o *opsServer) observer() worker.Observer {
+func (o *opsServer) observer() observe.Observer {
 	if o == nil {
 		return nil
 	}
-	return worker.Observers(o.metrics, o.senders)
+	return observe.All(o.metrics, o.senders)
 }
 
 // start serves for w; a nil server does nothing.

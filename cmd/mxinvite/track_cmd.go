@@ -9,6 +9,7 @@ import (
 
 	"github.com/mxinvite/mxinvite/internal/rdb"
 	"github.com/mxinvite/mxinvite/internal/record"
+	"github.com/mxinvite/mxinvite/internal/track"
 	"github.com/mxinvite/mxinvite/worker"
 )
 
@@ -73,7 +74,7 @@ func runTrack(ctx context.Context, cmd *cli.Command) error {
 	out := cmd.Root().Writer
 	if cmd.Bool("json") {
 		return json.NewEncoder(out).Encode(struct {
-			worker.TrackReport
+			track.Report
 			Funnel record.Funnel `json:"funnel"`
 		}{rep, c.Funnel})
 	}

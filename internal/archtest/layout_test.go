@@ -71,7 +71,10 @@ func loadPackages(t *testing.T) map[string]*pkg {
 
 // The core packages import only what is below them: tasks and matrix
 // nothing of the module, record only them, rdb record and them, and the
-// executor (worker) and the producer only those.
+// executor (worker) and the producer only those, plus, for the worker, the
+// leaves it lends itself to: what it tells its observers (observe), how
+// asynq's logs reach its logger (asynqlog) and who joined (track, which
+// uses its senders).
 func TestImportsPointDown(t *testing.T) {
 	below := map[string][]string{
 		"tasks":             {},
@@ -79,7 +82,11 @@ func TestImportsPointDown(t *testing.T) {
 		"internal/record":   {"tasks", "matrix"},
 		"internal/rdb":      {"internal/record", "tasks", "matrix"},
 		"internal/producer": {"internal/rdb", "internal/record", "tasks", "matrix"},
-		"worker":            {"internal/rdb", "internal/record", "tasks", "matrix"},
+		"internal/observe":  {"matrix"},
+		"internal/asynqlog": {},
+		"internal/track":    {"internal/rdb", "internal/record", "tasks", "matrix"},
+		"worker": {"internal/rdb", "internal/record", "tasks", "matrix",
+			"internal/observe", "internal/asynqlog", "internal/track"},
 	}
 	pkgs := loadPackages(t)
 	for dir, allowed := range below {

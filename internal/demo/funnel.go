@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/mxinvite/mxinvite/internal/simulator"
+	"github.com/mxinvite/mxinvite/internal/track"
 	"github.com/mxinvite/mxinvite/worker"
 )
 
@@ -49,16 +50,16 @@ func funnelConfig(cfg *simulator.Config, invites int) {
 }
 
 // afterwards binds and joins as people do once invited, then tracks.
-func afterwards(ctx context.Context, e *env, w *worker.Worker, invites int) (worker.TrackReport, error) {
+func afterwards(ctx context.Context, e *env, w *worker.Worker, invites int) (track.Report, error) {
 	for i := range invites {
 		if laterBound(i) {
 			if _, err := e.sim.Bind("email", memberAddress(i), memberUser(i)); err != nil {
-				return worker.TrackReport{}, err
+				return track.Report{}, err
 			}
 		}
 		if laterJoined(i) || (bound(i) && !joined(i) && i%30 == 13) {
 			if err := e.sim.Join(simulator.DefaultRoomID, memberUser(i)); err != nil {
-				return worker.TrackReport{}, err
+				return track.Report{}, err
 			}
 		}
 	}

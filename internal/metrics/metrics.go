@@ -1,5 +1,5 @@
 // Package metrics exports what a worker does as Prometheus metrics: it
-// implements worker.Observer (without importing the worker) on its own
+// implements observe.Observer (without importing the worker) on its own
 // registry, with asynq's queue metrics read from an Inspector at each
 // scrape. docs/metrics.md lists every metric.
 package metrics
@@ -102,7 +102,7 @@ func (o Options) Validate() error {
 	return nil
 }
 
-// Metrics is a registry of mxinvite's metrics and the worker.Observer that
+// Metrics is a registry of mxinvite's metrics and the observe.Observer that
 // feeds it. It is safe for concurrent use.
 type Metrics struct {
 	reg        *prometheus.Registry

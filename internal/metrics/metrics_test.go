@@ -2,6 +2,7 @@ package metrics_test
 
 import (
 	"context"
+	"github.com/mxinvite/mxinvite/internal/observe"
 	"net/http/httptest"
 	"testing"
 	"time"
@@ -12,10 +13,9 @@ import (
 	"github.com/mxinvite/mxinvite/internal/metrics/metricstest"
 	"github.com/mxinvite/mxinvite/internal/redistest"
 	"github.com/mxinvite/mxinvite/matrix"
-	"github.com/mxinvite/mxinvite/worker"
 )
 
-var _ worker.Observer = (*metrics.Metrics)(nil)
+var _ observe.Observer = (*metrics.Metrics)(nil)
 
 func newMetrics(t *testing.T, opts metrics.Options) (*metrics.Metrics, func() metricstest.Series) {
 	t.Helper()

@@ -6,7 +6,7 @@ import (
 	"github.com/mxinvite/mxinvite/matrix"
 )
 
-// The methods below make *Metrics a worker.Observer.
+// The methods below make *Metrics a observe.Observer.
 
 // Attempt counts one invite call: its status, the requests it wrote, and
 // whether it was rate limited or ambiguous.

@@ -4,20 +4,20 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/mxinvite/mxinvite/internal/observe"
 	"slices"
 	"strings"
 	"sync"
 
-	"github.com/mxinvite/mxinvite/worker"
 )
 
 // SenderStates follows the senders' checks at start from the worker's
-// events (it is a worker.Observer: combine it with the metrics through
-// worker.Observers) and is ready unless a sender's check failed. Pauses are
+// events (it is an observe.Observer: combine it with the metrics through
+// observe.All) and is ready unless a sender's check failed. Pauses are
 // not its business: they are read from Redis (SenderPauses), where any
 // worker, the CLI or the dashboard may set or end them.
 type SenderStates struct {
-	worker.NopObserver
+	observe.Nop
 
 	names          []string
 	requireChecked bool

@@ -3,13 +3,13 @@ package ops_test
 import (
 	"context"
 	"errors"
+	"github.com/mxinvite/mxinvite/internal/observe"
 	"testing"
 
 	"github.com/mxinvite/mxinvite/internal/ops"
-	"github.com/mxinvite/mxinvite/worker"
 )
 
-var _ worker.Observer = (*ops.SenderStates)(nil)
+var _ observe.Observer = (*ops.SenderStates)(nil)
 
 func ready(r ops.Readiness) string {
 	if err := r.Ready(context.Background()); err != nil {

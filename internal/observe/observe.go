@@ -1,4 +1,7 @@
-package worker
+// Package observe is the contract between the executor (worker) and
+// what watches it (internal/metrics, internal/ops): the worker tells an
+// Observer what it does; neither side imports the other.
+package observe
 
 import (
 	"time"
@@ -37,20 +40,20 @@ type Observer interface {
 	SenderBackoff(sender string, d time.Duration)
 }
 
-// NopObserver ignores everything; it is Config.Observer's default. Embed it
+// Nop ignores everything; it is worker.Config.Observer's default. Embed it
 // to implement only some of Observer's methods.
-type NopObserver struct{}
+type Nop struct{}
 
-func (NopObserver) Attempt(string, matrix.Outcome)                                  {}
-func (NopObserver) GateWait(string, time.Duration)                                  {}
-func (NopObserver) InviteFinished(string, string, matrix.StatusCode, time.Duration) {}
-func (NopObserver) SenderChecked(string, error)                                     {}
-func (NopObserver) SenderPaused(string, string)                                     {}
-func (NopObserver) SenderResumed(string)                                            {}
-func (NopObserver) SenderBackoff(string, time.Duration)                             {}
+func (Nop) Attempt(string, matrix.Outcome)                                  {}
+func (Nop) GateWait(string, time.Duration)                                  {}
+func (Nop) InviteFinished(string, string, matrix.StatusCode, time.Duration) {}
+func (Nop) SenderChecked(string, error)                                     {}
+func (Nop) SenderPaused(string, string)                                     {}
+func (Nop) SenderResumed(string)                                            {}
+func (Nop) SenderBackoff(string, time.Duration)                             {}
 
-// Observers tells every one of obs, in order (nil entries are skipped).
-func Observers(obs ...Observer) Observer {
+// All tells every one of obs, in order (nil entries are skipped).
+func All(obs ...Observer) Observer {
 	var list multiObserver
 	for _, o := range obs {
 		if o != nil {
