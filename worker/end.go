@@ -53,9 +53,11 @@ func (j *job) end(ctx context.Context, f record.Final, u record.AttemptUpdate) e
 	if f.Status.Good() {
 		return nil
 	}
-	if matrix.ErrCode(f.ErrCode).InviteBlocked() {
-		// The invitee blocks invites: that person's answer, never the
-		// campaign's, so the breaker does not count it.
+	if matrix.ErrCode(f.ErrCode).InviteBlocked() || alreadyInTheRoom(f) {
+		// The invitee blocks invites, or (a 3PID invite of an address bound
+		// to a member, resolve-first off) is in the room already: that
+		// person's answer, never the campaign's, so the breaker does not
+		// count it.
 		return fmt.Errorf("invite ended %s: %w", f.Status, asynq.SkipRetry)
 	}
 	if paused, err := j.h.breaker.failed(wctx, j.h.ledger, j.p.Campaign, f); err != nil {
@@ -64,6 +66,13 @@ func (j *job) end(ctx context.Context, f record.Final, u record.AttemptUpdate) e
 		j.log.Error().Str("status", f.Status.String()).Msg("campaign paused: its first invites all failed the same way")
 	}
 	return fmt.Errorf("invite ended %s: %w", f.Status, asynq.SkipRetry)
+}
+
+// alreadyInTheRoom: the final answer was 403 "… is already in the room."
+// (matrix.AlreadyJoined).
+func alreadyInTheRoom(f record.Final) bool {
+	return matrix.AlreadyJoined(matrix.Outcome{HTTPStatus: f.HTTPStatus, ErrCode: matrix.ErrCode(f.ErrCode),
+		Status: matrix.Status{Code: f.Status, Message: f.Error}})
 }
 
 // finalWriteWindow is how long a final result keeps being written while

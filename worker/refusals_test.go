@@ -73,3 +73,31 @@ func TestInviteBlockedIsFinalAndNotTheCampaigns(t *testing.T) {
 		t.Fatalf("the simulator refused %d invites as blocked, want 6", n)
 	}
 }
+
+// With resolve-first off, a 3PID invite of an address bound to someone in
+// the room already is refused 403 "… is already in the room.": that
+// person's answer, not the campaign's. Six such invites first in the list
+// do not trip the breaker (default 5): the invites after them go out.
+func TestAlreadyInTheRoomIsNotTheCampaigns(t *testing.T) {
+	room := simulator.DefaultRoom()
+	var bindings []simulator.Binding
+	for i := range 6 {
+		user := fmt.Sprintf("@member%d:sim.local", i)
+		bindings = append(bindings, simulator.Binding{Address: fmt.Sprintf("member%d@example.org", i), UserID: user})
+		room.Members[user] = "join"
+	}
+	e, _ := newSimEnv(t, simulator.Config{Rooms: []simulator.Room{room}, Bindings: bindings},
+		func(c *Config) { c.Concurrency = 1; c.NoLookup = true })
+	members := e.enqueueTo(simulator.DefaultRoomID, "member", 6)
+	open := e.enqueueTo(simulator.DefaultRoomID, "open", 4)
+	e.runUntilIdle(30 * time.Second)
+	for _, inv := range members {
+		e.wantResult(inv, matrix.ContentAccessError, 1)
+	}
+	for _, inv := range open {
+		e.wantResultCode(inv, matrix.Success)
+	}
+	if p, _ := e.store().PauseOf(context.Background(), "spring", ""); p != nil {
+		t.Fatalf("the campaign was paused: %+v", p)
+	}
+}
