@@ -26,17 +26,11 @@ func cancelCommand() *cli.Command {
 			if campaign == "" && address == "" {
 				return usageErr("--campaign or --address is required")
 			}
-			_, conn, err := connectRedis(ctx, cmd)
+			prod, closeConn, err := controlProducer(ctx, cmd, campaign)
 			if err != nil {
 				return err
 			}
-			defer conn.Close()
-			prod := producer.New(rdb.New(conn, rdb.Options{Prefix: cmd.String("prefix")}), cmd.String("queue"))
-			if campaign != "" {
-				if err := knownCampaign(ctx, prod.Store(), campaign); err != nil {
-					return err
-				}
-			}
+			defer closeConn()
 			w := cmd.Root().Writer
 			if address != "" {
 				inv, err := oneInvite(ctx, prod.Store(), address, campaign)
@@ -94,17 +88,11 @@ func retryCommand() *cli.Command {
 					return usageErr("--status Success: delivered invites are not sent again (use invite --again for one)")
 				}
 			}
-			_, conn, err := connectRedis(ctx, cmd)
+			prod, closeConn, err := controlProducer(ctx, cmd, campaign)
 			if err != nil {
 				return err
 			}
-			defer conn.Close()
-			prod := producer.New(rdb.New(conn, rdb.Options{Prefix: cmd.String("prefix")}), cmd.String("queue"))
-			if campaign != "" {
-				if err := knownCampaign(ctx, prod.Store(), campaign); err != nil {
-					return err
-				}
-			}
+			defer closeConn()
 			w := cmd.Root().Writer
 			if address != "" {
 				inv, err := oneInvite(ctx, prod.Store(), address, campaign)
@@ -130,4 +118,21 @@ func retryCommand() *cli.Command {
 			return nil
 		},
 	}
+}
+
+// controlProducer connects to Redis for cancel and retry, and checks that
+// campaign (when given) exists. The caller closes the connection.
+func controlProducer(ctx context.Context, cmd *cli.Command, campaign string) (*producer.Producer, func(), error) {
+	_, conn, err := connectRedis(ctx, cmd)
+	if err != nil {
+		return nil, nil, err
+	}
+	prod := producer.New(rdb.New(conn, rdb.Options{Prefix: cmd.String("prefix")}), cmd.String("queue"))
+	if campaign != "" {
+		if err := knownCampaign(ctx, prod.Store(), campaign); err != nil {
+			conn.Close()
+			return nil, nil, err
+		}
+	}
+	return prod, func() { conn.Close() }, nil
 }

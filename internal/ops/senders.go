@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-
 )
 
 // SenderStates follows the senders' checks at start from the worker's

@@ -18,12 +18,9 @@ import (
 // Detail reads one invite's record with its progress fields; ok is false
 // when there is none.
 func (c *Client) Detail(ctx context.Context, key string) (d record.Detail, ok bool, err error) {
-	h, err := c.rdb.HGetAll(ctx, c.k.invite(key)).Result()
-	if err != nil {
-		return record.Detail{}, false, fmt.Errorf("read invite %s: %w", key, err)
-	}
-	if len(h) == 0 {
-		return record.Detail{}, false, nil
+	h, ok, err := c.inviteHash(ctx, key)
+	if !ok {
+		return record.Detail{}, false, err
 	}
 	return detailFromHash(key, h), true, nil
 }

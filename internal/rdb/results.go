@@ -12,14 +12,21 @@ import (
 
 // Get reads one invite's record; ok is false when there is none.
 func (c *Client) Get(ctx context.Context, key string) (r record.Result, ok bool, err error) {
-	h, err := c.rdb.HGetAll(ctx, c.k.invite(key)).Result()
-	if err != nil {
-		return record.Result{}, false, fmt.Errorf("read invite %s: %w", key, err)
-	}
-	if len(h) == 0 {
-		return record.Result{}, false, nil
+	h, ok, err := c.inviteHash(ctx, key)
+	if !ok {
+		return record.Result{}, false, err
 	}
 	return resultFromHash(key, h), true, nil
+}
+
+// inviteHash reads one invite's record as it is stored; ok is false when
+// there is none (or on error).
+func (c *Client) inviteHash(ctx context.Context, key string) (map[string]string, bool, error) {
+	h, err := c.rdb.HGetAll(ctx, c.k.invite(key)).Result()
+	if err != nil {
+		return nil, false, fmt.Errorf("read invite %s: %w", key, err)
+	}
+	return h, len(h) > 0, nil
 }
 
 // Holders returns the Holder of each invite's record, by invite key, in one
