@@ -44,7 +44,11 @@ import (
 // reserved at the current pace slows it by a tenth; one limited while the
 // pace was speeding up sets it back to the one that worked ("good"); a
 // request reserved before the pace changed does not move it (one burst
-// does not compound, and the pace never ratchets up).
+// does not compound, and the pace never ratchets up). Neither is slower
+// than the spacing of the requests the server accepted between two such
+// 429s (sl_res, sl_n): a pace right at the server's rate, where one request
+// now and then arrives a little early, stays there rather than settling a
+// tenth slower.
 var gateLimitedScript = newScript("gateLimited", stateless(luaScope, `
 -- Rounded up: the advised time is never placed before it really is.
 local now = now_ms_up()
@@ -92,7 +96,7 @@ if contradicts or (not agrees and in_window(ok_res, s, advice)) then
 end
 -- The sender's, for now or for good.
 local g = redis.call('HMGET', KEYS[1], 'until', 'interval', 'pace_set_at', 'limited_ever', 'blocked_until', 'good', 'inv_at',
-  'doubt')
+  'doubt', 'sl_res', 'sl_n')
 local old_until, old, pace_set_at, ever, old_blocked = num(g[1]), num(g[2]), num(g[3]), g[4], num(g[5])
 local live = lim_by and now < lim_res + lim_adv
 -- The benefit of the doubt: when the sender's 429s lately (within the
@@ -194,18 +198,32 @@ if not sure then
   return {'sender', untl - now, why}
 end
 local interval = old
+-- What the server accepted since the sender's previous limit: its bucket
+-- was empty when that 429 was decided and is empty now, so the n requests
+-- it accepted in between (sent after the first, before this one) took the
+-- tokens of s - sl_res and at most one more: the real interval is at most
+-- (s - sl_res) / (n - 1). A pace never needs to be slower than that.
+local sl_res, sl_n = num(g[9]), num(g[10])
+local spaced = math.huge
+if g[9] and s > sl_res and sl_n >= 3 then spaced = math.ceil((s - sl_res) / (sl_n - 1)) end
+if not g[9] or s > sl_res then redis.call('HSET', KEYS[1], 'sl_res', s, 'sl_n', 0) end
 if ever ~= '1' then
   -- The first confirmed limit ends the slow start: back to the pace before
   -- the last doubling of the rate, which the server still accepted.
   interval = math.max(advice, lim_adv, old * 2)
 elseif g[6] then
   -- Limited while speeding up (whenever its request was reserved): back
-  -- to the pace that worked.
-  interval = math.max(advice, num(g[6]))
-elseif r >= pace_set_at then
+  -- to the pace that worked, or the accepted requests' spacing if closer.
+  interval = math.max(advice, math.min(num(g[6]), spaced))
+elseif r >= pace_set_at and not (g[9] and s - sl_res < old) then
+  -- (Within one pace of the previous limit the bucket may not have had a
+  -- token back yet: that 429 belongs to the same episode, not to the pace.)
   if old > 0 then
-    -- Limited although reserved at the current pace: the pace is too fast.
-    interval = math.max(advice, math.ceil(old * 11 / 10))
+    -- Limited although reserved at the current pace: the pace is too fast
+    -- (slower by a tenth), unless the accepted requests' spacing says it
+    -- is about right (then one request met the bucket a little early, and
+    -- the pace moves to that spacing, never faster than it was).
+    interval = math.max(advice, old, math.min(math.ceil(old * 11 / 10), spaced))
   else
     interval = advice
   end

@@ -40,7 +40,9 @@ import "time"
 // accepted request; named before send times), lim_by, lim_res (its send
 // time), lim_adv, lim_room,
 // lim_set_at, lim_sure, lim_agree, lim_streak, lim_p_* (the gate before
-// the guess), lim_probe*, lim_chk*, inv_at, doubt; per room R: rb:R (the
+// the guess), lim_probe*, lim_chk*, inv_at, doubt; sl_res (the send time
+// of the latest confirmed sender 429) and sl_n (accepted requests sent
+// after it: the pace's evidence, limited.go); per room R: rb:R (the
 // room is held until), rok:R (the latest send time of an accepted request
 // into R), rl:R ("sent,adv,key" of the last 429 into R that was not the
 // sender's).
@@ -103,12 +105,15 @@ end
 -- room when the accepted request went elsewhere) and the room's block.
 local function accepted(gate, room, rs)
   local f = redis.call('HMGET', gate, 'ok_res', 'rok:' .. room, 'lim_by', 'lim_res', 'lim_adv', 'lim_room', 'lim_sure',
-    'lim_chk_a', 'lim_set_at', '', '', '', 'rb:' .. room, 'rl:' .. room)
+    'lim_chk_a', 'lim_set_at', 'sl_res', '', '', 'rb:' .. room, 'rl:' .. room)
   local ok_res, rok = num(f[1]), num(f[2])
   local undo, lift = false, false
   local lres, ladv, lkey = parse_rl(f[14])
+  local sl_n = 0
   for _, r in ipairs(rs) do
     ok_res, rok = math.max(ok_res, r), math.max(rok, r)
+    -- Sent after the sender's last limit: the pace's evidence (limited.go).
+    if f[10] and r > num(f[10]) then sl_n = sl_n + 1 end
     -- Inside the block's window (from the 429's request to the end of the
     -- hold, which counts the advice from the answer), or the check's.
     -- (Evidence of another limit only inside the server's window; later,
@@ -124,6 +129,7 @@ local function accepted(gate, room, rs)
     if num(f[13]) > 0 and lres and in_window(r, lres, ladv) then lift = true end
   end
   redis.call('HSET', gate, 'ok_res', ok_res, 'rok:' .. room, rok)
+  if sl_n > 0 then redis.call('HINCRBY', gate, 'sl_n', sl_n) end
   if undo then undo_block(gate, room, undo == 'evidence') end
   if lift then redis.call('HDEL', gate, 'rb:' .. room) end
 end

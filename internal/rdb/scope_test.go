@@ -419,3 +419,47 @@ func TestScopeLuaConstants(t *testing.T) {
 		t.Fatalf("luaScope does not say %q", want)
 	}
 }
+
+// The sender's pace follows what the server accepted: between two sender
+// 429s the bucket was empty, so the requests accepted in between bound its
+// interval (TestPaceSpeedsUp… has the other half: a faster pace falls back).
+// A pace right at the server's rate that meets one early 429 moves to that
+// spacing, not a tenth slower; a 429 within one pace of the last is the same
+// episode and does not move it.
+func TestPaceFollowsTheAcceptedSpacing(t *testing.T) {
+	e := newScopeEnv(t)
+	a, pa := e.invite("a@example.org", "!r:test")
+	conn, gate := e.c.rdb, e.c.k.gate("s")
+	s0 := nowMS() - 20000
+	conn.HSet(t.Context(), gate, "limited_ever", 1, "interval", 400, "until", 0, "blocked_until", 0,
+		"quiet_since", s0-1, "pace_set_at", s0+1)
+	// Reserved before the pace was set: it does not move it, but it is the
+	// start of the evidence.
+	if s := e.limit(a, pa, 300*time.Millisecond, s0); s != record.ScopeSender {
+		t.Fatalf("first 429: scope %q, want sender (within the pace of a known limit)", s)
+	}
+	for k := 1; k <= 30; k++ {
+		inv, p := e.invite(fmt.Sprintf("ok%d@example.org", k), "!r:test")
+		e.accept(inv, p, s0+int64(400*k))
+	}
+	if n := conn.HGet(t.Context(), gate, "sl_n").Val(); n != "30" {
+		t.Fatalf("accepted since the limit: %s, want 30", n)
+	}
+	conn.HSet(t.Context(), gate, "pace_set_at", s0+1, "until", 0, "blocked_until", 0)
+	b, pb := e.invite("b@example.org", "!r:test")
+	s1 := s0 + 12400
+	if s := e.limit(b, pb, 300*time.Millisecond, s1); s != record.ScopeSender {
+		t.Fatalf("second 429: scope %q, want sender", s)
+	}
+	// 30 accepted in 12.4 s: the interval is at most 12400/29 = 428 ms.
+	if iv := conn.HGet(t.Context(), gate, "interval").Val(); iv != "428" {
+		t.Fatalf("interval %s after a 429 at the pace, want 428 (the accepted spacing, not 440)", iv)
+	}
+	c, pc := e.invite("c@example.org", "!r:test")
+	if _, err := e.c.Limited(t.Context(), c, pc, 300*time.Millisecond, nowMS(), s1+100); err != nil {
+		t.Fatal(err)
+	}
+	if iv := conn.HGet(t.Context(), gate, "interval").Val(); iv != "428" {
+		t.Fatalf("interval %s after a 429 100 ms after the last, want still 428 (same episode)", iv)
+	}
+}
