@@ -74,7 +74,8 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		return err // Redis trouble: asynq retries the delivery.
 	}
 	// (Begin may have marked the first request in flight: markedAt.)
-	j := &job{h: h, inv: inv, p: p, log: log, snd: snd, markedAt: time.Now()}
+	q, _ := asynq.GetQueueName(ctx)
+	j := &job{h: h, inv: inv, p: p, log: log, snd: snd, markedAt: time.Now(), priority: tasks.QueuePriority(h.cfg.Queue, q)}
 	err = j.run(ctx)
 	var hb *handBackError
 	if errors.As(err, &hb) && !hb.recorded {

@@ -21,11 +21,13 @@ type Producer struct {
 	client    *asynq.Client
 	inspector *asynq.Inspector
 	store     *rdb.Client
-	queue     string
+	// queue is the base of the asynq queues: each invite goes to its
+	// campaign's lane of its sender under it (tasks/queue.go).
+	queue string
 }
 
-// New returns a producer writing through store to queue ("" =
-// tasks.DefaultQueue). It does not own store.
+// New returns a producer writing through store to the lanes under the base
+// queue ("" = tasks.DefaultQueue). It does not own store.
 func New(store *rdb.Client, queue string) *Producer {
 	if queue == "" {
 		queue = tasks.DefaultQueue
@@ -41,7 +43,7 @@ func New(store *rdb.Client, queue string) *Producer {
 // Store is the producer's view of Redis, for reads (status, results).
 func (p *Producer) Store() *rdb.Client { return p.store }
 
-// Queue is the asynq queue the producer writes to.
+// Queue is the base of the asynq queues the producer writes to.
 func (p *Producer) Queue() string { return p.queue }
 
 // Options are per-invite enqueue choices.
@@ -56,6 +58,9 @@ type Options struct {
 	// record.RegisterOptions.ImportRun): a second registration of the same
 	// invite by the same run is DuplicateInRun, and nothing is enqueued for it.
 	ImportRun string
+	// Priority is the campaign's claim on its sender's turns; empty keeps
+	// the campaign's (normal for a new campaign).
+	Priority tasks.Priority
 }
 
 // Item is one invite of EnqueueBatch.
@@ -113,8 +118,18 @@ func (p *Producer) RegisterAndEnqueue(ctx context.Context, items []Item, opts Op
 	if err := p.store.Register(ctx, regs, record.RegisterOptions{Again: opts.Again, ImportRun: opts.ImportRun}); err != nil {
 		return nil, notEnqueued(err, regs)
 	}
+	queues := map[[2]string]string{}
 	for i := range regs {
-		v, err := p.enqueueRegistered(ctx, &regs[i])
+		inv := regs[i].Invite
+		q, ok := queues[[2]string{inv.Campaign, inv.Sender}]
+		if !ok && regs[i].Verdict != record.AlreadyDone && regs[i].Verdict != record.DuplicateInRun {
+			var err error
+			if q, err = p.store.CampaignQueue(ctx, p.queue, inv.Campaign, inv.Sender, opts.Priority); err != nil {
+				return regs[:i], notEnqueued(err, regs[i:])
+			}
+			queues[[2]string{inv.Campaign, inv.Sender}] = q
+		}
+		v, err := p.enqueueRegistered(ctx, &regs[i], q)
 		if err != nil {
 			return regs[:i], notEnqueued(err, regs[i:])
 		}
@@ -151,15 +166,17 @@ func notEnqueued(err error, regs []record.Registration) error {
 	return &NotEnqueuedError{Registered: n, Err: err}
 }
 
-// enqueueRegistered enqueues the task of a registration that asks for it.
-func (p *Producer) enqueueRegistered(ctx context.Context, r *record.Registration) (record.Verdict, error) {
+// enqueueRegistered enqueues the task of a registration that asks for it
+// into queue.
+func (p *Producer) enqueueRegistered(ctx context.Context, r *record.Registration, queue string) (record.Verdict, error) {
 	inv := r.Invite
 	switch r.Verdict {
 	case record.Registered:
 	case record.AlreadyPending:
 		// The record says pending; make sure its task exists (a producer
 		// that died between registering and enqueueing leaves none).
-		if _, err := p.inspector.GetTaskInfo(p.queue, inv.TaskID()); err == nil || !errors.Is(err, asynq.ErrTaskNotFound) {
+		// (In its lane, or in the base queue, where an earlier release put it.)
+		if p.taskMayExist(queue, inv.TaskID()) || p.taskMayExist(p.queue, inv.TaskID()) {
 			return r.Verdict, nil
 		}
 	default:
@@ -167,7 +184,7 @@ func (p *Producer) enqueueRegistered(ctx context.Context, r *record.Registration
 		// its own registration enqueues the task (perhaps concurrently).
 		return r.Verdict, nil
 	}
-	taskOpts := []asynq.Option{asynq.Queue(p.queue)}
+	taskOpts := []asynq.Option{asynq.Queue(queue)}
 	if r.Scheduled {
 		taskOpts = append(taskOpts, asynq.ProcessAt(r.ProcessAt))
 	}
@@ -179,4 +196,11 @@ func (p *Producer) enqueueRegistered(ctx context.Context, r *record.Registration
 		return 0, fmt.Errorf("enqueue invite %s: %w", inv.TaskID(), err)
 	}
 	return record.Registered, nil
+}
+
+// taskMayExist reports whether asynq may hold task id in queue: only a
+// definite "no such task" or "no such queue" says it does not.
+func (p *Producer) taskMayExist(queue, id string) bool {
+	_, err := p.inspector.GetTaskInfo(queue, id)
+	return err == nil || !(errors.Is(err, asynq.ErrTaskNotFound) || errors.Is(err, asynq.ErrQueueNotFound))
 }
