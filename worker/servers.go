@@ -9,11 +9,9 @@ import (
 	"github.com/mxinvite/mxinvite/tasks"
 )
 
-// One asynq server per lane of each sender (tasks/queue.go), with the
-// sender's concurrency, and one for the base queue: a sender's closed gate
-// or backlog holds only its own slots (docs/architecture.md, "Turns").
-
-// served is one asynq server and the queue it serves.
+// served is one asynq server and the queue it serves: one per lane of each
+// sender (tasks/queue.go), and one for the base queue, so a sender's closed
+// gate or backlog holds only its own slots (docs/architecture.md, "Turns").
 type served struct {
 	queue string
 	srv   *asynq.Server
@@ -32,7 +30,9 @@ func (w *Worker) newServers() []served {
 	out := []served{{queue: w.cfg.Queue, srv: w.newServer(w.cfg.Queue, w.cfg.Concurrency)}}
 	for _, p := range w.cfg.Profiles {
 		for _, q := range tasks.SenderQueues(w.cfg.Queue, p.Name) {
-			out = append(out, served{queue: q, srv: w.newServer(q, p.concurrency(w.cfg))})
+			// +1: a lane with a backlog always has an invite waiting for the
+			// next free slot, which turns.Slots gives by priority.
+			out = append(out, served{queue: q, srv: w.newServer(q, p.concurrency(w.cfg)+1)})
 		}
 	}
 	return out

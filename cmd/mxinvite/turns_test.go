@@ -82,6 +82,30 @@ func TestSendersDoNotWaitBehindEachOther(t *testing.T) {
 	t.Logf("sender a: %d of 300 final when sender b's 10 were", aDone)
 }
 
+// A low-priority campaign waits while a normal one has invites due: while
+// bulk sends 40 more, low's 10 get no turn (one may have been waiting for
+// the gate already).
+func TestLowPriorityWaitsBehindNormal(t *testing.T) {
+	e := newCLIEnv(t, simulator.Config{RateLimit: simulator.RateLimit{Burst: 5, PerSecond: 4}})
+	if r := mxinvite(t, e.enqueueArgs("bulk", e.file("bulk.txt", strings.Join(addrs("bulk", 0, 400), "\n")+"\n"))...); r.code != 0 {
+		t.Fatalf("enqueue bulk: exit %d %s", r.code, r.stderr)
+	}
+	stop := e.workerInBackground("--concurrency", "10")
+	e.waitFinal("bulk", 12, time.Minute)
+	args := e.enqueueArgs("later", e.file("later.txt", strings.Join(addrs("later", 0, 10), "\n")+"\n"), "--priority", "low")
+	if r := mxinvite(t, args...); r.code != 0 {
+		t.Fatalf("enqueue later: exit %d %s", r.code, r.stderr)
+	}
+	e.waitFinal("bulk", e.done("bulk")+40, time.Minute)
+	low := e.done("later")
+	if code, stderr := stop(); code != 0 {
+		t.Fatalf("worker exit %d\n%s", code, stderr)
+	}
+	if low > 1 {
+		t.Fatalf("%d of the low-priority campaign went out while bulk sent 40, want at most 1", low)
+	}
+}
+
 // One sender limited to a burst of 5 then 4/s: campaign bulk (400) is
 // going out when urgent (10) is enqueued. Without a priority urgent shares
 // the sender's turns; with --priority high it goes before bulk's waiting
