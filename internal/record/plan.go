@@ -74,7 +74,8 @@ type Plan struct {
 	Waiting string
 }
 
-// planSteps bounds the steps of one sender's simulation.
+// planSteps bounds the steps of one sender's simulation (it needs about
+// 1,500).
 const planSteps = 4000
 
 // laneClass is the order lanes get turns in: 0 high, 1 normal, 2 low.
@@ -304,7 +305,10 @@ func simulate(s SenderState, cs []PlanCampaign, sim []bool, now time.Time) []flo
 	if horizon <= 0 {
 		horizon = interval
 	}
-	dt := horizon / planSteps * 1.02 // a little slack: the last step ends the work
+	// Steps grow with the time simulated (0.5 % of it), so a near end is
+	// as exact as a far one: about 1,500 steps up to the horizon, which
+	// bounds every end.
+	minStep := horizon * 1e-5
 	const tiny = 1e-6
 	pending := len(order)
 	for _, i := range order {
@@ -313,8 +317,23 @@ func simulate(s SenderState, cs []PlanCampaign, sim []bool, now time.Time) []flo
 			pending--
 		}
 	}
-	for step := 0; step < planSteps+10 && pending > 0; step++ {
-		t0, t1 := float64(step)*dt, float64(step+1)*dt
+	// Step boundaries also fall on the events: a window's start and end,
+	// the gate's opening.
+	events := []float64{open}
+	for _, i := range order {
+		if cs[i].Scheduled > 0 {
+			events = append(events, from[i], until[i])
+		}
+	}
+	finish := make([]float64, len(cs)) // when in its step a campaign ended, 0..1
+	for step, t1 := 0, 0.0; step < planSteps && pending > 0; step++ {
+		t0 := t1
+		t1 = t0 + max(minStep, 0.005*t0)
+		for _, e := range events {
+			if e > t0+tiny && e < t1 {
+				t1 = e
+			}
+		}
 		for _, i := range order { // invites that become due in [t0, t1)
 			if sched[i] <= tiny {
 				continue
@@ -340,7 +359,9 @@ func simulate(s SenderState, cs []PlanCampaign, sim []bool, now time.Time) []flo
 			}
 			lanes[cs[i].Lane] = q
 		}
-		capacity := max(0, t1-max(t0, open)) / interval
+		start := max(t0, open)
+		total := max(0, t1-start) / interval
+		capacity := total
 		for class := 0; class < 3 && capacity > tiny; class++ {
 			var busy []string
 			for _, l := range laneNames {
@@ -349,12 +370,20 @@ func simulate(s SenderState, cs []PlanCampaign, sim []bool, now time.Time) []flo
 				}
 			}
 			// Share equally among the busy lanes; what a lane does not use
-			// goes to the others.
-			for len(busy) > 0 && capacity > tiny {
-				share := capacity / float64(len(busy))
+			// goes to the others. In the first round the busy lanes move
+			// side by side after the higher classes: a campaign that ends
+			// there ends at that part of the step; later, at its end.
+			for round := 0; len(busy) > 0 && capacity > tiny; round++ {
+				share, before, k := capacity/float64(len(busy)), total-capacity, float64(len(busy))
 				var still []string
 				for _, l := range busy {
-					used := serve(lanes, l, share, left)
+					used := serve(lanes, l, share, left, func(c int, upTo float64) {
+						if round == 0 {
+							finish[c] = (before + k*upTo) / total
+						} else {
+							finish[c] = 1
+						}
+					})
 					capacity -= used
 					if len(lanes[l]) > 0 {
 						still = append(still, l)
@@ -367,8 +396,8 @@ func simulate(s SenderState, cs []PlanCampaign, sim []bool, now time.Time) []flo
 			}
 		}
 		for _, i := range order {
-			if math.IsNaN(ends[i]) && left[i] <= tiny {
-				ends[i] = t1
+			if math.IsNaN(ends[i]) && left[i] <= tiny && sched[i] <= tiny {
+				ends[i] = start + (t1-start)*min(1, finish[i])
 				pending--
 			}
 		}
@@ -376,8 +405,10 @@ func simulate(s SenderState, cs []PlanCampaign, sim []bool, now time.Time) []flo
 	return ends
 }
 
-// serve sends up to n invites of lane l in order; it returns how many.
-func serve(lanes map[string][]chunk, l string, n float64, left []float64) float64 {
+// serve sends up to n invites of lane l in order; it returns how many,
+// and calls ended with each chunk it sends to the end and how much it had
+// sent when it did.
+func serve(lanes map[string][]chunk, l string, n float64, left []float64, ended func(c int, upTo float64)) float64 {
 	q, used := lanes[l], 0.0
 	for len(q) > 0 && n-used > 1e-12 {
 		take := min(q[0].n, n-used)
@@ -385,6 +416,7 @@ func serve(lanes map[string][]chunk, l string, n float64, left []float64) float6
 		left[q[0].c] -= take
 		used += take
 		if q[0].n <= 1e-9 {
+			ended(q[0].c, used)
 			q = q[1:]
 		}
 	}
