@@ -40,9 +40,11 @@ func (c *Client) Outlook(ctx context.Context, counts record.CampaignCounts) (rec
 		return o, err
 	}
 	o.Lane, o.Priority = lane, string(p)
-	if plan, err := c.planCampaign(ctx, counts, sender, g, served, now); err != nil {
-		return o, err
-	} else if counts.Pending() > 0 {
+	if counts.Pending() > 0 { // a finished campaign needs no plan (campaign lists read many)
+		plan, err := c.planCampaign(ctx, counts, sender, g, served, now)
+		if err != nil {
+			return o, err
+		}
 		o.ETASeconds, o.Waiting = plan.ETASeconds, plan.Waiting
 	}
 	if o.HeldElsewhere, err = c.heldElsewhere(ctx, counts.Campaign); err != nil {
