@@ -76,7 +76,7 @@ func (c *Client) heldElsewhere(ctx context.Context, campaign string) (map[string
 
 // Gate reads what a sender's rate-limit gate says.
 func (c *Client) Gate(ctx context.Context, sender string) (record.GateView, error) {
-	g, err := c.rdb.HMGet(ctx, c.k.gate(sender), "interval", "limited_ever", "until", "backoff_until").Result()
+	g, err := c.rdb.HMGet(ctx, c.k.gate(sender), "interval", "limited_ever", "until", "backoff_until", "lim_set_at").Result()
 	if err != nil {
 		return record.GateView{}, fmt.Errorf("read the gate of sender %q: %w", sender, err)
 	}
@@ -94,7 +94,7 @@ func (c *Client) Gate(ctx context.Context, sender string) (record.GateView, erro
 	limited, _ := g[1].(string)
 	return record.GateView{
 		Interval: time.Duration(ms(g[0])) * time.Millisecond, Limited: limited == "1",
-		Until: at(g[2]), BackoffUntil: at(g[3]),
+		Until: at(g[2]), BackoffUntil: at(g[3]), GuessedAt: at(g[4]),
 	}, nil
 }
 
@@ -105,6 +105,10 @@ func (c *Client) SenderPace(ctx context.Context, sender string) (time.Duration, 
 	g, err := c.Gate(ctx, sender)
 	return g.Pace(), err
 }
+
+// learnPace is how long after a 429 the gate has not confirmed as the
+// sender's the campaigns' pace is not taken for the sender's.
+const learnPace = time.Minute
 
 // planCampaign plans the campaign among the other campaigns of its sender
 // (record.PlanSender): it reads every campaign's meta (sender, lane,
@@ -210,6 +214,11 @@ func (c *Client) planCampaign(ctx context.Context, counts record.CampaignCounts,
 	}
 	if g.Limited && g.Interval > st.Interval {
 		st.Interval = g.Interval
+	}
+	if !g.Limited && !g.GuessedAt.IsZero() && now.Sub(g.GuessedAt) < learnPace {
+		// The server limits the sender and the gate is still telling its
+		// pace: the pace so far was its burst.
+		st.Interval, st.Learning = 0, true
 	}
 	return record.PlanSender(st, cs, now)[at], nil
 }

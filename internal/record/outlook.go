@@ -50,6 +50,10 @@ type GateView struct {
 	// Until is the gate's next free slot; BackoffUntil when its back-off
 	// opens it again (zero when none).
 	Until, BackoffUntil time.Time
+	// GuessedAt is when the gate last took a 429 for the sender's without
+	// proof yet (zero when never): until Limited, the pace the sender's
+	// invites went at so far was the server's burst, not its pace.
+	GuessedAt time.Time
 }
 
 // Pace is the gate's pace when it is rate-limited, else 0.

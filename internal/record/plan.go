@@ -53,6 +53,9 @@ type SenderState struct {
 	OpenAt time.Time
 	// BackoffUntil is the end of the sender's back-off (zero when none).
 	BackoffUntil time.Time
+	// Learning is set while the server limits the sender and its pace is
+	// not known yet (Interval is 0).
+	Learning bool
 }
 
 // opens is when the sender's gate sends again: the later of OpenAt and
@@ -109,9 +112,13 @@ func PlanSender(s SenderState, cs []PlanCampaign, now time.Time) []Plan {
 		case c.Scheduled > 0 && c.SchedUntil.IsZero():
 			p.Waiting = fmt.Sprintf("%d invites scheduled at times this release did not record", c.Scheduled)
 		case s.Interval <= 0:
-			p.Waiting = "unknown: no pace known yet"
+			unknown := "no pace known yet"
+			if s.Learning {
+				unknown = fmt.Sprintf("the server limits sender %s, whose pace is not known yet", s.Name)
+			}
+			p.Waiting = "unknown: " + unknown
 			if c.Due == 0 {
-				p.Waiting = scheduledWords(c, now) + "; no pace known yet"
+				p.Waiting = scheduledWords(c, now) + "; " + unknown
 			}
 			sim[i] = true // its invites are still ahead of others
 		default:

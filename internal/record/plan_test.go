@@ -143,6 +143,10 @@ func TestPlanUnknownPace(t *testing.T) {
 		PlanCampaign{Name: "later", Lane: "n1", Scheduled: 10, SchedFrom: planNow.Add(time.Hour), SchedUntil: planNow.Add(time.Hour)})
 	wantUnknown(t, "new", ps["new"], "unknown: no pace known yet")
 	wantUnknown(t, "later", ps["later"], "scheduled from 12:00 UTC; no pace known yet")
+	learning := sender(0)
+	learning.Learning = true
+	ps = planOf(t, learning, PlanCampaign{Name: "new", Lane: "n0", Due: 10})
+	wantUnknown(t, "new", ps["new"], "unknown: the server limits sender default, whose pace is not known yet")
 	s := sender(time.Second)
 	s.Served = false
 	ps = planOf(t, s, PlanCampaign{Name: "new", Lane: "n0", Due: 10})
