@@ -41,8 +41,7 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	ctx = log.WithContext(ctx)
 	snd, ok := h.senders[inv.Sender]
 	if !ok {
-		// Not ours: it waits for a worker that serves its sender (status
-		// says none is running, from the served-senders heartbeat).
+		// Not ours (only in the base queue): it waits for a worker serving it.
 		log.Debug().Str("sender", inv.Sender).Msg("no such sender profile here; handed back")
 		return handBack(unservedDelay)
 	}
@@ -101,6 +100,6 @@ func heldDelay(since time.Time) time.Duration {
 	return min(max(time.Since(since)/4, minHeldDelay), maxHeldDelay)
 }
 
-// unservedDelay is when an invite naming a sender profile this worker does
-// not serve is delivered again (to this worker or to one that serves it).
+// unservedDelay: an invite of the base queue naming a sender this worker
+// does not serve comes back then (here, or to a worker serving it).
 const unservedDelay = 30 * time.Second

@@ -18,6 +18,7 @@ type sender struct {
 	Profile
 	cur   atomic.Pointer[senderClient]
 	slots *turns.Slots // its invites in flight here, with turns by priority (MaxConcurrency, else Concurrency)
+	line  turns.Line   // its invites waiting for its gate here, in turn
 
 	// check serialises token checks, so that the invites in flight when a
 	// token dies cost one whoami between them, not one each.

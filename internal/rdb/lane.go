@@ -31,6 +31,7 @@ import (
 // ARGV[2] -> the priority (high, normal or low; "" keeps the campaign's,
 //
 //	normal for a new one)
+//
 // ARGV[3..] -> the normal lanes' names, in order
 //
 // Returns the lane's name.

@@ -91,3 +91,29 @@ func TestSlotsWaitRespectsShutdownAndContext(t *testing.T) {
 		t.Fatal("New(0) is a cap")
 	}
 }
+
+// The first in line is the highest priority, then the longest waiting;
+// each place behind it asks the gate a step later.
+func TestLineRanksByPriorityThenArrival(t *testing.T) {
+	var l Line
+	a := l.Join(tasks.PriorityNormal)
+	lo := l.Join(tasks.PriorityLow)
+	b := l.Join(tasks.PriorityNormal)
+	h := l.Join(tasks.PriorityHigh)
+	for _, tc := range []struct {
+		name string
+		pl   *Place
+		rank int
+	}{{"high", h, 0}, {"a", a, 1}, {"b", b, 2}, {"low", lo, 3}} {
+		if r := tc.pl.Rank(); r != tc.rank {
+			t.Errorf("%s: rank %d, want %d", tc.name, r, tc.rank)
+		}
+	}
+	if d := lo.Delay(); d != 3*StepDelay {
+		t.Errorf("low's delay %s, want %s", d, 3*StepDelay)
+	}
+	h.Leave()
+	if r := a.Rank(); r != 0 {
+		t.Errorf("after high left, a's rank %d, want 0", r)
+	}
+}
