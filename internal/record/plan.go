@@ -1,6 +1,7 @@
 package record
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"slices"
@@ -279,10 +280,7 @@ func simulate(s SenderState, cs []PlanCampaign, sim []bool, now time.Time) []flo
 		}
 	}
 	slices.SortFunc(order, func(a, b int) int {
-		if cs[a].Order != cs[b].Order {
-			return int(cs[a].Order - cs[b].Order)
-		}
-		return strings.Compare(cs[a].Name, cs[b].Name)
+		return cmp.Or(cmp.Compare(cs[a].Order, cs[b].Order), strings.Compare(cs[a].Name, cs[b].Name))
 	})
 	work := 0.0
 	for _, i := range order {
