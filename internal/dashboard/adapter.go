@@ -92,7 +92,7 @@ func (s *StoreSource) campaign(ctx context.Context, name string, rate float64) (
 		pace := o.PacePerMinute
 		c.PacePerMinute = &pace
 	}
-	c.ETASeconds = o.ETASeconds
+	c.ETASeconds, c.Waiting, c.Lane, c.Priority = o.ETASeconds, o.Waiting, o.Lane, o.Priority
 	c.Unserved = o.Sender != "" && !o.SenderServed && counts.Pending() > 0
 	return c, nil
 }

@@ -77,8 +77,17 @@ type Campaign struct {
 	RatePerMinute float64 `json:"rate_per_minute"`
 	// PacePerMinute is the sender's pace as its rate-limit gate knows it.
 	PacePerMinute *float64 `json:"pace_per_minute"`
-	// ETASeconds is the expected time until every invite is final.
+	// ETASeconds is the expected time until every invite is final, with
+	// everything ahead of it on its sender; nil when unknown.
 	ETASeconds *float64 `json:"eta_seconds"`
+	// Waiting says in words what the campaign waits for ("behind 432
+	// invites of campaign winter on sender default", "scheduled from 14:00
+	// UTC"); "" when nothing holds it back.
+	Waiting string `json:"waiting,omitempty"`
+	// Lane and Priority are the sender's lane its invites go to and its
+	// priority ("" for a campaign of an earlier release).
+	Lane     string `json:"lane,omitempty"`
+	Priority string `json:"priority,omitempty"`
 	// Unserved is set when no running worker serves the campaign's sender
 	// (none said so lately): its invites wait, "active" ones included (a
 	// worker that died mid-request left them; asynq hands them to the next

@@ -6,6 +6,7 @@ import (
 	"math"
 	"net/url"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/mxinvite/mxinvite/internal/record"
@@ -24,6 +25,10 @@ type campaignView struct {
 	Statuses                 []statusCount
 	Failures                 []statusCount // Statuses without Success
 	Rate, Pace, ETA          string
+	// WaitingFor is what the campaign waits for, in words, while it has
+	// pending invites and neither a pause nor a missing worker (shown
+	// apart) holds it.
+	WaitingFor string
 	// State is the campaign's label: running, scheduled, paused, cancelled,
 	// finished or empty (record.CampaignStateOf, "active" read as running,
 	// and paused whenever a pause holds its pending invites).
@@ -126,6 +131,9 @@ func newCampaignView(c Campaign) campaignView {
 		v.Pace = fmt.Sprintf("%.1f/min", *c.PacePerMinute)
 	}
 	v.ETA = etaText(c, v.Pending)
+	if v.Pending > 0 && c.Pause == nil && !c.Unserved {
+		v.WaitingFor = strings.TrimPrefix(c.Waiting, "unknown: ")
+	}
 	v.Cancelled = c.Counts.States[record.StateCancelled]
 	v.Succeeded = c.Counts.Statuses[matrix.Success.String()]
 	v.Failed = max(0, c.Counts.States[record.StateDone]-v.Succeeded)

@@ -119,3 +119,18 @@ func TestCampaignViewShowsRecoveringAfterActive(t *testing.T) {
 		t.Errorf("states %q, pending %d; want active recovering done, 4 pending", got, v.Pending)
 	}
 }
+
+// The campaign's view says what it waits for, apart from its ETA; an
+// unknown ETA says unknown, never "≈ 0 s".
+func TestViewSaysWhatTheCampaignWaitsFor(t *testing.T) {
+	eta := 442.0
+	c := Campaign{Name: "late", Counts: record.CampaignCounts{Enqueued: 10, States: map[record.State]int{"queued": 10}},
+		ETASeconds: &eta, Waiting: "behind 432 invites of campaign winter on sender default", Lane: "n0", Priority: "normal"}
+	if v := newCampaignView(c); v.ETA != "≈ 7 min" || v.WaitingFor != c.Waiting {
+		t.Fatalf("ETA %q, waiting %q", v.ETA, v.WaitingFor)
+	}
+	c.ETASeconds, c.Waiting = nil, "unknown: no pace known yet"
+	if v := newCampaignView(c); v.ETA != "unknown" || v.WaitingFor != "no pace known yet" {
+		t.Fatalf("ETA %q, waiting %q", v.ETA, v.WaitingFor)
+	}
+}

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/mxinvite/mxinvite/internal/record"
 )
 
@@ -31,7 +33,20 @@ func (c *Client) Outlook(ctx context.Context, counts record.CampaignCounts) (rec
 	if err != nil {
 		return record.Outlook{Sender: sender, Paused: paused, SenderServed: served}, err
 	}
-	o := record.OutlookOf(counts, sender, g, paused, served, time.Now())
+	now := time.Now()
+	o := record.OutlookOf(counts, sender, g, paused, served, now)
+	lane, p, err := c.CampaignLane(ctx, counts.Campaign)
+	if err != nil {
+		return o, err
+	}
+	o.Lane, o.Priority = lane, string(p)
+	if counts.Pending() > 0 { // a finished campaign needs no plan (campaign lists read many)
+		plan, err := c.planCampaign(ctx, counts, sender, g, served, now)
+		if err != nil {
+			return o, err
+		}
+		o.ETASeconds, o.Waiting = plan.ETASeconds, plan.Waiting
+	}
 	if o.HeldElsewhere, err = c.heldElsewhere(ctx, counts.Campaign); err != nil {
 		return o, err
 	}
@@ -61,7 +76,7 @@ func (c *Client) heldElsewhere(ctx context.Context, campaign string) (map[string
 
 // Gate reads what a sender's rate-limit gate says.
 func (c *Client) Gate(ctx context.Context, sender string) (record.GateView, error) {
-	g, err := c.rdb.HMGet(ctx, c.k.gate(sender), "interval", "limited_ever", "until", "backoff_until").Result()
+	g, err := c.rdb.HMGet(ctx, c.k.gate(sender), "interval", "limited_ever", "until", "backoff_until", "lim_set_at").Result()
 	if err != nil {
 		return record.GateView{}, fmt.Errorf("read the gate of sender %q: %w", sender, err)
 	}
@@ -79,7 +94,7 @@ func (c *Client) Gate(ctx context.Context, sender string) (record.GateView, erro
 	limited, _ := g[1].(string)
 	return record.GateView{
 		Interval: time.Duration(ms(g[0])) * time.Millisecond, Limited: limited == "1",
-		Until: at(g[2]), BackoffUntil: at(g[3]),
+		Until: at(g[2]), BackoffUntil: at(g[3]), GuessedAt: at(g[4]),
 	}, nil
 }
 
@@ -89,4 +104,121 @@ func (c *Client) Gate(ctx context.Context, sender string) (record.GateView, erro
 func (c *Client) SenderPace(ctx context.Context, sender string) (time.Duration, error) {
 	g, err := c.Gate(ctx, sender)
 	return g.Pace(), err
+}
+
+// learnPace is how long after a 429 the gate has not confirmed as the
+// sender's the campaigns' pace is not taken for the sender's.
+const learnPace = time.Minute
+
+// planCampaign plans the campaign among the other campaigns of its sender
+// (record.PlanSender): it reads every campaign's meta (sender, lane,
+// created_at_ms) in one round trip, then the counters of the sender's, then
+// the pauses of those with pending invites.
+func (c *Client) planCampaign(ctx context.Context, counts record.CampaignCounts, sender string, g record.GateView, served bool,
+	now time.Time) (record.Plan, error) {
+	names, err := c.rdb.SMembers(ctx, c.k.campaigns()).Result()
+	if err != nil {
+		return record.Plan{}, fmt.Errorf("list campaigns: %w", err)
+	}
+	pipe := c.rdb.Pipeline()
+	metas := make([]*redis.SliceCmd, len(names))
+	for i, name := range names {
+		metas[i] = pipe.HMGet(ctx, c.k.meta(name), "sender", "lane_sender", "lane", "created_at_ms")
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return record.Plan{}, fmt.Errorf("read the campaigns' meta: %w", err)
+	}
+	type member struct {
+		name, lane string
+		order      int64
+		hash       *redis.MapStringStringCmd
+	}
+	var ms []member
+	self := -1
+	for i, name := range names {
+		v := metas[i].Val()
+		str := func(k int) string { s, _ := v[k].(string); return s }
+		own := str(1)
+		if own == "" {
+			own = str(0)
+		}
+		if name != counts.Campaign && own != sender {
+			continue
+		}
+		if name == counts.Campaign {
+			self = len(ms)
+		}
+		order, _ := strconv.ParseInt(str(3), 10, 64)
+		ms = append(ms, member{name: name, lane: str(2), order: order})
+	}
+	if self < 0 {
+		ms = append(ms, member{name: counts.Campaign})
+		self = len(ms) - 1
+	}
+	pipe = c.rdb.Pipeline()
+	for i := range ms {
+		ms[i].hash = pipe.HGetAll(ctx, c.k.counts(ms[i].name))
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return record.Plan{}, fmt.Errorf("read the counters of sender %q's campaigns: %w", sender, err)
+	}
+	st := record.SenderState{Name: sender, Served: served, BackoffUntil: g.BackoffUntil}
+	if g.Until.After(now) {
+		st.OpenAt = g.Until
+	}
+	if sender != "" {
+		if st.Paused, err = c.GetPause(ctx, record.PauseSender, sender); err != nil {
+			return record.Plan{}, err
+		}
+	}
+	var cs []record.PlanCampaign
+	var rate float64 // invites per ms the sender's campaigns finished lately
+	at := -1
+	for i, m := range ms {
+		h := m.hash.Val()
+		num := func(f string) float64 { v, _ := strconv.ParseFloat(h[f], 64); return v }
+		pc := record.PlanCampaign{Name: m.name, Lane: m.lane, Order: m.order}
+		for f, v := range h {
+			if state, ok := strings.CutPrefix(f, "state:"); ok && record.State(state).Pending() {
+				n, _ := strconv.Atoi(v)
+				if record.State(state) == record.StateScheduled {
+					pc.Scheduled += n
+				} else {
+					pc.Due += n
+				}
+			}
+		}
+		if i == self { // the counts the caller read, so status agrees with itself
+			pc.Due, pc.Scheduled = counts.Pending()-counts.States[record.StateScheduled], counts.States[record.StateScheduled]
+		}
+		if pc.Scheduled > 0 {
+			if from, until := num("sched_from_ms"), num("sched_until_ms"); from > 0 {
+				pc.SchedFrom, pc.SchedUntil = time.UnixMilli(int64(from)), time.UnixMilli(int64(until))
+			}
+		}
+		if gap, last := num("pace_gap_ms"), num("pace_at_ms"); gap > 0 && float64(now.UnixMilli())-last < max(60000, 4*gap) {
+			rate += 1 / gap
+		}
+		if pc.Due+pc.Scheduled > 0 {
+			if pc.Paused, err = c.GetPause(ctx, record.PauseCampaign, m.name); err != nil {
+				return record.Plan{}, err
+			}
+		}
+		if i == self {
+			at = len(cs)
+		}
+		cs = append(cs, pc)
+	}
+	if rate > 0 {
+		st.Interval = time.Duration(float64(time.Millisecond) / rate)
+	}
+	if g.Limited && g.Interval > st.Interval {
+		st.Interval = g.Interval
+	}
+	if !g.Limited && !g.GuessedAt.IsZero() && now.Sub(g.GuessedAt) < learnPace {
+		// The server limits the sender and the gate is still telling its
+		// pace: the pace so far was its burst.
+		st.Interval, st.Learning = 0, true
+	}
+	return record.PlanSender(st, cs, now)[at], nil
 }

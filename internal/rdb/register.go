@@ -44,7 +44,11 @@ end
 // ARGV[2] -> import run ID ("" for none)
 // ARGV[3] -> m, the number of campaign slots
 // ARGV[4..3+m] -> the campaign of each slot
-// ARGV[4+m..] -> per invite i: its campaign slot j, invite key, initial state
+// ARGV[4+m..3+3m] -> per slot, the earliest and latest process_at (ms) of
+//
+//	its scheduled invites in this batch ("" and "" when none)
+//
+// ARGV[4+3m..] -> per invite i: its campaign slot j, invite key, initial state
 //
 //	(queued|scheduled), score (enqueue time, ms), the campaign an existing
 //	record is expected to belong to, n, then n field/value pairs of the
@@ -67,6 +71,11 @@ end
 // counts them as "held_by:{campaign}" (how many of its registrations found
 // their invite held by that campaign), so status can say where they are.
 //
+// A campaign's counters keep the window its scheduled invites become due
+// in, sched_from_ms and sched_until_ms (for its expected end,
+// record.PlanSender): widened by each batch that registers scheduled
+// invites of it, started afresh when none of its invites was scheduled.
+//
 // Returns {verdict, generation, campaign} per invite, flattened: verdict 1
 // registered (enqueue it with that generation), 0 already pending, 2
 // already done (not re-invited without --again), 3 duplicate (this import
@@ -78,9 +87,10 @@ var registerScript = newScript("register", script(luaForget, luaMeta, `
 local again, run, m = ARGV[1], ARGV[2], tonumber(ARGV[3])
 local out, slots = {}, {}
 for j = 1, m do
-  slots[j] = {name = ARGV[3 + j], states = {}, state_order = {}, index = {}, meta = {}, held = {}}
+  slots[j] = {name = ARGV[3 + j], states = {}, state_order = {}, index = {}, meta = {}, held = {},
+    sched_from = ARGV[2 + m + 2 * j], sched_until = ARGV[3 + m + 2 * j]}
 end
-local i, n = 4 + m, 0
+local i, n = 4 + 3 * m, 0
 while i <= #ARGV do
   n = n + 1
   local slot, key, state, score, expected = tonumber(ARGV[i]), ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
@@ -137,6 +147,14 @@ while i <= #ARGV do
 end
 for j = 1, m do
   local c, at = slots[j], 1 + 3 * (j - 1)
+  if c.states[ST.scheduled] and c.sched_from ~= '' then
+    local w = redis.call('HMGET', KEYS[at + 1], 'state:' .. ST.scheduled, 'sched_from_ms', 'sched_until_ms')
+    local from, untl = tonumber(c.sched_from), tonumber(c.sched_until)
+    if tonumber(w[1] or '0') > 0 and w[2] and w[3] then
+      from, untl = math.min(from, tonumber(w[2])), math.max(untl, tonumber(w[3]))
+    end
+    redis.call('HSET', KEYS[at + 1], 'sched_from_ms', from, 'sched_until_ms', untl)
+  end
   for _, state in ipairs(c.state_order) do redis.call('HINCRBY', KEYS[at + 1], 'state:' .. state, c.states[state]) end
   if #c.index > 0 then redis.call('ZADD', KEYS[at + 2], unpack(c.index)) end
   if c.first_score then
@@ -218,6 +236,7 @@ func (c *Client) registerOnce(ctx context.Context, regs []record.Registration, t
 	for _, name := range names {
 		args = append(args, name)
 	}
+	args = appendSchedWindows(args, regs, todo, slots, len(names))
 	for _, i := range todo {
 		r := &regs[i]
 		keys = append(keys, c.k.invite(r.Invite.Key()), c.k.counts(expected[i]), c.k.invites(expected[i]))
@@ -261,4 +280,30 @@ func (c *Client) appendRegisterArgs(args []any, r *record.Registration, slot int
 	}
 	args = append(args, slot, inv.Key(), string(state), inv.EnqueuedAt.UnixMilli(), expected, len(fields)/2)
 	return append(args, fields...)
+}
+
+// appendSchedWindows appends, per campaign slot, the earliest and latest
+// process_at (Unix ms) of its scheduled invites among regs[todo...], ""
+// and "" for a slot with none (registerScript's ARGV[4+m..3+3m]).
+func appendSchedWindows(args []any, regs []record.Registration, todo []int, slots map[string]int, m int) []any {
+	from, until := make([]int64, m), make([]int64, m)
+	for _, i := range todo {
+		r := &regs[i]
+		if !r.Scheduled || r.ProcessAt.IsZero() {
+			continue
+		}
+		j, at := slots[r.Invite.Campaign]-1, r.ProcessAt.UnixMilli()
+		if from[j] == 0 || at < from[j] {
+			from[j] = at
+		}
+		until[j] = max(until[j], at)
+	}
+	for j := range m {
+		if from[j] == 0 {
+			args = append(args, "", "")
+		} else {
+			args = append(args, from[j], until[j])
+		}
+	}
+	return args
 }

@@ -1,6 +1,7 @@
 package rdb
 
 import (
+	"strconv"
 	"testing"
 	"time"
 
@@ -164,4 +165,55 @@ func TestRegisterCampaignHeldElsewhereExistsEmpty(t *testing.T) {
 		t.Fatalf("outlook %+v (%v); want 2 held by first", o, err)
 	}
 	checkIdentity(t, c, "second")
+}
+
+// A campaign's counters keep the window its scheduled invites become due
+// in: widened by later batches, started afresh once none is scheduled.
+func TestRegisterKeepsTheScheduledWindow(t *testing.T) {
+	c, conn := newTestClient(t)
+	ctx := t.Context()
+	base := time.Now().Add(time.Hour).Truncate(time.Millisecond)
+	window := func() (int64, int64) {
+		t.Helper()
+		h := conn.HMGet(ctx, c.k.counts("spring"), "sched_from_ms", "sched_until_ms").Val()
+		from, _ := h[0].(string)
+		until, _ := h[1].(string)
+		return atoi64(from), atoi64(until)
+	}
+	var regs []record.Registration
+	for i, addr := range []string{"a@example.org", "b@example.org", "c@example.org"} {
+		regs = append(regs, record.Registration{Invite: testInvite(t, addr), Scheduled: true, ProcessAt: base.Add(time.Duration(2-i) * time.Hour)})
+	}
+	regs = append(regs, record.Registration{Invite: testInvite(t, "now@example.org")},
+		record.Registration{Invite: testInviteIn(t, "autumn", "x@example.org")})
+	if err := c.Register(ctx, regs, record.RegisterOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if from, until := window(); from != base.UnixMilli() || until != base.Add(2*time.Hour).UnixMilli() {
+		t.Fatalf("window %d..%d, want %d..%d", from, until, base.UnixMilli(), base.Add(2*time.Hour).UnixMilli())
+	}
+	if h := conn.HGetAll(ctx, c.k.counts("autumn")).Val(); h["sched_from_ms"] != "" {
+		t.Fatalf("autumn has no scheduled invite, yet a window: %v", h)
+	}
+	later := []record.Registration{{Invite: testInvite(t, "d@example.org"), Scheduled: true, ProcessAt: base.Add(5 * time.Hour)}}
+	if err := c.Register(ctx, later, record.RegisterOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if from, until := window(); from != base.UnixMilli() || until != base.Add(5*time.Hour).UnixMilli() {
+		t.Fatalf("widened window %d..%d", from, until)
+	}
+	// Once every scheduled invite became due, the next window starts afresh.
+	conn.HSet(ctx, c.k.counts("spring"), "state:scheduled", 0)
+	again := []record.Registration{{Invite: testInvite(t, "e@example.org"), Scheduled: true, ProcessAt: base.Add(9 * time.Hour)}}
+	if err := c.Register(ctx, again, record.RegisterOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if from, until := window(); from != base.Add(9*time.Hour).UnixMilli() || until != from {
+		t.Fatalf("fresh window %d..%d, want %d", from, until, base.Add(9*time.Hour).UnixMilli())
+	}
+}
+
+func atoi64(s string) int64 {
+	n, _ := strconv.ParseInt(s, 10, 64)
+	return n
 }

@@ -14,7 +14,8 @@ type Outlook struct {
 	// when nothing is known yet.
 	PacePerMinute float64 `json:"pace_per_minute"`
 	// ETASeconds is the expected time until every invite of the campaign is
-	// final, at that pace; nil while unknown or while a pause holds it.
+	// final, with everything ahead of it on its sender (record.PlanSender);
+	// nil while unknown, while a pause holds it or no worker serves it.
 	ETASeconds *float64 `json:"eta_seconds"`
 	// Paused is the pause holding the campaign, nil when none.
 	Paused *Pause `json:"paused"`
@@ -24,6 +25,16 @@ type Outlook struct {
 	// SenderServed is false when no running worker serves the sender: its
 	// invites wait for one.
 	SenderServed bool `json:"sender_served"`
+	// Waiting says in words what the campaign waits for ("behind 432
+	// invites of campaign winter on sender default", "scheduled from 14:00
+	// UTC", "paused: …", "unknown: no pace known yet"); "" when nothing
+	// holds it back (record.PlanSender).
+	Waiting string `json:"waiting"`
+	// Lane is the lane of its sender the campaign's invites go to (high,
+	// n0…, low; "" for a campaign of an earlier release, in the base
+	// queue) and Priority its priority (high, normal, low).
+	Lane     string `json:"lane,omitempty"`
+	Priority string `json:"priority,omitempty"`
 	// HeldElsewhere counts, by campaign, the addresses registered for this
 	// campaign that were already invited (queued or done) under that one:
 	// they go out, or went out, there. Empty when none.
@@ -39,6 +50,10 @@ type GateView struct {
 	// Until is the gate's next free slot; BackoffUntil when its back-off
 	// opens it again (zero when none).
 	Until, BackoffUntil time.Time
+	// GuessedAt is when the gate last took a 429 for the sender's without
+	// proof yet (zero when never): until Limited, the pace the sender's
+	// invites went at so far was the server's burst, not its pace.
+	GuessedAt time.Time
 }
 
 // Pace is the gate's pace when it is rate-limited, else 0.

@@ -35,19 +35,33 @@ func writeOutlook(b *strings.Builder, c record.CampaignCounts, o record.Outlook)
 			fmt.Fprintf(b, "  to go on: fix the cause, then mxinvite resume --sender %s\n", p.Name)
 		}
 	}
-	if c.Pending() > 0 && o.Sender != "" && !o.SenderServed {
+	pending := c.Pending() > 0
+	unserved := pending && o.Sender != "" && !o.SenderServed
+	if pending && o.Lane != "" {
+		fmt.Fprintf(b, "  queue: lane %s of sender %s, priority %s\n", o.Lane, o.Sender, o.Priority)
+	}
+	if unserved {
 		fmt.Fprintf(b, "  waiting: no running worker serves sender %q\n", o.Sender)
+	} else if pending && o.Paused == nil && o.Waiting != "" {
+		fmt.Fprintf(b, "  waiting: %s\n", o.Waiting)
 	}
 	if o.BackoffSeconds > 0 {
 		fmt.Fprintf(b, "  sender backs off: its server failed several invites in a row; next probe in %s\n", Duration(o.BackoffSeconds))
 	}
+	var parts []string
 	if o.PacePerMinute > 0 {
-		fmt.Fprintf(b, "  pace %s/min", trimFloat(o.PacePerMinute))
-		if o.ETASeconds != nil && c.Pending() > 0 {
+		parts = append(parts, fmt.Sprintf("pace %s/min", trimFloat(o.PacePerMinute)))
+	}
+	if pending {
+		if o.ETASeconds != nil {
 			end := time.Now().Add(time.Duration(*o.ETASeconds * float64(time.Second)))
-			fmt.Fprintf(b, ", expected end in %s (%s)", Duration(*o.ETASeconds), end.Local().Format("2006-01-02 15:04"))
+			parts = append(parts, fmt.Sprintf("expected end in %s (%s)", Duration(*o.ETASeconds), end.Local().Format("2006-01-02 15:04")))
+		} else {
+			parts = append(parts, "expected end unknown")
 		}
-		b.WriteString("\n")
+	}
+	if len(parts) > 0 {
+		b.WriteString("  " + strings.Join(parts, ", ") + "\n")
 	}
 }
 
