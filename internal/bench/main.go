@@ -123,8 +123,9 @@ func run(out, only string) int {
 		rows = append(rows, r...)
 	}
 
-	rep := report{machine: machine, rows: rows, elapsed: time.Since(start)}
+	rep := report{machine: machine, rows: rows, elapsed: time.Since(start), profiles: e.profiles.all()}
 	fmt.Println()
+	fmt.Print(profilesMarkdown(rep.profiles))
 	fmt.Print(rep.table())
 	fmt.Printf("\nTotal run time: %s\n", rep.elapsed.Round(time.Second))
 	if out != "" {
