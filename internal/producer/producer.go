@@ -2,7 +2,6 @@ package producer
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -16,9 +15,8 @@ import (
 // Producer enqueues invites the way every mxinvite command does: it
 // registers each invite first, so an invite already queued or done is
 // counted instead of sent again, then enqueues its task. It is safe for
-// concurrent use (asynq's client is goroutine-safe).
+// concurrent use.
 type Producer struct {
-	client    *asynq.Client
 	inspector *asynq.Inspector
 	store     *rdb.Client
 	queue     string
@@ -31,7 +29,6 @@ func New(store *rdb.Client, queue string) *Producer {
 		queue = tasks.DefaultQueue
 	}
 	return &Producer{
-		client:    asynq.NewClientFromRedisClient(store.Conn()),
 		inspector: asynq.NewInspectorFromRedisClient(store.Conn()),
 		store:     store,
 		queue:     queue,
@@ -78,11 +75,13 @@ func (p *Producer) Enqueue(ctx context.Context, inv tasks.Invite, opts Options) 
 }
 
 // EnqueueBatch registers the invites in one round trip to Redis, then
-// enqueues the tasks of those registered, one asynq call each (asynq has no
-// batch enqueue). It returns one verdict per item, in order. It stops at
-// the first error, returning the verdicts of the items done by then (a
-// prefix of items) and a *NotEnqueuedError counting the invites registered
-// but not enqueued, which their next registration repairs (see below).
+// enqueues the tasks of those registered in another (rdb.EnqueueTasks
+// writes them as asynq's client would; asynq itself has no batch enqueue
+// and takes a round trip per task). It returns one verdict per item, in
+// order. On an error it returns the verdicts of the items done by then (a
+// prefix of items, empty when the enqueue round trip failed) and a
+// *NotEnqueuedError counting the invites registered but not enqueued,
+// which their next registration repairs (see below).
 func (p *Producer) EnqueueBatch(ctx context.Context, items []Item, opts Options) ([]record.Verdict, error) {
 	regs, err := p.RegisterAndEnqueue(ctx, items, opts)
 	verdicts := make([]record.Verdict, len(regs))
@@ -113,12 +112,8 @@ func (p *Producer) RegisterAndEnqueue(ctx context.Context, items []Item, opts Op
 	if err := p.store.Register(ctx, regs, record.RegisterOptions{Again: opts.Again, ImportRun: opts.ImportRun}); err != nil {
 		return nil, notEnqueued(err, regs)
 	}
-	for i := range regs {
-		v, err := p.enqueueRegistered(ctx, &regs[i])
-		if err != nil {
-			return regs[:i], notEnqueued(err, regs[i:])
-		}
-		regs[i].Verdict = v
+	if err := p.enqueueRegistered(ctx, regs); err != nil {
+		return regs[:0], notEnqueued(err, regs)
 	}
 	return regs, nil
 }
@@ -151,32 +146,51 @@ func notEnqueued(err error, regs []record.Registration) error {
 	return &NotEnqueuedError{Registered: n, Err: err}
 }
 
-// enqueueRegistered enqueues the task of a registration that asks for it.
-func (p *Producer) enqueueRegistered(ctx context.Context, r *record.Registration) (record.Verdict, error) {
-	inv := r.Invite
-	switch r.Verdict {
-	case record.Registered:
-	case record.AlreadyPending:
-		// The record says pending; make sure its task exists (a producer
-		// that died between registering and enqueueing leaves none).
-		if _, err := p.inspector.GetTaskInfo(p.queue, inv.TaskID()); err == nil || !errors.Is(err, asynq.ErrTaskNotFound) {
-			return r.Verdict, nil
+// enqueueRegistered enqueues, in one round trip, the tasks of the
+// registrations that ask for one: Registered, and AlreadyPending (the
+// record says pending; a producer that died between registering and
+// enqueueing left no task, and the write adds the missing one: EnqueueTasks
+// leaves an existing task alone). A repaired AlreadyPending becomes
+// Registered; a Registered invite whose task exists already (an ID
+// conflict) stays Registered.
+func (p *Producer) enqueueRegistered(ctx context.Context, regs []record.Registration) error {
+	var (
+		ts  []rdb.AsynqTask
+		idx []int
+	)
+	for i := range regs {
+		r := &regs[i]
+		if r.Verdict != record.Registered && r.Verdict != record.AlreadyPending {
+			// AlreadyDone, or DuplicateInRun: the same run registered it, and
+			// its own registration enqueues the task (perhaps concurrently).
+			continue
 		}
-	default:
-		// AlreadyDone, or DuplicateInRun: the same run registered it, and
-		// its own registration enqueues the task (perhaps concurrently).
-		return r.Verdict, nil
+		taskOpts := []asynq.Option{asynq.Queue(p.queue)} // per task
+		if r.Scheduled {
+			taskOpts = append(taskOpts, asynq.ProcessAt(r.ProcessAt))
+		}
+		payload, err := r.Invite.Payload()
+		if err != nil {
+			return err
+		}
+		t, err := rdb.NewAsynqTask(tasks.TypeInvite3PID, payload, r.Invite.TaskOptions(taskOpts...)...)
+		if err != nil {
+			return fmt.Errorf("enqueue invite %s: %w", r.Invite.TaskID(), err)
+		}
+		ts = append(ts, t)
+		idx = append(idx, i)
 	}
-	taskOpts := []asynq.Option{asynq.Queue(p.queue)}
-	if r.Scheduled {
-		taskOpts = append(taskOpts, asynq.ProcessAt(r.ProcessAt))
+	if len(ts) == 0 {
+		return nil
 	}
-	task, err := inv.Task(taskOpts...)
+	written, err := p.store.EnqueueTasks(ctx, ts)
 	if err != nil {
-		return 0, err
+		return err
 	}
-	if _, err := p.client.EnqueueContext(ctx, task); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
-		return 0, fmt.Errorf("enqueue invite %s: %w", inv.TaskID(), err)
+	for n, i := range idx {
+		if written[n] {
+			regs[i].Verdict = record.Registered
+		}
 	}
-	return record.Registered, nil
+	return nil
 }
