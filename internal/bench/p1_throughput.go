@@ -184,6 +184,7 @@ func p1Worker(ctx context.Context, e *env) (p1Run, error) {
 	}
 	run.mem.finished = e.usedMemory(ctx)
 	run.mem.finishedParts = e.finishedParts(ctx, prefix, campaign, invs)
+	run.mem.stream = int64(e.keyBytes(ctx, prefix+":results"))
 	c, err := store.Counts(ctx, campaign)
 	if err != nil {
 		return run, err
