@@ -162,7 +162,9 @@ func (p *inProcessProfile) summaries(ctx context.Context, what string, n int64, 
 		if cpu, err := p.labelledCPU(ctx); err == nil {
 			title += fmt.Sprintf("; %s in all = %s per %s", cpu.Round(time.Millisecond), fmtMicros(cpu, n), unit)
 		}
-		out = append(out, topSummary(ctx, title, p.cpuPath, "-tagfocus=bench="+p.label, p.cpuPath))
+		out = append(out, topSummary(ctx, title, p.cpuPath, "-tagfocus=bench="+p.label, p.cpuPath),
+			topSummary(ctx, what+": CPU by mxinvite's own functions, cumulative (same samples)", p.cpuPath,
+				"-tagfocus=bench="+p.label, "-cum", "-show="+ownCode, p.cpuPath))
 	}
 	title := fmt.Sprintf("%s: allocated bytes over the run (alloc_space, stacks through the in-process simulator ignored); "+
 		"whole process incl. simulator: %s allocations = %.0f per %s, %s per %s",
@@ -171,6 +173,10 @@ func (p *inProcessProfile) summaries(ctx context.Context, what string, n int64, 
 		"-base="+p.allocBase, p.alloc))
 	return out
 }
+
+// ownCode matches mxinvite's own functions (pprof -show), for the
+// cumulative view: where in the project's code the time goes.
+const ownCode = `^github\.com/mxinvite/mxinvite/|^main\.`
 
 // simulatorStacks matches the stacks of the in-process simulator's server
 // side (its handlers, and net/http's serving of its connections).
@@ -181,6 +187,8 @@ const simulatorStacks = `internal/simulator|net/http\.\(\*conn\)\.serve`
 func childProfileSummaries(ctx context.Context, what, prefix string) []profileSummary {
 	return []profileSummary{
 		topSummary(ctx, what+": CPU, the whole process", prefix+".cpu.pprof", prefix+".cpu.pprof"),
+		topSummary(ctx, what+": CPU by mxinvite's own functions, cumulative", prefix+".cpu.pprof",
+			"-cum", "-show="+ownCode, prefix+".cpu.pprof"),
 		topSummary(ctx, what+": allocated bytes, the whole run (alloc_space)", prefix+".allocs.pprof",
 			"-sample_index=alloc_space", prefix+".allocs.pprof"),
 	}
