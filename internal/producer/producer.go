@@ -112,8 +112,8 @@ func (p *Producer) RegisterAndEnqueue(ctx context.Context, items []Item, opts Op
 	if err := p.store.Register(ctx, regs, record.RegisterOptions{Again: opts.Again, ImportRun: opts.ImportRun}); err != nil {
 		return nil, notEnqueued(err, regs)
 	}
-	if err := p.enqueueRegistered(ctx, regs); err != nil {
-		return regs[:0], notEnqueued(err, regs)
+	if done, err := p.enqueueRegistered(ctx, regs); err != nil {
+		return regs[:done], notEnqueued(err, regs[done:])
 	}
 	return regs, nil
 }
@@ -152,8 +152,9 @@ func notEnqueued(err error, regs []record.Registration) error {
 // enqueueing left no task, and the write adds the missing one: EnqueueTasks
 // leaves an existing task alone). A repaired AlreadyPending becomes
 // Registered; a Registered invite whose task exists already (an ID
-// conflict) stays Registered.
-func (p *Producer) enqueueRegistered(ctx context.Context, regs []record.Registration) error {
+// conflict) stays Registered. On an error, done is how many registrations
+// (a prefix) have their tasks written.
+func (p *Producer) enqueueRegistered(ctx context.Context, regs []record.Registration) (done int, err error) {
 	var (
 		ts  []rdb.AsynqTask
 		idx []int
@@ -171,26 +172,23 @@ func (p *Producer) enqueueRegistered(ctx context.Context, regs []record.Registra
 		}
 		payload, err := r.Invite.Payload()
 		if err != nil {
-			return err
+			return 0, err
 		}
 		t, err := rdb.NewAsynqTask(tasks.TypeInvite3PID, payload, r.Invite.TaskOptions(taskOpts...)...)
 		if err != nil {
-			return fmt.Errorf("enqueue invite %s: %w", r.Invite.TaskID(), err)
+			return 0, fmt.Errorf("enqueue invite %s: %w", r.Invite.TaskID(), err)
 		}
 		ts = append(ts, t)
 		idx = append(idx, i)
 	}
-	if len(ts) == 0 {
-		return nil
-	}
-	written, err := p.store.EnqueueTasks(ctx, ts)
-	if err != nil {
-		return err
-	}
-	for n, i := range idx {
-		if written[n] {
-			regs[i].Verdict = record.Registered
+	written, err := p.store.EnqueueTasks(ctx, ts) // on error, those of the calls made
+	for n, ok := range written {
+		if ok {
+			regs[idx[n]].Verdict = record.Registered
 		}
 	}
-	return nil
+	if err != nil {
+		return idx[len(written)], err
+	}
+	return len(regs), nil
 }

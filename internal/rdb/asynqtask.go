@@ -171,7 +171,8 @@ const maxEnqueueTasks = 1000
 // EnqueueTasks writes tasks as asynq's client would, up to maxEnqueueTasks
 // per round trip (each call atomic), and reports for each whether it was
 // written (false: a task with its ID exists already, asynq's
-// ErrTaskIDConflict). On error some calls may have been made.
+// ErrTaskIDConflict). On error it returns the answers of the calls made
+// before it (a prefix of ts).
 func (c *Client) EnqueueTasks(ctx context.Context, ts []AsynqTask) ([]bool, error) {
 	out := make([]bool, 0, len(ts))
 	for len(ts) > 0 {
