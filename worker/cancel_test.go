@@ -21,7 +21,7 @@ func TestCancelledPendingTasksEndWithoutSending(t *testing.T) {
 	if err != nil || st.Cancelled != 5 {
 		t.Fatalf("cancel: %+v %v", st, err)
 	}
-	if info, err := e.inspector().GetQueueInfo(e.cfg.Queue); err != nil || info.Pending != 5 {
+	if info, err := e.inspector().GetQueueInfo(e.queueOf("spring")); err != nil || info.Pending != 5 {
 		t.Fatalf("queue after cancel %+v (%v): want the 5 tasks still pending", info, err)
 	}
 	e.runUntilIdle(20 * time.Second)

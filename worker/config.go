@@ -61,11 +61,12 @@ type Config struct {
 	// timeouts 30/60/150 s, waits 2/5/30 s, 3 retries.
 	Policy matrix.RetryPolicy
 
-	// Concurrency is the number of invites in flight in this process.
-	// Default DefaultConcurrency.
+	// Concurrency is each sender's invites in flight in this process
+	// (Profile.MaxConcurrency overrides it). Default DefaultConcurrency.
 	Concurrency int
 
-	// Queue is the asynq queue served. Default tasks.DefaultQueue.
+	// Queue is the base of the queues served: the senders' lanes under it
+	// (tasks.SenderQueues) and itself. Default tasks.DefaultQueue.
 	Queue string
 
 	// KeyPrefix prefixes every key mxinvite writes (results, counters,

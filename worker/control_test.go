@@ -40,7 +40,7 @@ func TestCancelRemovesPendingAndKeepsResults(t *testing.T) {
 	if again, _ := e.prod.Cancel(context.Background(), "spring"); again.Cancelled != 0 || again.AlreadyCancelled != 3 {
 		t.Fatalf("second cancel %+v, want 3 already cancelled", again)
 	}
-	info, err := e.inspector().GetQueueInfo(e.cfg.Queue)
+	info, err := e.inspector().GetQueueInfo(e.queueOf("spring"))
 	if err != nil || info.Scheduled != 0 {
 		t.Fatalf("queue after cancel %+v (%v)", info, err)
 	}

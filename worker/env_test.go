@@ -137,3 +137,13 @@ func (e *env) wantResultCode(inv tasks.Invite, code matrix.StatusCode) record.Re
 	}
 	return r
 }
+
+// queueOf is the asynq queue the campaign's invites went to (its lane).
+func (e *env) queueOf(campaign string) string {
+	e.t.Helper()
+	q, err := e.store().QueueOfCampaign(e.t.Context(), e.cfg.Queue, campaign)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return q
+}

@@ -41,8 +41,7 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	ctx = log.WithContext(ctx)
 	snd, ok := h.senders[inv.Sender]
 	if !ok {
-		// Not ours: it waits for a worker that serves its sender (status
-		// says none is running, from the served-senders heartbeat).
+		// Not ours (only in the base queue): it waits for a worker serving it.
 		log.Debug().Str("sender", inv.Sender).Msg("no such sender profile here; handed back")
 		return handBack(unservedDelay)
 	}
@@ -74,7 +73,8 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		return err // Redis trouble: asynq retries the delivery.
 	}
 	// (Begin may have marked the first request in flight: markedAt.)
-	j := &job{h: h, inv: inv, p: p, log: log, snd: snd, markedAt: time.Now()}
+	q, _ := asynq.GetQueueName(ctx)
+	j := &job{h: h, inv: inv, p: p, log: log, snd: snd, markedAt: time.Now(), priority: tasks.QueuePriority(h.cfg.Queue, q)}
 	err = j.run(ctx)
 	var hb *handBackError
 	if errors.As(err, &hb) && !hb.recorded {
@@ -100,6 +100,6 @@ func heldDelay(since time.Time) time.Duration {
 	return min(max(time.Since(since)/4, minHeldDelay), maxHeldDelay)
 }
 
-// unservedDelay is when an invite naming a sender profile this worker does
-// not serve is delivered again (to this worker or to one that serves it).
+// unservedDelay: an invite of the base queue naming a sender this worker
+// does not serve comes back then (here, or to a worker serving it).
 const unservedDelay = 30 * time.Second

@@ -2,6 +2,7 @@ package worker
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/mxinvite/mxinvite/internal/record"
+	"github.com/mxinvite/mxinvite/internal/turns"
 	"github.com/mxinvite/mxinvite/matrix"
 	"github.com/mxinvite/mxinvite/tasks"
 )
@@ -30,7 +32,9 @@ type job struct {
 	markedAt time.Time
 	// trouble: when the slot was reserved, the sender had ambiguous
 	// failures since its last success (backoff.go).
-	trouble bool
+	trouble  bool
+	priority tasks.Priority // its lane's: its turn for the sender's slots
+
 	// userID: the account resolve-first found, invited by Matrix ID
 	// (j.p.Path is then record.PathMatrixID).
 	userID matrix.UserID
@@ -38,7 +42,10 @@ type job struct {
 
 func (j *job) run(ctx context.Context) error {
 	h, inv, snd := j.h, j.inv, j.snd
-	release, err := snd.slots.acquire(ctx, h.stopping)
+	release, err := snd.slots.Acquire(ctx, h.stopping, j.priority)
+	if errors.Is(err, turns.ErrStopping) {
+		return handBack(0) // nothing was sent: back to the queue at once
+	}
 	if err != nil {
 		return err
 	}

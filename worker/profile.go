@@ -32,9 +32,18 @@ type Profile struct {
 	// name (hostname[:port] → token). Default none. Never logged.
 	IDServerTokens map[string]string
 	// MaxConcurrency caps this sender's invites in flight in this process;
-	// more wait for a slot (see sendercap.go). Default 0: only
-	// Config.Concurrency applies.
+	// more wait for a slot, by priority (internal/turns). Default 0:
+	// Config.Concurrency. Each sender has its own slots: another sender's
+	// backlog or pace never takes them.
 	MaxConcurrency int
+}
+
+// concurrency is the sender's invites in flight in this process.
+func (p Profile) concurrency(cfg Config) int {
+	if p.MaxConcurrency > 0 {
+		return p.MaxConcurrency
+	}
+	return cfg.Concurrency
 }
 
 // String shows the profile without its tokens.

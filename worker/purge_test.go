@@ -49,11 +49,19 @@ func (e *env) purge(opts record.PurgeOptions) record.PurgeStats {
 
 func (e *env) archived() int {
 	e.t.Helper()
-	info, err := asynq.NewInspectorFromRedisClient(e.rdb).GetQueueInfo(e.cfg.Queue)
+	queues, err := e.store().QueuesUnder(context.Background(), e.cfg.Queue)
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	return info.Archived
+	n := 0
+	for _, q := range queues {
+		info, err := asynq.NewInspectorFromRedisClient(e.rdb).GetQueueInfo(q)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		n += info.Archived
+	}
+	return n
 }
 
 func (e *env) streamLen() int64 {
@@ -69,7 +77,7 @@ func (e *env) streamLen() int64 {
 func (e *env) keyCount() int {
 	e.t.Helper()
 	n := 0
-	for _, pattern := range []string{e.cfg.KeyPrefix + ":*", "asynq:{" + e.cfg.Queue + "}:*"} {
+	for _, pattern := range []string{e.cfg.KeyPrefix + ":*", "asynq:{" + e.cfg.Queue + "}:*", "asynq:{" + e.cfg.Queue + ":*"} {
 		keys, err := e.rdb.Keys(context.Background(), pattern).Result()
 		if err != nil {
 			e.t.Fatal(err)
@@ -121,7 +129,7 @@ func TestPurgeCampaign(t *testing.T) {
 	if c, _ := e.prod.Store().Counts(context.Background(), "autumn"); c.Enqueued != 3 || c.Statuses["Success"] != 3 || c.Requests != 3 {
 		t.Fatalf("autumn counts %+v; want untouched", c)
 	}
-	if _, err := asynq.NewInspectorFromRedisClient(e.rdb).GetTaskInfo(e.cfg.Queue, later.TaskID()); err != nil {
+	if _, err := asynq.NewInspectorFromRedisClient(e.rdb).GetTaskInfo(e.queueOf("spring"), later.TaskID()); err != nil {
 		t.Fatalf("the scheduled invite's task: %v; want it kept", err)
 	}
 

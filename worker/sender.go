@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/mxinvite/mxinvite/internal/turns"
 	"github.com/mxinvite/mxinvite/matrix"
 )
 
@@ -16,7 +17,8 @@ import (
 type sender struct {
 	Profile
 	cur   atomic.Pointer[senderClient]
-	slots *senderSlots // nil: no cap of its own
+	slots *turns.Slots // its invites in flight here, with turns by priority (MaxConcurrency, else Concurrency)
+	line  turns.Line   // its invites waiting for its gate here, in turn
 
 	// check serialises token checks, so that the invites in flight when a
 	// token dies cost one whoami between them, not one each.
@@ -47,7 +49,7 @@ type senderClient struct {
 const deadVerdictTTL = 5 * time.Second
 
 func newSender(p Profile, cfg Config) *sender {
-	s := &sender{Profile: p, slots: newSenderSlots(p.MaxConcurrency)}
+	s := &sender{Profile: p, slots: turns.New(p.concurrency(cfg))}
 	s.cur.Store(newSenderClient(p, cfg))
 	return s
 }

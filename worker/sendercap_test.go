@@ -1,8 +1,6 @@
 package worker
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -72,58 +70,5 @@ func TestSenderConcurrencyCap(t *testing.T) {
 	}
 	if counter.peak > 2 || counter.peak < 1 {
 		t.Fatalf("%d invite requests of the capped sender were in flight at once, want at most 2", counter.peak)
-	}
-}
-
-func TestSenderSlotsWaitRespectsShutdownAndContext(t *testing.T) {
-	s := newSenderSlots(1)
-	release, err := s.acquire(context.Background(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stopping := make(chan struct{})
-	close(stopping)
-	var hb *handBackError
-	if _, err := s.acquire(context.Background(), stopping); !errors.As(err, &hb) || hb.after != 0 {
-		t.Fatalf("acquire during shutdown: %v, want a hand-back with no delay", err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	if _, err := s.acquire(ctx, nil); !errors.Is(err, context.Canceled) {
-		t.Fatalf("acquire with a cancelled context: %v", err)
-	}
-	release()
-	got, err := s.acquire(context.Background(), stopping)
-	if err != nil {
-		t.Fatalf("a free slot during shutdown: %v, want it taken", err)
-	}
-	got()
-	if r, err := newSenderSlots(0).acquire(ctx, stopping); err != nil || r == nil {
-		t.Fatalf("no cap: %v", err)
-	}
-}
-
-// TestIDServerTokensGoToTheirServer: a task naming one of the profile's
-// further identity servers carries that server's token (the simulator
-// refuses an invite without one); the default server's token stays home.
-func TestIDServerTokensGoToTheirServer(t *testing.T) {
-	e, sim := newSimEnv(t, simulator.Config{}, func(c *Config) {
-		c.Profiles[0].IDServerTokens = map[string]string{c.Profiles[0].IDServer: simulator.DefaultIDAccessToken}
-		c.Profiles[0].IDServer, c.Profiles[0].IDAccessToken = "id.example.org", "not-for-the-simulator"
-	})
-	var simHost string
-	for h := range e.cfg.Profiles[0].IDServerTokens {
-		simHost = h
-	}
-	inv, err := tasks.NewInvite(tasks.Invite{Campaign: "spring", RoomID: simulator.DefaultRoomID,
-		Medium: tasks.MediumEmail, Address: "erin@example.org", IDServer: simHost})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.enqueue(inv, producer.Options{})
-	e.runUntilIdle(time.Minute)
-	e.wantResult(inv, matrix.Success, 1)
-	if st := sim.Stats(); st.Accepted != 1 {
-		t.Fatalf("simulator accepted %d invites, want 1", st.Accepted)
 	}
 }

@@ -158,7 +158,7 @@ func (w *Worker) redeliver(ctx context.Context, worker string, self bool) {
 	for _, cd := range cands {
 		cl := rdb.Claim{Key: cd.Key, Expect: cd.Expect}
 		if cd.State == record.StateActive && (cd.Owner == worker || cd.Owner == "") {
-			info, err := w.inspector.GetTaskInfo(w.cfg.Queue, cd.TaskID)
+			info, err := w.taskInfo(cd.TaskID)
 			if err != nil {
 				// Not found: left in the held set; the old task, when asynq
 				// gives it back, takes the orphan (begin).
@@ -219,23 +219,28 @@ func (w *Worker) enqueueClaimed(ctx context.Context, log zerolog.Logger, claims 
 // adoptOrphans re-delivers the tasks of stale asynq leases whose records
 // are still theirs and held by no live worker.
 func (w *Worker) adoptOrphans(ctx context.Context) {
-	ids, err := w.store.StaleLeases(ctx, w.cfg.Queue, leaseStale)
-	if err != nil || len(ids) == 0 {
-		return
-	}
 	infos := map[string]*asynq.TaskInfo{}
 	var keys []string
-	for _, id := range ids {
-		info, err := w.inspector.GetTaskInfo(w.cfg.Queue, id)
+	for _, q := range w.queues() {
+		ids, err := w.store.StaleLeases(ctx, q, leaseStale)
 		if err != nil {
 			continue
 		}
-		inv, err := tasks.DecodeInvite(info.Payload)
-		if err != nil {
-			continue
+		for _, id := range ids {
+			info, err := w.inspector.GetTaskInfo(q, id)
+			if err != nil {
+				continue
+			}
+			inv, err := tasks.DecodeInvite(info.Payload)
+			if err != nil {
+				continue
+			}
+			infos[inv.Key()] = info
+			keys = append(keys, inv.Key())
 		}
-		infos[inv.Key()] = info
-		keys = append(keys, inv.Key())
+	}
+	if len(keys) == 0 {
+		return
 	}
 	cands, err := w.store.Candidates(ctx, keys)
 	if err != nil {
@@ -260,4 +265,14 @@ func (w *Worker) adoptOrphans(ctx context.Context) {
 		return
 	}
 	w.enqueueClaimed(ctx, *w.cfg.Logger, claims, got, infos, "re-delivered tasks whose worker died before it began them")
+}
+
+// taskInfo finds a task in the queues served.
+func (w *Worker) taskInfo(id string) (info *asynq.TaskInfo, err error) {
+	for _, q := range w.queues() {
+		if info, err = w.inspector.GetTaskInfo(q, id); err == nil {
+			break
+		}
+	}
+	return info, err
 }

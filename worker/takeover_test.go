@@ -61,16 +61,16 @@ func TestAWorkerReDeliversAnInviteCutOffFromIt(t *testing.T) {
 	if !strings.Contains(r.TaskID, ":r") || !r.PossibleDuplicate || sim.Stats().Accepted != 1 {
 		t.Fatalf("result %+v, accepted %d; want a re-delivery's Success flagged possible_duplicate, one invite", r, sim.Stats().Accepted)
 	}
-	if err := e.inspector().RunTask(e.cfg.Queue, inv.TaskID()); err != nil {
+	if err := e.inspector().RunTask(e.queueOf(inv.Campaign), inv.TaskID()); err != nil {
 		t.Fatal(err)
 	}
 	for i := 0; i < 100; i++ {
-		if idle, _ := QueueIdle(e.inspector(), e.cfg.Queue); idle {
+		if idle, _ := e.store().QueuesIdle(t.Context(), []string{e.queueOf(inv.Campaign)}); idle {
 			break
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	if idle, _ := QueueIdle(e.inspector(), e.cfg.Queue); !idle || sim.Stats().InviteRequests != 1 {
+	if idle, _ := e.store().QueuesIdle(t.Context(), []string{e.queueOf(inv.Campaign)}); !idle || sim.Stats().InviteRequests != 1 {
 		t.Fatalf("after the original task ran: queue idle %v, %d invite requests; want idle, 1", idle, sim.Stats().InviteRequests)
 	}
 }

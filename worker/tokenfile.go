@@ -2,43 +2,11 @@ package worker
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"os"
-	"strings"
 	"time"
 
 	"github.com/mxinvite/mxinvite/internal/record"
+	"github.com/mxinvite/mxinvite/internal/tokenfile"
 )
-
-// maxTokenFileBytes bounds a token file: tokens are short, and a path that
-// points at something else by mistake must not be read whole.
-const maxTokenFileBytes = 64 << 10
-
-// readTokenFile reads a token file: exactly one non-empty line.
-func readTokenFile(path string) (string, error) {
-	if path == "" {
-		return "", errors.New("no access token and no token file")
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return "", fmt.Errorf("token file: %w", err)
-	}
-	defer f.Close()
-	b := make([]byte, maxTokenFileBytes+1)
-	n, _ := f.Read(b)
-	if n > maxTokenFileBytes {
-		return "", fmt.Errorf("token file %s: larger than %d bytes", path, maxTokenFileBytes)
-	}
-	tok := strings.TrimSpace(string(b[:n]))
-	switch {
-	case tok == "":
-		return "", fmt.Errorf("token file %s: the file is empty", path)
-	case strings.ContainsAny(tok, " \t\r\n"):
-		return "", fmt.Errorf("token file %s: must hold one token on one line", path)
-	}
-	return tok, nil
-}
 
 // pausedTokenReread is how often a paused sender's token file is read
 // again even when it seems unchanged (an editor that keeps mtime and size).
@@ -49,9 +17,7 @@ const pausedTokenReread = 10 * time.Second
 // then on; a dead-token pause of the sender then ends (and its held invites
 // are woken). It returns when ctx ends.
 func (w *Worker) watchToken(ctx context.Context, s *sender) {
-	var lastMod time.Time
-	var lastSize int64
-	var lastRead time.Time
+	file := tokenfile.Watcher{Path: s.AccessTokenFile, Reread: pausedTokenReread}
 	rejected := ""
 	t := time.NewTicker(w.cfg.TokenCheckInterval)
 	defer t.Stop()
@@ -61,20 +27,11 @@ func (w *Worker) watchToken(ctx context.Context, s *sender) {
 			return
 		case <-t.C:
 		}
-		fi, err := os.Stat(s.AccessTokenFile)
-		if err != nil {
-			continue
-		}
-		changed := !fi.ModTime().Equal(lastMod) || fi.Size() != lastSize
-		if !changed && !(s.dead() && time.Since(lastRead) >= pausedTokenReread) {
-			continue
-		}
-		lastMod, lastSize, lastRead = fi.ModTime(), fi.Size(), time.Now()
 		// Only a token other than the one in use (and than one already
 		// refused) is tried: a dead token is not sent again, even to
 		// whoami; if it comes back to life, mxinvite resume says so.
-		tok, err := readTokenFile(s.AccessTokenFile)
-		if err != nil || tok == s.cur.Load().token || tok == rejected {
+		tok, ok := file.Next(s.dead())
+		if !ok || tok == s.cur.Load().token || tok == rejected {
 			continue
 		}
 		w.tryToken(ctx, s, tok, &rejected)

@@ -91,6 +91,8 @@ func (j *job) sleepUntil(ctx context.Context, t time.Time) error {
 // comes, and a 429 that arrives while the job sleeps until its slot holds it
 // back again.
 func (j *job) waitForGate(ctx context.Context) error {
+	place := j.snd.line.Join(j.priority)
+	defer place.Leave()
 	for {
 		select {
 		case <-j.h.stopping:
@@ -113,7 +115,7 @@ func (j *job) waitForGate(ctx context.Context) error {
 			j.log.Debug().Int64("wait_ms", s.Wait.Milliseconds()).Bool("reserved", s.Reserved).Msg("waiting for the sender's gate")
 		}
 		if s.Later {
-			if err := j.sleep(ctx, s.Wait); err != nil {
+			if err := j.sleep(ctx, s.Wait+place.Delay()); err != nil {
 				return err
 			}
 			continue

@@ -3,10 +3,9 @@ package worker
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
-	"github.com/mxinvite/mxinvite/internal/asynqlog"
 	"os"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -15,15 +14,16 @@ import (
 
 	"github.com/mxinvite/mxinvite/internal/rdb"
 	"github.com/mxinvite/mxinvite/internal/record"
+	"github.com/mxinvite/mxinvite/internal/tokenfile"
 	"github.com/mxinvite/mxinvite/matrix"
-	"github.com/mxinvite/mxinvite/tasks"
 )
 
-// Worker is an asynq server that executes invite tasks with a Handler.
+// Worker executes invite tasks with a Handler: one asynq server per lane
+// of each sender it serves, and one for the base queue (servers.go).
 type Worker struct {
 	cfg       Config
 	store     *rdb.Client
-	srv       *asynq.Server
+	servers   []served
 	handler   *Handler
 	inspector *asynq.Inspector
 	client    *asynq.Client // re-deliveries of taken-over invites
@@ -54,7 +54,11 @@ func New(cfg Config) (*Worker, error) {
 		return nil, fmt.Errorf("worker config: %w", err)
 	}
 	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = matrix.NewHTTPClient(cfg.Concurrency)
+		conns := cfg.Concurrency
+		for _, p := range cfg.Profiles {
+			conns += p.concurrency(cfg)
+		}
+		cfg.HTTPClient = matrix.NewHTTPClient(conns)
 	}
 	w := &Worker{cfg: cfg, store: store, stopping: make(chan struct{}), id: id}
 	w.bg, w.bgCancel = context.WithCancel(context.Background())
@@ -69,7 +73,7 @@ func New(cfg Config) (*Worker, error) {
 	}
 	for _, p := range cfg.Profiles {
 		if p.AccessToken == "" {
-			tok, err := readTokenFile(p.AccessTokenFile)
+			tok, err := tokenfile.Read(p.AccessTokenFile)
 			if err != nil {
 				_ = store.Close()
 				return nil, fmt.Errorf("sender %q: %w", p.Name, err)
@@ -78,17 +82,7 @@ func New(cfg Config) (*Worker, error) {
 		}
 		w.handler.senders[p.Name] = newSender(p, cfg)
 	}
-	w.srv = asynq.NewServerFromRedisClient(store.Conn(), asynq.Config{
-		Concurrency:              cfg.Concurrency,
-		Queues:                   map[string]int{cfg.Queue: 1},
-		RetryDelayFunc:           w.handler.retryDelay,
-		IsFailure:                isFailure,
-		ShutdownTimeout:          cfg.ShutdownTimeout,
-		TaskCheckInterval:        cfg.PollInterval,
-		DelayedTaskCheckInterval: cfg.PollInterval,
-		Logger:                   asynqlog.Logger{L: cfg.Logger},
-		LogLevel:                 asynq.ErrorLevel, // its per-task warnings repeat what the results say
-	})
+	w.servers = w.newServers()
 	w.inspector = asynq.NewInspectorFromRedisClient(store.Conn())
 	w.client = asynq.NewClientFromRedisClient(store.Conn())
 	return w, nil
@@ -136,9 +130,7 @@ func (w *Worker) Start() error {
 			w.background(func(ctx context.Context) { w.watchToken(ctx, s) })
 		}
 	}
-	mux := asynq.NewServeMux()
-	mux.Handle(tasks.TypeInvite3PID, w.handler)
-	if err := w.srv.Start(mux); err != nil {
+	if err := w.startServers(); err != nil {
 		return err
 	}
 	w.started.Store(true)
@@ -163,18 +155,21 @@ func (w *Worker) Started() bool { return w.started.Load() }
 func (w *Worker) Shutdown() {
 	w.started.Store(false)
 	w.stopOnce.Do(func() { close(w.stopping) })
-	w.srv.Shutdown()
+	w.shutdownServers()
 	w.bgCancel()
 	w.bgDone.Wait()
 	_ = w.store.Close() // shared by the server and inspector, which cannot close it
 }
 
-// wakeHeld makes every task waiting in the queue's retry set due now, so
-// that invites held by a pause that just ended go out at once (those
-// waiting for a retry find their not_before in the record and wait on).
+// wakeHeld makes every task waiting in a retry set of the served queues
+// due now, so that invites held by a pause that just ended go out at once
+// (those waiting for a retry find their not_before in the record and wait
+// on).
 func (w *Worker) wakeHeld() {
-	if _, err := w.inspector.RunAllRetryTasks(w.cfg.Queue); err != nil {
-		w.cfg.Logger.Warn().Err(err).Msg("waking held invites")
+	for _, q := range w.queues() {
+		if _, err := w.inspector.RunAllRetryTasks(q); err != nil && !errors.Is(err, asynq.ErrQueueNotFound) {
+			w.cfg.Logger.Warn().Err(err).Str("queue", q).Msg("waking held invites")
+		}
 	}
 }
 
@@ -207,7 +202,7 @@ func (w *Worker) waitIdle(ctx context.Context) error {
 			return nil
 		case <-t.C:
 		}
-		idle, err := QueueIdle(w.inspector, w.cfg.Queue)
+		idle, err := w.store.QueuesIdle(ctx, w.queues())
 		var held *record.HeldError
 		if err == nil && !idle {
 			held, err = w.store.HeldOnly(ctx)
@@ -229,18 +224,4 @@ func (w *Worker) waitIdle(ctx context.Context) error {
 			return nil
 		}
 	}
-}
-
-// QueueIdle reports whether queue has no task pending, scheduled, retrying,
-// active or aggregating. A queue asynq has never seen is idle.
-func QueueIdle(in *asynq.Inspector, queue string) (bool, error) {
-	qi, err := in.GetQueueInfo(queue)
-	if err != nil {
-		queues, qerr := in.Queues()
-		if qerr == nil && !slices.Contains(queues, queue) {
-			return true, nil
-		}
-		return false, err
-	}
-	return qi.Pending+qi.Scheduled+qi.Retry+qi.Active+qi.Aggregating == 0, nil
 }

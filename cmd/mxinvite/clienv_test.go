@@ -11,6 +11,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/mxinvite/mxinvite/internal/rdb"
 	"github.com/mxinvite/mxinvite/internal/redistest"
 	"github.com/mxinvite/mxinvite/internal/simulator"
 	"github.com/mxinvite/mxinvite/internal/simulator/simtest"
@@ -92,27 +93,49 @@ func (e *cliEnv) keys() []string {
 	e.t.Helper()
 	ctx := context.Background()
 	var out []string
-	for _, pattern := range []string{e.prefix + ":*", "asynq:{" + e.queue + "}*"} {
+	for _, pattern := range []string{e.prefix + ":*", "asynq:{" + e.queue + "}*", "asynq:{" + e.queue + ":*"} {
 		k, err := e.rdb.Keys(ctx, pattern).Result()
 		if err != nil {
 			e.t.Fatal(err)
 		}
 		out = append(out, k...)
 	}
-	if ok, _ := e.rdb.SIsMember(ctx, "asynq:queues", e.queue).Result(); ok {
-		out = append(out, "asynq:queues∋"+e.queue)
+	for _, q := range e.queues() {
+		out = append(out, "asynq:queues∋"+q)
 	}
 	return out
 }
 
-// queueSize returns the queue's pending plus scheduled tasks.
+// queues are the test's asynq queues: its base queue and the lanes under it.
+func (e *cliEnv) queues() []string {
+	e.t.Helper()
+	qs, err := rdb.New(e.rdb, rdb.Options{Prefix: e.prefix}).QueuesUnder(context.Background(), e.queue)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return qs
+}
+
+// queueSize returns the pending plus scheduled tasks of the test's queues.
 func (e *cliEnv) queueSize() int {
 	e.t.Helper()
-	info, err := asynq.NewInspectorFromRedisClient(e.rdb).GetQueueInfo(e.queue)
-	if err != nil {
-		return 0
+	n := 0
+	for _, q := range e.queues() {
+		if info, err := asynq.NewInspectorFromRedisClient(e.rdb).GetQueueInfo(q); err == nil {
+			n += info.Pending + info.Scheduled
+		}
 	}
-	return info.Pending + info.Scheduled
+	return n
+}
+
+// laneOf is the asynq queue the campaign's invites went to.
+func (e *cliEnv) laneOf(campaign string) string {
+	e.t.Helper()
+	q, err := rdb.New(e.rdb, rdb.Options{Prefix: e.prefix}).QueueOfCampaign(context.Background(), e.queue, campaign)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return q
 }
 
 // listPath is a file of testdata/lists.

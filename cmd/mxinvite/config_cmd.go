@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/urfave/cli/v3"
 
 	"github.com/mxinvite/mxinvite/internal/config"
+	"github.com/mxinvite/mxinvite/tasks"
 )
 
 func configCommand() *cli.Command {
@@ -52,6 +54,7 @@ func runConfigCheck(ctx context.Context, cmd *cli.Command) error {
 	// The checks are YAML comments: the whole output is a valid file.
 	fmt.Fprintf(out, "# effective configuration: %s, with flags and environment applied; secrets redacted\n", source)
 	_, _ = out.Write(doc)
+	writeQueues(out, eff)
 	c := &checklist{out: out}
 	c.files(eff)
 	if !cmd.Bool("offline") {
@@ -61,6 +64,23 @@ func runConfigCheck(ctx context.Context, cmd *cli.Command) error {
 		return &codedError{err: fmt.Errorf("config check: %d problem(s) (first: %s)", len(c.problems), c.problems[0]), code: exitUsage}
 	}
 	return nil
+}
+
+// writeQueues says which asynq queues a worker with this configuration
+// serves: each sender's lanes (its own slots, so that no sender waits
+// behind another's backlog), and the base queue of earlier releases.
+func writeQueues(out io.Writer, eff config.Config) {
+	names := []string{tasks.DefaultSender}
+	if len(eff.Senders) > 0 {
+		names = names[:0]
+		for _, s := range eff.Senders {
+			names = append(names, s.Name)
+		}
+	}
+	fmt.Fprintf(out, "# queues: %s (invites queued by earlier releases)\n", eff.Queue)
+	for _, n := range names {
+		fmt.Fprintf(out, "# queues of sender %s: %s (high, normal lanes, low)\n", n, strings.Join(tasks.SenderQueues(eff.Queue, n), " "))
+	}
 }
 
 // checklist prints each check as it is done and keeps the failures.

@@ -36,6 +36,7 @@ func enqueueCommand() *cli.Command {
 		&cli.StringFlag{Name: "file", Required: true, Usage: "address list: CSV/TSV with a header (contacts exports recognised), vCard, or addresses one or more per line; - for stdin"},
 		&cli.StringFlag{Name: "at", Usage: "send from this RFC 3339 time"},
 		allowPastFlag(),
+		priorityFlag(),
 		&cli.DurationFlag{Name: "in", Usage: "send after this delay"},
 		&cli.DurationFlag{Name: "spread", Usage: "spread the sends evenly over this long, from --at/--in/now"},
 		&cli.StringFlag{Name: "rejects", Usage: "write rejected rows here (default for --file PATH: PATH with .rejects before the extension)"},

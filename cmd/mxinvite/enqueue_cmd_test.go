@@ -170,7 +170,7 @@ func TestEnqueueStdinSpread(t *testing.T) {
 	if !strings.Contains(stdout.String(), "enqueued 4,") || !strings.Contains(stdout.String(), window) {
 		t.Fatalf("stdout %q, want 4 enqueued, %s", stdout.String(), window)
 	}
-	tasks, err := asynq.NewInspectorFromRedisClient(e.rdb).ListScheduledTasks(e.queue)
+	tasks, err := asynq.NewInspectorFromRedisClient(e.rdb).ListScheduledTasks(e.laneOf("spring"))
 	if err != nil || len(tasks) != 4 {
 		t.Fatalf("%d scheduled tasks (%v)", len(tasks), err)
 	}

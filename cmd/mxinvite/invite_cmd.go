@@ -23,6 +23,7 @@ func inviteCommand() *cli.Command {
 		&cli.StringFlag{Name: "sender", Value: tasks.DefaultSender, Usage: "sender profile name on the worker"},
 		&cli.StringFlag{Name: "at", Usage: "send at this RFC 3339 time"},
 		allowPastFlag(),
+		priorityFlag(),
 		&cli.DurationFlag{Name: "in", Usage: "send after this delay"},
 		&cli.BoolFlag{Name: "again", Usage: "re-invite even if this invite already has a final result"},
 	)
@@ -44,6 +45,10 @@ func runInvite(ctx context.Context, cmd *cli.Command) error {
 	if err != nil {
 		return err
 	}
+	prio, err := priorityOf(cmd)
+	if err != nil {
+		return err
+	}
 	room, _, err := roomFlag(cmd, false)
 	if err != nil {
 		return err
@@ -61,7 +66,7 @@ func runInvite(ctx context.Context, cmd *cli.Command) error {
 	}
 	defer conn.Close()
 	p := producer.New(rdb.New(conn, rdb.Options{Prefix: cmd.String("prefix")}), cmd.String("queue"))
-	regs, err := p.RegisterAndEnqueue(ctx, []producer.Item{{Invite: inv}}, producer.Options{ProcessAt: when, Again: cmd.Bool("again")})
+	regs, err := p.RegisterAndEnqueue(ctx, []producer.Item{{Invite: inv}}, producer.Options{ProcessAt: when, Again: cmd.Bool("again"), Priority: prio})
 	if err != nil {
 		return fail("%v", err)
 	}

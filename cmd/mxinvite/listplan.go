@@ -9,6 +9,7 @@ import (
 
 	"github.com/mxinvite/mxinvite/internal/addrlist"
 	"github.com/mxinvite/mxinvite/internal/importer"
+	"github.com/mxinvite/mxinvite/tasks"
 )
 
 // planList reads --campaign, --room, --sender, --id-server, --medium,
@@ -25,6 +26,9 @@ func planList(cmd *cli.Command) (importer.Plan, error) {
 		return p, err
 	}
 	p.Options.Sender, p.Options.IDServer = cmd.String("sender"), cmd.String("id-server")
+	if p.Options.Priority, err = priorityOf(cmd); err != nil {
+		return p, err
+	}
 	if p.Room, p.Alias, err = roomFlag(cmd, true); err != nil {
 		return p, err
 	}
@@ -70,6 +74,25 @@ func checkNotPast(cmd *cli.Command, at time.Time) error {
 }
 
 // allowPastFlag goes with --at.
+// priorityFlag is a campaign's claim on its sender's turns.
+func priorityFlag() cli.Flag {
+	return &cli.StringFlag{Name: "priority", Sources: env("priority"),
+		Usage: "the campaign's turn among its sender's campaigns: high (before the others), normal (sharing with them) or low (after them); default: the campaign's, normal for a new one"}
+}
+
+// priorityOf reads --priority ("" keeps the campaign's).
+func priorityOf(cmd *cli.Command) (tasks.Priority, error) {
+	s := strings.TrimSpace(cmd.String("priority"))
+	if s == "" {
+		return "", nil
+	}
+	p, err := tasks.ParsePriority(s)
+	if err != nil {
+		return "", usageErr("--priority %q: must be high, normal or low", s)
+	}
+	return p, nil
+}
+
 func allowPastFlag() cli.Flag {
 	return &cli.BoolFlag{Name: "allow-past", Usage: "accept an --at time more than a minute in the past (send now)"}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/mxinvite/mxinvite/internal/ops"
 	"github.com/mxinvite/mxinvite/internal/rdb"
 	"github.com/mxinvite/mxinvite/internal/webguard"
+	"github.com/mxinvite/mxinvite/tasks"
 	"github.com/mxinvite/mxinvite/worker"
 )
 
@@ -85,7 +86,13 @@ func newOpsServer(cmd *cli.Command, opt asynq.RedisConnOpt, log *zerolog.Logger,
 		return nil, usageErr("--redis: %v", err)
 	}
 	o := &opsServer{senders: ops.NewSenderStates(names, true), store: store, in: asynq.NewInspectorFromRedisClient(store.Conn())}
-	m, err := metrics.New(metrics.Options{Inspector: o.in, Queues: []string{cmd.String("queue")}, Senders: names,
+	// The base queue and every lane of the configured senders: a bounded
+	// set of label values, as the senders are.
+	queues := []string{cmd.String("queue")}
+	for _, n := range names {
+		queues = append(queues, tasks.SenderQueues(cmd.String("queue"), n)...)
+	}
+	m, err := metrics.New(metrics.Options{Inspector: o.in, Queues: queues, Senders: names,
 		Campaigns: ops.StoreCampaigns{Store: store}, Funnels: store.Funnels})
 	if err != nil {
 		o.close()

@@ -43,7 +43,8 @@ func TestWorkerHTTP(t *testing.T) {
 	defer stop()
 
 	// Scrape until the campaign is done and asynq has counted it.
-	q := `{queue="` + e.queue + `"}`
+	lane := e.queue + ":default:n0" // the first campaign of the sender: its first normal lane
+	q := `{queue="` + lane + `"}`
 	var s metricstest.Series
 	for deadline := time.Now().Add(time.Minute); ; {
 		s = metricstest.Scrape(t, base+"/metrics")
@@ -67,7 +68,7 @@ func TestWorkerHTTP(t *testing.T) {
 		`mxinvite_invite_latency_seconds_count{sender="default"}`:                      n,
 		`mxinvite_invite_latency_seconds_bucket{sender="default",le="+Inf"}`:           n,
 		`mxinvite_queue_metrics_up` + q:                                                1,
-		`asynq_tasks_enqueued_total{queue="` + e.queue + `",state="pending"}`:          0,
+		`asynq_tasks_enqueued_total{queue="` + lane + `",state="pending"}`:             0,
 		`asynq_tasks_failed_total` + q:                                                 0,
 	} {
 		if got, ok := s[series]; !ok || got != v {

@@ -50,7 +50,7 @@ func TestInviteV12RoomOnTheWire(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.stdout, "enqueued ") {
 		t.Fatalf("invite: exit %d\nstdout %s\nstderr %s", r.code, r.stdout, r.stderr)
 	}
-	pending, err := asynq.NewInspectorFromRedisClient(e.rdb).ListPendingTasks(e.queue)
+	pending, err := asynq.NewInspectorFromRedisClient(e.rdb).ListPendingTasks(e.laneOf("v12"))
 	if err != nil || len(pending) != 1 {
 		t.Fatalf("pending %v (%v)", pending, err)
 	}

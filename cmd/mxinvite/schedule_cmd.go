@@ -30,6 +30,7 @@ func scheduleCommand() *cli.Command {
 		&cli.StringFlag{Name: "room", Required: true, Usage: roomFlagUsage + "; an alias is resolved now, with --homeserver"},
 		&cli.StringFlag{Name: "file", Required: true, Usage: "the list, read again at every tick by the scheduler"},
 		&cli.StringFlag{Name: "rejects", Usage: "where each tick writes its rejected rows (default: --file PATH with .rejects before the extension)"},
+		priorityFlag(),
 	)
 	addFlags = append(addFlags, listFlags()...)
 	return &cli.Command{
@@ -58,7 +59,7 @@ func runScheduleAdd(ctx context.Context, cmd *cli.Command) error {
 	c := schedule.Campaign{Name: o.Campaign, Cron: cmd.String("cron"), Column: o.Column,
 		Encoding: o.Encoding, Region: o.Region,
 		Medium: string(o.Medium), MediumFromList: o.MediumFromList,
-		IDServer: o.IDServer, Sender: o.Sender, Created: time.Now().UTC()}
+		IDServer: o.IDServer, Sender: o.Sender, Priority: string(o.Priority), Created: time.Now().UTC()}
 	sched, err := c.Schedule()
 	if err != nil {
 		return usageErr("--cron: %v", err)

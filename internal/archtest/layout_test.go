@@ -73,20 +73,23 @@ func loadPackages(t *testing.T) map[string]*pkg {
 // nothing of the module, record only them, rdb record and them, and the
 // executor (worker) and the producer only those, plus, for the worker, the
 // leaves it lends itself to: what it tells its observers (observe), how
-// asynq's logs reach its logger (asynqlog) and who joined (track, which
-// uses its senders).
+// asynq's logs reach its logger (asynqlog), who joined (track, which
+// uses its senders), the turns of a sender's invites (turns) and its
+// token files (tokenfile).
 func TestImportsPointDown(t *testing.T) {
 	below := map[string][]string{
-		"tasks":             {},
-		"matrix":            {},
-		"internal/record":   {"tasks", "matrix"},
-		"internal/rdb":      {"internal/record", "tasks", "matrix"},
-		"internal/producer": {"internal/rdb", "internal/record", "tasks", "matrix"},
-		"internal/observe":  {"matrix"},
-		"internal/asynqlog": {},
-		"internal/track":    {"internal/rdb", "internal/record", "tasks", "matrix"},
+		"tasks":              {},
+		"matrix":             {},
+		"internal/record":    {"tasks", "matrix"},
+		"internal/rdb":       {"internal/record", "tasks", "matrix"},
+		"internal/producer":  {"internal/rdb", "internal/record", "tasks", "matrix"},
+		"internal/observe":   {"matrix"},
+		"internal/asynqlog":  {},
+		"internal/track":     {"internal/rdb", "internal/record", "tasks", "matrix"},
+		"internal/turns":     {"tasks"},
+		"internal/tokenfile": {},
 		"worker": {"internal/rdb", "internal/record", "tasks", "matrix",
-			"internal/observe", "internal/asynqlog", "internal/track"},
+			"internal/observe", "internal/asynqlog", "internal/track", "internal/turns", "internal/tokenfile"},
 	}
 	pkgs := loadPackages(t)
 	for dir, allowed := range below {

@@ -92,6 +92,7 @@ func run(out, only string) int {
 		{name: "I11 sender back-off and a Synapse-default campaign (background)", run: runI11, background: true},
 		{name: "I20 waits of their owners: invitee limits, refused addresses, per-address answers (background)", run: runI20, background: true},
 		{name: "I25 resolve-first: a half-bound list against Synapse's default limits (background)", run: runI25, background: true},
+		{name: "I22 turns between senders and campaigns (background)", run: runI22, background: true},
 	}
 	results := make([][]row, len(scenarios))
 	bgDone := make(chan struct{})

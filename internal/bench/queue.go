@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -16,7 +17,6 @@ import (
 	"github.com/mxinvite/mxinvite/internal/record"
 	"github.com/mxinvite/mxinvite/internal/simulator"
 	"github.com/mxinvite/mxinvite/tasks"
-	"github.com/mxinvite/mxinvite/worker"
 )
 
 // setupWorkers is the parallelism of untimed setup (enqueueing before a
@@ -74,10 +74,28 @@ func enqueueTasks(ctx context.Context, c *asynq.Client, queue string, invs []tas
 	})
 }
 
-// waitIdle returns once the queue has nothing pending, active, scheduled or
-// retrying, or fails after limit.
+// waitIdle returns once the queue and its lanes (tasks.SenderQueues) have
+// nothing pending, active, scheduled or retrying, or fails after limit.
 func waitIdle(ctx context.Context, in *asynq.Inspector, queue string, limit time.Duration) error {
-	err := pollUntil(ctx, limit, func() (bool, error) { return worker.QueueIdle(in, queue) })
+	err := pollUntil(ctx, limit, func() (bool, error) {
+		queues, err := in.Queues()
+		if err != nil {
+			return false, err
+		}
+		for _, q := range queues {
+			if q != queue && !strings.HasPrefix(q, queue+":") {
+				continue
+			}
+			qi, err := in.GetQueueInfo(q)
+			if err != nil {
+				return false, err
+			}
+			if qi.Pending+qi.Scheduled+qi.Retry+qi.Active+qi.Aggregating > 0 {
+				return false, nil
+			}
+		}
+		return true, nil
+	})
 	if err != nil {
 		return fmt.Errorf("queue %q: %w", queue, err)
 	}

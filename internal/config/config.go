@@ -34,6 +34,10 @@ type Config struct {
 	// preflight).
 	Lists Lists `yaml:"lists,omitempty"`
 
+	// Campaigns holds what campaigns enqueued with this file are given
+	// (enqueue, invite, schedule add).
+	Campaigns Campaigns `yaml:"campaigns,omitempty"`
+
 	// Senders are the accounts invites are sent from. A worker serves every
 	// one of them; a task names one by Name. Default none: the command-line
 	// flags then describe the one sender, named "default".
@@ -85,11 +89,19 @@ type Lists struct {
 	Region string `yaml:"region,omitempty"`
 }
 
+// Campaigns holds the defaults of the campaigns enqueued with the file.
+type Campaigns struct {
+	// Priority is their claim on their sender's turns: high, normal or
+	// low (--priority). Default none: a campaign keeps its own, normal
+	// for a new one.
+	Priority string `yaml:"priority,omitempty"`
+}
+
 // Worker holds what `mxinvite worker` takes as flags of the same names.
 // Pointers distinguish "not in the file" from a meaningful zero.
 type Worker struct {
-	// Concurrency is the number of invites in flight in one worker process,
-	// all senders together. Default 10.
+	// Concurrency is the number of invites of each sender in flight in one
+	// worker process (a sender's own concurrency overrides it). Default 10.
 	Concurrency int `yaml:"concurrency,omitempty"`
 
 	// RetryWaits are the waits before retries 1, 2, 3…; the last repeats.
@@ -155,9 +167,9 @@ type Sender struct {
 	// is used when a task names none. Default none: every task must name one.
 	IdentityServers []IdentityServer `yaml:"identity_servers,omitempty"`
 
-	// Concurrency caps this sender's invites in flight in one worker
-	// process (a small homeserver's share). Default 0: only the worker's
-	// Concurrency applies.
+	// Concurrency is this sender's invites in flight in one worker process
+	// (its own slots: another sender's backlog never takes them). Default
+	// 0: the worker's concurrency.
 	Concurrency int `yaml:"concurrency,omitempty"`
 
 	// AccessToken is the token itself when the command line or the

@@ -88,6 +88,7 @@ func FlagSettings() []FlagSetting {
 		})},
 		// Commands that read no list ignore it.
 		{Key: "lists.region", Flag: "region", Optional: true, Value: str(func(r Config) string { return r.Lists.Region })},
+		{Key: "campaigns.priority", Flag: "priority", Optional: true, Value: str(func(r Config) string { return r.Campaigns.Priority })},
 		// The first sender is the default of --sender.
 		{Key: "senders", Flag: "sender", Optional: true, Value: str(func(r Config) string {
 			if len(r.Senders) == 0 {

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/mxinvite/mxinvite/internal/addrlist"
+	"github.com/mxinvite/mxinvite/tasks"
 )
 
 // ErrInvalid is what every FieldError Is, for callers that only need to
@@ -55,6 +56,9 @@ func (c Config) Validate() error {
 	}
 	if err := c.Worker.validate(); err != nil {
 		return err
+	}
+	if _, err := tasks.ParsePriority(c.Campaigns.Priority); err != nil {
+		return fieldErr("campaigns.priority", "%q: want high, normal or low", c.Campaigns.Priority)
 	}
 	if c.Lists.Region != "" && addrlist.CheckRegion(c.Lists.Region) != nil {
 		return fieldErr("lists.region", "%q: want an ISO 3166 country code with a phone numbering plan, such as GB, US or DE", c.Lists.Region)

@@ -5,11 +5,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hibiken/asynq"
-
 	"github.com/mxinvite/mxinvite/internal/record"
 	"github.com/mxinvite/mxinvite/internal/redistest"
 	"github.com/mxinvite/mxinvite/internal/simulator"
+	"github.com/mxinvite/mxinvite/internal/testkit"
 )
 
 // TestCrashSafety runs 2,000 invites through three worker processes, kills
@@ -64,11 +63,7 @@ func testCrash(t *testing.T, noTxn bool) {
 	// active (their leases have not expired), together with those the
 	// survivors are running: an upper bound of what was in flight in the
 	// killed process.
-	qi, err := e.inspector.GetQueueInfo(e.queue)
-	if err != nil {
-		t.Fatalf("queue info after the kill: %v", err)
-	}
-	activeAtKill := qi.Active
+	activeAtKill := testkit.QueueInfo(e.inspector, e.queue).Active
 	if acceptedAtKill >= n-concurrency*3 {
 		t.Fatalf("the kill came after %d of %d invites were accepted: too late to prove anything", acceptedAtKill, n)
 	}
@@ -80,10 +75,7 @@ func testCrash(t *testing.T, noTxn bool) {
 	// the active ones asynq marks orphaned: the killed process's in-flight
 	// count.
 	time.Sleep(time.Until(killedAt.Add(35 * time.Second)))
-	active, err := e.inspector.ListActiveTasks(e.queue, asynq.PageSize(1000))
-	if err != nil {
-		t.Fatalf("list active tasks: %v", err)
-	}
+	active := testkit.Tasks(e.inspector, e.queue, e.inspector.ListActiveTasks)
 	orphaned := 0
 	for _, ti := range active {
 		if ti.IsOrphaned {

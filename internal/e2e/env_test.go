@@ -17,6 +17,7 @@ import (
 	"github.com/mxinvite/mxinvite/internal/redistest"
 	"github.com/mxinvite/mxinvite/internal/simulator"
 	"github.com/mxinvite/mxinvite/internal/simulator/simtest"
+	"github.com/mxinvite/mxinvite/internal/testkit"
 	"github.com/mxinvite/mxinvite/matrix"
 	"github.com/mxinvite/mxinvite/tasks"
 )
@@ -231,10 +232,7 @@ func (e *campaignEnv) checkAllSucceeded(campaign string, invs []tasks.Invite) re
 		}
 	}
 
-	qi, err := e.inspector.GetQueueInfo(e.queue)
-	if err != nil {
-		t.Errorf("queue info: %v", err)
-	} else if qi.Pending+qi.Active+qi.Scheduled+qi.Retry+qi.Archived != 0 {
+	if qi := testkit.QueueInfo(e.inspector, e.queue); qi.Pending+qi.Active+qi.Scheduled+qi.Retry+qi.Archived != 0 {
 		t.Errorf("queue %s not empty: pending %d active %d scheduled %d retry %d archived %d",
 			e.queue, qi.Pending, qi.Active, qi.Scheduled, qi.Retry, qi.Archived)
 	}
@@ -257,4 +255,14 @@ func forEachSendMode(t *testing.T, test func(t *testing.T, noTxn bool)) {
 			test(t, tc.noTxn)
 		})
 	}
+}
+
+// lane is the asynq queue the campaign's invites went to (tasks/queue.go).
+func (e *campaignEnv) lane(campaign string) string {
+	e.t.Helper()
+	q, err := e.store.QueueOfCampaign(context.Background(), e.queue, campaign)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return q
 }

@@ -77,7 +77,7 @@ func TestOneLockOnEveryDoor(t *testing.T) {
 			t.Fatalf("enqueue: %v %v", v, err)
 		}
 	}
-	scheduled, err := e.inspector.ListScheduledTasks(e.queue)
+	scheduled, err := e.inspector.ListScheduledTasks(e.lane("later"))
 	if err != nil || len(scheduled) != 3 {
 		t.Fatalf("scheduled tasks: %d, %v", len(scheduled), err)
 	}
@@ -132,7 +132,7 @@ func TestOneLockOnEveryDoor(t *testing.T) {
 	if len(scripts) < 2 {
 		t.Fatalf("asynqmon's page names %d scripts:\n%s", len(scripts), page)
 	}
-	q := url.PathEscape(e.queue)
+	q := url.PathEscape(e.lane("later"))
 	reads := []string{
 		// the dashboard
 		"/", "/fragment/campaigns", "/api/campaigns", "/c/later", "/c/later/fragment", "/api/c/later",
@@ -173,7 +173,7 @@ func TestOneLockOnEveryDoor(t *testing.T) {
 		t.Fatal(err)
 	}
 	queuePaused := func() bool {
-		qi, err := e.inspector.GetQueueInfo(e.queue)
+		qi, err := e.inspector.GetQueueInfo(e.lane("later"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -495,12 +495,12 @@ func (d *door) snapshot(e *campaignEnv) string {
 	if err != nil {
 		d.t.Fatal(err)
 	}
-	qi, err := e.inspector.GetQueueInfo(e.queue)
+	qi, err := e.inspector.GetQueueInfo(e.lane("later"))
 	if err != nil {
 		d.t.Fatal(err)
 	}
 	var ids []string
-	sched, err := e.inspector.ListScheduledTasks(e.queue)
+	sched, err := e.inspector.ListScheduledTasks(e.lane("later"))
 	if err != nil {
 		d.t.Fatal(err)
 	}

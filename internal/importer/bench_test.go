@@ -82,7 +82,7 @@ func (e *testEnv) redisCPU() float64 {
 // flush deletes the test's keys (the prefix and the queue's).
 func (e *testEnv) flush() {
 	ctx := context.Background()
-	for _, pattern := range []string{e.prefix + ":*", "asynq:{" + e.queue + "}*"} {
+	for _, pattern := range []string{e.prefix + ":*", "asynq:{" + e.queue + "}*", "asynq:{" + e.queue + ":*"} {
 		iter := e.rdb.Scan(ctx, 0, pattern, 10000).Iterator()
 		var batch []string
 		for iter.Next(ctx) {

@@ -17,6 +17,7 @@ import (
 	"github.com/mxinvite/mxinvite/internal/rdb"
 	"github.com/mxinvite/mxinvite/internal/record"
 	"github.com/mxinvite/mxinvite/internal/redistest"
+	"github.com/mxinvite/mxinvite/internal/testkit"
 )
 
 const testRoom = "!room:test"
@@ -88,11 +89,7 @@ func (e *testEnv) addresses(campaign string) []string {
 // queueInfo returns the asynq queue's counts (zero when it does not exist).
 func (e *testEnv) queueInfo() asynq.QueueInfo {
 	e.t.Helper()
-	info, err := asynq.NewInspectorFromRedisClient(e.rdb).GetQueueInfo(e.queue)
-	if err != nil {
-		return asynq.QueueInfo{}
-	}
-	return *info
+	return testkit.QueueInfo(asynq.NewInspectorFromRedisClient(e.rdb), e.queue)
 }
 
 // snapshot returns every key of the test's prefix and queue with its DUMP,
@@ -102,7 +99,7 @@ func (e *testEnv) snapshot() map[string]string {
 	e.t.Helper()
 	ctx := context.Background()
 	out := map[string]string{}
-	for _, pattern := range []string{e.prefix + ":*", "asynq:{" + e.queue + "}*"} {
+	for _, pattern := range []string{e.prefix + ":*", "asynq:{" + e.queue + "}*", "asynq:{" + e.queue + ":*"} {
 		iter := e.rdb.Scan(ctx, 0, pattern, 1000).Iterator()
 		for iter.Next(ctx) {
 			dump, err := e.rdb.Dump(ctx, iter.Val()).Result()
@@ -115,12 +112,8 @@ func (e *testEnv) snapshot() map[string]string {
 			e.t.Fatal(err)
 		}
 	}
-	member, err := e.rdb.SIsMember(ctx, "asynq:queues", e.queue).Result()
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	if member {
-		out["asynq:queues∋"+e.queue] = "1"
+	for _, q := range testkit.QueuesUnder(asynq.NewInspectorFromRedisClient(e.rdb), e.queue) {
+		out["asynq:queues∋"+q] = "1"
 	}
 	return out
 }

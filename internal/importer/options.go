@@ -55,6 +55,9 @@ type Options struct {
 
 	// Again re-invites invites that already have a final result.
 	Again bool
+	// Priority is the campaign's claim on its sender's turns
+	// (tasks/queue.go); empty keeps the campaign's (normal for a new one).
+	Priority tasks.Priority
 	// DryRun validates and counts without writing to Redis. Producer may
 	// then be nil (no comparison with what Redis already holds).
 	DryRun bool

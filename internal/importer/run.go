@@ -139,7 +139,7 @@ func (im *run) process(ctx context.Context, batch []producer.Item) error {
 	}
 	bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), batchTimeout)
 	defer cancel()
-	regs, err := im.opts.Producer.RegisterAndEnqueue(bctx, batch, producer.Options{Again: im.opts.Again, ImportRun: im.runID})
+	regs, err := im.opts.Producer.RegisterAndEnqueue(bctx, batch, producer.Options{Again: im.opts.Again, ImportRun: im.runID, Priority: im.opts.Priority})
 	for i := range regs { // on error, those done before it
 		im.c.count(&regs[i], im.tmpl.Campaign)
 	}

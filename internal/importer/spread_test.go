@@ -11,6 +11,7 @@ import (
 
 	"github.com/hibiken/asynq"
 	"github.com/mxinvite/mxinvite/internal/record"
+	"github.com/mxinvite/mxinvite/internal/testkit"
 )
 
 func TestSpreadIsEven(t *testing.T) {
@@ -91,10 +92,8 @@ func (e *testEnv) recordTimes(t *testing.T) []time.Time {
 // scheduledTasks returns the process times of the queue's scheduled tasks, sorted.
 func (e *testEnv) scheduledTasks(t *testing.T) []time.Time {
 	t.Helper()
-	tasks, err := asynq.NewInspectorFromRedisClient(e.rdb).ListScheduledTasks(e.queue, asynq.PageSize(1000))
-	if err != nil {
-		t.Fatal(err)
-	}
+	in := asynq.NewInspectorFromRedisClient(e.rdb)
+	tasks := testkit.Tasks(in, e.queue, in.ListScheduledTasks)
 	var out []time.Time
 	for _, task := range tasks {
 		out = append(out, task.NextProcessAt.UTC())

@@ -7,6 +7,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/hibiken/asynq"
+
+	"github.com/mxinvite/mxinvite/internal/rdb"
 	"github.com/mxinvite/mxinvite/internal/record"
 	"github.com/mxinvite/mxinvite/matrix"
 	"github.com/mxinvite/mxinvite/tasks"
@@ -120,9 +123,29 @@ func (p *Producer) Resume(ctx context.Context, scope record.PauseScope, name str
 	if !ok {
 		return 0, fmt.Errorf("%s %q: %w", scope, name, record.ErrNotPaused)
 	}
-	n, err := p.inspector.RunAllRetryTasks(p.queue)
+	n, err := WakeHeld(ctx, p.store, p.inspector, p.queue)
 	if err != nil {
-		return 0, fmt.Errorf("%s %q resumed, but waking its invites failed (they wake by themselves within minutes): %w", scope, name, err)
+		return n, fmt.Errorf("%s %q resumed, but waking its invites failed (they wake by themselves within minutes): %w", scope, name, err)
+	}
+	return n, nil
+}
+
+// WakeHeld makes every retrying task of the base queue and its lanes due
+// now (those held by a pause that ended go out at once; those waiting for
+// a retry find their not_before in the record and wait on). It returns how
+// many it woke.
+func WakeHeld(ctx context.Context, store *rdb.Client, in *asynq.Inspector, base string) (int, error) {
+	queues, err := store.QueuesUnder(ctx, base)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, q := range queues {
+		k, err := in.RunAllRetryTasks(q)
+		n += k
+		if err != nil && !errors.Is(err, asynq.ErrQueueNotFound) {
+			return n, err
+		}
 	}
 	return n, nil
 }

@@ -19,11 +19,13 @@ import (
 type Producer struct {
 	inspector *asynq.Inspector
 	store     *rdb.Client
-	queue     string
+	// queue is the base of the asynq queues: each invite goes to its
+	// campaign's lane of its sender under it (tasks/queue.go).
+	queue string
 }
 
-// New returns a producer writing through store to queue ("" =
-// tasks.DefaultQueue). It does not own store.
+// New returns a producer writing through store to the lanes under the base
+// queue ("" = tasks.DefaultQueue). It does not own store.
 func New(store *rdb.Client, queue string) *Producer {
 	if queue == "" {
 		queue = tasks.DefaultQueue
@@ -38,7 +40,7 @@ func New(store *rdb.Client, queue string) *Producer {
 // Store is the producer's view of Redis, for reads (status, results).
 func (p *Producer) Store() *rdb.Client { return p.store }
 
-// Queue is the asynq queue the producer writes to.
+// Queue is the base of the asynq queues the producer writes to.
 func (p *Producer) Queue() string { return p.queue }
 
 // Options are per-invite enqueue choices.
@@ -53,6 +55,9 @@ type Options struct {
 	// record.RegisterOptions.ImportRun): a second registration of the same
 	// invite by the same run is DuplicateInRun, and nothing is enqueued for it.
 	ImportRun string
+	// Priority is the campaign's claim on its sender's turns; empty keeps
+	// the campaign's (normal for a new campaign).
+	Priority tasks.Priority
 }
 
 // Item is one invite of EnqueueBatch.
@@ -112,7 +117,7 @@ func (p *Producer) RegisterAndEnqueue(ctx context.Context, items []Item, opts Op
 	if err := p.store.Register(ctx, regs, record.RegisterOptions{Again: opts.Again, ImportRun: opts.ImportRun}); err != nil {
 		return nil, notEnqueued(err, regs)
 	}
-	if done, err := p.enqueueRegistered(ctx, regs); err != nil {
+	if done, err := p.enqueueRegistered(ctx, regs, opts.Priority); err != nil {
 		return regs[:done], notEnqueued(err, regs[done:])
 	}
 	return regs, nil
@@ -147,17 +152,20 @@ func notEnqueued(err error, regs []record.Registration) error {
 }
 
 // enqueueRegistered enqueues, in one round trip, the tasks of the
-// registrations that ask for one: Registered, and AlreadyPending (the
-// record says pending; a producer that died between registering and
-// enqueueing left no task, and the write adds the missing one: EnqueueTasks
-// leaves an existing task alone). A repaired AlreadyPending becomes
-// Registered; a Registered invite whose task exists already (an ID
-// conflict) stays Registered. On an error, done is how many registrations
-// (a prefix) have their tasks written.
-func (p *Producer) enqueueRegistered(ctx context.Context, regs []record.Registration) (done int, err error) {
+// registrations that ask for one, each into its campaign's lane of its
+// sender (rdb.CampaignQueue, asked once per campaign and sender):
+// Registered, and AlreadyPending (the record says pending; a producer that
+// died between registering and enqueueing left no task, and the write adds
+// the missing one: EnqueueTasks leaves a task alone that exists in the
+// lane, or in the base queue, where an earlier release put it). A repaired
+// AlreadyPending becomes Registered; a Registered invite whose task exists
+// already (an ID conflict) stays Registered. On an error, done is how many
+// registrations (a prefix) have their tasks written.
+func (p *Producer) enqueueRegistered(ctx context.Context, regs []record.Registration, priority tasks.Priority) (done int, err error) {
 	var (
-		ts  []rdb.AsynqTask
-		idx []int
+		ts     []rdb.AsynqTask
+		idx    []int
+		queues = map[[2]string]string{}
 	)
 	for i := range regs {
 		r := &regs[i]
@@ -166,17 +174,28 @@ func (p *Producer) enqueueRegistered(ctx context.Context, regs []record.Registra
 			// its own registration enqueues the task (perhaps concurrently).
 			continue
 		}
-		taskOpts := []asynq.Option{asynq.Queue(p.queue)} // per task
+		inv := r.Invite
+		q, ok := queues[[2]string{inv.Campaign, inv.Sender}]
+		if !ok {
+			if q, err = p.store.CampaignQueue(ctx, p.queue, inv.Campaign, inv.Sender, priority); err != nil {
+				return 0, err
+			}
+			queues[[2]string{inv.Campaign, inv.Sender}] = q
+		}
+		taskOpts := []asynq.Option{asynq.Queue(q)} // per task
 		if r.Scheduled {
 			taskOpts = append(taskOpts, asynq.ProcessAt(r.ProcessAt))
 		}
-		payload, err := r.Invite.Payload()
+		payload, err := inv.Payload()
 		if err != nil {
 			return 0, err
 		}
-		t, err := rdb.NewAsynqTask(tasks.TypeInvite3PID, payload, r.Invite.TaskOptions(taskOpts...)...)
+		t, err := rdb.NewAsynqTask(tasks.TypeInvite3PID, payload, inv.TaskOptions(taskOpts...)...)
 		if err != nil {
-			return 0, fmt.Errorf("enqueue invite %s: %w", r.Invite.TaskID(), err)
+			return 0, fmt.Errorf("enqueue invite %s: %w", inv.TaskID(), err)
+		}
+		if r.Verdict == record.AlreadyPending && q != p.queue {
+			t.AlsoIn = p.queue
 		}
 		ts = append(ts, t)
 		idx = append(idx, i)

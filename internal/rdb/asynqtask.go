@@ -32,6 +32,10 @@ type AsynqTask struct {
 	// ProcessAt, when after the time of EnqueueTasks' call, schedules the
 	// task; otherwise it is pending at once.
 	ProcessAt time.Time
+	// AlsoIn, if set, is another queue where a task with the same ID
+	// counts as this one (it is not written then): the base queue, where an
+	// earlier release put the tasks that are now in lanes.
+	AlsoIn string
 }
 
 // asynq v0.26's client defaults (its client.go).
@@ -124,14 +128,19 @@ func (t AsynqTask) message() []byte {
 }
 
 // enqueueTasksScript writes asynq tasks as asynq's own enqueue and schedule
-// scripts do, many per call: a task whose hash exists already (any state)
-// is left alone, as asynq's client answers ErrTaskIDConflict; otherwise its
+// scripts do, many per call: a task whose hash exists already (any state),
+// in its queue or in the other queue named for it, is left alone, as
+// asynq's client answers ErrTaskIDConflict; otherwise its
 // hash is written and its ID pushed on its queue's pending list, or added
 // to its scheduled set. Each queue is added to asynq's set of queues.
 //
 // KEYS[1] -> asynq:queues
-// KEYS[1+2(i-1)+1] -> task i's hash, asynq:{queue}:t:{id}
-// KEYS[1+2(i-1)+2] -> its queue's pending list, or its scheduled zset
+// KEYS[1+3(i-1)+1] -> task i's hash, asynq:{queue}:t:{id}
+// KEYS[1+3(i-1)+2] -> its queue's pending list, or its scheduled zset
+// KEYS[1+3(i-1)+3] -> its hash in another queue that counts too (AlsoIn),
+//
+//	or its own hash again
+//
 // ARGV[1] -> now, unix ns (a pending task's pending_since)
 // ARGV[2], ARGV[3] -> asynq's state names "pending" and "scheduled"
 // ARGV[4+3(i-1)..] -> per task i: its ID, its message, and "" (pending)
@@ -142,11 +151,11 @@ func (t AsynqTask) message() []byte {
 //
 // Returns one value per task: 1 written, 0 it existed.
 var enqueueTasksScript = newScript("enqueue_tasks", `
-local n = (#KEYS - 1) / 2
+local n = (#KEYS - 1) / 3
 local out = {}
 for i = 1, n do
-  local task, list, a = KEYS[2 * i], KEYS[2 * i + 1], 4 + 3 * (i - 1)
-  if redis.call('EXISTS', task) == 1 then
+  local task, list, other, a = KEYS[3 * i - 1], KEYS[3 * i], KEYS[3 * i + 1], 4 + 3 * (i - 1)
+  if redis.call('EXISTS', task) == 1 or (other ~= task and redis.call('EXISTS', other) == 1) then
     out[i] = 0
   else
     local id, msg, at = ARGV[a], ARGV[a + 1], ARGV[a + 2]
@@ -189,7 +198,7 @@ func (c *Client) EnqueueTasks(ctx context.Context, ts []AsynqTask) ([]bool, erro
 
 func (c *Client) enqueueTasks(ctx context.Context, ts []AsynqTask) ([]bool, error) {
 	now := time.Now()
-	keys := make([]string, 0, 1+2*len(ts))
+	keys := make([]string, 0, 1+3*len(ts))
 	args := make([]any, 0, 3+3*len(ts)+1)
 	keys = append(keys, asynqQueues)
 	args = append(args, now.UnixNano(), asynqPending, asynqScheduled)
@@ -206,7 +215,11 @@ func (c *Client) enqueueTasks(ctx context.Context, ts []AsynqTask) ([]bool, erro
 			at = fmt.Sprint(t.ProcessAt.Unix())
 			list = asynqZset(t.Queue, asynqScheduled)
 		}
-		keys = append(keys, asynqTask(t.Queue, t.ID), list)
+		other := asynqTask(t.Queue, t.ID)
+		if t.AlsoIn != "" {
+			other = asynqTask(t.AlsoIn, t.ID)
+		}
+		keys = append(keys, asynqTask(t.Queue, t.ID), list, other)
 		args = append(args, t.ID, t.message(), at)
 	}
 	for _, q := range queues {

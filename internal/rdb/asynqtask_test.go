@@ -118,3 +118,34 @@ func readAsynqTask(t *testing.T, conn *redis.Client, queue, id string) storedTas
 	s.queueListed, _ = conn.SIsMember(ctx, asynqQueues, queue).Result()
 	return s
 }
+
+// TestEnqueueTasksAlsoIn: a task whose ID exists in the other queue named
+// for it (the base queue of an earlier release) is not written again in
+// its lane; without AlsoIn it is.
+func TestEnqueueTasksAlsoIn(t *testing.T) {
+	ctx := context.Background()
+	c, conn := newTestClient(t)
+	base, lane := redistest.Unique(t, "base"), redistest.Unique(t, "lane")
+	old, err := NewAsynqTask("invite:3pid", []byte(`{}`), asynq.TaskID("inv:x"), asynq.Queue(base))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w, err := c.EnqueueTasks(ctx, []AsynqTask{old}); err != nil || !w[0] {
+		t.Fatalf("the earlier release's task: %v %v", w, err)
+	}
+	inLane, err := NewAsynqTask("invite:3pid", []byte(`{}`), asynq.TaskID("inv:x"), asynq.Queue(lane))
+	if err != nil {
+		t.Fatal(err)
+	}
+	inLane.AlsoIn = base
+	if w, err := c.EnqueueTasks(ctx, []AsynqTask{inLane}); err != nil || w[0] {
+		t.Fatalf("with the task in the base queue: %v %v, want not written", w, err)
+	}
+	if n := conn.Exists(ctx, asynqTask(lane, "inv:x")).Val(); n != 0 {
+		t.Fatal("the lane got a second task")
+	}
+	inLane.AlsoIn = ""
+	if w, err := c.EnqueueTasks(ctx, []AsynqTask{inLane}); err != nil || !w[0] {
+		t.Fatalf("without AlsoIn: %v %v, want written", w, err)
+	}
+}

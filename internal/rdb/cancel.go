@@ -84,9 +84,14 @@ const cancelPage = 1000
 
 // Cancel stops a campaign's invites that have not been sent yet (see
 // cancelScript), a page of cancelPage invites per round trip, so its time
-// grows with the campaign. queue is the asynq queue of their tasks.
-func (c *Client) Cancel(ctx context.Context, campaign, queue string) (record.CancelStats, error) {
+// grows with the campaign. Their tasks are in the campaign's queue under
+// base (QueueOfCampaign).
+func (c *Client) Cancel(ctx context.Context, campaign, base string) (record.CancelStats, error) {
 	var st record.CancelStats
+	queue, err := c.QueueOfCampaign(ctx, base, campaign)
+	if err != nil {
+		return st, err
+	}
 	now := time.Now().UTC().Format(time.RFC3339Nano)
 	for first := int64(0); ; first += cancelPage {
 		keys, gens, err := c.indexPage(ctx, campaign, first, cancelPage)

@@ -6,18 +6,24 @@ import (
 )
 
 // DeleteNamespace deletes every key of mxinvite's own under the client's
-// prefix and every key of asynq's queue (its task keys, its daily
-// statistics, its entry in asynq's queue set), a SCAN page at a time. It is
+// prefix and every key of asynq's queue and of its lanes (their task keys,
+// daily statistics, entries in asynq's queue set), a SCAN page at a time. It is
 // for throwaway namespaces (the demo's, with a prefix and queue unique to
 // its run): it deletes whatever matches.
 func (c *Client) DeleteNamespace(ctx context.Context, queue string) error {
-	for _, pattern := range []string{c.k.ownPattern(), asynqQueuePattern(queue)} {
+	queues, err := c.QueuesUnder(ctx, queue)
+	if err != nil {
+		return err
+	}
+	for _, pattern := range []string{c.k.ownPattern(), asynqQueuePattern(queue), "asynq:{" + queue + ":*"} {
 		if err := c.deleteMatching(ctx, pattern); err != nil {
 			return fmt.Errorf("delete keys %s: %w", pattern, err)
 		}
 	}
-	if err := c.rdb.SRem(ctx, asynqQueues, queue).Err(); err != nil {
-		return fmt.Errorf("forget queue %s: %w", queue, err)
+	for _, q := range append(queues, queue) {
+		if err := c.rdb.SRem(ctx, asynqQueues, q).Err(); err != nil {
+			return fmt.Errorf("forget queue %s: %w", q, err)
+		}
 	}
 	return nil
 }

@@ -181,10 +181,11 @@ return {state, 1, removed > 0 and 1 or 0}
 `))
 
 // CancelInvite cancels one invite not sent yet (queued, scheduled,
-// retrying, paused) and deletes its task from queue: no worker takes it.
+// retrying, paused) and deletes its task from its campaign's queue under
+// base (QueueOfCampaign): no worker takes it.
 // It reads the record first; an invite changed in between is reported as
 // it is now, not cancelled.
-func (c *Client) CancelInvite(ctx context.Context, key, queue string) (record.CancelOneStats, error) {
+func (c *Client) CancelInvite(ctx context.Context, key, base string) (record.CancelOneStats, error) {
 	d, ok, err := c.Detail(ctx, key)
 	if err != nil {
 		return record.CancelOneStats{}, err
@@ -193,6 +194,10 @@ func (c *Client) CancelInvite(ctx context.Context, key, queue string) (record.Ca
 		return record.CancelOneStats{}, fmt.Errorf("invite %s: %w", key, ErrNoInvite)
 	}
 	id := tasks.TaskIDOf(key, d.Generation)
+	queue, err := c.QueueOfCampaign(ctx, base, d.Campaign)
+	if err != nil {
+		return record.CancelOneStats{}, err
+	}
 	keys := []string{c.k.invite(key), c.k.counts(d.Campaign), asynqTask(queue, id), asynqList(queue, asynqPending),
 		asynqZset(queue, asynqScheduled), asynqZset(queue, asynqRetry)}
 	res, err := cancelOneScript.Run(ctx, c.rdb, keys, d.Campaign, d.Generation, id,

@@ -147,12 +147,12 @@ return 1
 `))
 
 // Purge deletes finished invites — records, counters, index entries, the
-// asynq tasks left for them in queue and their results stream entries — in
+// asynq tasks left for them in their campaign's queue under base and their results stream entries — in
 // batches of BatchSize, each one script call, so that a purge takes time
 // linear in the invites looked at and never blocks Redis for long. Invites
 // not finished are kept (cancel them first to purge a whole campaign). A
 // campaign left without invites is deleted.
-func (c *Client) Purge(ctx context.Context, queue string, opts record.PurgeOptions) (record.PurgeStats, error) {
+func (c *Client) Purge(ctx context.Context, base string, opts record.PurgeOptions) (record.PurgeStats, error) {
 	st := record.PurgeStats{DryRun: opts.DryRun, CampaignsDeleted: []string{}}
 	if opts.Campaign == "" && opts.FinishedBefore.IsZero() {
 		return st, errors.New("purge: give a campaign, a finished-before time, or both")
@@ -172,6 +172,10 @@ func (c *Client) Purge(ctx context.Context, queue string, opts record.PurgeOptio
 		return st, fmt.Errorf("purge: campaign %q: %w", opts.Campaign, record.ErrUnknownCampaign)
 	}
 	for _, name := range campaigns {
+		queue, err := c.QueueOfCampaign(ctx, base, name)
+		if err != nil {
+			return st, err
+		}
 		if err := c.purgeCampaign(ctx, queue, name, opts, &st); err != nil {
 			return st, err
 		}

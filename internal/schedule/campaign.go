@@ -43,6 +43,9 @@ type Campaign struct {
 	IDServer string `json:"id_server,omitempty"`
 	// Sender is the worker's sender profile name.
 	Sender string `json:"sender,omitempty"`
+	// Priority is the campaign's claim on its sender's turns ("" keeps
+	// the campaign's; normal for a new one).
+	Priority string `json:"priority,omitempty"`
 	// Created is when the campaign was added.
 	Created time.Time `json:"created"`
 }

@@ -37,7 +37,7 @@ func ImportWith(prod *producer.Producer, log *zerolog.Logger) ImportFunc {
 		defer rejects.Close()
 		st, err := importer.Run(ctx, importer.Options{
 			Campaign: c.Name, RoomID: c.RoomID, Medium: tasks.Medium(c.Medium), MediumFromList: c.MediumFromList,
-			Column: c.Column, Encoding: c.Encoding, Region: c.Region, IDServer: c.IDServer, Sender: c.Sender, Producer: prod,
+			Column: c.Column, Encoding: c.Encoding, Region: c.Region, IDServer: c.IDServer, Sender: c.Sender, Producer: prod, Priority: tasks.Priority(c.Priority),
 		}, f, rejects, nil)
 		if cerr := rejects.Close(); err == nil && cerr != nil {
 			err = cerr
