@@ -53,6 +53,12 @@ func (i Invite) Task(opts ...asynq.Option) (*asynq.Task, error) {
 	return asynq.NewTask(TypeInvite3PID, payload, i.taskOptions(opts)...), nil
 }
 
+// TaskOptions are the asynq options of the invite's task: those Task sets
+// (TaskID, Queue(DefaultQueue), MaxRetry(DefaultMaxRetry)) followed by
+// extra, which override them. For producers that write the task without
+// asynq's client (internal/rdb.NewAsynqTask).
+func (i Invite) TaskOptions(extra ...asynq.Option) []asynq.Option { return i.taskOptions(extra) }
+
 // taskOptions returns the default options for the invite followed by extra.
 func (i Invite) taskOptions(extra []asynq.Option) []asynq.Option {
 	opts := make([]asynq.Option, 0, 3+len(extra))

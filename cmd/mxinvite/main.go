@@ -39,6 +39,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	// go-redis prints its connection-pool retries itself; the commands report
 	// the one error that matters, once.
 	redis.SetLogger(silentRedisLogger{})
+	defer startProfiles(stderr)()
 	app := newApp(stdout, stderr)
 	err := checkCommandNames(app, args[1:])
 	if err == nil {

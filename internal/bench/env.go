@@ -30,6 +30,10 @@ type env struct {
 
 	// borrowed: the scratch directory and binary belong to another env.
 	borrowed bool
+
+	// profiles collects the run's profile summaries (profile.go); shared
+	// with siblings.
+	profiles *profileLog
 }
 
 // sibling is another env with a redis-server of its own, sharing e's
@@ -44,7 +48,7 @@ func (e *env) sibling(name string) (*env, error) {
 		return nil, err
 	}
 	return &env{dir: e.dir, redis: srv, rdb: redis.NewClient(&redis.Options{Addr: srv.Addr}),
-		bin: e.bin, binErr: e.binErr, borrowed: true}, nil
+		bin: e.bin, binErr: e.binErr, borrowed: true, profiles: e.profiles}, nil
 }
 
 // newEnv makes the scratch directory, starts redis-server and builds the
@@ -54,7 +58,7 @@ func newEnv(ctx context.Context) (*env, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &env{dir: dir}
+	e := &env{dir: dir, profiles: &profileLog{}}
 	redisDir := filepath.Join(dir, "redis")
 	if err := os.Mkdir(redisDir, 0o755); err != nil {
 		e.close()

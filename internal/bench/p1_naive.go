@@ -60,7 +60,7 @@ func p1Naive(ctx context.Context, e *env) (p1Run, error) {
 		}
 		return e.rdb.HSet(ctx, "naive:result:"+inv.Key(), "status", status, "http_status", resp.StatusCode).Err()
 	}
-	run, err := p1Asynq(ctx, e, "p1naive", handle)
+	run, err := p1Asynq(ctx, e, "p1naive", "P1n", handle)
 	if err != nil {
 		return run, err
 	}

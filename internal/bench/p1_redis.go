@@ -6,7 +6,7 @@ import (
 
 // Redis cost goals per invite on the success path.
 const (
-	redisCommandsGoal = 20
+	redisCommandsGoal = 18  // issue 26 (was 20)
 	redisCPUGoal      = 2.0 // × bare asynq's Redis CPU per task
 )
 

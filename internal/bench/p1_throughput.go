@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync/atomic"
 	"time"
@@ -31,6 +32,10 @@ type p1Run struct {
 	work    usage
 	note    string
 	mem     memRun // mxinvite's run only: Redis memory queued and finished
+	// cpu is the CPU of the handler's goroutines (pprof label; the
+	// simulator's excluded), or cpuErr why there is no figure.
+	cpu    time.Duration
+	cpuErr error
 }
 
 func (r p1Run) rate() float64 { return rate(p1Invites, r.elapsed) }
@@ -68,7 +73,8 @@ func runP1(ctx context.Context, e *env) []row {
 		fmt.Sprintf("same %s tasks (invite payloads), concurrency %d, same Redis", fmtInt(p1Invites), p1Concurrency))
 	rows = append(rows,
 		ratioRow("P1c", "P1 ratio: mxinvite ÷ bare asynq", p1Goal, mx, mxErr, bare, bareErr, "P1a ÷ P1b (the no-op handler is a limit, not a peer)"),
-		ratioRow("P1d", "P1n ratio: mxinvite ÷ naive handler", p1NaiveGoal, mx, mxErr, naive, naiveErr, "P1a ÷ P1n"))
+		ratioRow("P1d", "P1n ratio: mxinvite ÷ naive handler", p1NaiveGoal, mx, mxErr, naive, naiveErr, "P1a ÷ P1n"),
+		handlerCPURow(mx, mxErr, naive, naiveErr))
 	rows = append(rows, redisCostRows(mx, mxErr, naive, naiveErr, bare, bareErr)...)
 	rows = append(rows, memoryRows(mx, mxErr)...)
 	return printed(rows...)
@@ -82,6 +88,21 @@ func ratioRow(id, what string, goal float64, a p1Run, aErr error, b p1Run, bErr 
 	}
 	ratio := a.rate() / b.rate()
 	return row{id: id, what: what, measured: fmt.Sprintf("%.2f", ratio), goal: g, met: verdict(ratio >= goal), notes: notes}
+}
+
+// handlerCPURow is the worker's CPU per invite against the naive handler's
+// (issue 26: at most as much), each read from a CPU profile of its run as
+// the samples of the goroutines it started (the simulator's excluded).
+func handlerCPURow(mx p1Run, mxErr error, naive p1Run, naiveErr error) row {
+	const id, what, goal = "P1w", "worker CPU per invite (its goroutines, simulator excluded)", "≤ naive handler's"
+	if err := firstErr(mxErr, naiveErr, mx.cpuErr, naive.cpuErr); err != nil {
+		return failed(id, what, goal, err)
+	}
+	w, n := mx.cpu.Seconds()/p1Invites, naive.cpu.Seconds()/p1Invites
+	return row{id: id, what: what, measured: fmt.Sprintf("%.0f µs (naive handler %.0f µs)", w*1e6, n*1e6), goal: goal,
+		met: verdict(w <= n), notes: fmt.Sprintf("P1a's and P1n's CPU profiles: samples labelled bench=P1a / bench=P1n (pprof labels, "+
+			"inherited by the goroutines the worker or asynq server starts: handlers, HTTP client, Redis pool) ÷ %s; ratio %.2f; "+
+			"top entries under Profiles", fmtInt(p1Invites), w/n)}
 }
 
 func firstErr(errs ...error) error {
@@ -132,9 +153,12 @@ func p1Worker(ctx context.Context, e *env) (p1Run, error) {
 	in := asynq.NewInspector(e.redisOpt())
 	defer in.Close()
 
+	prof := e.startInProcessProfile("P1a")
 	u0 := e.sample(ctx)
 	start := time.Now()
-	if err := w.Start(); err != nil {
+	prof.do(ctx, func(context.Context) { err = w.Start() })
+	if err != nil {
+		prof.stop()
 		return run, err
 	}
 	// The clock stops when the last result is persisted: the campaign's
@@ -146,6 +170,11 @@ func p1Worker(ctx context.Context, e *env) (p1Run, error) {
 	})
 	run.elapsed = time.Since(start)
 	run.work = e.since(ctx, u0)
+	prof.stop()
+	run.cpu, run.cpuErr = prof.labelledCPU(ctx)
+	for _, s := range prof.summaries(ctx, "P1a mxinvite worker", p1Invites, "invite") {
+		e.profiles.add(s)
+	}
 	if err == nil {
 		err = waitIdle(ctx, in, queue, p1Limit) // asynq's own bookkeeping of the last tasks
 	}
@@ -155,6 +184,7 @@ func p1Worker(ctx context.Context, e *env) (p1Run, error) {
 	}
 	run.mem.finished = e.usedMemory(ctx)
 	run.mem.finishedParts = e.finishedParts(ctx, prefix, campaign, invs)
+	run.mem.stream = int64(e.keyBytes(ctx, prefix+":results"))
 	c, err := store.Counts(ctx, campaign)
 	if err != nil {
 		return run, err
@@ -174,7 +204,7 @@ func p1Worker(ctx context.Context, e *env) (p1Run, error) {
 // p1BareAsynq times an asynq server with a no-op handler over as many
 // invite tasks, at the same concurrency and poll interval as the worker.
 func p1BareAsynq(ctx context.Context, e *env) (p1Run, error) {
-	run, err := p1Asynq(ctx, e, "p1bare", func(context.Context, *asynq.Task) error { return nil })
+	run, err := p1Asynq(ctx, e, "p1bare", "", func(context.Context, *asynq.Task) error { return nil })
 	if err == nil {
 		fmt.Printf("   bare asynq:      %s tasks in %s = %s (%s)\n", fmtInt(p1Invites), run.elapsed.Round(time.Millisecond),
 			fmtRate(p1Invites, run.elapsed), run.note)
@@ -187,7 +217,7 @@ func p1BareAsynq(ctx context.Context, e *env) (p1Run, error) {
 // tasks in queue, at the worker's concurrency and poll interval. The clock
 // stops when the last handler call returns, the counterpart of mxinvite's
 // last result being persisted.
-func p1Asynq(ctx context.Context, e *env, queue string, handle func(context.Context, *asynq.Task) error) (p1Run, error) {
+func p1Asynq(ctx context.Context, e *env, queue, profile string, handle func(context.Context, *asynq.Task) error) (p1Run, error) {
 	var run p1Run
 	invs, err := makeInvites(p1Invites, "p1", nil)
 	if err != nil {
@@ -223,9 +253,21 @@ func p1Asynq(ctx context.Context, e *env, queue string, handle func(context.Cont
 	in := asynq.NewInspector(e.redisOpt())
 	defer in.Close()
 
+	var prof *inProcessProfile
+	if profile != "" {
+		prof = e.startInProcessProfile(profile)
+	}
 	u0 := e.sample(ctx)
 	start := time.Now()
-	if err := srv.Start(mux); err != nil {
+	if prof != nil {
+		prof.do(ctx, func(context.Context) { err = srv.Start(mux) })
+	} else {
+		err = srv.Start(mux)
+	}
+	if err != nil {
+		if prof != nil {
+			prof.stop()
+		}
 		return run, err
 	}
 	select {
@@ -237,6 +279,12 @@ func p1Asynq(ctx context.Context, e *env, queue string, handle func(context.Cont
 	}
 	run.elapsed = time.Since(start)
 	run.work = e.since(ctx, u0)
+	if prof != nil {
+		prof.stop()
+		run.cpu, run.cpuErr = prof.labelledCPU(ctx)
+	} else {
+		run.cpuErr = errors.New("not profiled")
+	}
 	if err == nil {
 		err = waitIdle(ctx, in, queue, p1Limit)
 	}

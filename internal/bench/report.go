@@ -57,9 +57,10 @@ func printed(rows ...row) []row {
 
 // report is the whole output.
 type report struct {
-	machine machine
-	rows    []row
-	elapsed time.Duration
+	machine  machine
+	rows     []row
+	elapsed  time.Duration
+	profiles []profileSummary
 }
 
 // table is the rows as a Markdown table.
@@ -97,6 +98,7 @@ func (r report) markdown() string {
 	b.WriteString("## Results\n\n")
 	b.WriteString(r.table())
 	b.WriteString("\n")
+	b.WriteString(profilesMarkdown(r.profiles))
 	b.WriteString(methodNotes)
 	return b.String()
 }

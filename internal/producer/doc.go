@@ -5,5 +5,6 @@
 // worker (the executor) does not.
 //
 // Redis is reached through internal/rdb (records, counters, scripts) and
-// asynq's own client and inspector (tasks).
+// tasks written in asynq's format by rdb.EnqueueTasks (a batch per round
+// trip), and asynq's inspector.
 package producer

@@ -2,7 +2,6 @@ package producer
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -16,9 +15,8 @@ import (
 // Producer enqueues invites the way every mxinvite command does: it
 // registers each invite first, so an invite already queued or done is
 // counted instead of sent again, then enqueues its task. It is safe for
-// concurrent use (asynq's client is goroutine-safe).
+// concurrent use.
 type Producer struct {
-	client    *asynq.Client
 	inspector *asynq.Inspector
 	store     *rdb.Client
 	// queue is the base of the asynq queues: each invite goes to its
@@ -33,7 +31,6 @@ func New(store *rdb.Client, queue string) *Producer {
 		queue = tasks.DefaultQueue
 	}
 	return &Producer{
-		client:    asynq.NewClientFromRedisClient(store.Conn()),
 		inspector: asynq.NewInspectorFromRedisClient(store.Conn()),
 		store:     store,
 		queue:     queue,
@@ -83,11 +80,13 @@ func (p *Producer) Enqueue(ctx context.Context, inv tasks.Invite, opts Options) 
 }
 
 // EnqueueBatch registers the invites in one round trip to Redis, then
-// enqueues the tasks of those registered, one asynq call each (asynq has no
-// batch enqueue). It returns one verdict per item, in order. It stops at
-// the first error, returning the verdicts of the items done by then (a
-// prefix of items) and a *NotEnqueuedError counting the invites registered
-// but not enqueued, which their next registration repairs (see below).
+// enqueues the tasks of those registered in another (rdb.EnqueueTasks
+// writes them as asynq's client would; asynq itself has no batch enqueue
+// and takes a round trip per task). It returns one verdict per item, in
+// order. On an error it returns the verdicts of the items done by then (a
+// prefix of items, empty when the enqueue round trip failed) and a
+// *NotEnqueuedError counting the invites registered but not enqueued,
+// which their next registration repairs (see below).
 func (p *Producer) EnqueueBatch(ctx context.Context, items []Item, opts Options) ([]record.Verdict, error) {
 	regs, err := p.RegisterAndEnqueue(ctx, items, opts)
 	verdicts := make([]record.Verdict, len(regs))
@@ -118,22 +117,8 @@ func (p *Producer) RegisterAndEnqueue(ctx context.Context, items []Item, opts Op
 	if err := p.store.Register(ctx, regs, record.RegisterOptions{Again: opts.Again, ImportRun: opts.ImportRun}); err != nil {
 		return nil, notEnqueued(err, regs)
 	}
-	queues := map[[2]string]string{}
-	for i := range regs {
-		inv := regs[i].Invite
-		q, ok := queues[[2]string{inv.Campaign, inv.Sender}]
-		if !ok && regs[i].Verdict != record.AlreadyDone && regs[i].Verdict != record.DuplicateInRun {
-			var err error
-			if q, err = p.store.CampaignQueue(ctx, p.queue, inv.Campaign, inv.Sender, opts.Priority); err != nil {
-				return regs[:i], notEnqueued(err, regs[i:])
-			}
-			queues[[2]string{inv.Campaign, inv.Sender}] = q
-		}
-		v, err := p.enqueueRegistered(ctx, &regs[i], q)
-		if err != nil {
-			return regs[:i], notEnqueued(err, regs[i:])
-		}
-		regs[i].Verdict = v
+	if done, err := p.enqueueRegistered(ctx, regs, opts.Priority); err != nil {
+		return regs[:done], notEnqueued(err, regs[done:])
 	}
 	return regs, nil
 }
@@ -166,41 +151,63 @@ func notEnqueued(err error, regs []record.Registration) error {
 	return &NotEnqueuedError{Registered: n, Err: err}
 }
 
-// enqueueRegistered enqueues the task of a registration that asks for it
-// into queue.
-func (p *Producer) enqueueRegistered(ctx context.Context, r *record.Registration, queue string) (record.Verdict, error) {
-	inv := r.Invite
-	switch r.Verdict {
-	case record.Registered:
-	case record.AlreadyPending:
-		// The record says pending; make sure its task exists (a producer
-		// that died between registering and enqueueing leaves none).
-		// (In its lane, or in the base queue, where an earlier release put it.)
-		if p.taskMayExist(queue, inv.TaskID()) || p.taskMayExist(p.queue, inv.TaskID()) {
-			return r.Verdict, nil
+// enqueueRegistered enqueues, in one round trip, the tasks of the
+// registrations that ask for one, each into its campaign's lane of its
+// sender (rdb.CampaignQueue, asked once per campaign and sender):
+// Registered, and AlreadyPending (the record says pending; a producer that
+// died between registering and enqueueing left no task, and the write adds
+// the missing one: EnqueueTasks leaves a task alone that exists in the
+// lane, or in the base queue, where an earlier release put it). A repaired
+// AlreadyPending becomes Registered; a Registered invite whose task exists
+// already (an ID conflict) stays Registered. On an error, done is how many
+// registrations (a prefix) have their tasks written.
+func (p *Producer) enqueueRegistered(ctx context.Context, regs []record.Registration, priority tasks.Priority) (done int, err error) {
+	var (
+		ts     []rdb.AsynqTask
+		idx    []int
+		queues = map[[2]string]string{}
+	)
+	for i := range regs {
+		r := &regs[i]
+		if r.Verdict != record.Registered && r.Verdict != record.AlreadyPending {
+			// AlreadyDone, or DuplicateInRun: the same run registered it, and
+			// its own registration enqueues the task (perhaps concurrently).
+			continue
 		}
-	default:
-		// AlreadyDone, or DuplicateInRun: the same run registered it, and
-		// its own registration enqueues the task (perhaps concurrently).
-		return r.Verdict, nil
+		inv := r.Invite
+		q, ok := queues[[2]string{inv.Campaign, inv.Sender}]
+		if !ok {
+			if q, err = p.store.CampaignQueue(ctx, p.queue, inv.Campaign, inv.Sender, priority); err != nil {
+				return 0, err
+			}
+			queues[[2]string{inv.Campaign, inv.Sender}] = q
+		}
+		taskOpts := []asynq.Option{asynq.Queue(q)} // per task
+		if r.Scheduled {
+			taskOpts = append(taskOpts, asynq.ProcessAt(r.ProcessAt))
+		}
+		payload, err := inv.Payload()
+		if err != nil {
+			return 0, err
+		}
+		t, err := rdb.NewAsynqTask(tasks.TypeInvite3PID, payload, inv.TaskOptions(taskOpts...)...)
+		if err != nil {
+			return 0, fmt.Errorf("enqueue invite %s: %w", inv.TaskID(), err)
+		}
+		if r.Verdict == record.AlreadyPending && q != p.queue {
+			t.AlsoIn = p.queue
+		}
+		ts = append(ts, t)
+		idx = append(idx, i)
 	}
-	taskOpts := []asynq.Option{asynq.Queue(queue)}
-	if r.Scheduled {
-		taskOpts = append(taskOpts, asynq.ProcessAt(r.ProcessAt))
+	written, err := p.store.EnqueueTasks(ctx, ts) // on error, those of the calls made
+	for n, ok := range written {
+		if ok {
+			regs[idx[n]].Verdict = record.Registered
+		}
 	}
-	task, err := inv.Task(taskOpts...)
 	if err != nil {
-		return 0, err
+		return idx[len(written)], err
 	}
-	if _, err := p.client.EnqueueContext(ctx, task); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
-		return 0, fmt.Errorf("enqueue invite %s: %w", inv.TaskID(), err)
-	}
-	return record.Registered, nil
-}
-
-// taskMayExist reports whether asynq may hold task id in queue: only a
-// definite "no such task" or "no such queue" says it does not.
-func (p *Producer) taskMayExist(queue, id string) bool {
-	_, err := p.inspector.GetTaskInfo(queue, id)
-	return err == nil || !(errors.Is(err, asynq.ErrTaskNotFound) || errors.Is(err, asynq.ErrQueueNotFound))
+	return len(regs), nil
 }

@@ -38,7 +38,11 @@ import (
 // and room of the batch. An answer that shows the server working ends the
 // sender's failures (backoff.go), once per gate of the batch.
 //
-// The stream entry has every field (empty ones as "").
+// The stream entry has every field (empty ones as ""). The record drops
+// the fields only a delivery in flight needs (inflight, owner, begins, and
+// task_id when it is the task ID of the key and generation): a finished
+// record keeps what results, status, re-imports and the dashboard read
+// (issue 26).
 //
 // Returns one reply per invite: 1 when recorded, 0 when the invite was
 // already final, {"error", message}.
@@ -57,7 +61,7 @@ local well, well_order = {}, {}
 local function one(b, key, campaign, tid, da, dr, dl, scope, room, acc, res, ok, status, dup, first, last)
   local rec, counts, gate = KEYS[b + 1], KEYS[b + 2], KEYS[b + 3]
   local cur = redis.call('HMGET', rec, 'state', 'campaign', 'room_id', 'medium', 'address', 'sender',
-    'generation', 'attempts', 'requests', 'rate_limited', 'enqueued_at')
+    'generation', 'attempts', 'requests', 'rate_limited', 'enqueued_at', 'task_id')
   if cur[1] == ST.done then return 0 end
   if not cur[1] then return {'error', 'no record (deleted while it was being sent?)'} end
   if cur[2] and cur[2] ~= campaign then
@@ -68,11 +72,19 @@ local function one(b, key, campaign, tid, da, dr, dl, scope, room, acc, res, ok,
   local requests = tonumber(cur[9] or '0') + dr
   local limited = tonumber(cur[10] or '0') + dl
   if limited ~= 0 or cur[10] then
-    redis.call('HSET', rec, 'state', ST.done, 'inflight', '0', 'attempts', attempts, 'requests', requests,
+    redis.call('HSET', rec, 'state', ST.done, 'attempts', attempts, 'requests', requests,
       'rate_limited', limited, unpack(ARGV, first, last))
   else
-    redis.call('HSET', rec, 'state', ST.done, 'inflight', '0', 'attempts', attempts, 'requests', requests,
+    redis.call('HSET', rec, 'state', ST.done, 'attempts', attempts, 'requests', requests,
       unpack(ARGV, first, last))
+  end
+  -- What only a delivery in flight needs goes (a missing field reads as
+  -- empty or 0): the in-flight mark, the delivery's owner and begin count,
+  -- and the task ID when it is the one the key and generation give.
+  if cur[12] == tid then
+    redis.call('HDEL', rec, 'inflight', 'owner', 'begins', 'task_id')
+  else
+    redis.call('HDEL', rec, 'inflight', 'owner', 'begins')
   end
   count(counts, 'state:' .. cur[1], -1)
   count(counts, 'state:' .. ST.done, 1)

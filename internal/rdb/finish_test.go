@@ -6,6 +6,7 @@ import (
 
 	"github.com/mxinvite/mxinvite/internal/record"
 	"github.com/mxinvite/mxinvite/matrix"
+	"github.com/mxinvite/mxinvite/tasks"
 )
 
 func TestFinishRecordsOnceAndStreams(t *testing.T) {
@@ -47,5 +48,50 @@ func TestFinishRecordsOnceAndStreams(t *testing.T) {
 	r, _, _ := c.Get(ctx, b.Key())
 	if r.StatusCode != matrix.NotFound || r.HTTPStatus != 404 || r.Error != "no such room" || r.Attempts != 1 || r.FinishedAt.IsZero() {
 		t.Fatalf("result %+v", r)
+	}
+}
+
+// TestFinishedRecordKeepsWhatReadersRead: a finished record drops what only
+// a delivery in flight needs (inflight, owner, begins, and the task ID the
+// key and generation give) and reads back the same; a re-delivery's task
+// ID, which the key cannot give, stays.
+func TestFinishedRecordKeepsWhatReadersRead(t *testing.T) {
+	c, conn := newTestClient(t, func(o *Options) { o.WorkerID = "worker-a" })
+	ctx := t.Context()
+	a, b := testInvite(t, "a@example.org"), testInvite(t, "b@example.org")
+	register(t, c, record.RegisterOptions{}, &a, &b)
+	pa, _ := c.Begin(ctx, a, BeginOptions{Send: true})
+	redelivery := b.TaskID() + ":r1"
+	pb, _ := c.Begin(ctx, b, BeginOptions{Send: true, TaskID: redelivery})
+	for _, rec := range []string{c.k.invite(a.Key()), c.k.invite(b.Key())} {
+		if h := conn.HGetAll(ctx, rec).Val(); h["owner"] != "worker-a" || h["begins"] != "1" || h["task_id"] == "" {
+			t.Fatalf("record in flight %v: want owner, begins and task_id", h)
+		}
+	}
+	ok := record.Final{Status: matrix.Success, HTTPStatus: 200, FinishedAt: time.Now()}
+	for _, x := range []struct {
+		inv tasks.Invite
+		p   record.Progress
+	}{{a, pa}, {b, pb}} {
+		if _, err := c.Finish(ctx, x.inv, x.p, record.AttemptUpdate{Attempts: 1}, ok); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ha := conn.HGetAll(ctx, c.k.invite(a.Key())).Val()
+	for _, f := range []string{"inflight", "owner", "begins", "task_id"} {
+		if _, has := ha[f]; has {
+			t.Errorf("finished record keeps %q: %v", f, ha)
+		}
+	}
+	if hb := conn.HGet(ctx, c.k.invite(b.Key()), "task_id").Val(); hb != redelivery {
+		t.Errorf("a re-delivery's task_id %q after finish, want %q", hb, redelivery)
+	}
+	ra, _, _ := c.Get(ctx, a.Key())
+	rb, _, _ := c.Get(ctx, b.Key())
+	if ra.TaskID != a.TaskID() || rb.TaskID != redelivery || ra.State != record.StateDone || ra.Status != "Success" || ra.Address != "a@example.org" {
+		t.Errorf("results read %+v and %+v", ra, rb)
+	}
+	if d, _, _ := c.Detail(ctx, a.Key()); d.InFlight {
+		t.Errorf("detail of a finished invite says in flight: %+v", d)
 	}
 }

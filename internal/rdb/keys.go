@@ -35,8 +35,11 @@ import (
 //
 // Some of asynq v0.26's own keys are named here too (asynqTask,
 // asynqZset): cancel and purge delete the tasks of many invites per round
-// trip, which asynq's Inspector does one by one. Tests check that layout
-// through asynq's Inspector, so an asynq upgrade that changes it fails them.
+// trip, which asynq's Inspector does one by one, and EnqueueTasks
+// (asynqtask.go) writes a batch of tasks per round trip, which asynq's
+// client does one by one. Tests check that layout through asynq's
+// Inspector and against asynq's client's own writes, so an asynq upgrade
+// that changes it fails them.
 type Keys struct{ prefix string }
 
 // DefaultPrefix is the key prefix when none is configured.

@@ -11,7 +11,9 @@ import (
 
 // An invite's record ({prefix}:invite:{key}, a hash) has these fields; a
 // missing field reads as empty or 0 (empty and zero values are left out of
-// finished records, which are what stays in Redis).
+// finished records, which are what stays in Redis; finish also drops
+// inflight, owner, begins, and task_id when it is tasks.TaskIDOf(key,
+// generation)).
 //
 //	identity  campaign room_id medium address sender enqueued_at [id_server] [process_at]
 //	          generation, task_id (written when a worker begins it; else it is

@@ -239,8 +239,9 @@ func (c *Client) registerOnce(ctx context.Context, regs []record.Registration, t
 	args = appendSchedWindows(args, regs, todo, slots, len(names))
 	for _, i := range todo {
 		r := &regs[i]
-		keys = append(keys, c.k.invite(r.Invite.Key()), c.k.counts(expected[i]), c.k.invites(expected[i]))
-		args = c.appendRegisterArgs(args, r, slots[r.Invite.Campaign], expected[i])
+		key := r.Invite.Key() // once: it normalises the address again (issue 26's P2 profile)
+		keys = append(keys, c.k.invite(key), c.k.counts(expected[i]), c.k.invites(expected[i]))
+		args = c.appendRegisterArgs(args, r, key, slots[r.Invite.Campaign], expected[i])
 	}
 	res, err := registerScript.Run(ctx, c.rdb, keys, args...).Slice()
 	if err == nil && len(res) != 3*len(todo) {
@@ -268,7 +269,7 @@ func (c *Client) registerOnce(ctx context.Context, regs []record.Registration, t
 }
 
 // appendRegisterArgs appends one invite's group of registerScript's ARGV.
-func (c *Client) appendRegisterArgs(args []any, r *record.Registration, slot int, expected string) []any {
+func (c *Client) appendRegisterArgs(args []any, r *record.Registration, key string, slot int, expected string) []any {
 	state := record.StateQueued
 	if r.Scheduled {
 		state = record.StateScheduled
@@ -278,7 +279,7 @@ func (c *Client) appendRegisterArgs(args []any, r *record.Registration, slot int
 	if !r.ProcessAt.IsZero() {
 		fields = append(fields, "process_at", r.ProcessAt.UTC().Format(time.RFC3339Nano))
 	}
-	args = append(args, slot, inv.Key(), string(state), inv.EnqueuedAt.UnixMilli(), expected, len(fields)/2)
+	args = append(args, slot, key, string(state), inv.EnqueuedAt.UnixMilli(), expected, len(fields)/2)
 	return append(args, fields...)
 }
 
