@@ -64,8 +64,13 @@ func TestRetryReenqueuesOneStatus(t *testing.T) {
 	hs := newFakeHS(t, forbidden, notFound)
 	e := newEnv(t, hs.URL, func(c *Config) { c.Concurrency = 1 })
 	a, b, ok := e.invite("a@example.org"), e.invite("b@example.org"), e.invite("ok@example.org")
+	// One after the other: the fake server answers in the order it is
+	// asked, and a lane may have two invites under way (one waiting for
+	// the sender's slot) whichever asks first.
 	e.enqueue(a, producer.Options{})
+	e.runUntilIdle(20 * time.Second)
 	e.enqueue(b, producer.Options{})
+	e.runUntilIdle(20 * time.Second)
 	e.enqueue(ok, producer.Options{})
 	e.runUntilIdle(20 * time.Second)
 	e.wantResult(a, matrix.ContentAccessError, 1)
