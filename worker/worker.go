@@ -12,6 +12,8 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"github.com/mxinvite/mxinvite/internal/asynqlog"
+	"github.com/mxinvite/mxinvite/internal/lanes"
 	"github.com/mxinvite/mxinvite/internal/rdb"
 	"github.com/mxinvite/mxinvite/internal/record"
 	"github.com/mxinvite/mxinvite/internal/tokenfile"
@@ -19,11 +21,11 @@ import (
 )
 
 // Worker executes invite tasks with a Handler: one asynq server per lane
-// of each sender it serves, and one for the base queue (servers.go).
+// of each sender it serves, and one for the base queue (internal/lanes).
 type Worker struct {
 	cfg       Config
 	store     *rdb.Client
-	servers   []served
+	servers   *lanes.Set
 	handler   *Handler
 	inspector *asynq.Inspector
 	client    *asynq.Client // re-deliveries of taken-over invites
@@ -82,7 +84,6 @@ func New(cfg Config) (*Worker, error) {
 		}
 		w.handler.senders[p.Name] = newSender(p, cfg)
 	}
-	w.servers = w.newServers()
 	w.inspector = asynq.NewInspectorFromRedisClient(store.Conn())
 	w.client = asynq.NewClientFromRedisClient(store.Conn())
 	return w, nil
@@ -130,9 +131,21 @@ func (w *Worker) Start() error {
 			w.background(func(ctx context.Context) { w.watchToken(ctx, s) })
 		}
 	}
-	if err := w.startServers(); err != nil {
+	senders := map[string]int{}
+	for _, p := range w.cfg.Profiles {
+		senders[p.Name] = p.concurrency(w.cfg)
+	}
+	newServer := func(c asynq.Config) *asynq.Server { return asynq.NewServerFromRedisClient(w.store.Conn(), c) }
+	set, err := lanes.Start(w.bg, lanes.Config{NewServer: newServer, Base: w.cfg.Queue, BaseCon: w.cfg.Concurrency,
+		Senders: senders, Handler: w.handler, Known: func(ctx context.Context) ([]string, error) { return w.store.QueuesUnder(ctx, w.cfg.Queue) },
+		Server: asynq.Config{RetryDelayFunc: w.handler.retryDelay, IsFailure: isFailure, ShutdownTimeout: w.cfg.ShutdownTimeout,
+			TaskCheckInterval: w.cfg.PollInterval, DelayedTaskCheckInterval: w.cfg.PollInterval, Logger: asynqlog.Logger{L: w.cfg.Logger},
+			LogLevel: asynq.ErrorLevel}}) // asynq's per-task warnings repeat what the results say
+	if err != nil {
 		return err
 	}
+	w.servers = set
+	w.background(func(ctx context.Context) { set.Watch(ctx, w.cfg.PollInterval) })
 	w.started.Store(true)
 	return nil
 }
@@ -155,7 +168,7 @@ func (w *Worker) Started() bool { return w.started.Load() }
 func (w *Worker) Shutdown() {
 	w.started.Store(false)
 	w.stopOnce.Do(func() { close(w.stopping) })
-	w.shutdownServers()
+	w.servers.Shutdown()
 	w.bgCancel()
 	w.bgDone.Wait()
 	_ = w.store.Close() // shared by the server and inspector, which cannot close it
@@ -166,7 +179,7 @@ func (w *Worker) Shutdown() {
 // (those waiting for a retry find their not_before in the record and wait
 // on).
 func (w *Worker) wakeHeld() {
-	for _, q := range w.queues() {
+	for _, q := range w.servers.Queues() {
 		if _, err := w.inspector.RunAllRetryTasks(q); err != nil && !errors.Is(err, asynq.ErrQueueNotFound) {
 			w.cfg.Logger.Warn().Err(err).Str("queue", q).Msg("waking held invites")
 		}
@@ -202,7 +215,7 @@ func (w *Worker) waitIdle(ctx context.Context) error {
 			return nil
 		case <-t.C:
 		}
-		idle, err := w.store.QueuesIdle(ctx, w.queues())
+		idle, err := w.store.QueuesIdle(ctx, w.servers.Queues())
 		var held *record.HeldError
 		if err == nil && !idle {
 			held, err = w.store.HeldOnly(ctx)

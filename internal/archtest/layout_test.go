@@ -74,8 +74,8 @@ func loadPackages(t *testing.T) map[string]*pkg {
 // executor (worker) and the producer only those, plus, for the worker, the
 // leaves it lends itself to: what it tells its observers (observe), how
 // asynq's logs reach its logger (asynqlog), who joined (track, which
-// uses its senders), the turns of a sender's invites (turns) and its
-// token files (tokenfile).
+// uses its senders), the turns of a sender's invites (turns), its token
+// files (tokenfile) and its asynq servers, one per lane (lanes).
 func TestImportsPointDown(t *testing.T) {
 	below := map[string][]string{
 		"tasks":              {},
@@ -88,8 +88,9 @@ func TestImportsPointDown(t *testing.T) {
 		"internal/track":     {"internal/rdb", "internal/record", "tasks", "matrix"},
 		"internal/turns":     {"tasks"},
 		"internal/tokenfile": {},
+		"internal/lanes":     {"tasks"},
 		"worker": {"internal/rdb", "internal/record", "tasks", "matrix",
-			"internal/observe", "internal/asynqlog", "internal/track", "internal/turns", "internal/tokenfile"},
+			"internal/observe", "internal/asynqlog", "internal/track", "internal/turns", "internal/tokenfile", "internal/lanes"},
 	}
 	pkgs := loadPackages(t)
 	for dir, allowed := range below {
