@@ -221,7 +221,7 @@ func (w *Worker) enqueueClaimed(ctx context.Context, log zerolog.Logger, claims 
 func (w *Worker) adoptOrphans(ctx context.Context) {
 	infos := map[string]*asynq.TaskInfo{}
 	var keys []string
-	for _, q := range w.servers.Queues() {
+	for _, q := range w.servers.Load().Queues() {
 		ids, err := w.store.StaleLeases(ctx, q, leaseStale)
 		if err != nil {
 			continue
@@ -269,7 +269,7 @@ func (w *Worker) adoptOrphans(ctx context.Context) {
 
 // taskInfo finds a task in the queues served.
 func (w *Worker) taskInfo(id string) (info *asynq.TaskInfo, err error) {
-	for _, q := range w.servers.Queues() {
+	for _, q := range w.servers.Load().Queues() {
 		if info, err = w.inspector.GetTaskInfo(q, id); err == nil {
 			break
 		}

@@ -25,7 +25,7 @@ import (
 type Worker struct {
 	cfg       Config
 	store     *rdb.Client
-	servers   *lanes.Set
+	servers   atomic.Pointer[lanes.Set] // set by Start; the loops may look before
 	handler   *Handler
 	inspector *asynq.Inspector
 	client    *asynq.Client // re-deliveries of taken-over invites
@@ -144,7 +144,7 @@ func (w *Worker) Start() error {
 	if err != nil {
 		return err
 	}
-	w.servers = set
+	w.servers.Store(set)
 	w.background(func(ctx context.Context) { set.Watch(ctx, w.cfg.PollInterval) })
 	w.started.Store(true)
 	return nil
@@ -168,7 +168,7 @@ func (w *Worker) Started() bool { return w.started.Load() }
 func (w *Worker) Shutdown() {
 	w.started.Store(false)
 	w.stopOnce.Do(func() { close(w.stopping) })
-	w.servers.Shutdown()
+	w.servers.Load().Shutdown()
 	w.bgCancel()
 	w.bgDone.Wait()
 	_ = w.store.Close() // shared by the server and inspector, which cannot close it
@@ -179,7 +179,7 @@ func (w *Worker) Shutdown() {
 // (those waiting for a retry find their not_before in the record and wait
 // on).
 func (w *Worker) wakeHeld() {
-	for _, q := range w.servers.Queues() {
+	for _, q := range w.servers.Load().Queues() {
 		if _, err := w.inspector.RunAllRetryTasks(q); err != nil && !errors.Is(err, asynq.ErrQueueNotFound) {
 			w.cfg.Logger.Warn().Err(err).Str("queue", q).Msg("waking held invites")
 		}
@@ -215,7 +215,7 @@ func (w *Worker) waitIdle(ctx context.Context) error {
 			return nil
 		case <-t.C:
 		}
-		idle, err := w.store.QueuesIdle(ctx, w.servers.Queues())
+		idle, err := w.store.QueuesIdle(ctx, w.servers.Load().Queues())
 		var held *record.HeldError
 		if err == nil && !idle {
 			held, err = w.store.HeldOnly(ctx)
