@@ -195,15 +195,17 @@ func TestPurgeFinishedBefore(t *testing.T) {
 func TestFinishedTTLExpiresRecordsAndPurgeDropsWhatIsLeft(t *testing.T) {
 	// TxnTTL: Synapse forgets a PUT's transaction after about 30 minutes;
 	// here at once, so that the second invite is a real one.
-	e, sim := newSimEnv(t, simulator.Config{TxnTTL: time.Millisecond}, func(c *Config) { c.FinishedTTL = 300 * time.Millisecond })
+	e, sim := newSimEnv(t, simulator.Config{TxnTTL: time.Millisecond}, func(c *Config) { c.FinishedTTL = 3 * time.Second })
 	invites := e.invitesIn("ttl", addresses("t%d@example.org", 4)...)
 	for _, inv := range invites {
 		e.enqueue(inv, producer.Options{})
 	}
 	e.runUntilIdle(60 * time.Second)
 	ttl, err := e.rdb.PTTL(context.Background(), e.cfg.KeyPrefix+":invite:"+invites[0].Key()).Result()
-	if err != nil || ttl <= 0 || ttl > 300*time.Millisecond {
-		t.Fatalf("PTTL of a finished record: %v (%v); want up to 300ms", ttl, err)
+	// (A worker's shutdown may take a second or more: a lane's idle asynq
+	// server finishes its sleep first.)
+	if err != nil || ttl <= 0 || ttl > 3*time.Second {
+		t.Fatalf("PTTL of a finished record: %v (%v); want up to 3s", ttl, err)
 	}
 	waitFor(t, 10*time.Second, "the records expired", func() bool {
 		for _, inv := range invites {
