@@ -241,7 +241,11 @@ func cancelOne(t *testing.T, b *browser, e *testEnv, dash, queue string) {
 		t.Fatalf("after cancelling one: %v, want 2 queued and 1 cancelled", c.States)
 	}
 	in := asynq.NewInspectorFromRedisClient(e.rdb)
-	pending, err := in.ListPendingTasks(queue)
+	lane, err := e.store.QueueOfCampaign(context.Background(), queue, "queue") // the campaign's lane under the base queue
+	if err != nil {
+		t.Fatal(err)
+	}
+	pending, err := in.ListPendingTasks(lane)
 	if err != nil {
 		t.Fatal(err)
 	}
