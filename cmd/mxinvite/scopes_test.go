@@ -26,15 +26,21 @@ func addrs(label string, from, n int) []string {
 	return out
 }
 
-// workerInBackground runs `mxinvite worker` until stop is called; stop
-// returns its exit code and stderr.
+// workerInBackground runs `mxinvite worker` with the test's Redis and
+// sender until stop is called; stop returns its exit code and stderr.
 func (e *cliEnv) workerInBackground(extra ...string) (stop func() (int, string)) {
 	e.t.Helper()
+	return runInBackground(e.t, join([]string{"worker", "--log-level", "error"}, e.redisArgs(), e.profileArgs(), extra)...)
+}
+
+// runInBackground runs mxinvite with args until stop is called (or the
+// test ends); stop returns its exit code and stderr.
+func runInBackground(t *testing.T, args ...string) (stop func() (int, string)) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	var stderr syncBuffer
 	done := make(chan int, 1)
-	args := join([]string{"mxinvite", "worker", "--log-level", "error"}, e.redisArgs(), e.profileArgs(), extra)
-	go func() { done <- run(ctx, args, discardWriter{}, &stderr) }()
+	go func() { done <- run(ctx, append([]string{"mxinvite"}, args...), discardWriter{}, &stderr) }()
 	stopped := false
 	stop = func() (int, string) {
 		if stopped {
@@ -46,11 +52,11 @@ func (e *cliEnv) workerInBackground(extra ...string) (stop func() (int, string))
 		case code := <-done:
 			return code, stderr.String()
 		case <-time.After(time.Minute):
-			e.t.Fatal("the worker did not stop within a minute")
+			t.Fatal("mxinvite did not stop within a minute")
 			return -1, ""
 		}
 	}
-	e.t.Cleanup(func() { stop() })
+	t.Cleanup(func() { stop() })
 	return stop
 }
 

@@ -28,26 +28,6 @@ func (e *cliEnv) done(campaign string) int {
 	return c.States[record.StateDone]
 }
 
-// runInBackground runs mxinvite with args until the test ends (or stop).
-func runInBackground(t *testing.T, args ...string) (stop func() string) {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	var stderr syncBuffer
-	done := make(chan struct{})
-	go func() { defer close(done); run(ctx, append([]string{"mxinvite"}, args...), discardWriter{}, &stderr) }()
-	stop = func() string {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(time.Minute):
-			t.Fatal("mxinvite did not stop within a minute")
-		}
-		return stderr.String()
-	}
-	t.Cleanup(func() { stop() })
-	return stop
-}
-
 // One worker, two senders: sender a's 300 invites, on a server limiting it
 // to a burst of 5 then 2/s, are queued first; sender b's 10 (another
 // server, no limit) do not wait for them: a's slots are its own.
@@ -69,7 +49,7 @@ func TestSendersDoNotWaitBehindEachOther(t *testing.T) {
 	stop := runInBackground(t, "worker", "--log-level", "error", "--config", cfg, "--identity-scheme", "http")
 	c := e.waitFinal("b-small", 10, time.Minute)
 	aDone := e.done("a-bulk")
-	stderr := stop()
+	_, stderr := stop()
 	if c.Statuses["Success"] != 10 || e.sim.Stats().Accepted != 10 || e.sim.Stats().Duplicates != 0 {
 		t.Fatalf("b-small %+v, sender b's server accepted %d (%d duplicates): want 10 Success, once each\n%s",
 			c, e.sim.Stats().Accepted, e.sim.Stats().Duplicates, stderr)

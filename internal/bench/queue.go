@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -16,6 +15,7 @@ import (
 	"github.com/mxinvite/mxinvite/internal/rdb"
 	"github.com/mxinvite/mxinvite/internal/record"
 	"github.com/mxinvite/mxinvite/internal/simulator"
+	"github.com/mxinvite/mxinvite/internal/testkit"
 	"github.com/mxinvite/mxinvite/tasks"
 )
 
@@ -78,23 +78,11 @@ func enqueueTasks(ctx context.Context, c *asynq.Client, queue string, invs []tas
 // nothing pending, active, scheduled or retrying, or fails after limit.
 func waitIdle(ctx context.Context, in *asynq.Inspector, queue string, limit time.Duration) error {
 	err := pollUntil(ctx, limit, func() (bool, error) {
-		queues, err := in.Queues()
-		if err != nil {
-			return false, err
+		if _, err := in.Queues(); err != nil {
+			return false, err // (QueueInfo reads an unreachable Redis as empty)
 		}
-		for _, q := range queues {
-			if q != queue && !strings.HasPrefix(q, queue+":") {
-				continue
-			}
-			qi, err := in.GetQueueInfo(q)
-			if err != nil {
-				return false, err
-			}
-			if qi.Pending+qi.Scheduled+qi.Retry+qi.Active+qi.Aggregating > 0 {
-				return false, nil
-			}
-		}
-		return true, nil
+		qi := testkit.QueueInfo(in, queue)
+		return qi.Pending+qi.Scheduled+qi.Retry+qi.Active+qi.Aggregating == 0, nil
 	})
 	if err != nil {
 		return fmt.Errorf("queue %q: %w", queue, err)
