@@ -135,7 +135,7 @@ func (w *Worker) Start() error {
 	for _, p := range w.cfg.Profiles {
 		senders[p.Name] = p.concurrency(w.cfg)
 	}
-	newServer := func(c asynq.Config) *asynq.Server { return asynq.NewServerFromRedisClient(w.store.Conn(), c) }
+	newServer := func(c asynq.Config) *asynq.Server { return asynq.NewServerFromRedisClient(w.store.ServerConn(), c) }
 	set, err := lanes.Start(w.bg, lanes.Config{NewServer: newServer, Base: w.cfg.Queue, BaseCon: w.cfg.Concurrency,
 		Senders: senders, Handler: w.handler, Known: func(ctx context.Context) ([]string, error) { return w.store.QueuesUnder(ctx, w.cfg.Queue) },
 		Server: asynq.Config{RetryDelayFunc: w.handler.retryDelay, IsFailure: isFailure, ShutdownTimeout: w.cfg.ShutdownTimeout,

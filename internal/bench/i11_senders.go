@@ -84,7 +84,7 @@ func runI11a(ctx context.Context, e *env) []row {
 	if err := w.Start(); err != nil {
 		return fail(err)
 	}
-	err = waitIdle(ctx, in, queue, i11aLimit)
+	err = waitIdle(ctx, e.rdb, queue, i11aLimit)
 	wall := time.Since(start)
 	w.Shutdown()
 	if err != nil {

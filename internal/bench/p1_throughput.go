@@ -176,7 +176,7 @@ func p1Worker(ctx context.Context, e *env) (p1Run, error) {
 		e.profiles.add(s)
 	}
 	if err == nil {
-		err = waitIdle(ctx, in, queue, p1Limit) // asynq's own bookkeeping of the last tasks
+		err = waitIdle(ctx, e.rdb, queue, p1Limit) // asynq's own bookkeeping of the last tasks
 	}
 	w.Shutdown()
 	if err != nil {
@@ -286,7 +286,7 @@ func p1Asynq(ctx context.Context, e *env, queue, profile string, handle func(con
 		run.cpuErr = errors.New("not profiled")
 	}
 	if err == nil {
-		err = waitIdle(ctx, in, queue, p1Limit)
+		err = waitIdle(ctx, e.rdb, queue, p1Limit)
 	}
 	srv.Shutdown()
 	if err != nil {

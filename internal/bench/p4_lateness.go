@@ -93,7 +93,7 @@ func p4Measure(ctx context.Context, e *env) ([]time.Duration, string, error) {
 	if err := w.Start(); err != nil {
 		return nil, "", err
 	}
-	err = waitIdle(ctx, in, queue, p4Limit)
+	err = waitIdle(ctx, e.rdb, queue, p4Limit)
 	w.Shutdown()
 	if err != nil {
 		return nil, "", err

@@ -15,7 +15,6 @@ import (
 	"github.com/mxinvite/mxinvite/internal/rdb"
 	"github.com/mxinvite/mxinvite/internal/record"
 	"github.com/mxinvite/mxinvite/internal/simulator"
-	"github.com/mxinvite/mxinvite/internal/testkit"
 	"github.com/mxinvite/mxinvite/tasks"
 )
 
@@ -75,14 +74,19 @@ func enqueueTasks(ctx context.Context, c *asynq.Client, queue string, invs []tas
 }
 
 // waitIdle returns once the queue and its lanes (tasks.SenderQueues) have
-// nothing pending, active, scheduled or retrying, or fails after limit.
-func waitIdle(ctx context.Context, in *asynq.Inspector, queue string, limit time.Duration) error {
+// nothing pending, active, scheduled or retrying, or fails after limit. It
+// reads the sizes in one pipeline (rdb.QueuesIdle), not through asynq's
+// Inspector: GetQueueInfo runs a script per lane that samples memory, and
+// polling 500 lanes that way every idlePoll loaded the Redis and the CPU
+// the scenario measures (P4's lateness).
+func waitIdle(ctx context.Context, conn redis.UniversalClient, queue string, limit time.Duration) error {
+	store := rdb.New(conn, rdb.Options{})
 	err := pollUntil(ctx, limit, func() (bool, error) {
-		if _, err := in.Queues(); err != nil {
-			return false, err // (QueueInfo reads an unreachable Redis as empty)
+		queues, err := store.QueuesUnder(ctx, queue)
+		if err != nil {
+			return false, err
 		}
-		qi := testkit.QueueInfo(in, queue)
-		return qi.Pending+qi.Scheduled+qi.Retry+qi.Active+qi.Aggregating == 0, nil
+		return store.QueuesIdle(ctx, queues)
 	})
 	if err != nil {
 		return fmt.Errorf("queue %q: %w", queue, err)
