@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -19,6 +20,8 @@ import (
 // requests pass through to the simulator, which accepts them.
 type first429 struct {
 	lo, hi time.Duration
+	// pass lets every request through unrecorded (P4's warm-up).
+	pass atomic.Bool
 
 	mu     sync.Mutex
 	rng    *rand.Rand // seeded: the same advice sequence every run
@@ -39,7 +42,7 @@ func newFirst429(lo, hi time.Duration) *first429 {
 func (m *first429) wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		arrived := time.Now()
-		if !isInviteRequest(r) {
+		if !isInviteRequest(r) || m.pass.Load() {
 			next.ServeHTTP(w, r)
 			return
 		}

@@ -32,9 +32,15 @@ func address(i int) string { return fmt.Sprintf("user%d@example.org", i) }
 // makeInvites builds n email invites into the simulator's default room;
 // senderOf names the sender profile of invite i (nil: the default one).
 func makeInvites(n int, campaign string, senderOf func(i int) string) ([]tasks.Invite, error) {
+	return makeInvitesFrom(0, n, campaign, senderOf)
+}
+
+// makeInvitesFrom is makeInvites with the addresses from address(from) on
+// (invite i is still sender i's).
+func makeInvitesFrom(from, n int, campaign string, senderOf func(i int) string) ([]tasks.Invite, error) {
 	invs := make([]tasks.Invite, n)
 	for i := range invs {
-		in := tasks.Invite{Campaign: campaign, RoomID: simulator.DefaultRoomID, Medium: tasks.MediumEmail, Address: address(i)}
+		in := tasks.Invite{Campaign: campaign, RoomID: simulator.DefaultRoomID, Medium: tasks.MediumEmail, Address: address(from + i)}
 		if senderOf != nil {
 			in.Sender = senderOf(i)
 		}

@@ -124,7 +124,11 @@ const methodNotes = `## How the rows are measured
   (accepted − burst) ÷ (last acceptance − first acceptance), compared with the allowed rate.
 - Early requests (P3) are the simulator's own count, strict (no slack for requests in flight).
 - Retry lateness (P4) is the arrival of an invite's retry minus (time its 429 was written +
-  the advised retry_after_ms), measured in a middleware in front of the simulator.
+  the advised retry_after_ms), measured in a middleware in front of the simulator. P4a/P4b
+  measure the waits with the senders' lane servers running (a first invite per sender went
+  through, unlimited, before); P4c starts the worker with the invites queued, so all 500
+  lane servers start inside the window (each asynq server's first heartbeat, forwarder,
+  recoverer and subscriber connection): the price of a cold start, once per lane.
 - The naive handler (P1n) is the one a user would write instead of mxinvite's worker: an asynq
   handler that POSTs the invite to the same simulator and HSETs the HTTP status; no retries, no
   record of progress, no counters, no stream. P1a, P1n and P1b run one after another against
