@@ -3,7 +3,6 @@ package worker
 import (
 	"context"
 	"crypto/rand"
-	"errors"
 	"fmt"
 	"os"
 	"sync"
@@ -176,13 +175,10 @@ func (w *Worker) Shutdown() {
 
 // wakeHeld makes every task waiting in a retry set of the served queues
 // due now, so that invites held by a pause that just ended go out at once
-// (those waiting for a retry find their not_before in the record and wait
-// on).
+// (rdb.Client.WakeRetrying).
 func (w *Worker) wakeHeld() {
-	for _, q := range w.servers.Load().Queues() {
-		if _, err := w.inspector.RunAllRetryTasks(q); err != nil && !errors.Is(err, asynq.ErrQueueNotFound) {
-			w.cfg.Logger.Warn().Err(err).Str("queue", q).Msg("waking held invites")
-		}
+	if _, err := w.store.WakeRetrying(w.bg, w.servers.Load().Queues()); err != nil {
+		w.cfg.Logger.Warn().Err(err).Msg("waking held invites")
 	}
 }
 

@@ -7,8 +7,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/hibiken/asynq"
-
 	"github.com/mxinvite/mxinvite/internal/rdb"
 	"github.com/mxinvite/mxinvite/internal/record"
 	"github.com/mxinvite/mxinvite/matrix"
@@ -123,7 +121,7 @@ func (p *Producer) Resume(ctx context.Context, scope record.PauseScope, name str
 	if !ok {
 		return 0, fmt.Errorf("%s %q: %w", scope, name, record.ErrNotPaused)
 	}
-	n, err := WakeHeld(ctx, p.store, p.inspector, p.queue)
+	n, err := WakeHeld(ctx, p.store, p.queue)
 	if err != nil {
 		return n, fmt.Errorf("%s %q resumed, but waking its invites failed (they wake by themselves within minutes): %w", scope, name, err)
 	}
@@ -131,21 +129,11 @@ func (p *Producer) Resume(ctx context.Context, scope record.PauseScope, name str
 }
 
 // WakeHeld makes every retrying task of the base queue and its lanes due
-// now (those held by a pause that ended go out at once; those waiting for
-// a retry find their not_before in the record and wait on). It returns how
-// many it woke.
-func WakeHeld(ctx context.Context, store *rdb.Client, in *asynq.Inspector, base string) (int, error) {
+// now (rdb.Client.WakeRetrying). It returns how many it woke.
+func WakeHeld(ctx context.Context, store *rdb.Client, base string) (int, error) {
 	queues, err := store.QueuesUnder(ctx, base)
 	if err != nil {
 		return 0, err
 	}
-	n := 0
-	for _, q := range queues {
-		k, err := in.RunAllRetryTasks(q)
-		n += k
-		if err != nil && !errors.Is(err, asynq.ErrQueueNotFound) {
-			return n, err
-		}
-	}
-	return n, nil
+	return store.WakeRetrying(ctx, queues)
 }

@@ -2,10 +2,12 @@ package rdb
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
 
+	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/mxinvite/mxinvite/tasks"
@@ -137,4 +139,27 @@ func (c *Client) QueuesIdle(ctx context.Context, queues []string) (bool, error) 
 		}
 	}
 	return true, nil
+}
+
+// WakeRetrying makes every task in the retry sets of queues due now
+// (asynq's RunAllRetryTasks, queue by queue; a queue asynq does not know is
+// skipped): invites held by a pause that ended go out at once, those
+// waiting for a retry find their not_before in the record and wait on. It
+// tries every queue, and returns how many tasks it woke and the first
+// error.
+func (c *Client) WakeRetrying(ctx context.Context, queues []string) (int, error) {
+	in := asynq.NewInspectorFromRedisClient(c.rdb) // not closed: it would close c's client
+	n := 0
+	var first error
+	for _, q := range queues {
+		if ctx.Err() != nil {
+			return n, ctx.Err()
+		}
+		k, err := in.RunAllRetryTasks(q)
+		n += k
+		if err != nil && !errors.Is(err, asynq.ErrQueueNotFound) && first == nil {
+			first = fmt.Errorf("wake the retrying tasks of queue %s: %w", q, err)
+		}
+	}
+	return n, first
 }
