@@ -49,7 +49,9 @@ func (r p1Run) rate() float64 { return rate(p1Invites, r.elapsed) }
 func runP1(ctx context.Context, e *env) []row {
 	params := fmt.Sprintf("%s invites, concurrency %d, one in-process worker, simulator in the same process (no limit, no latency)",
 		fmtInt(p1Invites), p1Concurrency)
-	mx, mxErr := p1Worker(ctx, e)
+	mx, mxErr := p1Worker(ctx, e, false)
+	_ = e.flush(ctx)
+	direct, directErr := p1Worker(ctx, e, true)
 	_ = e.flush(ctx)
 	naive, naiveErr := p1Naive(ctx, e)
 	_ = e.flush(ctx)
@@ -65,6 +67,9 @@ func runP1(ctx context.Context, e *env) []row {
 			fmt.Sprintf("%s; %s in %s; %s", notes, fmtInt(p1Invites), r.elapsed.Round(time.Millisecond), r.note)))
 	}
 	runRow("P1a", "mxinvite worker throughput (invites/s)", mx, mxErr, params)
+	runRow("P1l", "mxinvite worker, --lookup off (invites/s)", direct, directErr,
+		params+"; resolve-first off (worker.Config.NoLookup): one request per invite, as the naive handler's; "+
+			"CPU per invite "+cpuPerInvite(direct))
 	runRow("P1n", "naive handler: asynq + POST + HSET (invites/s)", naive, naiveErr,
 		fmt.Sprintf("same %s invites, concurrency %d, same simulator config and Redis; the handler decodes the payload, POSTs "+
 			"/_matrix/client/v3/rooms/{roomId}/invite with net/http's default transport (as mxinvite's matrix client) and HSETs "+
@@ -74,6 +79,9 @@ func runP1(ctx context.Context, e *env) []row {
 	rows = append(rows,
 		ratioRow("P1c", "P1 ratio: mxinvite ÷ bare asynq", p1Goal, mx, mxErr, bare, bareErr, "P1a ÷ P1b (the no-op handler is a limit, not a peer)"),
 		ratioRow("P1d", "P1n ratio: mxinvite ÷ naive handler", p1NaiveGoal, mx, mxErr, naive, naiveErr, "P1a ÷ P1n"),
+		ratioRow("P1e", "P1n ratio: mxinvite --lookup off ÷ naive handler", p1NaiveGoal, direct, directErr, naive, naiveErr,
+			"P1l ÷ P1n: what P1d is without resolve-first's lookup request (issue 25), the same work per invite as the naive handler "+
+				"plus mxinvite's record, gate and counters"),
 		handlerCPURow(mx, mxErr, naive, naiveErr))
 	rows = append(rows, redisCostRows(mx, mxErr, naive, naiveErr, bare, bareErr)...)
 	rows = append(rows, memoryRows(mx, mxErr)...)
@@ -117,8 +125,14 @@ func firstErr(errs ...error) error {
 // p1Worker times mxinvite's worker over p1Invites invites and checks that
 // every one ended Success exactly once. It also reads Redis's memory before
 // the invites are enqueued, once they are, and once they are finished.
-func p1Worker(ctx context.Context, e *env) (p1Run, error) {
+// p1Worker runs P1a, or with noLookup P1l: the same run with resolve-first
+// off (not profiled in the report: its CPU is in P1l's notes).
+func p1Worker(ctx context.Context, e *env, noLookup bool) (p1Run, error) {
 	var run p1Run
+	label := "P1a"
+	if noLookup {
+		label = "P1l"
+	}
 	sim, err := startSim(ctx, simulator.Config{}, nil)
 	if err != nil {
 		return run, err
@@ -145,6 +159,7 @@ func p1Worker(ctx context.Context, e *env) (p1Run, error) {
 		Queue:          queue,
 		KeyPrefix:      prefix,
 		IdentityScheme: "http",
+		NoLookup:       noLookup,
 	})
 	if err != nil {
 		return run, err
@@ -153,7 +168,7 @@ func p1Worker(ctx context.Context, e *env) (p1Run, error) {
 	in := asynq.NewInspector(e.redisOpt())
 	defer in.Close()
 
-	prof := e.startInProcessProfile("P1a")
+	prof := e.startInProcessProfile(label)
 	u0 := e.sample(ctx)
 	start := time.Now()
 	prof.do(ctx, func(context.Context) { err = w.Start() })
@@ -172,8 +187,10 @@ func p1Worker(ctx context.Context, e *env) (p1Run, error) {
 	run.work = e.since(ctx, u0)
 	prof.stop()
 	run.cpu, run.cpuErr = prof.labelledCPU(ctx)
-	for _, s := range prof.summaries(ctx, "P1a mxinvite worker", p1Invites, "invite") {
-		e.profiles.add(s)
+	if !noLookup {
+		for _, s := range prof.summaries(ctx, "P1a mxinvite worker", p1Invites, "invite") {
+			e.profiles.add(s)
+		}
 	}
 	if err == nil {
 		err = waitIdle(ctx, e.rdb, queue, p1Limit) // asynq's own bookkeeping of the last tasks
@@ -195,7 +212,7 @@ func p1Worker(ctx context.Context, e *env) (p1Run, error) {
 		return run, fmt.Errorf("not every invite succeeded once (%s)", check)
 	}
 	run.note = check + "; " + run.work.per(p1Invites, run.elapsed, 0, "invite")
-	fmt.Printf("   mxinvite worker: %s invites in %s = %s (%s)\n", fmtInt(p1Invites), run.elapsed.Round(time.Millisecond),
+	fmt.Printf("   mxinvite worker (%s): %s invites in %s = %s (%s)\n", label, fmtInt(p1Invites), run.elapsed.Round(time.Millisecond),
 		fmtRate(p1Invites, run.elapsed), run.note)
 	fmt.Printf("      Redis commands per invite: %s\n", run.work.top(p1Invites, 16))
 	return run, nil
@@ -297,4 +314,12 @@ func p1Asynq(ctx context.Context, e *env, queue, profile string, handle func(con
 		run.note = fmt.Sprintf("%d handler errors (retried by asynq); %s", n, run.note)
 	}
 	return run, nil
+}
+
+// cpuPerInvite is a P1 run's CPU per invite from its profile, in words.
+func cpuPerInvite(r p1Run) string {
+	if r.cpuErr != nil {
+		return "unknown (" + r.cpuErr.Error() + ")"
+	}
+	return fmt.Sprintf("%.0f µs", r.cpu.Seconds()/p1Invites*1e6)
 }
