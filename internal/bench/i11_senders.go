@@ -6,8 +6,6 @@ import (
 	"math"
 	"time"
 
-	"github.com/hibiken/asynq"
-
 	"github.com/mxinvite/mxinvite/internal/rdb"
 	"github.com/mxinvite/mxinvite/internal/record"
 	"github.com/mxinvite/mxinvite/internal/simulator"
@@ -78,8 +76,6 @@ func runI11a(ctx context.Context, e *env) []row {
 	if err != nil {
 		return fail(err)
 	}
-	in := asynq.NewInspector(e.redisOpt())
-	defer in.Close()
 	start := time.Now()
 	if err := w.Start(); err != nil {
 		return fail(err)

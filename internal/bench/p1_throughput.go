@@ -165,8 +165,6 @@ func p1Worker(ctx context.Context, e *env, noLookup bool) (p1Run, error) {
 		return run, err
 	}
 	store := rdb.New(e.rdb, rdb.Options{Prefix: prefix}) // not the worker's: Shutdown closes that one
-	in := asynq.NewInspector(e.redisOpt())
-	defer in.Close()
 
 	prof := e.startInProcessProfile(label)
 	u0 := e.sample(ctx)
@@ -267,8 +265,6 @@ func p1Asynq(ctx context.Context, e *env, queue, profile string, handle func(con
 		}
 		return nil
 	})
-	in := asynq.NewInspector(e.redisOpt())
-	defer in.Close()
 
 	var prof *inProcessProfile
 	if profile != "" {

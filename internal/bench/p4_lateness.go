@@ -6,8 +6,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/hibiken/asynq"
-
 	"github.com/mxinvite/mxinvite/internal/rdb"
 	"github.com/mxinvite/mxinvite/internal/simulator"
 	"github.com/mxinvite/mxinvite/worker"
@@ -119,8 +117,6 @@ func p4Measure(ctx context.Context, e *env, warm bool) ([]time.Duration, string,
 	if err != nil {
 		return nil, "", err
 	}
-	in := asynq.NewInspector(e.redisOpt())
-	defer in.Close()
 	if err := w.Start(); err != nil {
 		return nil, "", err
 	}
