@@ -221,11 +221,11 @@ func (w *Worker) enqueueClaimed(ctx context.Context, log zerolog.Logger, claims 
 func (w *Worker) adoptOrphans(ctx context.Context) {
 	infos := map[string]*asynq.TaskInfo{}
 	var keys []string
-	for _, q := range w.servers.Load().Queues() {
-		ids, err := w.store.StaleLeases(ctx, q, leaseStale)
-		if err != nil {
-			continue
-		}
+	stale, err := w.store.StaleLeases(ctx, w.servers.Load().Queues(), leaseStale)
+	if err != nil {
+		return
+	}
+	for q, ids := range stale {
 		for _, id := range ids {
 			info, err := w.inspector.GetTaskInfo(q, id)
 			if err != nil {

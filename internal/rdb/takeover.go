@@ -216,17 +216,28 @@ func (c *Client) ClaimOrphans(ctx context.Context, claims []Claim) ([]bool, erro
 // the leases of the tasks it runs to now + asynqLease every 5 s.
 const asynqLease = 30 * time.Second
 
-// StaleLeases lists the tasks of queue whose asynq lease no one has
+// StaleLeases lists, per queue, the tasks whose asynq lease no one has
 // extended for stale (asynq's {queue}:lease zset, scored by expiry in unix
 // seconds, extended to now + 30 s every 5 s by the server running the
 // task): their worker died (or lost Redis) before mxinvite marked them —
 // between asynq's dequeue and the delivery's begin. asynq itself gives them
-// back only 30 s after the lease expires.
-func (c *Client) StaleLeases(ctx context.Context, queue string, stale time.Duration) ([]string, error) {
-	max := time.Now().Add(asynqLease - stale).Unix()
-	ids, err := c.rdb.ZRangeByScore(ctx, asynqZset(queue, "lease"), &redis.ZRangeBy{Min: "-inf", Max: strconv.FormatInt(max, 10)}).Result()
-	if err != nil {
-		return nil, fmt.Errorf("read stale leases of queue %s: %w", queue, err)
+// back only 30 s after the lease expires. The queues are read in one round
+// trip (a worker serves a lane per sender); those with none are left out.
+func (c *Client) StaleLeases(ctx context.Context, queues []string, stale time.Duration) (map[string][]string, error) {
+	max := strconv.FormatInt(time.Now().Add(asynqLease-stale).Unix(), 10)
+	pipe := c.rdb.Pipeline()
+	cmds := make([]*redis.StringSliceCmd, len(queues))
+	for i, q := range queues {
+		cmds[i] = pipe.ZRangeByScore(ctx, asynqZset(q, "lease"), &redis.ZRangeBy{Min: "-inf", Max: max})
 	}
-	return ids, nil
+	if _, err := pipe.Exec(ctx); err != nil {
+		return nil, fmt.Errorf("read the stale leases of %d queues: %w", len(queues), err)
+	}
+	out := map[string][]string{}
+	for i, q := range queues {
+		if ids := cmds[i].Val(); len(ids) > 0 {
+			out[q] = ids
+		}
+	}
+	return out, nil
 }

@@ -193,8 +193,9 @@ func TestStaleLeasesAndOrphanClaims(t *testing.T) {
 	now := time.Now()
 	conn.ZAdd(ctx, lease, redis.Z{Score: float64(now.Add(20 * time.Second).Unix()), Member: inv.TaskID()},
 		redis.Z{Score: float64(now.Add(30 * time.Second).Unix()), Member: "fresh"})
-	ids, err := c.StaleLeases(ctx, "q-"+c.k.prefix, 8*time.Second)
-	if err != nil || len(ids) != 1 || ids[0] != inv.TaskID() {
+	stale, err := c.StaleLeases(ctx, []string{"q-" + c.k.prefix, "empty-" + c.k.prefix}, 8*time.Second)
+	ids := stale["q-"+c.k.prefix]
+	if err != nil || len(stale) != 1 || len(ids) != 1 || ids[0] != inv.TaskID() {
 		t.Fatalf("stale leases %v %v; want only %s", ids, err, inv.TaskID())
 	}
 	newID := tasks.RedeliveryTaskID(inv.TaskID(), 4)
