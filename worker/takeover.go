@@ -3,6 +3,7 @@ package worker
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"time"
 
@@ -158,7 +159,7 @@ func (w *Worker) redeliver(ctx context.Context, worker string, self bool) {
 	for _, cd := range cands {
 		cl := rdb.Claim{Key: cd.Key, Expect: cd.Expect}
 		if cd.State == record.StateActive && (cd.Owner == worker || cd.Owner == "") {
-			info, err := w.taskInfo(cd.TaskID)
+			info, err := w.taskInfo(ctx, cd.Campaign, cd.TaskID)
 			if err != nil {
 				// Not found: left in the held set; the old task, when asynq
 				// gives it back, takes the orphan (begin).
@@ -267,9 +268,23 @@ func (w *Worker) adoptOrphans(ctx context.Context) {
 	w.enqueueClaimed(ctx, *w.cfg.Logger, claims, got, infos, "re-delivered tasks whose worker died before it began them")
 }
 
-// taskInfo finds a task in the queues served.
-func (w *Worker) taskInfo(id string) (info *asynq.TaskInfo, err error) {
+// taskInfo finds an invite's task: in its campaign's lane (the campaign
+// meta names it), else in the base queue, where earlier releases put every
+// task, else in the other queues served (a lane the campaign left when its
+// priority changed). The first look is the usual answer: one round trip,
+// not one per queue served.
+func (w *Worker) taskInfo(ctx context.Context, campaign, id string) (info *asynq.TaskInfo, err error) {
+	first, qerr := w.store.QueueOfCampaign(ctx, w.cfg.Queue, campaign)
+	queues := []string{w.cfg.Queue}
+	if qerr == nil && first != w.cfg.Queue {
+		queues = []string{first, w.cfg.Queue}
+	}
 	for _, q := range w.servers.Load().Queues() {
+		if !slices.Contains(queues, q) {
+			queues = append(queues, q)
+		}
+	}
+	for _, q := range queues {
 		if info, err = w.inspector.GetTaskInfo(q, id); err == nil {
 			break
 		}
