@@ -112,8 +112,8 @@ const learnPace = time.Minute
 
 // planCampaign plans the campaign among the other campaigns of its sender
 // (record.PlanSender): it reads every campaign's meta (sender, lane,
-// created_at_ms) in one round trip, then the counters of the sender's, then
-// the pauses of those with pending invites.
+// created_at_ms) in one round trip, then the counters and pauses of the
+// sender's campaigns and the sender's pause in another.
 func (c *Client) planCampaign(ctx context.Context, counts record.CampaignCounts, sender string, g record.GateView, served bool,
 	now time.Time) (record.Plan, error) {
 	names, err := c.rdb.SMembers(ctx, c.k.campaigns()).Result()
@@ -132,6 +132,7 @@ func (c *Client) planCampaign(ctx context.Context, counts record.CampaignCounts,
 		name, lane string
 		order      int64
 		hash       *redis.MapStringStringCmd
+		pause      *redis.MapStringStringCmd
 	}
 	var ms []member
 	self := -1
@@ -158,7 +159,9 @@ func (c *Client) planCampaign(ctx context.Context, counts record.CampaignCounts,
 	pipe = c.rdb.Pipeline()
 	for i := range ms {
 		ms[i].hash = pipe.HGetAll(ctx, c.k.counts(ms[i].name))
+		ms[i].pause = pipe.HGetAll(ctx, c.k.pause(string(record.PauseCampaign), ms[i].name))
 	}
+	senderPause := pipe.HGetAll(ctx, c.k.pause(string(record.PauseSender), sender))
 	if _, err := pipe.Exec(ctx); err != nil {
 		return record.Plan{}, fmt.Errorf("read the counters of sender %q's campaigns: %w", sender, err)
 	}
@@ -166,10 +169,8 @@ func (c *Client) planCampaign(ctx context.Context, counts record.CampaignCounts,
 	if g.Until.After(now) {
 		st.OpenAt = g.Until
 	}
-	if sender != "" {
-		if st.Paused, err = c.GetPause(ctx, record.PauseSender, sender); err != nil {
-			return record.Plan{}, err
-		}
+	if h := senderPause.Val(); sender != "" && len(h) > 0 {
+		st.Paused = pauseFromHash(record.PauseSender, sender, h)
 	}
 	var cs []record.PlanCampaign
 	var rate float64 // invites per ms the sender's campaigns finished lately
@@ -199,10 +200,8 @@ func (c *Client) planCampaign(ctx context.Context, counts record.CampaignCounts,
 		if gap, last := num("pace_gap_ms"), num("pace_at_ms"); gap > 0 && float64(now.UnixMilli())-last < max(60000, 4*gap) {
 			rate += 1 / gap
 		}
-		if pc.Due+pc.Scheduled > 0 {
-			if pc.Paused, err = c.GetPause(ctx, record.PauseCampaign, m.name); err != nil {
-				return record.Plan{}, err
-			}
+		if h := m.pause.Val(); pc.Due+pc.Scheduled > 0 && len(h) > 0 {
+			pc.Paused = pauseFromHash(record.PauseCampaign, m.name, h)
 		}
 		if i == self {
 			at = len(cs)
