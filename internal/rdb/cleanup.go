@@ -15,7 +15,7 @@ func (c *Client) DeleteNamespace(ctx context.Context, queue string) error {
 	if err != nil {
 		return err
 	}
-	for _, pattern := range []string{c.k.ownPattern(), asynqQueuePattern(queue), "asynq:{" + queue + ":*"} {
+	for _, pattern := range []string{c.k.ownPattern(), asynqQueuePattern(queue), asynqLanesPattern(queue)} {
 		if err := c.deleteMatching(ctx, pattern); err != nil {
 			return fmt.Errorf("delete keys %s: %w", pattern, err)
 		}

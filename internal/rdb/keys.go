@@ -108,6 +108,10 @@ func asynqQueuePattern(queue string) string {
 	return "asynq:{" + queue + "}:*"
 }
 
+// asynqLanesPattern matches the keys of every lane under base
+// (asynq:{base:sender:lane}:…; tasks/queue.go).
+func asynqLanesPattern(base string) string { return "asynq:{" + base + ":*" }
+
 // asynqQueues is asynq's set of queue names.
 const asynqQueues = "asynq:queues"
 
