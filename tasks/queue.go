@@ -47,14 +47,6 @@ func ParsePriority(s string) (Priority, error) {
 	return "", fieldError("priority", s, "must be high, normal or low")
 }
 
-// OrNormal is p, or PriorityNormal when p is empty.
-func (p Priority) OrNormal() Priority {
-	if p == "" {
-		return PriorityNormal
-	}
-	return p
-}
-
 // Lanes are a sender's lanes, in the order the worker gives them turns.
 func Lanes() []string {
 	out := []string{string(PriorityHigh)}
