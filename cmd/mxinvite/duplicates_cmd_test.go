@@ -107,5 +107,12 @@ func TestPossiblyDuplicatedCountsOnlyInvitesThatMayHaveReachedTheServer(t *testi
 	}
 	if got := possiblyDuplicated(t, status("stored")); got != dup {
 		t.Errorf("status stored: possibly duplicated %d, want %d (the invitees emailed more than once)", got, dup)
+		recs := e.records("stored")
+		for addr, emails := range st.Emails {
+			if r := recs[addr]; strings.HasSuffix(addr, "@stored.example") && (emails > 1) != r.PossibleDuplicate {
+				t.Logf("%s: emailed %d times; its record: %s, %d attempts, %d requests, possible duplicate %v",
+					addr, emails, r.Status, r.Attempts, r.Requests, r.PossibleDuplicate)
+			}
+		}
 	}
 }
