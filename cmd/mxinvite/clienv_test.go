@@ -5,6 +5,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -69,14 +70,24 @@ type result struct {
 	stdout, stderr string
 }
 
-// mxinvite runs the command line in-process with a time limit.
+// mxinviteTimeLimit bounds one in-process run of the command line.
+const mxinviteTimeLimit = time.Minute
+
+// mxinvite runs the command line in-process with a time limit. Reaching
+// the limit fails the test: a "worker --until-idle" stopped by it shuts
+// down gracefully and exits 0, as it does on SIGTERM, with its work not
+// done, which must not read as success.
 func mxinvite(t *testing.T, args ...string) result {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), mxinviteTimeLimit)
 	defer cancel()
 	var stdout, stderr syncBuffer // a worker's goroutines log at once
 	code := run(ctx, append([]string{"mxinvite"}, args...), &stdout, &stderr)
-	return result{code: code, stdout: stdout.String(), stderr: stderr.String()}
+	r := result{code: code, stdout: stdout.String(), stderr: stderr.String()}
+	if ctx.Err() != nil {
+		t.Fatalf("mxinvite %s: still running after %s (exit %d)\n%s%s", strings.Join(args, " "), mxinviteTimeLimit, code, r.stdout, r.stderr)
+	}
+	return r
 }
 
 // join concatenates flag lists.
