@@ -59,7 +59,7 @@ import (
 //
 //	out to confirm it (ms)
 //
-// ARGV[8..] -> the back-off schedule (ms; the last entry repeats, and caps a pace)
+// ARGV[8..] -> the back-off schedule (ms; the last entry repeats)
 //
 // Returns {level, wait_ms, at_max, provisional, owed}: level 0 when the
 // sender is not backing off; wait_ms until the gate opens; at_max 1 when
@@ -101,12 +101,6 @@ if level == 0 and g[11] and tonumber(ARGV[2]) >= tonumber(g[8] or '0') then
   redis.call('HSET', KEYS[1], 'interval', g[11], 'pace_set_at', now, 'quiet_since', now, 'step_at', now + tonumber(ARGV[5]))
   redis.call('HDEL', KEYS[1], 'good', 'step_n')
   return {0, 0, 0, 1, owed}
-end
-if level == 0 and g[9] and tonumber(g[7] or '0') > 0 and tonumber(ARGV[2]) >= tonumber(g[8] or '0') then
-  -- The pace was learnt from a sick server (kept): a failure of a request
-  -- reserved at it says it is still a little fast, as a paced 429 would.
-  local interval = math.min(math.ceil(tonumber(g[7]) * 11 / 10), tonumber(ARGV[#ARGV]))
-  redis.call('HSET', KEYS[1], 'interval', interval, 'pace_set_at', now, 'quiet_since', now, 'step_at', now + tonumber(ARGV[5]))
 end
 local escalate = false
 if level == 0 then
