@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/mxinvite/mxinvite/internal/record"
+	"github.com/mxinvite/mxinvite/tasks"
 )
 
 func TestBackoffNeedsAFreshFailureAfterTheThresholdAndEndsWithASuccess(t *testing.T) {
@@ -77,5 +80,50 @@ func TestFailuresAmongSuccessesDoNotSlowAKeptPace(t *testing.T) {
 	}
 	if got := conn.HGet(ctx, gate, "interval").Val(); got != "600" {
 		t.Fatalf("pace after 15 failures, each among successes: %s ms; want the kept 600 ms", got)
+	}
+}
+
+// A request whose slot was reserved before the sender began to back off is
+// held at the last moment until the back-off's wait ends, as one reserved
+// before a 429 is: it would go into the failing server (bench I11b: the
+// store limit's 500s went from 14 of 54 requests to 7 of 47).
+func TestBackoffHoldsRequestsReservedBeforeIt(t *testing.T) {
+	c, conn := newTestClient(t)
+	ctx := t.Context()
+	inv := tasks.Invite{Sender: "s", Campaign: "spring", RoomID: "!r:test"}
+	p := record.Progress{Key: "k", Campaign: "spring"}
+	conn.HSet(ctx, c.k.invite("k"), "campaign", "spring")
+	if first, err := c.Acquire(ctx, inv, p, time.Minute); err != nil || !first.Reserved || first.Wait != 0 {
+		t.Fatalf("first slot %+v (%v); want reserved now", first, err)
+	}
+	reserved, err := c.Acquire(ctx, inv, p, time.Minute)
+	if err != nil || !reserved.Reserved || reserved.Sent || reserved.Wait <= 0 {
+		t.Fatalf("second slot %+v (%v); want reserved ahead", reserved, err)
+	}
+	schedule := []time.Duration{time.Second, 2 * time.Second}
+	early := time.Now().Add(-time.Minute).UnixMilli()
+	for _, key := range []string{"a", "b", "c"} {
+		if _, err := c.Failed(ctx, "s", "spring", key, early, early, true, 3, schedule); err != nil {
+			t.Fatal(err)
+		}
+	}
+	later := time.Now().Add(time.Second).UnixMilli()
+	if v, err := c.Failed(ctx, "s", "spring", "d", later, later, true, 3, schedule); err != nil || v.Level != 1 {
+		t.Fatalf("a fresh failure after the suspicion: %+v %v; want a back-off", v, err)
+	}
+	conn.HSet(ctx, c.k.invite("k"), "requests", 0)
+	wait, paused, _, err := c.Send(ctx, inv, p)
+	if err != nil || paused || wait < 500*time.Millisecond || wait > 1100*time.Millisecond {
+		t.Fatalf("send of a slot reserved before the back-off: wait %s, paused %v (%v); want held about 1s", wait, paused, err)
+	}
+	if n, _ := conn.HGet(ctx, c.k.invite("k"), "requests").Int(); n != 0 {
+		t.Fatalf("a held request was counted as sent (%d)", n)
+	}
+	// Once the sender recovers, nothing holds it.
+	if err := c.Recovered(ctx, "s"); err != nil {
+		t.Fatal(err)
+	}
+	if wait, _, _, err := c.Send(ctx, inv, p); err != nil || wait != 0 {
+		t.Fatalf("send after the recovery: wait %s (%v); want at once", wait, err)
 	}
 }

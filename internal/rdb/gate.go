@@ -239,7 +239,11 @@ return {slot - now, 1, now, trouble}
 
 // gateSendScript is the last step before a request goes out: if a 429
 // arrived after the caller reserved its slot and its advised time has not
-// come yet, nothing is sent (the caller waits and asks the gate again).
+// come yet, or the sender began to back off (backoff.go) and its wait has
+// not ended, nothing is sent (the caller waits and asks the gate again,
+// which then lets one probe through). Without the back-off's hold, the
+// requests reserved before the back-off began went out into the failing
+// server anyway (bench I11b: a store limit's 500s).
 // Otherwise, in the same round trip, the request is marked in flight — if
 // the worker dies before recording the answer, the next delivery knows the
 // outcome is unknown — and counted now, so a crash can only over-count.
@@ -256,8 +260,8 @@ return {slot - now, 1, now, trouble}
 var gateSendScript = newScript("gateSend", stateless(luaMarkSending, `
 local now = now_ms()
 if redis.call('EXISTS', KEYS[2]) == 1 or redis.call('EXISTS', KEYS[3]) == 1 then return {-1, now} end
-local b = redis.call('HMGET', KEYS[1], 'blocked_until', 'rb:' .. ARGV[1])
-local blocked = math.max(tonumber(b[1] or '0'), tonumber(b[2] or '0'))
+local b = redis.call('HMGET', KEYS[1], 'blocked_until', 'rb:' .. ARGV[1], 'backoff_until')
+local blocked = math.max(tonumber(b[1] or '0'), tonumber(b[2] or '0'), tonumber(b[3] or '0'))
 if blocked > now then return {blocked - now, now} end
 mark_sending(KEYS[4], KEYS[5])
 return {0, now}
