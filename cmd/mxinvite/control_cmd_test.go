@@ -75,6 +75,17 @@ func TestOneInviteCommands(t *testing.T) {
 		{Pattern: "*@flaky.example", Status: 403, ErrCode: "M_FORBIDDEN", Times: 1},
 	}})
 	room := simulator.DefaultRoomID
+	for _, a := range []string{"x@flaky.example", "y@flaky.example"} {
+		if r := mxinvite(t, join([]string{"invite", "--room", room, "--campaign", "c", "--address", a}, e.redisArgs())...); r.code != 0 {
+			t.Fatalf("invite: %d %s", r.code, r.stderr)
+		}
+	}
+	// (Before the scheduled campaign: a worker --until-idle waits for
+	// scheduled tasks too.)
+	worker := join([]string{"worker", "--until-idle", "--retry-waits", "50ms"}, e.redisArgs(), e.profileArgs())
+	if r := mxinvite(t, worker...); r.code != 0 {
+		t.Fatalf("worker: %d %s", r.code, r.stderr)
+	}
 	list := e.file("list.txt", "a@example.org\nb@example.org\n")
 	if r := mxinvite(t, join([]string{"enqueue", "--room", room, "--campaign", "later", "--file", list, "--in", "1h", "--no-preflight"}, e.redisArgs())...); r.code != 0 {
 		t.Fatalf("enqueue: %d %s", r.code, r.stderr)
@@ -88,16 +99,6 @@ func TestOneInviteCommands(t *testing.T) {
 	}
 	if r := mxinvite(t, join([]string{"cancel", "--address", "nobody@example.org"}, e.redisArgs())...); r.code != exitUsage || !strings.Contains(r.stderr, "no invite of it") {
 		t.Fatalf("unknown address: %d %q", r.code, r.stderr)
-	}
-
-	for _, a := range []string{"x@flaky.example", "y@flaky.example"} {
-		if r := mxinvite(t, join([]string{"invite", "--room", room, "--campaign", "c", "--address", a}, e.redisArgs())...); r.code != 0 {
-			t.Fatalf("invite: %d %s", r.code, r.stderr)
-		}
-	}
-	worker := join([]string{"worker", "--until-idle", "--retry-waits", "50ms"}, e.redisArgs(), e.profileArgs())
-	if r := mxinvite(t, worker...); r.code != 0 {
-		t.Fatalf("worker: %d %s", r.code, r.stderr)
 	}
 	if r := mxinvite(t, join([]string{"retry", "--address", "X@FLAKY.example", "--campaign", "c"}, e.redisArgs())...); r.code != 0 || !strings.Contains(r.stdout, "invite x@flaky.example (campaign c, ended ContentAccessError): re-enqueued") {
 		t.Fatalf("retry --address: %d %q %q", r.code, r.stdout, r.stderr)
