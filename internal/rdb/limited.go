@@ -33,6 +33,7 @@ import (
 //
 // ARGV[7] -> ProbeDelay (ms)
 // ARGV[8] -> the quiet time before the pace speeds up again (ms)
+// ARGV[9] -> "1" when the invite was answered 429 before
 //
 // Returns {scope, wait_ms, why}: scope "invitee", "room" or "sender";
 // wait_ms until what the scope holds opens (the advice for an invitee);
@@ -106,17 +107,23 @@ local live = lim_by and now < lim_res + lim_adv
 -- then both were the sender's. (If they were, the requests sent until that
 -- second 429 came were early: at most one per request in flight.) The
 -- doubt lasts DoubtRun 429s without new evidence: past that, a sender
--- limit (or evidence misread) no longer passes for its invitees'.
+-- limit (or evidence misread) no longer passes for its invitees'. An
+-- invite limited before does not confirm it: invitees limited on their
+-- own, retried at their advice, meet another's next free time by chance
+-- (bench I20c: 300 ms and 400 ms advice ending 5 ms apart paced the
+-- sender at 300 ms), while a sender's limit refuses fresh invites too.
 local history = g[7] and now - num(g[7]) < tonumber(ARGV[8])
 local doubted = false
 if history and not (lim_by and (sure or live)) and not probe_hit
     and redis.call('HINCRBY', KEYS[1], 'doubt_n', 1) <= DOUBT_RUN then
   local dres, dadv, dkey = parse_rl(g[8])
-  if dres and dkey ~= key and in_window(s, dres, dadv) and not (advice % 1000 == 0 or dadv % 1000 == 0)
+  if dres and dkey ~= key and ARGV[9] ~= '1' and in_window(s, dres, dadv) and not (advice % 1000 == 0 or dadv % 1000 == 0)
       and math.abs((s + advice) - (dres + dadv)) <= 2 * margin(dadv) then
     doubted = true
   else
-    redis.call('HSET', KEYS[1], 'doubt', s .. ',' .. advice .. ',' .. key, 'rl:' .. room, s .. ',' .. advice .. ',' .. key)
+    -- (An invite limited before is not the next one's reference either.)
+    if ARGV[9] ~= '1' then redis.call('HSET', KEYS[1], 'doubt', s .. ',' .. advice .. ',' .. key) end
+    redis.call('HSET', KEYS[1], 'rl:' .. room, s .. ',' .. advice .. ',' .. key)
     return {'invitee', advice, "no evidence, but the sender's recent 429s were its invitees'"}
   end
 end
@@ -243,7 +250,7 @@ return {'sender', untl - now, why .. '; pace ' .. interval .. ' ms'}
 func (c *Client) Limited(ctx context.Context, inv tasks.Invite, p record.Progress, advice time.Duration, reservedAt, sentAt int64) (LimitDecision, error) {
 	ms := (advice + time.Millisecond - 1).Milliseconds() // round up: never early
 	res, err := gateLimitedScript.Run(ctx, c.rdb, []string{c.k.gate(GateName(inv.Sender, p.Path))}, ms, MaxGateInterval.Milliseconds(),
-		reservedAt, p.Key, inv.RoomID, sentAt, ProbeDelay.Milliseconds(), PaceQuiet.Milliseconds()).Slice()
+		reservedAt, p.Key, inv.RoomID, sentAt, ProbeDelay.Milliseconds(), PaceQuiet.Milliseconds(), boolArg(!p.First429.IsZero())).Slice()
 	if err == nil && len(res) != 3 {
 		err = fmt.Errorf("unexpected answer %v", res)
 	}

@@ -163,6 +163,33 @@ func TestBenefitOfTheDoubt(t *testing.T) {
 	}
 }
 
+// An invite answered 429 before (its own limit, retried at its advice)
+// whose 429 names the same next free time as another's proves nothing:
+// invitees limited on their own meet by chance.
+func TestBenefitOfTheDoubtIgnoresAnInviteLimitedBefore(t *testing.T) {
+	e := newScopeEnv(t)
+	a, pa := e.invite("a@example.org", "!r:test")
+	c, pc := e.invite("c@example.org", "!r:test")
+	x, px := e.invite("x@example.org", "!r:test")
+	y, py := e.invite("y@example.org", "!r:test")
+	r0 := nowMS() - 1000
+	e.accept(y, py, r0+100)
+	if s := e.limit(x, px, time.Minute, r0); s != record.ScopeInvitee {
+		t.Fatalf("a 429 with evidence: %q, want invitee", s)
+	}
+	r := nowMS() - 100
+	if s := e.limit(a, pa, 300*time.Millisecond, r); s != record.ScopeInvitee {
+		t.Fatalf("no evidence, recent invitee limits: %q, want invitee", s)
+	}
+	px.First429 = time.Now().Add(-time.Second)
+	if s := e.limit(x, px, 250*time.Millisecond, r+50); s != record.ScopeInvitee {
+		t.Fatalf("an invite limited before, naming the same next free time: %q, want invitee", s)
+	}
+	if !e.free(c, pc) {
+		t.Fatal("a chance meeting of two invitees' limits held the sender")
+	}
+}
+
 // The benefit of the doubt lasts DoubtRun 429s without new evidence: a
 // run of evidence-free 429s of different invites, each with its own next
 // free time, is then held as the sender's (a guess), so one misread piece
