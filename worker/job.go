@@ -210,8 +210,10 @@ func (j *job) decide(ctx context.Context, o matrix.Outcome) (final bool, err err
 		j.p.NotBefore = now.Add(wait)
 	case spares(backoff):
 		// The sender backs off: the cause is not this address's, and the
-		// gate holds the invite until the sender's server is well again.
+		// gate holds the invite until the sender's server is well again
+		// (an earlier failure spared only provisionally is charged now).
 		wait = backoff.Wait
+		j.p.Retries += backoff.Owed
 	case backoff.Provisional:
 		// Perhaps the sender's: no retry spent for now (backoff.go), the
 		// wait is the invite's own.

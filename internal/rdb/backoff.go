@@ -14,9 +14,14 @@ import (
 //
 // A failure at level 0 is spared provisionally when it is the invite's
 // first since the sender's last success (the owed set remembers it), and
-// charged with the invite's next failure unless the back-off starts
-// meanwhile: an address failing on its own keeps its configured request
-// count and waits, and invites caught by a sick server lose nothing.
+// charged with the invite's next failure unless the back-off proves the
+// sender sick meanwhile (a request sent after its first wait fails too:
+// level 2): an address failing on its own keeps its configured request
+// count and waits, and invites caught by a sick server lose nothing. The
+// failures spared at the back-off's first level, or while the pace speeds
+// up again after it, are owed the same way: six adjacent refused addresses
+// sent together can start a back-off that the next success ends, and then
+// their spared failures were the addresses' own.
 //
 // A run of failures is the sender's only when more than those addresses
 // fail: BackoffThreshold distinct invites failing with no success between
@@ -73,6 +78,12 @@ local now = now_ms_up()
 local first_this_run = redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 0
 local fresh = ARGV[4] == '1'
 local owed = redis.call('SREM', KEYS[3], ARGV[1])
+-- A failure spared provisionally is owed: charged with the invite's next
+-- failure (owed, returned) unless the back-off proves the sender sick.
+local function owe()
+  redis.call('SADD', KEYS[3], ARGV[1])
+  redis.call('PEXPIRE', KEYS[3], 86400000)
+end
 redis.call('SADD', KEYS[2], ARGV[1])
 redis.call('PEXPIRE', KEYS[2], 86400000)
 local n = redis.call('SCARD', KEYS[2])
@@ -86,20 +97,21 @@ if level == 0 and g[6] == '1' then
   -- the current pace says the last halving went too far: back to the pace
   -- before it (never slower than the one the server kept), and stay there.
   -- One reserved before the pace changed was on its way already: it says
-  -- nothing of the pace, but it too is the sender's failure, not its own.
+  -- nothing of the pace. Either way the failure is spared, but owed.
   local interval = tonumber(g[7] or '0')
   if tonumber(ARGV[2]) >= tonumber(g[8] or '0') then
     interval = math.min(tonumber(g[9] or '60000'), 2 * math.max(interval, 1))
     redis.call('HSET', KEYS[1], 'interval', interval, 'recovering', 0, 'limited_ever', 1, 'pace_set_at', now, 'quiet_since', now)
   end
-  return {1, interval, 0, 0, 0}
+  owe()
+  return {1, interval, 0, 0, owed}
 end
 if level == 0 and g[11] and tonumber(ARGV[2]) >= tonumber(g[8] or '0') then
   -- Failed right after the pace sped up (gate.go): back to the pace that
-  -- worked, for another quiet time; the failure is the sender's (spared,
-  -- not owed).
+  -- worked, for another quiet time; the failure is spared, but owed.
   redis.call('HSET', KEYS[1], 'interval', g[11], 'pace_set_at', now, 'quiet_since', now, 'step_at', now + tonumber(ARGV[5]))
   redis.call('HDEL', KEYS[1], 'good', 'step_n')
+  owe()
   return {0, 0, 0, 1, owed}
 end
 local escalate = false
@@ -128,25 +140,33 @@ end
 local last = #ARGV - 7
 if escalate then
   if level == 0 then
-    -- The sender is sick: what was spared on suspicion stays spared.
     -- It began when the suspicion did: the kept pace counts from there.
     redis.call('HSET', KEYS[1], 'backoff_since', g[10] or now)
-    redis.call('DEL', KEYS[3])
   end
   level = level + 1
+  if level == 1 then
+    -- Perhaps the sender's: spared, but owed (a block of refused
+    -- addresses sent together can look like a sick sender for one wait).
+    owe()
+  else
+    -- A request sent after a wait ended failed too: the sender is sick,
+    -- and what was spared stays spared.
+    redis.call('DEL', KEYS[3])
+    owed = 0
+  end
   local wait = tonumber(ARGV[7 + math.min(level, last)])
   redis.call('HSET', KEYS[1], 'backoff_level', level, 'backoff_until', now + wait, 'backoff_open_at', now + wait)
   if redis.call('PTTL', KEYS[1]) < wait + 600000 then redis.call('PEXPIRE', KEYS[1], wait + 600000) end
-  return {level, wait, level >= last and 1 or 0, 0, 0}
+  return {level, wait, level >= last and 1 or 0, 0, owed}
 end
 if level == 0 then
   if first_this_run then
-    redis.call('SADD', KEYS[3], ARGV[1])
-    redis.call('PEXPIRE', KEYS[3], 86400000)
+    owe()
     return {0, 0, 0, 1, owed}
   end
   return {0, 0, 0, 0, owed}
 end
+if level == 1 then owe() end
 return {level, math.max(tonumber(g[5] or '0') - now, 0), level >= last and 1 or 0, 0, owed}
 `))
 
