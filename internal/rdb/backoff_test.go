@@ -127,3 +127,50 @@ func TestBackoffHoldsRequestsReservedBeforeIt(t *testing.T) {
 		t.Fatalf("send after the recovery: wait %s (%v); want at once", wait, err)
 	}
 }
+
+// Failures spared at the back-off's first level are owed: a success right
+// after its first wait (six adjacent refused addresses can start one)
+// leaves each charged with its invite's next failure; a request sent after
+// a wait failing too (level 2) proves the sender sick and forgives them.
+func TestFailuresSparedAtTheFirstLevelAreOwedUntilAFailedProbe(t *testing.T) {
+	c, _ := newTestClient(t)
+	ctx := t.Context()
+	schedule := []time.Duration{100 * time.Millisecond, time.Hour}
+	start := func(sender string) {
+		t.Helper()
+		early := time.Now().Add(-time.Minute).UnixMilli()
+		for _, key := range []string{"a", "b", "c"} {
+			if _, err := c.Failed(ctx, sender, "spring", key, early, early, true, 3, schedule); err != nil {
+				t.Fatal(err)
+			}
+		}
+		later := time.Now().Add(time.Second).UnixMilli()
+		if v, err := c.Failed(ctx, sender, "spring", "d", later, later, true, 3, schedule); err != nil || v.Level != 1 {
+			t.Fatalf("a fresh failure after the suspicion: %+v %v; want level 1", v, err)
+		}
+	}
+	start("s")
+	if err := c.Recovered(ctx, "s"); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().Add(2 * time.Second).UnixMilli()
+	for _, key := range []string{"a", "d"} {
+		if v, _ := c.Failed(ctx, "s", "spring", key, now, now, false, 3, schedule); v.Owed != 1 {
+			t.Fatalf("%s failing again after the back-off ended at its first wait: %+v; want its spared failure charged (owed 1)", key, v)
+		}
+	}
+
+	start("t")
+	afterWait := time.Now().Add(time.Hour).UnixMilli()
+	if v, _ := c.Failed(ctx, "t", "spring", "e", afterWait, afterWait, true, 3, schedule); v.Level != 2 {
+		t.Fatalf("a probe failed after the wait: %+v; want level 2", v)
+	}
+	if err := c.Recovered(ctx, "t"); err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{"a", "d"} {
+		if v, _ := c.Failed(ctx, "t", "spring", key, afterWait, afterWait, false, 3, schedule); v.Owed != 0 {
+			t.Fatalf("%s failing again after a sick sender recovered: %+v; want nothing charged", key, v)
+		}
+	}
+}
