@@ -97,7 +97,7 @@ if contradicts or (not agrees and in_window(ok_res, s, advice)) then
 end
 -- The sender's, for now or for good.
 local g = redis.call('HMGET', KEYS[1], 'until', 'interval', 'pace_set_at', 'limited_ever', 'blocked_until', 'good', 'inv_at',
-  'doubt', 'sl_res', 'sl_n')
+  'doubt', 'sl_res', 'sl_n', 'doubt_rep')
 local old_until, old, pace_set_at, ever, old_blocked = num(g[1]), num(g[2]), num(g[3]), g[4], num(g[5])
 local live = lim_by and now < lim_res + lim_adv
 -- The benefit of the doubt: when the sender's 429s lately (within the
@@ -107,23 +107,22 @@ local live = lim_by and now < lim_res + lim_adv
 -- then both were the sender's. (If they were, the requests sent until that
 -- second 429 came were early: at most one per request in flight.) The
 -- doubt lasts DoubtRun 429s without new evidence: past that, a sender
--- limit (or evidence misread) no longer passes for its invitees'. An
--- invite limited before does not confirm it: invitees limited on their
--- own, retried at their advice, meet another's next free time by chance
--- (bench I20c: 300 ms and 400 ms advice ending 5 ms apart paced the
--- sender at 300 ms), while a sender's limit refuses fresh invites too.
+-- limit (or evidence misread) no longer passes for its invitees'. Two
+-- invites both answered 429 before do not confirm it: invitees limited on
+-- their own, retried at their advice, meet by chance (bench I20c: 300 ms
+-- and 400 ms advice ending 5 ms apart paced the sender at 300 ms), while
+-- a sender's limit refuses fresh invites too (doubt_rep: the reference
+-- 429's invite was answered 429 before).
 local history = g[7] and now - num(g[7]) < tonumber(ARGV[8])
 local doubted = false
 if history and not (lim_by and (sure or live)) and not probe_hit
     and redis.call('HINCRBY', KEYS[1], 'doubt_n', 1) <= DOUBT_RUN then
   local dres, dadv, dkey = parse_rl(g[8])
-  if dres and dkey ~= key and ARGV[9] ~= '1' and in_window(s, dres, dadv) and not (advice % 1000 == 0 or dadv % 1000 == 0)
+  if dres and dkey ~= key and not (ARGV[9] == '1' and g[11] == '1') and in_window(s, dres, dadv) and not (advice % 1000 == 0 or dadv % 1000 == 0)
       and math.abs((s + advice) - (dres + dadv)) <= 2 * margin(dadv) then
     doubted = true
   else
-    -- (An invite limited before is not the next one's reference either.)
-    if ARGV[9] ~= '1' then redis.call('HSET', KEYS[1], 'doubt', s .. ',' .. advice .. ',' .. key) end
-    redis.call('HSET', KEYS[1], 'rl:' .. room, s .. ',' .. advice .. ',' .. key)
+    redis.call('HSET', KEYS[1], 'doubt', s .. ',' .. advice .. ',' .. key, 'doubt_rep', ARGV[9], 'rl:' .. room, s .. ',' .. advice .. ',' .. key)
     return {'invitee', advice, "no evidence, but the sender's recent 429s were its invitees'"}
   end
 end

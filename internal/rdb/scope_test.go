@@ -163,10 +163,10 @@ func TestBenefitOfTheDoubt(t *testing.T) {
 	}
 }
 
-// An invite answered 429 before (its own limit, retried at its advice)
-// whose 429 names the same next free time as another's proves nothing:
-// invitees limited on their own meet by chance.
-func TestBenefitOfTheDoubtIgnoresAnInviteLimitedBefore(t *testing.T) {
+// Two invites answered 429 before (their own limits, retried at their
+// advice) whose 429s name the same next free time prove nothing: invitees
+// limited on their own meet by chance.
+func TestBenefitOfTheDoubtIgnoresTwoInvitesLimitedBefore(t *testing.T) {
 	e := newScopeEnv(t)
 	a, pa := e.invite("a@example.org", "!r:test")
 	c, pc := e.invite("c@example.org", "!r:test")
@@ -178,6 +178,7 @@ func TestBenefitOfTheDoubtIgnoresAnInviteLimitedBefore(t *testing.T) {
 		t.Fatalf("a 429 with evidence: %q, want invitee", s)
 	}
 	r := nowMS() - 100
+	pa.First429 = time.Now().Add(-time.Second)
 	if s := e.limit(a, pa, 300*time.Millisecond, r); s != record.ScopeInvitee {
 		t.Fatalf("no evidence, recent invitee limits: %q, want invitee", s)
 	}
