@@ -4,9 +4,6 @@ import (
 	"fmt"
 	"testing"
 	"time"
-
-	"github.com/mxinvite/mxinvite/internal/record"
-	"github.com/mxinvite/mxinvite/tasks"
 )
 
 func TestBackoffNeedsAFreshFailureAfterTheThresholdAndEndsWithASuccess(t *testing.T) {
@@ -88,14 +85,8 @@ func TestFailuresAmongSuccessesDoNotSlowAKeptPace(t *testing.T) {
 // before a 429 is: it would go into the failing server (bench I11b: the
 // store limit's 500s went from 14 of 54 requests to 7 of 47).
 func TestBackoffHoldsRequestsReservedBeforeIt(t *testing.T) {
-	c, conn := newTestClient(t)
+	c, conn, inv, p := newGateTest(t)
 	ctx := t.Context()
-	inv := tasks.Invite{Sender: "s", Campaign: "spring", RoomID: "!r:test"}
-	p := record.Progress{Key: "k", Campaign: "spring"}
-	conn.HSet(ctx, c.k.invite("k"), "campaign", "spring")
-	if first, err := c.Acquire(ctx, inv, p, time.Minute); err != nil || !first.Reserved || first.Wait != 0 {
-		t.Fatalf("first slot %+v (%v); want reserved now", first, err)
-	}
 	reserved, err := c.Acquire(ctx, inv, p, time.Minute)
 	if err != nil || !reserved.Reserved || reserved.Sent || reserved.Wait <= 0 {
 		t.Fatalf("second slot %+v (%v); want reserved ahead", reserved, err)

@@ -4,20 +4,30 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/mxinvite/mxinvite/internal/record"
 	"github.com/mxinvite/mxinvite/tasks"
 )
 
-func TestGateSlowStartThenBlockAfter429(t *testing.T) {
+// newGateTest is a new gate of sender "s" whose first slot invite "k" of
+// campaign "c" has taken.
+func newGateTest(t *testing.T) (*Client, *redis.Client, tasks.Invite, record.Progress) {
+	t.Helper()
 	g, conn := newTestClient(t)
-	ctx := t.Context()
 	inv := tasks.Invite{Sender: "s", Campaign: "c", RoomID: "!r:test"}
 	p := record.Progress{Key: "k", Campaign: "c"}
-	conn.HSet(ctx, g.k.invite("k"), "campaign", "c")
-	first, err := g.Acquire(ctx, inv, p, time.Minute)
+	conn.HSet(t.Context(), g.k.invite("k"), "campaign", "c")
+	first, err := g.Acquire(t.Context(), inv, p, time.Minute)
 	if err != nil || !first.Reserved || first.Wait != 0 {
 		t.Fatalf("first slot %+v (%v); want reserved now", first, err)
 	}
+	return g, conn, inv, p
+}
+
+func TestGateSlowStartThenBlockAfter429(t *testing.T) {
+	g, conn, inv, p := newGateTest(t)
+	ctx := t.Context()
 	second, _ := g.Acquire(ctx, inv, p, time.Minute)
 	if !second.Reserved || second.Wait <= 0 || second.Wait > StartInterval {
 		t.Fatalf("second slot %+v; want reserved one start interval (%s) later", second, StartInterval)

@@ -131,63 +131,49 @@ func TestGuessWithoutHistoryHoldsForTheAdvice(t *testing.T) {
 // When the sender's recent 429s turned out to be its invitees' on
 // evidence, a 429 without evidence gets the benefit of the doubt (the
 // invitee's: nothing else is held), until another invite's 429 names the
-// same next free time: then the limit is the sender's for good.
+// same next free time: then the limit is the sender's for good — unless
+// both invites were answered 429 before (their own limits, retried at
+// their advice): invitees limited on their own meet by chance.
 func TestBenefitOfTheDoubt(t *testing.T) {
-	e := newScopeEnv(t)
-	a, pa := e.invite("a@example.org", "!r:test")
-	b, pb := e.invite("b@example.org", "!r:test")
-	c, pc := e.invite("c@example.org", "!r:test")
-	x, px := e.invite("x@example.org", "!r:test")
-	y, py := e.invite("y@example.org", "!r:test")
-	r0 := nowMS() - 1000
-	e.accept(y, py, r0+100)
-	if s := e.limit(x, px, time.Minute, r0); s != record.ScopeInvitee {
-		t.Fatalf("a 429 with evidence: %q, want invitee", s)
-	}
-	r := nowMS() - 100
-	if s := e.limit(a, pa, 300*time.Millisecond, r); s != record.ScopeInvitee {
-		t.Fatalf("no evidence, recent invitee limits: %q, want invitee", s)
-	}
-	if !e.free(c, pc) {
-		t.Fatal("the benefit of the doubt held the sender")
-	}
-	// Another invite sent 50 ms later, advised 250 ms: the same next free time.
-	if s := e.limit(b, pb, 250*time.Millisecond, r+50); s != record.ScopeSender {
-		t.Fatalf("a second 429 naming the same time: %q, want sender", s)
-	}
-	if sure := e.c.rdb.HGet(t.Context(), e.c.k.gate("s"), "lim_sure").Val(); sure != "1" {
-		t.Fatal("two invites naming one next free time did not confirm the sender's limit")
-	}
-	if e.free(c, pc) {
-		t.Fatal("a confirmed sender limit did not hold the sender")
-	}
-}
-
-// Two invites answered 429 before (their own limits, retried at their
-// advice) whose 429s name the same next free time prove nothing: invitees
-// limited on their own meet by chance.
-func TestBenefitOfTheDoubtIgnoresTwoInvitesLimitedBefore(t *testing.T) {
-	e := newScopeEnv(t)
-	a, pa := e.invite("a@example.org", "!r:test")
-	c, pc := e.invite("c@example.org", "!r:test")
-	x, px := e.invite("x@example.org", "!r:test")
-	y, py := e.invite("y@example.org", "!r:test")
-	r0 := nowMS() - 1000
-	e.accept(y, py, r0+100)
-	if s := e.limit(x, px, time.Minute, r0); s != record.ScopeInvitee {
-		t.Fatalf("a 429 with evidence: %q, want invitee", s)
-	}
-	r := nowMS() - 100
-	pa.First429 = time.Now().Add(-time.Second)
-	if s := e.limit(a, pa, 300*time.Millisecond, r); s != record.ScopeInvitee {
-		t.Fatalf("no evidence, recent invitee limits: %q, want invitee", s)
-	}
-	px.First429 = time.Now().Add(-time.Second)
-	if s := e.limit(x, px, 250*time.Millisecond, r+50); s != record.ScopeInvitee {
-		t.Fatalf("an invite limited before, naming the same next free time: %q, want invitee", s)
-	}
-	if !e.free(c, pc) {
-		t.Fatal("a chance meeting of two invitees' limits held the sender")
+	for _, tc := range []struct {
+		name          string
+		limitedBefore bool
+		want          record.LimitScope
+	}{
+		{"fresh invites: the sender's", false, record.ScopeSender},
+		{"two invites limited before: a chance meeting", true, record.ScopeInvitee},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newScopeEnv(t)
+			a, pa := e.invite("a@example.org", "!r:test")
+			b, pb := e.invite("b@example.org", "!r:test")
+			c, pc := e.invite("c@example.org", "!r:test")
+			x, px := e.invite("x@example.org", "!r:test")
+			y, py := e.invite("y@example.org", "!r:test")
+			if tc.limitedBefore {
+				pa.First429, pb.First429 = time.Now().Add(-time.Second), time.Now().Add(-time.Second)
+			}
+			r0 := nowMS() - 1000
+			e.accept(y, py, r0+100)
+			if s := e.limit(x, px, time.Minute, r0); s != record.ScopeInvitee {
+				t.Fatalf("a 429 with evidence: %q, want invitee", s)
+			}
+			r := nowMS() - 100
+			if s := e.limit(a, pa, 300*time.Millisecond, r); s != record.ScopeInvitee {
+				t.Fatalf("no evidence, recent invitee limits: %q, want invitee", s)
+			}
+			if !e.free(c, pc) {
+				t.Fatal("the benefit of the doubt held the sender")
+			}
+			// Another invite sent 50 ms later, advised 250 ms: the same next free time.
+			if s := e.limit(b, pb, 250*time.Millisecond, r+50); s != tc.want {
+				t.Fatalf("a second 429 naming the same time: %q, want %q", s, tc.want)
+			}
+			sure := e.c.rdb.HGet(t.Context(), e.c.k.gate("s"), "lim_sure").Val() == "1"
+			if sure != (tc.want == record.ScopeSender) || e.free(c, pc) == sure {
+				t.Fatalf("sender limit confirmed %v, sender free %v; want confirmed and held only for %q", sure, e.free(c, pc), record.ScopeSender)
+			}
+		})
 	}
 }
 
