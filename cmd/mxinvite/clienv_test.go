@@ -73,19 +73,25 @@ type result struct {
 // mxinviteTimeLimit bounds one in-process run of the command line.
 const mxinviteTimeLimit = time.Minute
 
-// mxinvite runs the command line in-process with a time limit. Reaching
-// the limit fails the test: a "worker --until-idle" stopped by it shuts
-// down gracefully and exits 0, as it does on SIGTERM, with its work not
-// done, which must not read as success.
+// mxinvite runs the command line in-process within mxinviteTimeLimit.
 func mxinvite(t *testing.T, args ...string) result {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), mxinviteTimeLimit)
+	return mxinviteWithin(t, mxinviteTimeLimit, args...)
+}
+
+// mxinviteWithin runs the command line in-process with a time limit.
+// Reaching the limit fails the test: a "worker --until-idle" stopped by it
+// shuts down gracefully and exits 0, as it does on SIGTERM, with its work
+// not done, which must not read as success.
+func mxinviteWithin(t *testing.T, limit time.Duration, args ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
 	var stdout, stderr syncBuffer // a worker's goroutines log at once
 	code := run(ctx, append([]string{"mxinvite"}, args...), &stdout, &stderr)
 	r := result{code: code, stdout: stdout.String(), stderr: stderr.String()}
 	if ctx.Err() != nil {
-		t.Fatalf("mxinvite %s: still running after %s (exit %d)\n%s%s", strings.Join(args, " "), mxinviteTimeLimit, code, r.stdout, r.stderr)
+		t.Fatalf("mxinvite %s: still running after %s (exit %d)\n%s%s", strings.Join(args, " "), limit, code, r.stdout, r.stderr)
 	}
 	return r
 }

@@ -1,11 +1,9 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/mxinvite/mxinvite/internal/simulator"
 	"github.com/mxinvite/mxinvite/internal/simulator/simtest"
@@ -36,12 +34,8 @@ func TestWorkerServesEveryConfiguredSender(t *testing.T) {
 		}
 	}
 
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	var out, errs strings.Builder
-	args := []string{"mxinvite", "worker", "--config", path, "--until-idle", "--log-level", "error", "--identity-scheme", "http"}
-	if code := run(ctx, args, &out, &errs); code != 0 {
-		t.Fatalf("worker: exit %d\n%s", code, errs.String())
+	if r := mxinvite(t, "worker", "--config", path, "--until-idle", "--log-level", "error", "--identity-scheme", "http"); r.code != 0 {
+		t.Fatalf("worker: exit %d\n%s", r.code, r.stderr)
 	}
 
 	for sim, want := range map[*simulator.Server]int{e.sim: lists["alice"], simB: lists["bob"]} {

@@ -47,9 +47,7 @@ func (e dupEnv) work(extra ...string) {
 
 func (e dupEnv) enqueue(campaign, domain string) {
 	e.t.Helper()
-	file := e.file(campaign+".txt", addressList(dupInvites, domain))
-	r := mxinvite(e.t, join([]string{"enqueue", "--no-preflight", "--room", simulator.DefaultRoomID, "--campaign", campaign,
-		"--file", file}, e.redisArgs())...)
+	r := mxinvite(e.t, e.enqueueArgs(campaign, e.file(campaign+".txt", addressList(dupInvites, domain)))...)
 	if r.code != 0 {
 		e.t.Fatalf("enqueue %s: exit %d %s %s", campaign, r.code, r.stdout, r.stderr)
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/csv"
 	"os"
 	"path/filepath"
@@ -9,7 +8,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/mxinvite/mxinvite/internal/simulator"
 )
@@ -76,12 +74,9 @@ func TestResultsFailedReimport(t *testing.T) {
 // runWorker runs mxinvite worker until no invite is pending.
 func (e *cliEnv) runWorker() {
 	e.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	var out, errs strings.Builder
-	args := join([]string{"mxinvite", "worker", "--until-idle", "--log-level", "error", "--concurrency", "4"}, e.redisArgs(), e.profileArgs())
-	if code := run(ctx, args, &out, &errs); code != 0 {
-		e.t.Fatalf("worker: exit %d\n%s", code, errs.String())
+	args := join([]string{"worker", "--until-idle", "--log-level", "error", "--concurrency", "4"}, e.redisArgs(), e.profileArgs())
+	if r := mxinvite(e.t, args...); r.code != 0 {
+		e.t.Fatalf("worker: exit %d\n%s", r.code, r.stderr)
 	}
 }
 

@@ -147,13 +147,10 @@ func TestAdjacentRefusedAddressesEndOnTheirOwnSchedule(t *testing.T) {
 	if r := mxinvite(t, e.enqueueArgs("adjacent", e.file("adjacent.txt", strings.Join(list, "\n")+"\n"))...); r.code != 0 {
 		t.Fatalf("enqueue: exit %d %s", r.code, r.stderr)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	var stderr syncBuffer
-	args := join([]string{"mxinvite", "worker", "--until-idle", "--log-level", "error", "--concurrency", "10",
+	args := join([]string{"worker", "--until-idle", "--log-level", "error", "--concurrency", "10",
 		"--retry-waits", "100ms,200ms,300ms", "--max-retries", "3"}, e.redisArgs(), e.profileArgs())
-	if code := run(ctx, args, discardWriter{}, &stderr); code != 0 || ctx.Err() != nil {
-		t.Fatalf("worker: exit %d within 30 s? %v\n%s", code, ctx.Err(), stderr.String())
+	if r := mxinviteWithin(t, 30*time.Second, args...); r.code != 0 {
+		t.Fatalf("worker: exit %d\n%s", r.code, r.stderr)
 	}
 	recs := e.records("adjacent")
 	for _, a := range good {
@@ -208,12 +205,9 @@ func roomLimitHoldsOnlyItsRoom(t *testing.T, lookup string) {
 	if r := mxinvite(t, e.enqueueArgs("calm", calmList)...); r.code != 0 {
 		t.Fatalf("enqueue calm: exit %d %s", r.code, r.stderr)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	var stderr syncBuffer
-	wargs := join([]string{"mxinvite", "worker", "--until-idle", "--log-level", "error", "--concurrency", "6", "--lookup", lookup}, e.redisArgs(), e.profileArgs())
-	if code := run(ctx, wargs, discardWriter{}, &stderr); code != 0 {
-		t.Fatalf("worker: exit %d\n%s", code, stderr.String())
+	wargs := join([]string{"worker", "--until-idle", "--log-level", "error", "--concurrency", "6", "--lookup", lookup}, e.redisArgs(), e.profileArgs())
+	if r := mxinvite(t, wargs...); r.code != 0 {
+		t.Fatalf("worker: exit %d\n%s", r.code, r.stderr)
 	}
 	store := rdb.New(e.rdb, rdb.Options{Prefix: e.prefix})
 	hotCounts, _ := store.Counts(context.Background(), "hot")
@@ -288,13 +282,10 @@ func TestPerAddressAnswersKeepTheirOwnWaits(t *testing.T) {
 	if r := mxinvite(t, e.enqueueArgs("mixed", e.file("mixed.txt", strings.Join(list, "\n")+"\n"))...); r.code != 0 {
 		t.Fatalf("enqueue: exit %d %s", r.code, r.stderr)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	var stderr syncBuffer
-	args := join([]string{"mxinvite", "worker", "--until-idle", "--log-level", "error", "--concurrency", "10",
+	args := join([]string{"worker", "--until-idle", "--log-level", "error", "--concurrency", "10",
 		"--retry-waits", "100ms,200ms,300ms", "--timeouts", "1s", "--max-retries", "3"}, e.redisArgs(), e.profileArgs())
-	if code := run(ctx, args, discardWriter{}, &stderr); code != 0 {
-		t.Fatalf("worker: exit %d\n%s", code, stderr.String())
+	if r := mxinvite(t, args...); r.code != 0 {
+		t.Fatalf("worker: exit %d\n%s", r.code, r.stderr)
 	}
 	recs := e.records("mixed")
 	total429 := 0
