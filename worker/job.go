@@ -201,6 +201,9 @@ func (j *job) decide(ctx context.Context, o matrix.Outcome) (final bool, err err
 		return true, j.end(ctx, j.finalOf(o), u)
 	}
 
+	// An earlier failure spared only provisionally is charged now,
+	// whatever this one is (backoff.go).
+	j.p.Retries += backoff.Owed
 	switch {
 	case rateLimited:
 		// 429s do not count against MaxRetries. The invite waits its own
@@ -210,17 +213,14 @@ func (j *job) decide(ctx context.Context, o matrix.Outcome) (final bool, err err
 		j.p.NotBefore = now.Add(wait)
 	case spares(backoff):
 		// The sender backs off: the cause is not this address's, and the
-		// gate holds the invite until the sender's server is well again
-		// (an earlier failure spared only provisionally is charged now).
+		// gate holds the invite until the sender's server is well again.
 		wait = backoff.Wait
-		j.p.Retries += backoff.Owed
 	case backoff.Provisional:
 		// Perhaps the sender's: no retry spent for now (backoff.go), the
 		// wait is the invite's own.
-		j.p.Retries += backoff.Owed
 		j.p.NotBefore = now.Add(wait)
 	default:
-		j.p.Retries += 1 + backoff.Owed
+		j.p.Retries++
 		j.p.NotBefore = now.Add(wait)
 	}
 	if o.Ambiguous() {
