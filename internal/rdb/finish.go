@@ -16,6 +16,12 @@ import (
 //
 //	its sender's gate of its path (GateName), that gate's fails set
 //
+// KEYS[#KEYS] -> the caller's held set ({prefix}:worker:{id}:held,
+//
+//	takeover.go): a final invite needs no takeover, so it leaves the set
+//	here rather than at the worker's next pruning (two reads and a claim
+//	per invite)
+//
 // ARGV[1] -> stream MAXLEN (0: unbounded)
 // ARGV[2] -> record TTL in ms (0: none; Options.FinishedTTL)
 // ARGV[3] -> the longest pace (ms; MaxGateInterval)
@@ -55,6 +61,7 @@ import (
 // finishes are one gap from the last finish and 0 from each other.
 var finishScript = newScript("finish", script(luaBatch, luaScope, luaRecovered, `
 local maxlen, ttl = tonumber(ARGV[1]), tonumber(ARGV[2])
+local held_set = (#KEYS - 1) % 4 == 1 and KEYS[#KEYS] or nil
 local finished, finished_order = {}, {}
 local flows, flow_order = {}, {}
 local well, well_order = {}, {}
@@ -126,6 +133,7 @@ while i <= #ARGV do
     tonumber(ARGV[i + 5]), ARGV[i + 6], ARGV[i + 7], ARGV[i + 8], tonumber(ARGV[i + 9]), ARGV[i + 10], ARGV[i + 11],
     ARGV[i + 12], first, last)
   if not ok then res = failure(res) end
+  if held_set then redis.call('SREM', held_set, ARGV[i]) end
   table.insert(out, res)
   i = last + 1
   n = n + 1
@@ -182,7 +190,7 @@ func (c *Client) Finish(ctx context.Context, inv tasks.Invite, p record.Progress
 
 // writeFinishes runs finishScript once for a batch.
 func (c *Client) writeFinishes(ctx context.Context, reqs []finishReq) ([]finishRes, error) {
-	keys := make([]string, 0, 1+4*len(reqs))
+	keys := make([]string, 0, 2+4*len(reqs))
 	keys = append(keys, c.k.results())
 	args := make([]any, 0, 3+len(reqs)*(14+2*10))
 	args = append(args, max(c.opts.StreamMaxLen, 0), c.opts.FinishedTTL.Milliseconds(), MaxGateInterval.Milliseconds())
@@ -193,6 +201,9 @@ func (c *Client) writeFinishes(ctx context.Context, reqs []finishReq) ([]finishR
 			string(r.u.LimitScope), r.inv.RoomID, boolArg(r.u.Accepted), r.u.SentAt, boolArg(r.u.Recovers),
 			r.f.Status.String(), boolArg(r.f.PossibleDuplicate), len(fields)/2)
 		args = append(args, fields...)
+	}
+	if c.opts.WorkerID != "" {
+		keys = append(keys, c.k.held(c.opts.WorkerID))
 	}
 	replies, err := finishScript.Run(ctx, c.rdb, keys, args...).Slice()
 	if err == nil && len(replies) != len(reqs) {

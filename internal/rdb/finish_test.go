@@ -54,7 +54,8 @@ func TestFinishRecordsOnceAndStreams(t *testing.T) {
 // TestFinishedRecordKeepsWhatReadersRead: a finished record drops what only
 // a delivery in flight needs (inflight, owner, begins, and the task ID the
 // key and generation give) and reads back the same; a re-delivery's task
-// ID, which the key cannot give, stays.
+// ID, which the key cannot give, stays. A final invite leaves its worker's
+// held set (no takeover needs it).
 func TestFinishedRecordKeepsWhatReadersRead(t *testing.T) {
 	c, conn := newTestClient(t, func(o *Options) { o.WorkerID = "worker-a" })
 	ctx := t.Context()
@@ -68,6 +69,9 @@ func TestFinishedRecordKeepsWhatReadersRead(t *testing.T) {
 			t.Fatalf("record in flight %v: want owner, begins and task_id", h)
 		}
 	}
+	if held := conn.SMembers(ctx, c.k.held("worker-a")).Val(); len(held) != 2 {
+		t.Fatalf("held set while in flight: %v, want both invites", held)
+	}
 	ok := record.Final{Status: matrix.Success, HTTPStatus: 200, FinishedAt: time.Now()}
 	for _, x := range []struct {
 		inv tasks.Invite
@@ -76,6 +80,9 @@ func TestFinishedRecordKeepsWhatReadersRead(t *testing.T) {
 		if _, err := c.Finish(ctx, x.inv, x.p, record.AttemptUpdate{Attempts: 1}, ok); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if held := conn.SMembers(ctx, c.k.held("worker-a")).Val(); len(held) != 0 {
+		t.Errorf("held set after both finished: %v, want empty", held)
 	}
 	ha := conn.HGetAll(ctx, c.k.invite(a.Key())).Val()
 	for _, f := range []string{"inflight", "owner", "begins", "task_id"} {

@@ -109,12 +109,15 @@ end
 // last success (backoff.go): the caller then reports its success.
 var gateAcquireScript = newScript("gateAcquire", stateless(luaMarkSending, luaGateOpen, `
 local now = now_ms()
-if redis.call('EXISTS', KEYS[2]) == 1 or redis.call('EXISTS', KEYS[3]) == 1 then return {0, 4, now, 0} end
+if redis.call('EXISTS', KEYS[2], KEYS[3]) > 0 then return {0, 4, now, 0} end
 local key, room = ARGV[4], ARGV[6]
-local g = redis.call('HMGET', KEYS[1], unpack(GATE_FIELDS))
-local b = redis.call('HMGET', KEYS[1], 'quiet_since', 'backoff_until', 'probe', 'probe_until', 'good', 'step_at',
+-- One read of the gate: GATE_FIELDS (g), then the rest (b).
+local all = redis.call('HMGET', KEYS[1], 'quiet_since', 'backoff_until', 'probe', 'probe_until', 'good', 'step_at',
   'lim_by', 'lim_probe_at', 'lim_probe', 'lim_probe_until', 'lim_sure', 'blocked_until', 'rb:' .. room,
-  'lim_set_at', 'lim_adv', 'lim_chk_a', 'lim_chk_b')
+  'lim_set_at', 'lim_adv', 'lim_chk_a', 'lim_chk_b', unpack(GATE_FIELDS))
+local g, b = {}, {}
+for i = 1, 17 do b[i] = all[i] end
+for i = 1, #GATE_FIELDS do g[i] = all[17 + i] end
 local trouble = 0
 if g[5] == '1' then trouble = 1 end
 if not g[3] then
@@ -259,7 +262,7 @@ return {slot - now, 1, now, trouble}
 // the invite, else {ms to wait before asking again, now_ms}.
 var gateSendScript = newScript("gateSend", stateless(luaMarkSending, `
 local now = now_ms()
-if redis.call('EXISTS', KEYS[2]) == 1 or redis.call('EXISTS', KEYS[3]) == 1 then return {-1, now} end
+if redis.call('EXISTS', KEYS[2], KEYS[3]) > 0 then return {-1, now} end
 local b = redis.call('HMGET', KEYS[1], 'blocked_until', 'rb:' .. ARGV[1], 'backoff_until')
 local blocked = math.max(tonumber(b[1] or '0'), tonumber(b[2] or '0'), tonumber(b[3] or '0'))
 if blocked > now then return {blocked - now, now} end
