@@ -21,7 +21,12 @@ import (
 // (issue 14's fairer peer): decode the task, POST the invite, HSET the
 // answer's status. No retries, no rate-limit gate, no record of progress,
 // no counters, no stream: what mxinvite's guarantees are measured against.
-func p1Naive(ctx context.Context, e *env) (p1Run, error) {
+//
+// marked adds the least a handler that never resends an invite whose
+// outcome it cannot know needs (the brief's non-idempotence standard): an
+// HSET marking the invite in flight before the POST, one Redis round trip
+// more per invite, so that a crash mid-request is known as one (P1s).
+func p1Naive(ctx context.Context, e *env, marked bool) (p1Run, error) {
 	sim, err := startSim(ctx, simulator.Config{}, nil)
 	if err != nil {
 		return p1Run{}, err
@@ -46,6 +51,11 @@ func p1Naive(ctx context.Context, e *env) (p1Run, error) {
 		if err != nil {
 			return err
 		}
+		if marked {
+			if err := e.rdb.HSet(ctx, "naive:result:"+inv.Key(), "inflight", "1").Err(); err != nil {
+				return err
+			}
+		}
 		req.Header.Set("Authorization", "Bearer "+simulator.DefaultAccessToken)
 		req.Header.Set("Content-Type", "application/json")
 		resp, err := client.Do(req)
@@ -60,7 +70,11 @@ func p1Naive(ctx context.Context, e *env) (p1Run, error) {
 		}
 		return e.rdb.HSet(ctx, "naive:result:"+inv.Key(), "status", status, "http_status", resp.StatusCode).Err()
 	}
-	run, err := p1Asynq(ctx, e, "p1naive", "P1n", handle)
+	queue, label, profile := "p1naive", "naive handler", "P1n"
+	if marked {
+		queue, label, profile = "p1marked", "naive handler with an in-flight mark", ""
+	}
+	run, err := p1Asynq(ctx, e, queue, profile, handle)
 	if err != nil {
 		return run, err
 	}
@@ -70,7 +84,7 @@ func p1Naive(ctx context.Context, e *env) (p1Run, error) {
 		return run, fmt.Errorf("not every invite was accepted once (%s)", check)
 	}
 	run.note = check + "; " + run.note
-	fmt.Printf("   naive handler:   %s invites in %s = %s (%s)\n", fmtInt(p1Invites), run.elapsed.Round(time.Millisecond),
+	fmt.Printf("   %s:   %s invites in %s = %s (%s)\n", label, fmtInt(p1Invites), run.elapsed.Round(time.Millisecond),
 		fmtRate(p1Invites, run.elapsed), run.note)
 	fmt.Printf("      Redis commands per invite: %s\n", run.work.top(p1Invites, 16))
 	return run, nil

@@ -53,7 +53,9 @@ func runP1(ctx context.Context, e *env) []row {
 	_ = e.flush(ctx)
 	direct, directErr := p1Worker(ctx, e, true)
 	_ = e.flush(ctx)
-	naive, naiveErr := p1Naive(ctx, e)
+	naive, naiveErr := p1Naive(ctx, e, false)
+	_ = e.flush(ctx)
+	marked, markedErr := p1Naive(ctx, e, true)
 	_ = e.flush(ctx)
 	bare, bareErr := p1BareAsynq(ctx, e)
 
@@ -74,6 +76,9 @@ func runP1(ctx context.Context, e *env) []row {
 		fmt.Sprintf("same %s invites, concurrency %d, same simulator config and Redis; the handler decodes the payload, POSTs "+
 			"/_matrix/client/v3/rooms/{roomId}/invite with net/http's default transport (as mxinvite's matrix client) and HSETs "+
 			"the HTTP status; no retries, no record, no counters", fmtInt(p1Invites), p1Concurrency))
+	runRow("P1s", "naive handler with an in-flight mark (invites/s)", marked, markedErr,
+		"as P1n, plus an HSET marking the invite in flight before the POST: the least a handler needs that never resends an "+
+			"invite whose outcome it cannot know (a crash mid-request must be known as one), one Redis round trip more per invite")
 	runRow("P1b", "bare asynq server, no-op handler (tasks/s)", bare, bareErr,
 		fmt.Sprintf("same %s tasks (invite payloads), concurrency %d, same Redis", fmtInt(p1Invites), p1Concurrency))
 	rows = append(rows,
@@ -82,10 +87,21 @@ func runP1(ctx context.Context, e *env) []row {
 		ratioRow("P1e", "P1n ratio: mxinvite --lookup off ÷ naive handler", p1NaiveGoal, direct, directErr, naive, naiveErr,
 			"P1l ÷ P1n: what P1d is without resolve-first's lookup request (issue 25), the same work per invite as the naive handler "+
 				"plus mxinvite's record, gate and counters"),
+		ratioRef("P1f", "P1s ratio: mxinvite --lookup off ÷ naive handler with an in-flight mark", direct, directErr, marked, markedErr,
+			"P1l ÷ P1s: how much of P1e's gap the round trip before the request explains (the in-flight mark that never resending "+
+				"needs, mxinvite's begin): P1s ÷ P1n is what that mark alone costs a handler"),
 		handlerCPURow(mx, mxErr, naive, naiveErr))
 	rows = append(rows, redisCostRows(mx, mxErr, naive, naiveErr, bare, bareErr)...)
 	rows = append(rows, memoryRows(mx, mxErr)...)
 	return printed(rows...)
+}
+
+// ratioRef is a ÷ b of two P1 runs, a reference figure (no goal).
+func ratioRef(id, what string, a p1Run, aErr error, b p1Run, bErr error, notes string) row {
+	if err := firstErr(aErr, bErr); err != nil {
+		return failed(id, what, noGoal, err)
+	}
+	return reference(id, what, fmt.Sprintf("%.2f", a.rate()/b.rate()), notes)
 }
 
 // ratioRow is a ÷ b of two P1 runs against a goal (≥).
