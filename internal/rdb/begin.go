@@ -31,7 +31,9 @@ import (
 //	knows an identity server), final_on_5xx ("1": an ambiguous attempt
 //	needs no re-check before the next), C, T, the task ID, the room, n, then
 //	n field/value pairs used only when no record exists (a task enqueued
-//	without the producer's registration)
+//	without the producer's registration) or it is of an older generation;
+//	n = 0 omits them (the common case: the producer registered the invite),
+//	and the answer is then {"adopt"} (nothing written) when they are needed
 //
 // ARGV[#ARGV] -> the caller's worker ID ("" for none: nothing is marked)
 //
@@ -48,6 +50,8 @@ import (
 // re-delivery, or the task a takeover replaced) and is not an orphan (active
 // with no live owner); {"held", scope,
 // since_ms} when a pause holds the invite (its record moves to "paused");
+// {"adopt"} when the record must be created (or replaced) from the
+// fields omitted (nothing was written: call again with them);
 // {"rekey", campaign} when the record belongs to another campaign than C
 // (nothing was written: call again with that campaign's keys);
 // {"error", message}; else {"go"|"sent", retries, ambiguous, first_429_ms,
@@ -97,12 +101,14 @@ local function one(b, key, gen, score, try, final5xx, c_name, t_name, tid, room,
     if g > gen then return {'stale'} end
     if cur[4] and cur[4] ~= c_name then return {'rekey', cur[4]} end
     if g < gen then
+      if first > last then return {'adopt'} end
       forget(rec, key, counts, KEYS[b + 3])
       cur = {false}
     end
   end
   local campaign = c_name
   if not cur[1] then
+    if first > last then return {'adopt'} end
     campaign, counts = t_name, KEYS[b + 7]
     check('adopt', false, ST.queued)
     local set = {'generation', gen, 'state', ST.queued}
@@ -195,12 +201,16 @@ type beginReq struct {
 	opts BeginOptions
 	// campaign is the campaign the record is expected to belong to.
 	campaign string
+	// fields: send the record's fields, for a record to be created here
+	// (after an "adopt" answer).
+	fields bool
 }
 
 type beginRes struct {
 	p     record.Progress
 	err   error
 	rekey string // the record's campaign, to begin again with
+	adopt bool   // begin again with the record's fields
 }
 
 // Begin starts processing a delivered task (beginScript), in a batch with
@@ -214,13 +224,17 @@ func (c *Client) Begin(ctx context.Context, inv tasks.Invite, opts BeginOptions)
 		if err != nil {
 			return record.Progress{}, fmt.Errorf("begin invite %s: %w", inv.Key(), err)
 		}
-		if r.rekey == "" {
+		if r.rekey == "" && !r.adopt {
 			return r.p, r.err
 		}
-		if round == 2 {
+		if round == 3 {
 			return record.Progress{}, fmt.Errorf("begin invite %s: its record keeps moving between campaigns", inv.Key())
 		}
-		req.campaign = r.rekey
+		if r.adopt {
+			req.fields = true
+		} else {
+			req.campaign = r.rekey
+		}
 	}
 }
 
@@ -238,7 +252,10 @@ func (c *Client) writeBegins(ctx context.Context, reqs []beginReq) ([]beginRes, 
 		if r.opts.TaskID != "" {
 			tid = r.opts.TaskID
 		}
-		fields := append([]any{"task_id", tid}, identityFields(inv)...)
+		var fields []any
+		if r.fields {
+			fields = append([]any{"task_id", tid}, identityFields(inv)...)
+		}
 		args = append(args, inv.Key(), inv.Generation, inv.EnqueuedAt.UnixMilli(), boolArg(r.opts.Send), boolArg(r.opts.FinalOn5xx),
 			r.campaign, inv.Campaign, tid, inv.RoomID, len(fields)/2)
 		args = append(args, fields...)
@@ -271,6 +288,8 @@ func parseBegin(key string, reply any) beginRes {
 		return beginRes{err: ErrStale}
 	case "final":
 		return beginRes{err: ErrDone}
+	case "adopt":
+		return beginRes{adopt: true}
 	case "taken":
 		return beginRes{err: ErrTaken}
 	case "rekey":

@@ -111,3 +111,25 @@ func TestBeginAdoptsAndFollowsTheRecordsCampaign(t *testing.T) {
 		t.Fatalf("second %+v", n)
 	}
 }
+
+// A task of a newer generation than its record replaces the record with
+// one of its own (begin asks for the record's fields, which it omits
+// while a record exists, and then forgets the old one).
+func TestBeginReplacesAnOlderGeneration(t *testing.T) {
+	c, conn := newTestClient(t)
+	inv := testInvite(t, "again@example.org")
+	register(t, c, record.RegisterOptions{}, &inv)
+	finishNow(t, c, inv, record.Final{HTTPStatus: 200})
+	inv.Generation++
+	p, err := c.Begin(t.Context(), inv, BeginOptions{})
+	if err != nil || p.Campaign != "spring" {
+		t.Fatalf("newer generation: %+v %v", p, err)
+	}
+	h := conn.HGetAll(t.Context(), c.k.invite(inv.Key())).Val()
+	if h["generation"] != "1" || h["state"] != string(record.StateActive) || h["address"] != "again@example.org" || h["status"] != "" {
+		t.Fatalf("record %v: want generation 1, active, its fields, no status", h)
+	}
+	if n := checkIdentity(t, c, "spring"); n.States[record.StateActive] != 1 || n.States[record.StateDone] != 0 {
+		t.Fatalf("counts %+v", n)
+	}
+}
