@@ -1,6 +1,7 @@
 package worker
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/mxinvite/mxinvite/internal/rdb"
+	"github.com/mxinvite/mxinvite/internal/recent"
 	"github.com/mxinvite/mxinvite/internal/record"
 	"github.com/mxinvite/mxinvite/matrix"
 	"github.com/mxinvite/mxinvite/tasks"
@@ -27,7 +29,8 @@ type Handler struct {
 	resolver *matrix.Resolver // resolve-first's lookups (resolve.go)
 	breaker  *breaker
 	stopping <-chan struct{}
-	holding  holding // the invites this process is delivering (takeover.go)
+	holding  holding     // the invites this process is delivering (takeover.go)
+	pauses   *recent.Set // the pauses begin met lately (resolve.go)
 }
 
 // ProcessTask implements asynq.Handler.
@@ -55,7 +58,9 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	defer h.holding.release(inv.Key())
 	// Begin reserves the first request's slot on the 3PID gate, unless
 	// resolve-first may send it on the other path (resolve.go).
-	send := (inv.IDServer != "" || snd.IDServer != "") && h.cfg.NoLookup
+	idServer := cmp.Or(inv.IDServer, snd.IDServer)
+	ahead := h.lookAhead(ctx, inv, snd, idServer)
+	send := idServer != "" && (h.cfg.NoLookup || (ahead.done && ahead.user == ""))
 	opts := rdb.BeginOptions{Send: send, FinalOn5xx: h.cfg.FinalOn5xx}
 	if id, ok := asynq.GetTaskID(ctx); ok && id != inv.TaskID() {
 		opts.TaskID = id // a takeover's re-delivery
@@ -67,14 +72,16 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		log.Info().Msg("not sent again: " + err.Error())
 		return nil
 	case errors.As(err, &paused):
+		h.pauses.Note(pauseKeys(inv)...)
 		log.Debug().Str("pause", string(paused.Scope)).Msg("held by a pause")
 		return &handBackError{after: heldDelay(paused.Since), recorded: true}
 	case err != nil:
 		return err // Redis trouble: asynq retries the delivery.
 	}
+	h.pauses.Forget(pauseKeys(inv)...)
 	// (Begin may have marked the first request in flight: markedAt.)
 	q, _ := asynq.GetQueueName(ctx)
-	j := &job{h: h, inv: inv, p: p, log: log, snd: snd, markedAt: time.Now(), priority: tasks.QueuePriority(h.cfg.Queue, q)}
+	j := &job{h: h, inv: inv, p: p, log: log, snd: snd, markedAt: time.Now(), priority: tasks.QueuePriority(h.cfg.Queue, q), ahead: ahead}
 	err = j.run(ctx)
 	var hb *handBackError
 	if errors.As(err, &hb) && !hb.recorded {

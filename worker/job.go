@@ -1,6 +1,7 @@
 package worker
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -38,6 +39,8 @@ type job struct {
 	// userID: the account resolve-first found, invited by Matrix ID
 	// (j.p.Path is then record.PathMatrixID).
 	userID matrix.UserID
+	// ahead: the lookup made before begin, if any (resolve.go).
+	ahead lookahead
 }
 
 func (j *job) run(ctx context.Context) error {
@@ -50,10 +53,7 @@ func (j *job) run(ctx context.Context) error {
 		return err
 	}
 	defer release()
-	idServer := inv.IDServer
-	if idServer == "" {
-		idServer = snd.IDServer
-	}
+	idServer := cmp.Or(inv.IDServer, snd.IDServer)
 	if idServer == "" {
 		return j.end(ctx, record.Final{Status: matrix.IncorrectRequest,
 			Error: "no id_server: the task names none and the sender profile has no default"}, record.AttemptUpdate{})
