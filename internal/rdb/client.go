@@ -23,7 +23,6 @@ type Client struct {
 	// The success path's writes, group-committed (batch.go).
 	begins   *batcher[beginReq, beginRes]
 	finishes *batcher[finishReq, finishRes]
-	acquires *batcher[acquireReq, acquireResult]
 }
 
 // Options configure a Client. Zero fields take the defaults written on them.
@@ -51,8 +50,6 @@ func New(rdb redis.UniversalClient, opts Options) *Client {
 	c := &Client{rdb: rdb, servers: rdb, k: NewKeys(opts.Prefix), opts: opts, owned: opts.CloseConn}
 	c.begins = newBatcher(maxDeliveryBatch, deliveryLinger, c.writeBegins)
 	c.finishes = newBatcher(maxDeliveryBatch, deliveryLinger, c.writeFinishes)
-	// No lingering: a gate slot's time is precise to a millisecond or two.
-	c.acquires = newBatcher(maxDeliveryBatch, 0, c.writeAcquires)
 	return c
 }
 

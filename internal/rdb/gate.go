@@ -2,9 +2,7 @@ package rdb
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/mxinvite/mxinvite/internal/record"
@@ -77,35 +75,30 @@ local function mark_sending(rec, counts)
 end
 `
 
-// gateAcquireScript reserves the senders' next send slots of a batch of
-// invites (acquireBatch: group commit, without lingering), one after the
-// other as separate calls would, at one Redis time.
+// gateAcquireScript reserves the sender's next send slot.
 //
-// For invite i, K = KEYS[5(i-1)+1..5] and A = ARGV[11(i-1)+1..11]:
+// KEYS[1] -> the sender's gate
+// KEYS[2] -> the campaign's pause
+// KEYS[3] -> the sender's pause
+// KEYS[4] -> the invite's record
+// KEYS[5] -> its campaign's counts
+// ARGV[1] -> the longest wait the caller will sleep (ms)
+// ARGV[2] -> the pace of a new gate (ms)
+// ARGV[3] -> how far ahead a slot may be reserved (ms; at least one interval)
+// ARGV[4] -> the invite key
+// ARGV[5] -> how long a back-off probe may hold its turn (ms)
+// ARGV[6] -> the invite's room
+// ARGV[7] -> how long a scope probe may hold its turn (ms)
+// ARGV[8] -> the quiet time after a sender-scoped 429 before the pace
 //
-// K[1] -> the sender's gate
-// K[2] -> the campaign's pause
-// K[3] -> the sender's pause
-// K[4] -> the invite's record
-// K[5] -> its campaign's counts
-// A[1] -> the longest wait the caller will sleep (ms)
-// A[2] -> the pace of a new gate (ms)
-// A[3] -> how far ahead a slot may be reserved (ms; at least one interval)
-// A[4] -> the invite key
-// A[5] -> how long a back-off probe may hold its turn (ms)
-// A[6] -> the invite's room
-// A[7] -> how long a scope probe may hold its turn (ms)
-// A[8] -> the quiet time after a sender-scoped 429 before the pace
+//	speeds up (ms), ARGV[9] -> then the time between two steps (ms)
 //
-//	speeds up (ms), A[9] -> then the time between two steps (ms)
-//
-// A[10] -> how soon to ask again while a guess holds (ProbeDelay, ms)
-// A[11] -> "1" when the invite is on its own retry schedule (answered
+// ARGV[10] -> how soon to ask again while a guess holds (ProbeDelay, ms)
+// ARGV[11] -> "1" when the invite is on its own retry schedule (answered
 //
 //	before: a failure or a 429)
 //
-// Returns, per invite, {wait_ms, status, now_ms, trouble} (or {"error",
-// message}): status 3 means the request may
+// Returns {wait_ms, status, now_ms, trouble}: status 3 means the request may
 // go now and is already marked in flight (as gateSendScript does); 1 means
 // the slot is taken and the caller sends after wait_ms; 2 means nothing is
 // reserved yet: ask again after wait_ms; 0 means the wait is longer than the
@@ -114,149 +107,137 @@ end
 // which gateLimitedScript and gateFailedScript compare with the last change
 // of pace. trouble is 1 while the sender has ambiguous failures since its
 // last success (backoff.go): the caller then reports its success.
-var gateAcquireScript = newScript("gateAcquire", stateless(luaMarkSending, luaGateOpen, luaBatch, `
-local function acquire_one(K, A, now)
-  if redis.call('EXISTS', K[2], K[3]) > 0 then return {0, 4, now, 0} end
-  local key, room = A[4], A[6]
-  -- One read of the gate: GATE_FIELDS (g), then the rest (b).
-  local all = redis.call('HMGET', K[1], 'quiet_since', 'backoff_until', 'probe', 'probe_until', 'good', 'step_at',
-    'lim_by', 'lim_probe_at', 'lim_probe', 'lim_probe_until', 'lim_sure', 'blocked_until', 'rb:' .. room,
-    'lim_set_at', 'lim_adv', 'lim_chk_a', 'lim_chk_b', unpack(GATE_FIELDS))
-  local g, b = {}, {}
-  for i = 1, 17 do b[i] = all[i] end
-  for i = 1, #GATE_FIELDS do g[i] = all[17 + i] end
-  local trouble = 0
-  if g[5] == '1' then trouble = 1 end
-  if not g[3] then
-    -- A new gate starts slowly, so a first burst of concurrent invites does
-    -- not run into a rate limit all at once.
-    g = {0, tonumber(A[2]), '0', '0', g[5]}
-    b[1] = now
-    redis.call('HSET', K[1], 'until', 0, 'interval', g[2], 'quiet_since', now, 'pace_set_at', now, 'limited_ever', 0)
-  end
-  if tonumber(g[4] or '0') > 0 then
-    -- The sender backs off (backoff.go): closed until backoff_until, then one
-    -- invite at a time probes whether the server is well again.
-    local closed = tonumber(b[2] or '0') - now
-    if closed > tonumber(A[1]) then return {closed, 0, now, trouble} end
-    if closed > 0 then return {closed, 2, now, trouble} end
-    local probe_left = tonumber(b[4] or '0') - now
-    if b[3] and b[3] ~= '' and b[3] ~= key and probe_left > 0 then
-      -- (Asked again soon: the probe's answer may come at once.)
-      return {math.min(probe_left, 20), 2, now, trouble}
-    end
-    redis.call('HSET', K[1], 'probe', key, 'probe_until', now + tonumber(A[5]))
-  end
-  -- The invite's room is held by a room-scoped 429 (scope.go).
-  local room_wait = tonumber(b[13] or '0') - now
-  if room_wait > 0 then
-    if room_wait > tonumber(A[1]) then return {room_wait, 0, now, trouble} end
-    return {room_wait, 2, now, trouble}
-  end
-  local untl, interval, quiet = tonumber(g[1]) or 0, tonumber(g[2]) or 0, tonumber(b[1]) or 0
-  -- A provisional sender block with a long advice lets one request of
-  -- another invite through as its probe (scope.go).
-  if b[8] and b[11] ~= '1' and b[7] ~= key and tonumber(b[8]) <= now and tonumber(b[12] or '0') > now
-      and (not b[9] or tonumber(b[10] or '0') <= now) then
-    redis.call('HSET', K[1], 'lim_probe', key, 'lim_probe_until', now + tonumber(A[7]))
-    mark_sending(K[4], K[5])
-    return {0, 3, now, trouble}
-  end
-  -- The check after a provisional sender block (scope.go): the first
-  -- request after the block takes the token a sender limit would have given
-  -- (lim_chk_a: when it goes); a second one goes right behind it, and its
-  -- answer tells whether the sender is limited at all.
-  local chk_from, chk_adv = tonumber(b[14] or '0') + tonumber(b[15] or '0'), tonumber(b[15] or '0')
-  local checking = b[7] and b[11] ~= '1' and now < chk_from + 2 * chk_adv
-  if checking and b[16] and not b[17] and b[7] ~= key then
-    -- (Just past the margin of the first: a request that could have crossed
-    -- it on the wire proves nothing.)
-    local a = tonumber(b[16]) + math.min(10, math.max(1, math.floor(chk_adv / 10))) + 1
-    if now < a then return {a - now, 2, now, trouble} end
-    if now < a + chk_adv then
-      redis.call('HSET', K[1], 'lim_chk_b', key)
-      mark_sending(K[4], K[5])
-      return {0, 3, now, trouble}
-    end
-  end
-  if checking and b[16] and b[17] then
-    -- The others wait for the check's answer (asking again soon: it may
-    -- come at once), at most until the token after the first one's would.
-    local left = tonumber(b[16]) + chk_adv - now
-    if left > 0 then return {math.min(left, tonumber(A[10])), 2, now, trouble} end
-  end
-  local function note_check(slot)
-    if checking and not b[16] and slot >= chk_from and b[7] ~= key then redis.call('HSET', K[1], 'lim_chk_a', slot) end
-  end
-  if gate_free(g, now) or (g[3] == '0' and A[11] == '1' and tonumber(b[12] or '0') <= now) then
-    -- The common case, no rate limit in sight: the request goes now, so it is
-    -- marked in flight here, saving the send step's round trip. (An invite
-    -- on its own retry schedule does not queue behind a new gate's slow
-    -- start: it is one request, due now.)
-    note_check(now)
-    mark_sending(K[4], K[5])
-    return {0, 3, now, trouble}
-  end
-  if g[3] == '0' then
-    -- Never limited: halve the pace's interval every 100 ms (slow start).
-    if now - quiet >= math.max(100, 2 * interval) then
-      interval = math.floor(interval / 2)
-      redis.call('HSET', K[1], 'interval', interval, 'quiet_since', now, 'pace_set_at', now)
-      if interval == 0 then redis.call('HSET', K[1], 'recovering', 0) end
-    end
-  elseif interval > 0 then
-    -- Quiet since the last sender-scoped 429: after A[8], the pace
-    -- speeds up every A[9], gently first (a tenth, a fifth, two fifths:
-    -- paced at a limit's rate, the first faster request meets it), then
-    -- halving, remembering the one that worked ("good", to go back to at
-    -- the next 429), so it finds the server's rate again when a limit is
-    -- lifted.
-    local due = tonumber(b[6] or '0')
-    if due == 0 then due = quiet + tonumber(A[8]) end
-    if now >= due then
-      local n = redis.call('HINCRBY', K[1], 'step_n', 1)
-      -- "good" is the pace that held for the quiet time, not the last step:
-      -- a bucket's burst, refilled meanwhile, lets a few faster steps pass
-      -- before it refuses.
-      if n == 1 then redis.call('HSET', K[1], 'good', interval) end
-      interval = math.floor(interval * (({0.9, 0.8, 0.6})[n] or 0.5))
-      if interval < 2 then
-        interval = 0
-        redis.call('HDEL', K[1], 'kept') -- at full speed: no pace learnt from a sick server applies
-      end
-      redis.call('HSET', K[1], 'interval', interval, 'pace_set_at', now, 'step_at', now + tonumber(A[9]))
-    end
-  end
-  -- A guess (a provisional sender block, scope.go) may be undone by the
-  -- next answer: while it holds, nothing is reserved behind it and the
-  -- caller asks again soon rather than sleeping (or handing its task back)
-  -- for the whole advice.
-  local guess_left = tonumber(b[12] or '0') - now
-  if b[7] and b[11] ~= '1' and guess_left > 0 then return {math.min(guess_left, tonumber(A[10])), 2, now, trouble} end
-  local slot = math.max(now, untl)
-  if slot - now > tonumber(A[1]) then return {slot - now, 0, now, trouble} end
-  -- Reserve at most a short way ahead, so that a change of pace applies to
-  -- the next requests rather than after a queue of reservations made at the
-  -- old pace; the caller comes back when its slot is near.
-  -- (+2 ms: the ends of a wait are rounded to whole ms, one of them up.)
-  local ahead = math.max(tonumber(A[3]), interval) + 2
-  if slot - now > ahead then return {slot - now - ahead, 2, now, trouble} end
-  note_check(slot)
-  redis.call('HSET', K[1], 'until', slot + interval)
-  redis.call('PEXPIRE', K[1], slot + interval - now + 600000)
-  return {slot - now, 1, now, trouble}
-end
+var gateAcquireScript = newScript("gateAcquire", stateless(luaMarkSending, luaGateOpen, `
 local now = now_ms()
-local out = {}
-for i = 0, #KEYS / 5 - 1 do
-  local k, a = {}, {}
-  for j = 1, 5 do k[j] = KEYS[5 * i + j] end
-  for j = 1, 11 do a[j] = ARGV[11 * i + j] end
-  local ok, res = pcall(acquire_one, k, a, now)
-  if not ok then res = failure(res) end
-  table.insert(out, res)
+if redis.call('EXISTS', KEYS[2], KEYS[3]) > 0 then return {0, 4, now, 0} end
+local key, room = ARGV[4], ARGV[6]
+-- One read of the gate: GATE_FIELDS (g), then the rest (b).
+local all = redis.call('HMGET', KEYS[1], 'quiet_since', 'backoff_until', 'probe', 'probe_until', 'good', 'step_at',
+  'lim_by', 'lim_probe_at', 'lim_probe', 'lim_probe_until', 'lim_sure', 'blocked_until', 'rb:' .. room,
+  'lim_set_at', 'lim_adv', 'lim_chk_a', 'lim_chk_b', unpack(GATE_FIELDS))
+local g, b = {}, {}
+for i = 1, 17 do b[i] = all[i] end
+for i = 1, #GATE_FIELDS do g[i] = all[17 + i] end
+local trouble = 0
+if g[5] == '1' then trouble = 1 end
+if not g[3] then
+  -- A new gate starts slowly, so a first burst of concurrent invites does
+  -- not run into a rate limit all at once.
+  g = {0, tonumber(ARGV[2]), '0', '0', g[5]}
+  b[1] = now
+  redis.call('HSET', KEYS[1], 'until', 0, 'interval', g[2], 'quiet_since', now, 'pace_set_at', now, 'limited_ever', 0)
 end
-return out
+if tonumber(g[4] or '0') > 0 then
+  -- The sender backs off (backoff.go): closed until backoff_until, then one
+  -- invite at a time probes whether the server is well again.
+  local closed = tonumber(b[2] or '0') - now
+  if closed > tonumber(ARGV[1]) then return {closed, 0, now, trouble} end
+  if closed > 0 then return {closed, 2, now, trouble} end
+  local probe_left = tonumber(b[4] or '0') - now
+  if b[3] and b[3] ~= '' and b[3] ~= key and probe_left > 0 then
+    -- (Asked again soon: the probe's answer may come at once.)
+    return {math.min(probe_left, 20), 2, now, trouble}
+  end
+  redis.call('HSET', KEYS[1], 'probe', key, 'probe_until', now + tonumber(ARGV[5]))
+end
+-- The invite's room is held by a room-scoped 429 (scope.go).
+local room_wait = tonumber(b[13] or '0') - now
+if room_wait > 0 then
+  if room_wait > tonumber(ARGV[1]) then return {room_wait, 0, now, trouble} end
+  return {room_wait, 2, now, trouble}
+end
+local untl, interval, quiet = tonumber(g[1]) or 0, tonumber(g[2]) or 0, tonumber(b[1]) or 0
+-- A provisional sender block with a long advice lets one request of
+-- another invite through as its probe (scope.go).
+if b[8] and b[11] ~= '1' and b[7] ~= key and tonumber(b[8]) <= now and tonumber(b[12] or '0') > now
+    and (not b[9] or tonumber(b[10] or '0') <= now) then
+  redis.call('HSET', KEYS[1], 'lim_probe', key, 'lim_probe_until', now + tonumber(ARGV[7]))
+  mark_sending(KEYS[4], KEYS[5])
+  return {0, 3, now, trouble}
+end
+-- The check after a provisional sender block (scope.go): the first
+-- request after the block takes the token a sender limit would have given
+-- (lim_chk_a: when it goes); a second one goes right behind it, and its
+-- answer tells whether the sender is limited at all.
+local chk_from, chk_adv = tonumber(b[14] or '0') + tonumber(b[15] or '0'), tonumber(b[15] or '0')
+local checking = b[7] and b[11] ~= '1' and now < chk_from + 2 * chk_adv
+if checking and b[16] and not b[17] and b[7] ~= key then
+  -- (Just past the margin of the first: a request that could have crossed
+  -- it on the wire proves nothing.)
+  local a = tonumber(b[16]) + math.min(10, math.max(1, math.floor(chk_adv / 10))) + 1
+  if now < a then return {a - now, 2, now, trouble} end
+  if now < a + chk_adv then
+    redis.call('HSET', KEYS[1], 'lim_chk_b', key)
+    mark_sending(KEYS[4], KEYS[5])
+    return {0, 3, now, trouble}
+  end
+end
+if checking and b[16] and b[17] then
+  -- The others wait for the check's answer (asking again soon: it may
+  -- come at once), at most until the token after the first one's would.
+  local left = tonumber(b[16]) + chk_adv - now
+  if left > 0 then return {math.min(left, tonumber(ARGV[10])), 2, now, trouble} end
+end
+local function note_check(slot)
+  if checking and not b[16] and slot >= chk_from and b[7] ~= key then redis.call('HSET', KEYS[1], 'lim_chk_a', slot) end
+end
+if gate_free(g, now) or (g[3] == '0' and ARGV[11] == '1' and tonumber(b[12] or '0') <= now) then
+  -- The common case, no rate limit in sight: the request goes now, so it is
+  -- marked in flight here, saving the send step's round trip. (An invite
+  -- on its own retry schedule does not queue behind a new gate's slow
+  -- start: it is one request, due now.)
+  note_check(now)
+  mark_sending(KEYS[4], KEYS[5])
+  return {0, 3, now, trouble}
+end
+if g[3] == '0' then
+  -- Never limited: halve the pace's interval every 100 ms (slow start).
+  if now - quiet >= math.max(100, 2 * interval) then
+    interval = math.floor(interval / 2)
+    redis.call('HSET', KEYS[1], 'interval', interval, 'quiet_since', now, 'pace_set_at', now)
+    if interval == 0 then redis.call('HSET', KEYS[1], 'recovering', 0) end
+  end
+elseif interval > 0 then
+  -- Quiet since the last sender-scoped 429: after ARGV[8], the pace
+  -- speeds up every ARGV[9], gently first (a tenth, a fifth, two fifths:
+  -- paced at a limit's rate, the first faster request meets it), then
+  -- halving, remembering the one that worked ("good", to go back to at
+  -- the next 429), so it finds the server's rate again when a limit is
+  -- lifted.
+  local due = tonumber(b[6] or '0')
+  if due == 0 then due = quiet + tonumber(ARGV[8]) end
+  if now >= due then
+    local n = redis.call('HINCRBY', KEYS[1], 'step_n', 1)
+    -- "good" is the pace that held for the quiet time, not the last step:
+    -- a bucket's burst, refilled meanwhile, lets a few faster steps pass
+    -- before it refuses.
+    if n == 1 then redis.call('HSET', KEYS[1], 'good', interval) end
+    interval = math.floor(interval * (({0.9, 0.8, 0.6})[n] or 0.5))
+    if interval < 2 then
+      interval = 0
+      redis.call('HDEL', KEYS[1], 'kept') -- at full speed: no pace learnt from a sick server applies
+    end
+    redis.call('HSET', KEYS[1], 'interval', interval, 'pace_set_at', now, 'step_at', now + tonumber(ARGV[9]))
+  end
+end
+-- A guess (a provisional sender block, scope.go) may be undone by the
+-- next answer: while it holds, nothing is reserved behind it and the
+-- caller asks again soon rather than sleeping (or handing its task back)
+-- for the whole advice.
+local guess_left = tonumber(b[12] or '0') - now
+if b[7] and b[11] ~= '1' and guess_left > 0 then return {math.min(guess_left, tonumber(ARGV[10])), 2, now, trouble} end
+local slot = math.max(now, untl)
+if slot - now > tonumber(ARGV[1]) then return {slot - now, 0, now, trouble} end
+-- Reserve at most a short way ahead, so that a change of pace applies to
+-- the next requests rather than after a queue of reservations made at the
+-- old pace; the caller comes back when its slot is near.
+-- (+2 ms: the ends of a wait are rounded to whole ms, one of them up.)
+local ahead = math.max(tonumber(ARGV[3]), interval) + 2
+if slot - now > ahead then return {slot - now - ahead, 2, now, trouble} end
+note_check(slot)
+redis.call('HSET', KEYS[1], 'until', slot + interval)
+redis.call('PEXPIRE', KEYS[1], slot + interval - now + 600000)
+return {slot - now, 1, now, trouble}
 `))
 
 // gateSendScript is the last step before a request goes out: if a 429
@@ -310,89 +291,18 @@ func (c *Client) gateKeys(inv tasks.Invite, p record.Progress) []string {
 }
 
 // Acquire reserves the invite's sender's next slot if it is at most maxWait
-// away; when the slot is now, the request is marked in flight too. Calls
-// made while another batch of them is being written go together in the
-// next (acquireBatch).
+// away; when the slot is now, the request is marked in flight too.
 func (c *Client) Acquire(ctx context.Context, inv tasks.Invite, p record.Progress, maxWait time.Duration) (Slot, error) {
-	r, err := c.acquires.do(ctx, acquireReq{ctx: ctx, keys: c.gateKeys(inv, p), args: []any{
+	res, err := gateAcquireScript.Run(ctx, c.rdb, c.gateKeys(inv, p),
 		maxWait.Milliseconds(), StartInterval.Milliseconds(), reserveAhead.Milliseconds(), p.Key,
 		probeLease.Milliseconds(), inv.RoomID, ScopeProbeLease.Milliseconds(), PaceQuiet.Milliseconds(),
-		PaceStep.Milliseconds(), ProbeDelay.Milliseconds(), boolArg(p.Retries > 0 || p.Failures > 0 || !p.First429.IsZero())}})
-	if err == nil {
-		err = r.err
-	}
+		PaceStep.Milliseconds(), ProbeDelay.Milliseconds(), boolArg(p.Retries > 0 || p.Failures > 0 || !p.First429.IsZero())).Int64Slice()
 	if err != nil {
 		return Slot{}, fmt.Errorf("rate-limit gate of %q: %w", inv.Sender, err)
 	}
-	return r.slot, nil
-}
-
-// acquireReq is one Acquire call: its keys and arguments of
-// gateAcquireScript, and the caller's context (a caller gone before its
-// batch is written reserves nothing).
-type acquireReq struct {
-	ctx  context.Context
-	keys []string
-	args []any
-}
-
-// acquireResult is one invite's answer of a batch.
-type acquireResult struct {
-	slot Slot
-	err  error
-}
-
-// writeAcquires runs gateAcquireScript once for a batch. A request whose
-// caller has gone (its context ended while it waited for the batch) is
-// left out: a slot marked in flight for nobody would count a request never
-// sent and make the next delivery re-check.
-func (c *Client) writeAcquires(ctx context.Context, reqs []acquireReq) ([]acquireResult, error) {
-	out := make([]acquireResult, len(reqs))
-	keys := make([]string, 0, 5*len(reqs))
-	args := make([]any, 0, 11*len(reqs))
-	sent := make([]int, 0, len(reqs))
-	for i, r := range reqs {
-		if err := r.ctx.Err(); err != nil {
-			out[i].err = err
-			continue
-		}
-		keys = append(keys, r.keys...)
-		args = append(args, r.args...)
-		sent = append(sent, i)
-	}
-	if len(sent) == 0 {
-		return out, nil
-	}
-	replies, err := gateAcquireScript.Run(ctx, c.rdb, keys, args...).Slice()
-	if err == nil && len(replies) != len(sent) {
-		err = fmt.Errorf("%d replies for %d invites", len(replies), len(sent))
-	}
-	if err != nil {
-		return nil, err
-	}
-	for j, reply := range replies {
-		out[sent[j]] = parseAcquire(reply)
-	}
-	return out, nil
-}
-
-// parseAcquire reads one invite's answer of gateAcquireScript.
-func parseAcquire(reply any) acquireResult {
-	v := replyStrings(reply)
-	if len(v) == 2 && v[0] == "error" {
-		return acquireResult{err: errors.New(v[1])}
-	}
-	res := make([]int64, len(v))
-	for i, x := range v {
-		n, err := strconv.ParseInt(x, 10, 64)
-		if err != nil || len(v) != 4 {
-			return acquireResult{err: fmt.Errorf("unexpected answer %q", v)}
-		}
-		res[i] = n
-	}
-	return acquireResult{slot: Slot{Wait: time.Duration(res[0]) * time.Millisecond, Sent: res[1] == 3,
+	return Slot{Wait: time.Duration(res[0]) * time.Millisecond, Sent: res[1] == 3,
 		Reserved: res[1] == 1 || res[1] == 3, Later: res[1] == 2, Paused: res[1] == 4,
-		Trouble: res[3] == 1, At: res[2]}}
+		Trouble: res[3] == 1, At: res[2]}, nil
 }
 
 // Send marks the invite's request as going out now, unless a 429 advised a
