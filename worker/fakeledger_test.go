@@ -26,31 +26,18 @@ type fakeLedger struct {
 	limited  []time.Duration
 	until    time.Time // the gate is closed until then (the last 429's advice)
 	failed   int
-	// begun: each Begin's options; acquires: Acquire calls; paused: the
-	// campaigns held by a pause (Begin answers a PausedError).
-	begun    []rdb.BeginOptions
-	acquires int
-	paused   map[string]bool
 }
 
 func newFakeLedger() *fakeLedger { return &fakeLedger{state: map[string]record.State{}} }
 
-func (f *fakeLedger) Begin(_ context.Context, inv tasks.Invite, opts rdb.BeginOptions) (record.Progress, error) {
+func (f *fakeLedger) Begin(_ context.Context, inv tasks.Invite, _ rdb.BeginOptions) (record.Progress, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.begun = append(f.begun, opts)
 	if f.state[inv.Key()] == record.StateDone {
 		return record.Progress{}, rdb.ErrDone
 	}
-	if f.paused[inv.Campaign] {
-		return record.Progress{}, &record.PausedError{Scope: record.PauseCampaign, Since: time.Now()}
-	}
 	f.state[inv.Key()] = record.StateActive
-	now := time.Now()
-	// As beginScript: an open gate lets a delivery that may send mark its
-	// first request in flight.
-	sent := opts.Send && !f.until.After(now)
-	return record.Progress{Key: inv.Key(), Campaign: inv.Campaign, Sent: sent, ReservedAt: now.UnixMilli()}, nil
+	return record.Progress{Key: inv.Key(), Campaign: inv.Campaign}, nil
 }
 
 func (f *fakeLedger) Attempt(_ context.Context, _ tasks.Invite, p record.Progress, s record.State, u record.AttemptUpdate) error {
@@ -75,7 +62,6 @@ func (f *fakeLedger) Finish(_ context.Context, _ tasks.Invite, p record.Progress
 func (f *fakeLedger) Acquire(_ context.Context, _ tasks.Invite, _ record.Progress, maxWait time.Duration) (rdb.Slot, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.acquires++
 	now := time.Now()
 	switch wait := f.until.Sub(now); {
 	case wait <= 0:
@@ -130,8 +116,7 @@ func newFakeHandler(t *testing.T, hs *fakeHS) (*Handler, *fakeLedger) {
 	}.WithDefaults()
 	l := newFakeLedger()
 	h := &Handler{cfg: cfg, ledger: l, senders: map[string]*sender{}, backoff: backoffSchedule(cfg.Policy.Waits, cfg.BackoffMax),
-		resolver: matrix.NewResolver(cfg.LookupCacheTTL, 1), breaker: newBreaker(cfg.Breaker), stopping: make(chan struct{}),
-		pauses: newPauseMemory()}
+		resolver: matrix.NewResolver(cfg.LookupCacheTTL, 1), breaker: newBreaker(cfg.Breaker), stopping: make(chan struct{})}
 	for _, p := range cfg.Profiles {
 		h.senders[p.Name] = newSender(p, cfg)
 	}

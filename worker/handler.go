@@ -1,7 +1,6 @@
 package worker
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -10,7 +9,6 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/mxinvite/mxinvite/internal/rdb"
-	"github.com/mxinvite/mxinvite/internal/recent"
 	"github.com/mxinvite/mxinvite/internal/record"
 	"github.com/mxinvite/mxinvite/matrix"
 	"github.com/mxinvite/mxinvite/tasks"
@@ -29,8 +27,7 @@ type Handler struct {
 	resolver *matrix.Resolver // resolve-first's lookups (resolve.go)
 	breaker  *breaker
 	stopping <-chan struct{}
-	holding  holding     // the invites this process is delivering (takeover.go)
-	pauses   *recent.Set // the pauses begin met lately (resolve.go)
+	holding  holding // the invites this process is delivering (takeover.go)
 }
 
 // ProcessTask implements asynq.Handler.
@@ -58,9 +55,7 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	defer h.holding.release(inv.Key())
 	// Begin reserves the first request's slot on the 3PID gate, unless
 	// resolve-first may send it on the other path (resolve.go).
-	idServer := cmp.Or(inv.IDServer, snd.IDServer)
-	ahead := h.lookAhead(ctx, inv, snd, idServer)
-	send := idServer != "" && (h.cfg.NoLookup || (ahead.done && ahead.user == ""))
+	send := (inv.IDServer != "" || snd.IDServer != "") && h.cfg.NoLookup
 	opts := rdb.BeginOptions{Send: send, FinalOn5xx: h.cfg.FinalOn5xx}
 	if id, ok := asynq.GetTaskID(ctx); ok && id != inv.TaskID() {
 		opts.TaskID = id // a takeover's re-delivery
@@ -72,16 +67,14 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		log.Info().Msg("not sent again: " + err.Error())
 		return nil
 	case errors.As(err, &paused):
-		h.pauses.Note(pauseKeys(inv)...)
 		log.Debug().Str("pause", string(paused.Scope)).Msg("held by a pause")
 		return &handBackError{after: heldDelay(paused.Since), recorded: true}
 	case err != nil:
 		return err // Redis trouble: asynq retries the delivery.
 	}
-	h.pauses.Forget(pauseKeys(inv)...)
 	// (Begin may have marked the first request in flight: markedAt.)
 	q, _ := asynq.GetQueueName(ctx)
-	j := &job{h: h, inv: inv, p: p, log: log, snd: snd, markedAt: time.Now(), priority: tasks.QueuePriority(h.cfg.Queue, q), ahead: ahead}
+	j := &job{h: h, inv: inv, p: p, log: log, snd: snd, markedAt: time.Now(), priority: tasks.QueuePriority(h.cfg.Queue, q)}
 	err = j.run(ctx)
 	var hb *handBackError
 	if errors.As(err, &hb) && !hb.recorded {

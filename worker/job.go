@@ -1,7 +1,6 @@
 package worker
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -39,8 +38,6 @@ type job struct {
 	// userID: the account resolve-first found, invited by Matrix ID
 	// (j.p.Path is then record.PathMatrixID).
 	userID matrix.UserID
-	// ahead: the lookup made before begin, if any (resolve.go).
-	ahead lookahead
 }
 
 func (j *job) run(ctx context.Context) error {
@@ -53,7 +50,10 @@ func (j *job) run(ctx context.Context) error {
 		return err
 	}
 	defer release()
-	idServer := cmp.Or(inv.IDServer, snd.IDServer)
+	idServer := inv.IDServer
+	if idServer == "" {
+		idServer = snd.IDServer
+	}
 	if idServer == "" {
 		return j.end(ctx, record.Final{Status: matrix.IncorrectRequest,
 			Error: "no id_server: the task names none and the sender profile has no default"}, record.AttemptUpdate{})

@@ -1,16 +1,11 @@
 package worker
 
 import (
-	"cmp"
 	"context"
 	"time"
 
-	"github.com/rs/zerolog"
-
-	"github.com/mxinvite/mxinvite/internal/recent"
 	"github.com/mxinvite/mxinvite/internal/record"
 	"github.com/mxinvite/mxinvite/matrix"
-	"github.com/mxinvite/mxinvite/tasks"
 )
 
 // Resolve-first. Synapse charges every 3PID invite to rc_third_party_invite
@@ -34,17 +29,19 @@ import (
 // (j.p.Path, j.userID). Anything else — unbound, no token, no v2 lookup, a
 // failed lookup — leaves the invite to go by 3PID.
 func (j *job) resolveFirst(ctx context.Context, room matrix.RoomID, idServer string) (ended bool, err error) {
-	if !j.ahead.done { // (not looked up ahead, below)
-		tok, err := j.identityToken(ctx, idServer)
-		if err != nil || tok == "" {
-			return false, err
-		}
-		if j.ahead = j.h.lookup(ctx, j.inv, j.snd, idServer, tok); ctx.Err() != nil {
-			return false, ctx.Err()
-		}
+	tok, err := j.identityToken(ctx, idServer)
+	if err != nil || tok == "" {
+		return false, err
 	}
-	user := j.ahead.user
-	if user == "" {
+	user, err := j.h.resolver.Resolve(ctx, j.snd.client().Identity(idServer), tok,
+		matrix.ThreePID{Medium: string(j.inv.Medium), Address: j.inv.Address})
+	switch {
+	case ctx.Err() != nil:
+		return false, ctx.Err()
+	case err != nil:
+		j.log.Debug().Err(err).Msg("no lookup; invited by 3PID")
+		return false, nil
+	case user == "":
 		return false, nil
 	}
 	// The state endpoint, not the members list: one small answer about one
@@ -64,46 +61,4 @@ func (j *job) resolveFirst(ctx context.Context, room matrix.RoomID, idServer str
 	}
 	j.userID, j.p.Path = user, record.PathMatrixID
 	return false, nil
-}
-
-// Looking ahead: the lookup made before begin, so that an address bound to
-// no account (most of a list) lets begin mark its request in flight on the
-// 3PID gate in begin's batched round trip, not in a gate script of its own
-// (bench P1a, R1). Only with an identity token at hand (obtaining one may
-// pause the sender, which needs the delivery begun), and not for invites of
-// a campaign or sender begin found paused lately here (held invites come
-// back often) until a begin of one goes through.
-type lookahead struct {
-	done bool          // looked up (else resolveFirst looks up itself)
-	user matrix.UserID // the bound account; "" for none or a failed lookup
-}
-
-func newPauseMemory() *recent.Set { return &recent.Set{For: 10 * time.Minute} }
-
-// pauseKeys name inv's campaign and sender in the Handler's pause memory.
-func pauseKeys(inv tasks.Invite) []string { return []string{"c:" + inv.Campaign, "s:" + inv.Sender} }
-
-// lookAhead looks inv's address up before begin when that is free.
-func (h *Handler) lookAhead(ctx context.Context, inv tasks.Invite, snd *sender, idServer string) lookahead {
-	if h.cfg.NoLookup || idServer == "" || h.pauses.Any(pauseKeys(inv)...) {
-		return lookahead{}
-	}
-	if tok := cmp.Or(snd.idToken(idServer), snd.cur.Load().cachedIdentityToken(idServer)); tok != "" {
-		return h.lookup(ctx, inv, snd, idServer, tok)
-	}
-	return lookahead{}
-}
-
-// lookup looks inv's address up (a failed lookup never fails an invite: it
-// goes by 3PID); its zero value when ctx ended.
-func (h *Handler) lookup(ctx context.Context, inv tasks.Invite, snd *sender, idServer, tok string) lookahead {
-	user, err := h.resolver.Resolve(ctx, snd.client().Identity(idServer), tok,
-		matrix.ThreePID{Medium: string(inv.Medium), Address: inv.Address})
-	if ctx.Err() != nil {
-		return lookahead{}
-	}
-	if err != nil {
-		zerolog.Ctx(ctx).Debug().Err(err).Msg("no lookup; invited by 3PID")
-	}
-	return lookahead{done: true, user: user}
 }

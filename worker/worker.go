@@ -68,7 +68,7 @@ func New(cfg Config) (*Worker, error) {
 		ledger:   store,
 		senders:  map[string]*sender{},
 		backoff:  backoffSchedule(cfg.Policy.Waits, cfg.BackoffMax),
-		resolver: matrix.NewResolver(cfg.LookupCacheTTL, 1), pauses: newPauseMemory(),
+		resolver: matrix.NewResolver(cfg.LookupCacheTTL, 1),
 		breaker:  newBreaker(cfg.Breaker),
 		stopping: w.stopping,
 	}

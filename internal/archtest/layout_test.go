@@ -75,8 +75,7 @@ func loadPackages(t *testing.T) map[string]*pkg {
 // leaves it lends itself to: what it tells its observers (observe), how
 // asynq's logs reach its logger (asynqlog), who joined (track, which
 // uses its senders), the turns of a sender's invites (turns), its token
-// files (tokenfile), its asynq servers, one per lane (lanes), and its
-// short memory of what it saw lately (recent).
+// files (tokenfile) and its asynq servers, one per lane (lanes).
 func TestImportsPointDown(t *testing.T) {
 	below := map[string][]string{
 		"tasks":              {},
@@ -90,10 +89,8 @@ func TestImportsPointDown(t *testing.T) {
 		"internal/turns":     {"tasks"},
 		"internal/tokenfile": {},
 		"internal/lanes":     {"tasks"},
-		"internal/recent":    {},
 		"worker": {"internal/rdb", "internal/record", "tasks", "matrix",
-			"internal/observe", "internal/asynqlog", "internal/track", "internal/turns", "internal/tokenfile", "internal/lanes",
-			"internal/recent"},
+			"internal/observe", "internal/asynqlog", "internal/track", "internal/turns", "internal/tokenfile", "internal/lanes"},
 	}
 	pkgs := loadPackages(t)
 	for dir, allowed := range below {
