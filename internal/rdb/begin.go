@@ -228,7 +228,7 @@ func (c *Client) Begin(ctx context.Context, inv tasks.Invite, opts BeginOptions)
 			return r.p, r.err
 		}
 		if round == 3 {
-			return record.Progress{}, fmt.Errorf("begin invite %s: its record keeps moving between campaigns", inv.Key())
+			return record.Progress{}, fmt.Errorf("begin invite %s: its record keeps changing (campaign or generation)", inv.Key())
 		}
 		if r.adopt {
 			req.fields = true

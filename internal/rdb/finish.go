@@ -69,10 +69,7 @@ local function one(b, key, campaign, tid, da, dr, dl, scope, room, acc, res, ok,
   local rec, counts, gate = KEYS[b + 1], KEYS[b + 2], KEYS[b + 3]
   local cur = redis.call('HMGET', rec, 'state', 'campaign', 'room_id', 'medium', 'address', 'sender',
     'generation', 'attempts', 'requests', 'rate_limited', 'enqueued_at', 'task_id')
-  if cur[1] == ST.done then
-    if held_set then redis.call('SREM', held_set, key) end
-    return 0
-  end
+  if cur[1] == ST.done then return 0 end
   if not cur[1] then return {'error', 'no record (deleted while it was being sent?)'} end
   if cur[2] and cur[2] ~= campaign then
     return {'error', 'record belongs to campaign ' .. cur[2] .. ', not ' .. campaign}
@@ -127,9 +124,6 @@ local function one(b, key, campaign, tid, da, dr, dl, scope, room, acc, res, ok,
     redis.call('XADD', KEYS[1], '*', unpack(entry))
   end
   if ttl > 0 then redis.call('PEXPIRE', rec, ttl) end
-  -- (After the record's write: a write refused for want of memory leaves
-  -- the script clean, so Redis refuses the batch's next invites too.)
-  if held_set then redis.call('SREM', held_set, key) end
   return 1
 end
 local out, i, n = {}, 4, 0
@@ -139,6 +133,10 @@ while i <= #ARGV do
     tonumber(ARGV[i + 5]), ARGV[i + 6], ARGV[i + 7], ARGV[i + 8], tonumber(ARGV[i + 9]), ARGV[i + 10], ARGV[i + 11],
     ARGV[i + 12], first, last)
   if not ok then res = failure(res) end
+  -- A final invite (recorded now or before) leaves the held set; not one
+  -- whose write failed: a write refused for want of memory leaves the
+  -- script clean, so Redis refuses the batch's next invites too.
+  if held_set and type(res) == 'number' then redis.call('SREM', held_set, ARGV[i]) end
   table.insert(out, res)
   i = last + 1
   n = n + 1
