@@ -111,7 +111,8 @@ local function one(b, key, gen, score, try, final5xx, c_name, t_name, tid, room,
     if first > last then return {'adopt'} end
     campaign, counts = t_name, KEYS[b + 7]
     check('adopt', false, ST.queued)
-    local set = {'generation', gen, 'state', ST.queued}
+    local set = {'state', ST.queued}
+    if gen > 0 then table.insert(set, 'generation'); table.insert(set, gen) end -- missing reads as 0
     for j = first, last do table.insert(set, ARGV[j]) end
     redis.call('HSET', rec, unpack(set))
     redis.call('HINCRBY', counts, 'state:' .. ST.queued, 1)

@@ -32,9 +32,10 @@ import (
 //	none), its room, "1" when the server let the answering request through
 //	its rate limits, when that request went out (ms), "1" when the answer
 //	shows the sender's server working, the status name,
-//	possible_duplicate ("1"|"0"), n, then n field/value pairs (status_code,
-//	status, http_status, finished_at, and errcode, error,
-//	possible_duplicate, delivery, user_id, joined_at_ms … when not empty)
+//	possible_duplicate ("1"|"0"), n, then n field/value pairs (finished_at,
+//	and http_status, status_code, status, errcode, error,
+//	possible_duplicate, delivery, user_id, joined_at_ms … when not empty or
+//	zero; a Success has no status_code or status: finalFields)
 //
 // A Success with a delivery counts "delivery:{delivery}"; a joined_at_ms
 // (already_joined) counts "joined" (the funnel, track.go).
@@ -44,11 +45,11 @@ import (
 // and room of the batch. An answer that shows the server working ends the
 // sender's failures (backoff.go), once per gate of the batch.
 //
-// The stream entry has every field (empty ones as ""). The record drops
-// the fields only a delivery in flight needs (inflight, owner, begins, and
-// task_id when it is the task ID of the key and generation): a finished
-// record keeps what results, status, re-imports and the dashboard read
-// (issue 26).
+// The stream entry has every field (empty ones as "", zero counts as 0).
+// The record drops the fields only a delivery in flight needs (inflight,
+// owner, begins, and task_id when it is the task ID of the key and
+// generation) and zero counts and generation: a finished record keeps what
+// results, status, re-imports and the dashboard read (issue 26).
 //
 // Returns one reply per invite: 1 when recorded, 0 when the invite was
 // already final, {"error", message}.
@@ -78,21 +79,19 @@ local function one(b, key, campaign, tid, da, dr, dl, scope, room, acc, res, ok,
   local attempts = tonumber(cur[8] or '0') + da
   local requests = tonumber(cur[9] or '0') + dr
   local limited = tonumber(cur[10] or '0') + dl
-  if limited ~= 0 or cur[10] then
-    redis.call('HSET', rec, 'state', ST.done, 'attempts', attempts, 'requests', requests,
-      'rate_limited', limited, unpack(ARGV, first, last))
-  else
-    redis.call('HSET', rec, 'state', ST.done, 'attempts', attempts, 'requests', requests,
-      unpack(ARGV, first, last))
+  -- What only a delivery in flight needs goes, and so do zero counts (a
+  -- missing field reads as empty or 0): the in-flight mark, the
+  -- delivery's owner and begin count, and the task ID when it is the one
+  -- the key and generation give.
+  local set, del = {'state', ST.done}, {'inflight', 'owner', 'begins'}
+  if cur[12] == tid then table.insert(del, 'task_id') end
+  if cur[7] == '0' then table.insert(del, 'generation') end
+  for _, c in ipairs({{'attempts', attempts, cur[8]}, {'requests', requests, cur[9]}, {'rate_limited', limited, cur[10]}}) do
+    if c[2] ~= 0 then table.insert(set, c[1]); table.insert(set, c[2]) elseif c[3] then table.insert(del, c[1]) end
   end
-  -- What only a delivery in flight needs goes (a missing field reads as
-  -- empty or 0): the in-flight mark, the delivery's owner and begin count,
-  -- and the task ID when it is the one the key and generation give.
-  if cur[12] == tid then
-    redis.call('HDEL', rec, 'inflight', 'owner', 'begins', 'task_id')
-  else
-    redis.call('HDEL', rec, 'inflight', 'owner', 'begins')
-  end
+  for j = first, last do table.insert(set, ARGV[j]) end
+  redis.call('HSET', rec, unpack(set))
+  redis.call('HDEL', rec, unpack(del))
   count(counts, 'state:' .. cur[1], -1)
   count(counts, 'state:' .. ST.done, 1)
   count(counts, 'status:' .. status, 1)
@@ -114,8 +113,8 @@ local function one(b, key, campaign, tid, da, dr, dl, scope, room, acc, res, ok,
   finished[counts] = (finished[counts] or 0) + 1
   local function v(x) return x or '' end
   local entry = {'key', key, 'task_id', tid, 'campaign', v(cur[2] or campaign), 'room_id', v(cur[3]), 'medium', v(cur[4]),
-    'address', v(cur[5]), 'sender', v(cur[6]), 'generation', v(cur[7]), 'status_code', v(f.status_code),
-    'status', v(f.status), 'http_status', v(f.http_status), 'errcode', v(f.errcode), 'error', v(f.error),
+    'address', v(cur[5]), 'sender', v(cur[6]), 'generation', cur[7] or '0',
+    'status_code', f.status_code or '0', 'status', status, 'http_status', f.http_status or '0', 'errcode', v(f.errcode), 'error', v(f.error),
     'attempts', attempts, 'requests', requests, 'rate_limited', limited, 'possible_duplicate', dup,
     'enqueued_at', v(cur[11]), 'finished_at', v(f.finished_at), 'delivery', v(f.delivery), 'user_id', v(f.user_id)}
   if maxlen > 0 then

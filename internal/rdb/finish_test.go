@@ -53,7 +53,8 @@ func TestFinishRecordsOnceAndStreams(t *testing.T) {
 
 // TestFinishedRecordKeepsWhatReadersRead: a finished record drops what only
 // a delivery in flight needs (inflight, owner, begins, and the task ID the
-// key and generation give) and reads back the same; a re-delivery's task
+// key and generation give, zero counts and generation, a Success's status
+// and status_code) and reads back the same; a re-delivery's task
 // ID, which the key cannot give, stays. A final invite leaves its worker's
 // held set (no takeover needs it).
 func TestFinishedRecordKeepsWhatReadersRead(t *testing.T) {
@@ -85,17 +86,31 @@ func TestFinishedRecordKeepsWhatReadersRead(t *testing.T) {
 		t.Errorf("held set after both finished: %v, want empty", held)
 	}
 	ha := conn.HGetAll(ctx, c.k.invite(a.Key())).Val()
-	for _, f := range []string{"inflight", "owner", "begins", "task_id"} {
+	// A Success of generation 0 keeps no status, status_code or generation
+	// either; its times are to the millisecond.
+	for _, f := range []string{"inflight", "owner", "begins", "task_id", "status", "status_code", "generation"} {
 		if _, has := ha[f]; has {
 			t.Errorf("finished record keeps %q: %v", f, ha)
 		}
+	}
+	for _, f := range []string{"finished_at", "enqueued_at"} {
+		if at, err := time.Parse(stampLayout, ha[f]); err != nil || len(ha[f]) != len("2006-01-02T15:04:05.000Z") || at.IsZero() {
+			t.Errorf("%s %q: want RFC 3339 to the millisecond (%v)", f, ha[f], err)
+		}
+	}
+	entries, _ := c.ReadResults(ctx, "", 10)
+	if len(entries) != 2 {
+		t.Fatalf("stream: %d entries, want 2", len(entries))
+	}
+	if e := entries[0].Fields; e["status"] != "Success" || e["status_code"] != "0" || e["generation"] != "0" || e["rate_limited"] != "0" {
+		t.Errorf("stream entry of a Success %v: want every field, zeros as 0", e)
 	}
 	if hb := conn.HGet(ctx, c.k.invite(b.Key()), "task_id").Val(); hb != redelivery {
 		t.Errorf("a re-delivery's task_id %q after finish, want %q", hb, redelivery)
 	}
 	ra, _, _ := c.Get(ctx, a.Key())
 	rb, _, _ := c.Get(ctx, b.Key())
-	if ra.TaskID != a.TaskID() || rb.TaskID != redelivery || ra.State != record.StateDone || ra.Status != "Success" || ra.Address != "a@example.org" {
+	if ra.TaskID != a.TaskID() || rb.TaskID != redelivery || ra.State != record.StateDone || ra.Status != "Success" || ra.StatusCode != matrix.Success || ra.Address != "a@example.org" || ra.Attempts != 1 {
 		t.Errorf("results read %+v and %+v", ra, rb)
 	}
 	if d, _, _ := c.Detail(ctx, a.Key()); d.InFlight {

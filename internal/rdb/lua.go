@@ -94,6 +94,7 @@ local function forget(rec, key, counts, index, op)
     'joined_at_ms', 'registered_at_ms')
   local state = cur[1]
   check(op or 'forget', state, false)
+  if state == ST.done and not cur[2] then cur[2] = 'Success' end -- a Success keeps no status (finalFields)
   if cur[4] then
     if state then redis.call('HINCRBY', counts, 'state:' .. state, -1) end
     if state == ST.done and cur[2] then redis.call('HINCRBY', counts, 'status:' .. cur[2], -1) end

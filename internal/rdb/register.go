@@ -3,7 +3,6 @@ package rdb
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/mxinvite/mxinvite/internal/record"
 )
@@ -131,7 +130,8 @@ while i <= #ARGV do
   end
   if verdict == 1 then
     if replacing then check('reinvite', cur[1], state) else check('register', false, state) end
-    local set = {'generation', gen, 'state', state}
+    local set = {'state', state}
+    if gen > 0 then table.insert(set, 'generation'); table.insert(set, gen) end -- missing reads as 0
     if run ~= '' then table.insert(set, 'import_run'); table.insert(set, run) end
     if carried then table.insert(set, 'ambiguous'); table.insert(set, carried) end
     for j = first, last do table.insert(set, ARGV[j]) end
@@ -277,7 +277,7 @@ func (c *Client) appendRegisterArgs(args []any, r *record.Registration, key stri
 	inv := r.Invite
 	fields := identityFields(inv)
 	if !r.ProcessAt.IsZero() {
-		fields = append(fields, "process_at", r.ProcessAt.UTC().Format(time.RFC3339Nano))
+		fields = append(fields, "process_at", stamp(r.ProcessAt))
 	}
 	args = append(args, slot, key, string(state), inv.EnqueuedAt.UnixMilli(), expected, len(fields)/2)
 	return append(args, fields...)

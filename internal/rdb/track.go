@@ -38,7 +38,7 @@ local function at() now = now or now_ms(); return now end
 for i = 2, #KEYS do
   local rec, bound, joined = KEYS[i], ARGV[2 * (i - 1)], ARGV[2 * (i - 1) + 1]
   local cur = redis.call('HMGET', rec, 'state', 'campaign', 'status', 'delivery', 'user_id', 'registered_at_ms', 'joined_at_ms')
-  if cur[1] == ST.done and cur[2] == campaign and cur[3] == 'Success' then
+  if cur[1] == ST.done and cur[2] == campaign and (cur[3] or 'Success') == 'Success' then -- a Success keeps no status
     local moved = false
     if bound ~= '' and not cur[5] then
       redis.call('HSET', rec, 'user_id', bound)
