@@ -48,7 +48,8 @@ import (
 // The stream entry has every field (empty ones as "", zero counts as 0).
 // The record drops the fields only a delivery in flight needs (inflight,
 // owner, begins, and task_id when it is the task ID of the key and
-// generation) and zero counts and generation: a finished record keeps what
+// generation), zero counts and generation, and the medium its address
+// spells: a finished record keeps what
 // results, status, re-imports and the dashboard read (issue 26).
 //
 // Returns one reply per invite: 1 when recorded, 0 when the invite was
@@ -86,6 +87,11 @@ local function one(b, key, campaign, tid, da, dr, dl, scope, room, acc, res, ok,
   local set, del = {'state', ST.done}, {'inflight', 'owner', 'begins'}
   if cur[12] == tid then table.insert(del, 'task_id') end
   if cur[7] == '0' then table.insert(del, 'generation') end
+  -- The medium the address spells (an email has an '@', a phone number
+  -- none): readers take it from the address (mediumOf).
+  if (cur[4] == 'email') == (string.find(cur[5] or '', '@', 1, true) ~= nil) and (cur[4] == 'email' or cur[4] == 'msisdn') then
+    table.insert(del, 'medium')
+  end
   for _, c in ipairs({{'attempts', attempts, cur[8]}, {'requests', requests, cur[9]}, {'rate_limited', limited, cur[10]}}) do
     if c[2] ~= 0 then table.insert(set, c[1]); table.insert(set, c[2]) elseif c[3] then table.insert(del, c[1]) end
   end

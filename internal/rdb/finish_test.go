@@ -88,7 +88,7 @@ func TestFinishedRecordKeepsWhatReadersRead(t *testing.T) {
 	ha := conn.HGetAll(ctx, c.k.invite(a.Key())).Val()
 	// A Success of generation 0 keeps no status, status_code or generation
 	// either; its times are to the millisecond.
-	for _, f := range []string{"inflight", "owner", "begins", "task_id", "status", "status_code", "generation"} {
+	for _, f := range []string{"inflight", "owner", "begins", "task_id", "status", "status_code", "generation", "medium"} {
 		if _, has := ha[f]; has {
 			t.Errorf("finished record keeps %q: %v", f, ha)
 		}
@@ -110,10 +110,36 @@ func TestFinishedRecordKeepsWhatReadersRead(t *testing.T) {
 	}
 	ra, _, _ := c.Get(ctx, a.Key())
 	rb, _, _ := c.Get(ctx, b.Key())
-	if ra.TaskID != a.TaskID() || rb.TaskID != redelivery || ra.State != record.StateDone || ra.Status != "Success" || ra.StatusCode != matrix.Success || ra.Address != "a@example.org" || ra.Attempts != 1 {
+	if ra.TaskID != a.TaskID() || rb.TaskID != redelivery || ra.State != record.StateDone || ra.Status != "Success" || ra.StatusCode != matrix.Success || ra.Medium != "email" || ra.Address != "a@example.org" || ra.Attempts != 1 {
 		t.Errorf("results read %+v and %+v", ra, rb)
 	}
 	if d, _, _ := c.Detail(ctx, a.Key()); d.InFlight {
 		t.Errorf("detail of a finished invite says in flight: %+v", d)
+	}
+}
+
+// A finished phone-number invite leaves its medium out too (its address
+// has no '@') and reads back as msisdn; so does its stream entry.
+func TestFinishedPhoneInviteReadsItsMediumFromItsAddress(t *testing.T) {
+	c, conn := newTestClient(t)
+	ctx := t.Context()
+	inv, err := tasks.NewInvite(tasks.Invite{Campaign: "spring", RoomID: testRoom, Medium: tasks.MediumMSISDN,
+		Address: "+44 20 7946 0958", EnqueuedAt: time.Now().UTC()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	register(t, c, record.RegisterOptions{}, &inv)
+	p, _ := c.Begin(ctx, inv, BeginOptions{})
+	if _, err := c.Finish(ctx, inv, p, record.AttemptUpdate{Attempts: 1}, record.Final{Status: matrix.Success, HTTPStatus: 200, FinishedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	if m, _ := conn.HGet(ctx, c.k.invite(inv.Key()), "medium").Result(); m != "" {
+		t.Errorf("finished record keeps medium %q", m)
+	}
+	if r, _, _ := c.Get(ctx, inv.Key()); r.Medium != "msisdn" || r.Address != "442079460958" {
+		t.Errorf("result %+v: want msisdn 442079460958", r)
+	}
+	if e, _ := c.ReadResults(ctx, "", 1); len(e) != 1 || e[0].Fields["medium"] != "msisdn" {
+		t.Errorf("stream %v: want medium msisdn", e)
 	}
 }
