@@ -58,8 +58,6 @@ func runP1(ctx context.Context, e *env) []row {
 	marked, markedErr := p1Naive(ctx, e, true)
 	_ = e.flush(ctx)
 	bare, bareErr := p1BareAsynq(ctx, e)
-	_ = e.flush(ctx)
-	luaCall := luaCallRow(ctx, e)
 
 	var rows []row
 	runRow := func(id, what string, r p1Run, err error, notes string) {
@@ -94,7 +92,6 @@ func runP1(ctx context.Context, e *env) []row {
 				"needs, mxinvite's begin): P1s ÷ P1n is what that mark alone costs a handler"),
 		handlerCPURow(mx, mxErr, naive, naiveErr))
 	rows = append(rows, redisCostRows(mx, mxErr, naive, naiveErr, bare, bareErr)...)
-	rows = append(rows, luaCall)
 	rows = append(rows, memoryRows(mx, mxErr)...)
 	return printed(rows...)
 }
