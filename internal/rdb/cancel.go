@@ -92,7 +92,7 @@ func (c *Client) Cancel(ctx context.Context, campaign, base string) (record.Canc
 	if err != nil {
 		return st, err
 	}
-	now := time.Now().UTC().Format(time.RFC3339Nano)
+	now := stamp(time.Now())
 	for first := int64(0); ; first += cancelPage {
 		keys, gens, err := c.indexPage(ctx, campaign, first, cancelPage)
 		if err != nil {

@@ -49,8 +49,8 @@ import (
 // The record drops the fields only a delivery in flight needs (inflight,
 // owner, begins, and task_id when it is the task ID of the key and
 // generation), zero counts and generation, and the medium its address
-// spells: a finished record keeps what
-// results, status, re-imports and the dashboard read (issue 26).
+// spells: a finished record keeps what results, status, re-imports and the
+// dashboard read (issue 26).
 //
 // Returns one reply per invite: 1 when recorded, 0 when the invite was
 // already final, {"error", message}.

@@ -201,7 +201,7 @@ func (c *Client) CancelInvite(ctx context.Context, key, base string) (record.Can
 	keys := []string{c.k.invite(key), c.k.counts(d.Campaign), asynqTask(queue, id), asynqList(queue, asynqPending),
 		asynqZset(queue, asynqScheduled), asynqZset(queue, asynqRetry)}
 	res, err := cancelOneScript.Run(ctx, c.rdb, keys, d.Campaign, d.Generation, id,
-		time.Now().UTC().Format(time.RFC3339Nano), asynqPending, asynqScheduled, asynqRetry).Slice()
+		stamp(time.Now()), asynqPending, asynqScheduled, asynqRetry).Slice()
 	if err == nil && len(res) != 3 {
 		err = fmt.Errorf("%d values in the reply, want 3", len(res))
 	}
