@@ -32,7 +32,8 @@ import (
 //	none), its room, "1" when the server let the answering request through
 //	its rate limits, when that request went out (ms), "1" when the answer
 //	shows the sender's server working, the status name,
-//	possible_duplicate ("1"|"0"), n, then n field/value pairs (finished_at,
+//	possible_duplicate ("1"|"0"), "1" when the record may leave its medium
+//	out (its address spells it: mediumOf), n, then n field/value pairs (finished_at,
 //	and http_status, status_code, status, errcode, error,
 //	possible_duplicate, delivery, user_id, joined_at_ms … when not empty or
 //	zero; a Success has no status_code or status: finalFields)
@@ -67,7 +68,12 @@ local held_set = (#KEYS - 1) % 4 == 1 and KEYS[#KEYS] or nil
 local finished, finished_order = {}, {}
 local flows, flow_order = {}, {}
 local well, well_order = {}, {}
-local function one(b, key, campaign, tid, da, dr, dl, scope, room, acc, res, ok, status, dup, first, last)
+-- keep_count writes a count the record keeps, or drops a zero one it had
+-- (a missing count reads as 0).
+local function keep_count(set, del, name, n, had)
+  if n ~= 0 then table.insert(set, name); table.insert(set, n) elseif had then table.insert(del, name) end
+end
+local function one(b, key, campaign, tid, da, dr, dl, scope, room, acc, res, ok, status, dup, spelt, first, last)
   local rec, counts, gate = KEYS[b + 1], KEYS[b + 2], KEYS[b + 3]
   local cur = redis.call('HMGET', rec, 'state', 'campaign', 'room_id', 'medium', 'address', 'sender',
     'generation', 'attempts', 'requests', 'rate_limited', 'enqueued_at', 'task_id')
@@ -87,14 +93,11 @@ local function one(b, key, campaign, tid, da, dr, dl, scope, room, acc, res, ok,
   local set, del = {'state', ST.done}, {'inflight', 'owner', 'begins'}
   if cur[12] == tid then table.insert(del, 'task_id') end
   if cur[7] == '0' then table.insert(del, 'generation') end
-  -- The medium the address spells (an email has an '@', a phone number
-  -- none): readers take it from the address (mediumOf).
-  if (cur[4] == 'email') == (string.find(cur[5] or '', '@', 1, true) ~= nil) and (cur[4] == 'email' or cur[4] == 'msisdn') then
-    table.insert(del, 'medium')
-  end
-  for _, c in ipairs({{'attempts', attempts, cur[8]}, {'requests', requests, cur[9]}, {'rate_limited', limited, cur[10]}}) do
-    if c[2] ~= 0 then table.insert(set, c[1]); table.insert(set, c[2]) elseif c[3] then table.insert(del, c[1]) end
-  end
+  -- The medium the address spells: readers take it from the address.
+  if spelt == '1' then table.insert(del, 'medium') end
+  keep_count(set, del, 'attempts', attempts, cur[8])
+  keep_count(set, del, 'requests', requests, cur[9])
+  keep_count(set, del, 'rate_limited', limited, cur[10])
   for j = first, last do table.insert(set, ARGV[j]) end
   redis.call('HSET', rec, unpack(set))
   redis.call('HDEL', rec, unpack(del))
@@ -133,10 +136,10 @@ local function one(b, key, campaign, tid, da, dr, dl, scope, room, acc, res, ok,
 end
 local out, i, n = {}, 4, 0
 while i <= #ARGV do
-  local first, last = i + 14, i + 13 + 2 * tonumber(ARGV[i + 13])
+  local first, last = i + 15, i + 14 + 2 * tonumber(ARGV[i + 14])
   local ok, res = pcall(one, 1 + 4 * n, ARGV[i], ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3]), tonumber(ARGV[i + 4]),
     tonumber(ARGV[i + 5]), ARGV[i + 6], ARGV[i + 7], ARGV[i + 8], tonumber(ARGV[i + 9]), ARGV[i + 10], ARGV[i + 11],
-    ARGV[i + 12], first, last)
+    ARGV[i + 12], ARGV[i + 13], first, last)
   if not ok then res = failure(res) end
   -- A final invite (recorded now or before) leaves the held set; not one
   -- whose write failed: a write refused for want of memory leaves the
@@ -200,14 +203,15 @@ func (c *Client) Finish(ctx context.Context, inv tasks.Invite, p record.Progress
 func (c *Client) writeFinishes(ctx context.Context, reqs []finishReq) ([]finishRes, error) {
 	keys := make([]string, 0, 2+4*len(reqs))
 	keys = append(keys, c.k.results())
-	args := make([]any, 0, 3+len(reqs)*(14+2*10))
+	args := make([]any, 0, 3+len(reqs)*(15+2*10))
 	args = append(args, max(c.opts.StreamMaxLen, 0), c.opts.FinishedTTL.Milliseconds(), MaxGateInterval.Milliseconds())
 	for _, r := range reqs {
 		keys = append(keys, c.k.invite(r.p.Key), c.k.counts(r.p.Campaign), c.k.gate(GateName(r.inv.Sender, r.p.Path)), c.k.fails(GateName(r.inv.Sender, r.p.Path)))
 		fields := finalFields(r.f)
 		args = append(args, r.p.Key, r.p.Campaign, r.inv.TaskID(), r.u.Attempts, r.u.RequestsDelta, r.u.RateLimited,
 			string(r.u.LimitScope), r.inv.RoomID, boolArg(r.u.Accepted), r.u.SentAt, boolArg(r.u.Recovers),
-			r.f.Status.String(), boolArg(r.f.PossibleDuplicate), len(fields)/2)
+			r.f.Status.String(), boolArg(r.f.PossibleDuplicate), boolArg(mediumOf(r.inv.Address) == string(r.inv.Medium)),
+			len(fields)/2)
 		args = append(args, fields...)
 	}
 	if c.opts.WorkerID != "" {

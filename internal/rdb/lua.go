@@ -17,7 +17,7 @@ import (
 // transition table (record.Transitions) as one string of "|op/from>to|"
 // entries, with "" for "no record". A string, not nested tables: the
 // prelude runs on every script call, and building the tables cost each
-// call about 10 us of Redis time, four times a bare script's (issue 26's
+// call about 10 us of Redis time, five times a bare script's (issue 26's
 // R2); a plain find in a constant costs nothing to build. Generated once.
 var luaStates = func() string {
 	var b strings.Builder

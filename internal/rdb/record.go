@@ -123,8 +123,9 @@ func resultFromHash(key string, h map[string]string) record.Result {
 }
 
 // mediumOf is the medium an address spells: an email address has an '@',
-// a phone number (digits) none. finishScript leaves a finished record's
-// medium out when it is this.
+// a phone number (digits) none. A finished record leaves its medium out
+// when it is this (Finish tells finishScript), and readers take it back
+// from the address.
 func mediumOf(address string) string {
 	switch {
 	case address == "":
