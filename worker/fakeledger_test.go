@@ -40,6 +40,12 @@ func (f *fakeLedger) Begin(_ context.Context, inv tasks.Invite, _ rdb.BeginOptio
 	return record.Progress{Key: inv.Key(), Campaign: inv.Campaign}, nil
 }
 
+// BeginRef: the fake has no records to read a reference's invite from;
+// tests of the job loop deliver whole invites.
+func (f *fakeLedger) BeginRef(context.Context, tasks.InviteRef, rdb.BeginOptions) (record.Progress, tasks.Invite, error) {
+	return record.Progress{}, tasks.Invite{}, errors.New("fakeLedger: no records; deliver whole invites")
+}
+
 func (f *fakeLedger) Attempt(_ context.Context, _ tasks.Invite, p record.Progress, s record.State, u record.AttemptUpdate) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -32,43 +32,41 @@ type Handler struct {
 
 // ProcessTask implements asynq.Handler.
 func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
-	inv, err := tasks.DecodeInvite(t.Payload())
+	id, _ := asynq.GetTaskID(ctx)
+	d, err := tasks.DecodeDelivery(id, t.Payload())
 	if err != nil {
 		h.cfg.Logger.Error().Err(err).Msg("dropping an undecodable invite task")
 		return fmt.Errorf("undecodable invite: %v: %w", err, asynq.SkipRetry)
 	}
-	log := h.cfg.Logger.With().Str("task_id", inv.TaskID()).Str("campaign", inv.Campaign).Logger()
+	log := h.cfg.Logger.With().Str("task_id", d.TaskID()).Str("campaign", d.Campaign).Logger()
 	ctx = log.WithContext(ctx)
-	snd, ok := h.senders[inv.Sender]
+	snd, ok := h.senders[d.Sender]
 	if !ok {
 		// Not ours (only in the base queue): it waits for a worker serving it.
-		log.Debug().Str("sender", inv.Sender).Msg("no such sender profile here; handed back")
+		log.Debug().Str("sender", d.Sender).Msg("no such sender profile here; handed back")
 		return handBack(unservedDelay)
 	}
 
 	// One delivery of an invite at a time in this process: a takeover's
 	// re-delivery waits while the delivery it replaced still runs here.
-	if !h.holding.take(inv.Key()) {
+	if !h.holding.take(d.Key) {
 		log.Debug().Msg("this invite is being delivered here already; handed back")
 		return &handBackError{after: time.Second, recorded: true}
 	}
-	defer h.holding.release(inv.Key())
-	// Begin reserves the first request's slot on the 3PID gate, unless
-	// resolve-first may send it on the other path (resolve.go).
-	send := (inv.IDServer != "" || snd.IDServer != "") && h.cfg.NoLookup
-	opts := rdb.BeginOptions{Send: send, FinalOn5xx: h.cfg.FinalOn5xx}
-	if id, ok := asynq.GetTaskID(ctx); ok && id != inv.TaskID() {
-		opts.TaskID = id // a takeover's re-delivery
-	}
-	p, err := h.ledger.Begin(ctx, inv, opts)
+	defer h.holding.release(d.Key)
+	inv, p, err := h.begin(ctx, d, snd, id)
 	var paused *record.PausedError
 	switch {
-	case errors.Is(err, rdb.ErrDone), errors.Is(err, rdb.ErrStale), errors.Is(err, rdb.ErrTaken):
+	case errors.Is(err, rdb.ErrDone), errors.Is(err, rdb.ErrStale), errors.Is(err, rdb.ErrTaken), errors.Is(err, rdb.ErrGone):
 		log.Info().Msg("not sent again: " + err.Error())
 		return nil
 	case errors.As(err, &paused):
 		log.Debug().Str("pause", string(paused.Scope)).Msg("held by a pause")
 		return &handBackError{after: heldDelay(paused.Since), recorded: true}
+	case errors.Is(err, tasks.ErrInvalid):
+		// A reference whose record does not make a valid invite of its key.
+		log.Error().Err(err).Msg("dropping an invite whose record is not its task's")
+		return fmt.Errorf("invite record: %v: %w", err, asynq.SkipRetry)
 	case err != nil:
 		return err // Redis trouble: asynq retries the delivery.
 	}
@@ -84,6 +82,28 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		}
 	}
 	return err
+}
+
+// begin starts the delivery (Ledger.Begin, or BeginRef for a task that
+// carries only a reference to its record) and returns the invite. Begin
+// reserves the first request's slot on the 3PID gate unless resolve-first
+// may send it on the other path (resolve.go): with an identity server
+// known before the record is read, the sender's or the task's.
+func (h *Handler) begin(ctx context.Context, d tasks.Delivery, snd *sender, taskID string) (tasks.Invite, record.Progress, error) {
+	idServer := snd.IDServer
+	if d.Whole != nil && d.Whole.IDServer != "" {
+		idServer = d.Whole.IDServer
+	}
+	opts := rdb.BeginOptions{Send: idServer != "" && h.cfg.NoLookup, FinalOn5xx: h.cfg.FinalOn5xx}
+	if taskID != "" && taskID != d.TaskID() {
+		opts.TaskID = taskID // a takeover's re-delivery
+	}
+	if d.Whole == nil {
+		p, inv, err := h.ledger.BeginRef(ctx, d.InviteRef, opts)
+		return inv, p, err
+	}
+	p, err := h.ledger.Begin(ctx, *d.Whole, opts)
+	return *d.Whole, p, err
 }
 
 // Held invites come back to look at their pause after a delay that grows

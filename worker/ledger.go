@@ -17,6 +17,9 @@ type Ledger interface {
 	// Begin starts a delivery: rdb.ErrStale, rdb.ErrDone, a
 	// *record.PausedError, or the invite's progress.
 	Begin(ctx context.Context, inv tasks.Invite, opts rdb.BeginOptions) (record.Progress, error)
+	// BeginRef is Begin for a task carrying only a reference to its
+	// record, which gives the invite (rdb.ErrGone: there is none).
+	BeginRef(ctx context.Context, ref tasks.InviteRef, opts rdb.BeginOptions) (record.Progress, tasks.Invite, error)
 	// Attempt records a non-final step and the invite's new state.
 	Attempt(ctx context.Context, inv tasks.Invite, p record.Progress, state record.State, u record.AttemptUpdate) error
 	// Finish records the final result once; first is false when it

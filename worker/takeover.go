@@ -166,11 +166,11 @@ func (w *Worker) redeliver(ctx context.Context, worker string, self bool) {
 				log.Warn().Err(err).Str("task_id", cd.TaskID).Msg("the task of an invite to take over")
 				continue
 			}
-			inv, err := tasks.DecodeInvite(info.Payload)
+			d, err := tasks.DecodeDelivery(info.ID, info.Payload)
 			if err != nil {
 				continue
 			}
-			cl.NewTaskID = tasks.RedeliveryTaskID(inv.TaskID(), time.Now().UnixMilli())
+			cl.NewTaskID = tasks.RedeliveryTaskID(d.TaskID(), time.Now().UnixMilli())
 			tasksOf[cd.Key] = info
 		}
 		claims = append(claims, cl)
@@ -232,12 +232,12 @@ func (w *Worker) adoptOrphans(ctx context.Context) {
 			if err != nil {
 				continue
 			}
-			inv, err := tasks.DecodeInvite(info.Payload)
+			d, err := tasks.DecodeDelivery(info.ID, info.Payload)
 			if err != nil {
 				continue
 			}
-			infos[inv.Key()] = info
-			keys = append(keys, inv.Key())
+			infos[d.Key] = info
+			keys = append(keys, d.Key)
 		}
 	}
 	if len(keys) == 0 {
@@ -253,9 +253,9 @@ func (w *Worker) adoptOrphans(ctx context.Context) {
 		if cd.TaskID != info.ID || !cd.State.Pending() {
 			continue // the record belongs to another delivery, or is final
 		}
-		inv, _ := tasks.DecodeInvite(info.Payload)
+		d, _ := tasks.DecodeDelivery(info.ID, info.Payload)
 		claims = append(claims, rdb.Claim{Key: cd.Key, Expect: cd.Expect,
-			NewTaskID: tasks.RedeliveryTaskID(inv.TaskID(), time.Now().UnixMilli())})
+			NewTaskID: tasks.RedeliveryTaskID(d.TaskID(), time.Now().UnixMilli())})
 	}
 	if len(claims) == 0 {
 		return

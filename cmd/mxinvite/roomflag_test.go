@@ -9,6 +9,7 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"github.com/mxinvite/mxinvite/internal/rdb"
 	"github.com/mxinvite/mxinvite/internal/simulator"
 	"github.com/mxinvite/mxinvite/tasks"
 )
@@ -54,9 +55,14 @@ func TestInviteV12RoomOnTheWire(t *testing.T) {
 	if err != nil || len(pending) != 1 {
 		t.Fatalf("pending %v (%v)", pending, err)
 	}
-	inv, err := tasks.DecodeInvite(pending[0].Payload)
-	if err != nil || inv.RoomID != v12Room {
-		t.Fatalf("task payload room %q (%v)", inv.RoomID, err)
+	// The task refers to the invite's record, which holds the room.
+	d, err := tasks.DecodeDelivery(pending[0].ID, pending[0].Payload)
+	if err != nil || d.Whole != nil {
+		t.Fatalf("task payload %s: %+v (%v), want a reference", pending[0].Payload, d, err)
+	}
+	got, ok, err := rdb.New(e.rdb, rdb.Options{Prefix: e.prefix}).Get(t.Context(), d.Key)
+	if err != nil || !ok || got.RoomID != v12Room {
+		t.Fatalf("record room %q (found %v, %v)", got.RoomID, ok, err)
 	}
 
 	hs := &pathRecorder{}

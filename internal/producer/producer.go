@@ -186,7 +186,9 @@ func (p *Producer) enqueueRegistered(ctx context.Context, regs []record.Registra
 		if r.Scheduled {
 			taskOpts = append(taskOpts, asynq.ProcessAt(r.ProcessAt))
 		}
-		payload, err := inv.Payload()
+		// The record holds the invite: the task carries only a reference
+		// to it (tasks.InviteRef), so the two do not store it twice.
+		payload, err := inv.Ref().Payload()
 		if err != nil {
 			return 0, err
 		}

@@ -3,6 +3,7 @@ package rdb
 import (
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/mxinvite/mxinvite/internal/record"
 	"github.com/mxinvite/mxinvite/tasks"
@@ -25,14 +26,19 @@ func TestHotBatchesAnswerEachInviteAlone(t *testing.T) {
 	}
 
 	begun, err := s.writeBegins(ctx, []beginReq{
-		{inv: a, opts: BeginOptions{Send: true}, campaign: a.Campaign},
-		{inv: broken, campaign: broken.Campaign},
-		{inv: b, opts: BeginOptions{Send: true}, campaign: b.Campaign}})
+		{ref: a.Ref(), whole: &a, opts: BeginOptions{Send: true}, campaign: a.Campaign},
+		{ref: broken.Ref(), whole: &broken, campaign: broken.Campaign},
+		{ref: b.Ref(), opts: BeginOptions{Send: true}, campaign: b.Campaign}}) // b: a reference
 	if err != nil {
 		t.Fatal(err)
 	}
 	if begun[0].err != nil || begun[2].err != nil || begun[1].err == nil {
 		t.Fatalf("begin errors %v, %v, %v; want only the broken record's", begun[0].err, begun[1].err, begun[2].err)
+	}
+	want := b
+	want.EnqueuedAt = want.EnqueuedAt.Truncate(time.Millisecond) // the record's stamp
+	if begun[2].inv != want {
+		t.Errorf("the reference began as %+v, want its record's invite %+v", begun[2].inv, want)
 	}
 	fin := func(inv tasks.Invite) finishReq {
 		return finishReq{inv: inv, p: record.Progress{Key: inv.Key(), Campaign: inv.Campaign},

@@ -1,6 +1,7 @@
 package rdb
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -29,7 +30,9 @@ import (
 //
 //	score for a record created here, try ("1": the caller may send now — it
 //	knows an identity server), final_on_5xx ("1": an ambiguous attempt
-//	needs no re-check before the next), C, T, the task ID, the room, n, then
+//	needs no re-check before the next), C, T, the task ID, the room ("" for
+//	a reference, tasks.InviteRef: the record's, which the reply then
+//	carries), n, then
 //	n field/value pairs used only when no record exists (a task enqueued
 //	without the producer's registration) or it is of an older generation;
 //	n = 0 omits them (the common case: the producer registered the invite),
@@ -56,7 +59,9 @@ import (
 // (nothing was written: call again with that campaign's keys);
 // {"error", message}; else {"go"|"sent", retries, ambiguous, first_429_ms,
 // not_before_ms, now_ms, trouble, campaign, failures}: the progress
-// the delivery goes on from, and the campaign whose counters it moves;
+// the delivery goes on from, and the campaign whose counters it moves
+// (for a reference, followed by the record's room_id, medium, address,
+// id_server and enqueued_at);
 // "sent" when the
 // request is marked in flight and counted (its gate slot was reserved at
 // now_ms; trouble is 1 while the sender has ambiguous failures since its
@@ -95,7 +100,10 @@ end
 local function one(b, key, gen, score, try, final5xx, c_name, t_name, tid, room, first, last)
   local rec, counts = KEYS[b + 1], KEYS[b + 2]
   local cur = redis.call('HMGET', rec, 'state', 'generation', 'inflight', 'campaign', 'retries', 'ambiguous',
-    'first_429_ms', 'not_before_ms', 'attempts', 'requests', 'failures', 'owner', 'task_id', 'begins')
+    'first_429_ms', 'not_before_ms', 'attempts', 'requests', 'failures', 'owner', 'task_id', 'begins',
+    'room_id', 'medium', 'address', 'id_server', 'enqueued_at')
+  local ref = room == '' -- a reference (BeginRef): the record has the invite
+  if ref then room = cur[15] or '' end
   if cur[1] then
     local g = tonumber(cur[2] or '0')
     if g > gen then return {'stale'} end
@@ -160,7 +168,11 @@ local function one(b, key, gen, score, try, final5xx, c_name, t_name, tid, room,
     count(counts, 'state:' .. cur[1], -1)
     count(counts, 'state:' .. ST.active, 1)
   end
-  return {verdict, cur[5] or '', tostring(amb), cur[7] or '', cur[8] or '', now, trouble, campaign, cur[11] or ''}
+  local out = {verdict, cur[5] or '', tostring(amb), cur[7] or '', cur[8] or '', now, trouble, campaign, cur[11] or ''}
+  if ref then
+    for j = 15, 19 do table.insert(out, cur[j] or '') end
+  end
+  return out
 end
 local out, i, n = {}, 1, 0
 while i < #ARGV do
@@ -198,8 +210,12 @@ type BeginOptions struct {
 }
 
 type beginReq struct {
-	inv  tasks.Invite
-	opts BeginOptions
+	ref tasks.InviteRef
+	// whole is the invite, when the task carries it; nil for a reference
+	// (BeginRef): the room is the record's, and the reply carries the
+	// record's identity.
+	whole *tasks.Invite
+	opts  BeginOptions
 	// campaign is the campaign the record is expected to belong to.
 	campaign string
 	// fields: send the record's fields, for a record to be created here
@@ -209,31 +225,58 @@ type beginReq struct {
 
 type beginRes struct {
 	p     record.Progress
+	inv   tasks.Invite // a reference's invite, read from its record
 	err   error
 	rekey string // the record's campaign, to begin again with
 	adopt bool   // begin again with the record's fields
 }
+
+// ErrGone tells the delivery of a reference (BeginRef) that its invite has
+// no record of its generation: purged, expired (--finished-ttl) or
+// replaced, so there is nothing to send.
+var ErrGone = errors.New("the invite's record is gone (purged, expired or replaced)")
 
 // Begin starts processing a delivered task (beginScript), in a batch with
 // those of other deliveries. It returns ErrStale, ErrDone, a
 // *record.PausedError, or the invite's progress; Progress.Campaign is the
 // campaign whose counters the delivery moves from then on.
 func (c *Client) Begin(ctx context.Context, inv tasks.Invite, opts BeginOptions) (record.Progress, error) {
-	req := beginReq{inv: inv, opts: opts, campaign: inv.Campaign}
+	r, err := c.begin(ctx, beginReq{ref: inv.Ref(), whole: &inv, opts: opts})
+	return r.p, err
+}
+
+// BeginRef is Begin for a task that carries only a reference to its
+// record (tasks.InviteRef): the invite it returns is the record's (its
+// room, medium, address, identity server and enqueue time, with the
+// reference's campaign, sender and generation). A reference whose record
+// is gone gets ErrGone.
+func (c *Client) BeginRef(ctx context.Context, ref tasks.InviteRef, opts BeginOptions) (record.Progress, tasks.Invite, error) {
+	r, err := c.begin(ctx, beginReq{ref: ref, opts: opts})
+	return r.p, r.inv, err
+}
+
+// begin runs a request until it is answered: again with the record's
+// campaign's keys (rekey), or with the record's fields (adopt).
+func (c *Client) begin(ctx context.Context, req beginReq) (beginRes, error) {
+	key := req.ref.Key
+	req.campaign = req.ref.Campaign
 	for round := 0; ; round++ {
 		r, err := c.begins.do(ctx, req)
 		if err != nil {
-			return record.Progress{}, fmt.Errorf("begin invite %s: %w", inv.Key(), err)
+			return beginRes{}, fmt.Errorf("begin invite %s: %w", key, err)
 		}
 		if r.rekey == "" && !r.adopt {
-			return r.p, r.err
+			return r, r.err
 		}
 		if round == 3 {
-			return record.Progress{}, fmt.Errorf("begin invite %s: its record keeps changing (campaign or generation)", inv.Key())
+			return beginRes{}, fmt.Errorf("begin invite %s: its record keeps changing (campaign or generation)", key)
 		}
-		if r.adopt {
+		switch {
+		case r.adopt && req.whole == nil:
+			return beginRes{}, ErrGone // a reference cannot create its record
+		case r.adopt:
 			req.fields = true
-		} else {
+		default:
 			req.campaign = r.rekey
 		}
 	}
@@ -245,20 +288,25 @@ func (c *Client) writeBegins(ctx context.Context, reqs []beginReq) ([]beginRes, 
 	keys = append(keys, c.k.campaigns())
 	args := make([]any, 0, len(reqs)*(9+2*8))
 	for _, r := range reqs {
-		inv := r.inv
-		keys = append(keys, c.k.invite(inv.Key()), c.k.counts(r.campaign), c.k.invites(r.campaign),
-			c.k.pause(string(record.PauseCampaign), inv.Campaign), c.k.pause(string(record.PauseSender), inv.Sender),
-			c.k.gate(inv.Sender), c.k.counts(inv.Campaign), c.k.invites(inv.Campaign))
-		tid := inv.TaskID()
+		ref := r.ref
+		keys = append(keys, c.k.invite(ref.Key), c.k.counts(r.campaign), c.k.invites(r.campaign),
+			c.k.pause(string(record.PauseCampaign), ref.Campaign), c.k.pause(string(record.PauseSender), ref.Sender),
+			c.k.gate(ref.Sender), c.k.counts(ref.Campaign), c.k.invites(ref.Campaign))
+		tid := ref.TaskID()
 		if r.opts.TaskID != "" {
 			tid = r.opts.TaskID
 		}
 		var fields []any
-		if r.fields {
-			fields = append([]any{"task_id", tid}, identityFields(inv)...)
+		var score int64
+		room := "" // a reference's: the record's
+		if inv := r.whole; inv != nil {
+			score, room = inv.EnqueuedAt.UnixMilli(), inv.RoomID
+			if r.fields {
+				fields = append([]any{"task_id", tid}, identityFields(*inv)...)
+			}
 		}
-		args = append(args, inv.Key(), inv.Generation, inv.EnqueuedAt.UnixMilli(), boolArg(r.opts.Send), boolArg(r.opts.FinalOn5xx),
-			r.campaign, inv.Campaign, tid, inv.RoomID, len(fields)/2)
+		args = append(args, ref.Key, ref.Generation, score, boolArg(r.opts.Send), boolArg(r.opts.FinalOn5xx),
+			r.campaign, ref.Campaign, tid, room, len(fields)/2)
 		args = append(args, fields...)
 	}
 	keys = append(keys, c.k.workers(), c.k.held(c.opts.WorkerID))
@@ -272,14 +320,14 @@ func (c *Client) writeBegins(ctx context.Context, reqs []beginReq) ([]beginRes, 
 	}
 	out := make([]beginRes, len(reqs))
 	for i, reply := range replies {
-		out[i] = parseBegin(reqs[i].inv.Key(), reply)
+		out[i] = parseBegin(reqs[i], replyStrings(reply))
 	}
 	return out, nil
 }
 
 // parseBegin reads one invite's reply of beginScript.
-func parseBegin(key string, reply any) beginRes {
-	v := replyStrings(reply)
+func parseBegin(req beginReq, v []string) beginRes {
+	key := req.ref.Key
 	bad := beginRes{err: fmt.Errorf("begin invite %s: unexpected answer %q", key, v)}
 	if len(v) == 0 {
 		return bad
@@ -306,7 +354,15 @@ func parseBegin(key string, reply any) beginRes {
 			return beginRes{err: fmt.Errorf("begin invite %s: %s", key, v[1])}
 		}
 	case "go", "sent":
-		if len(v) == 9 {
+		if req.whole == nil && len(v) == 14 {
+			r := parseBegin(beginReq{ref: req.ref, whole: &tasks.Invite{}}, v[:9])
+			if r.err == nil {
+				medium := cmp.Or(v[10], mediumOf(v[11]))
+				r.inv, r.err = req.ref.Invite(v[9], medium, v[11], v[12], v[13])
+			}
+			return r
+		}
+		if req.whole != nil && len(v) == 9 {
 			p := record.Progress{Key: key, First429: msTime(v[3]), NotBefore: msTime(v[4]), Sent: v[0] == "sent",
 				Trouble: v[6] == "1", Campaign: v[7]}
 			p.Failures, _ = strconv.Atoi(v[8])

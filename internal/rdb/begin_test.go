@@ -2,10 +2,12 @@ package rdb
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/mxinvite/mxinvite/internal/record"
+	"github.com/mxinvite/mxinvite/tasks"
 )
 
 // openGate makes a sender's gate open as after its slow start: initialised,
@@ -131,5 +133,57 @@ func TestBeginReplacesAnOlderGeneration(t *testing.T) {
 	}
 	if n := checkIdentity(t, c, "spring"); n.States[record.StateActive] != 1 || n.States[record.StateDone] != 0 {
 		t.Fatalf("counts %+v", n)
+	}
+}
+
+// A task carrying only a reference (tasks.InviteRef) begins from its
+// record: the invite comes back from the record, its request is marked in
+// flight in the record's room when the gate is open, and a reference whose
+// record is gone (purged, expired) or of an older generation gets ErrGone
+// and writes nothing.
+func TestBeginRefReadsTheInviteFromItsRecord(t *testing.T) {
+	c, conn := newTestClient(t)
+	ctx := t.Context()
+	a, gone, older := testInvite(t, "a@example.org"), testInvite(t, "gone@example.org"), testInvite(t, "older@example.org")
+	a.IDServer = "id.example.org"
+	register(t, c, record.RegisterOptions{}, &a, &gone, &older)
+	openGate(t, c, a.Sender)
+	p, inv, err := c.BeginRef(ctx, a.Ref(), BeginOptions{Send: true})
+	want := a
+	want.EnqueuedAt = want.EnqueuedAt.Truncate(time.Millisecond) // the record's stamp
+	if err != nil || !p.Sent || p.Campaign != "spring" || inv != want {
+		t.Fatalf("BeginRef: %+v %+v %v; want sent, invite %+v", p, inv, err, want)
+	}
+	if rec := conn.HGetAll(ctx, c.k.invite(a.Key())).Val(); rec["state"] != "active" || rec["inflight"] != "1" {
+		t.Fatalf("record %v", rec)
+	}
+
+	conn.Del(ctx, c.k.invite(gone.Key()))
+	if _, _, err := c.BeginRef(ctx, gone.Ref(), BeginOptions{Send: true}); !errors.Is(err, ErrGone) {
+		t.Fatalf("a reference without its record: %v, want ErrGone", err)
+	}
+	if n := conn.Exists(ctx, c.k.invite(gone.Key())).Val(); n != 0 {
+		t.Fatal("a reference without its record created one")
+	}
+	ref := older.Ref()
+	ref.Generation = 1 // the record is of generation 0
+	if _, _, err := c.BeginRef(ctx, ref, BeginOptions{}); !errors.Is(err, ErrGone) {
+		t.Fatalf("a reference newer than its record: %v, want ErrGone", err)
+	}
+	if st := conn.HGet(ctx, c.k.invite(older.Key()), "state").Val(); st != "queued" {
+		t.Fatalf("the older record's state is %q, want it untouched (queued)", st)
+	}
+}
+
+// A record that does not hash to the reference's key is not sent: the
+// error says so and matches tasks.ErrInvalid (the worker drops the task).
+func TestBeginRefRefusesARecordOfAnotherInvite(t *testing.T) {
+	c, conn := newTestClient(t)
+	ctx := t.Context()
+	a := testInvite(t, "a@example.org")
+	register(t, c, record.RegisterOptions{}, &a)
+	conn.HSet(ctx, c.k.invite(a.Key()), "address", "mallory@example.org")
+	if _, _, err := c.BeginRef(ctx, a.Ref(), BeginOptions{}); !errors.Is(err, tasks.ErrInvalid) || !strings.Contains(err.Error(), "key") {
+		t.Fatalf("a record of another address: %v, want a key error", err)
 	}
 }
