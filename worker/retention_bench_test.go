@@ -49,7 +49,8 @@ func BenchmarkRedisMemoryPerInvite(b *testing.B) {
 		conn := r.Client(b)
 		ctx := context.Background()
 		base := usedMemory(b, conn)
-		prod := producer.New(rdb.New(conn, rdb.Options{}), "invites")
+		store := rdb.New(conn, rdb.Options{})
+		prod := producer.New(store, "invites")
 		invites := make([]tasks.Invite, n)
 		for from := 0; from < n; from += 500 {
 			items := make([]producer.Item, 0, 500)
@@ -61,7 +62,12 @@ func BenchmarkRedisMemoryPerInvite(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
-		m := memoryOf(b, conn, invites, "invites")
+		// The campaign's tasks are in its lane of the sender's queues.
+		lane, err := store.QueueOfCampaign(ctx, "invites", "spring-2026")
+		if err != nil {
+			b.Fatal(err)
+		}
+		m := memoryOf(b, conn, invites, lane)
 		m["INFO used_memory delta"] = float64(usedMemory(b, conn)-base) / float64(n)
 		report(b, "queued", m)
 
@@ -80,7 +86,7 @@ func BenchmarkRedisMemoryPerInvite(b *testing.B) {
 		if err != nil || sim.Stats().Accepted != int64(n) {
 			b.Fatalf("worker: %v, %d accepted of %d", err, sim.Stats().Accepted, n)
 		}
-		m = memoryOf(b, conn, invites, "invites")
+		m = memoryOf(b, conn, invites, lane)
 		m["INFO used_memory delta"] = float64(usedMemory(b, conn)-base) / float64(n)
 		report(b, "finished", m)
 		b.StartTimer()
