@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/mxinvite/mxinvite/internal/producer"
 	"github.com/mxinvite/mxinvite/internal/record"
@@ -93,4 +94,41 @@ func TestReferenceOfAPurgedInviteIsNotSent(t *testing.T) {
 	if n := e.archived(); n != 0 {
 		t.Fatalf("%d tasks archived, want the reference done with", n)
 	}
+}
+
+// Mid-upgrade: while a worker of an earlier release is alive (it beats
+// into the workers set, not the set of workers reading references), the
+// producer's tasks carry whole invites, which it can read; once it is
+// gone, references.
+func TestProducerSendsWholeInvitesWhileAnEarlierWorkerLives(t *testing.T) {
+	hs := newFakeHS(t)
+	e := newEnv(t, hs.URL)
+	workers := e.cfg.KeyPrefix + ":workers"
+	e.rdb.ZAdd(t.Context(), workers, redis.Z{Score: float64(time.Now().Add(time.Hour).UnixMilli()), Member: "old-worker"})
+	early := e.invitesIn("spring", "early@example.org")[0]
+	e.enqueue(early, producer.Options{})
+	e.rdb.ZRem(t.Context(), workers, "old-worker")
+	late := e.invitesIn("spring", "late@example.org")[0]
+	// A producer of its own: e.prod trusts its last look for a beat.
+	if _, err := producer.New(e.store(), e.cfg.Queue).Enqueue(t.Context(), late, producer.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	pending, err := e.inspector().ListPendingTasks(e.queueOf("spring"))
+	if err != nil || len(pending) != 2 {
+		t.Fatalf("pending %d tasks (%v), want 2", len(pending), err)
+	}
+	whole := map[string]bool{}
+	for _, p := range pending {
+		d, err := tasks.DecodeDelivery(p.ID, p.Payload)
+		if err != nil {
+			t.Fatal(err)
+		}
+		whole[p.ID] = d.Whole != nil
+	}
+	if !whole[early.TaskID()] || whole[late.TaskID()] {
+		t.Fatalf("whole payloads %v: want %s's whole (an earlier worker was alive), %s's a reference", whole, early.TaskID(), late.TaskID())
+	}
+	e.runUntilIdle(20 * time.Second)
+	e.wantResult(early, matrix.Success, 1)
+	e.wantResult(late, matrix.Success, 1)
 }

@@ -22,6 +22,7 @@ type Producer struct {
 	// queue is the base of the asynq queues: each invite goes to its
 	// campaign's lane of its sender under it (tasks/queue.go).
 	queue string
+	shape taskShape // what the tasks carry (shape.go)
 }
 
 // New returns a producer writing through store to the lanes under the base
@@ -167,6 +168,12 @@ func (p *Producer) enqueueRegistered(ctx context.Context, regs []record.Registra
 		idx    []int
 		queues = map[[2]string]string{}
 	)
+	// The record holds the invite: the tasks carry only a reference to it,
+	// unless a live worker cannot read one (shape.go).
+	refs, err := p.shape.refs(ctx, p.store)
+	if err != nil {
+		return 0, err
+	}
 	for i := range regs {
 		r := &regs[i]
 		if r.Verdict != record.Registered && r.Verdict != record.AlreadyPending {
@@ -186,9 +193,7 @@ func (p *Producer) enqueueRegistered(ctx context.Context, regs []record.Registra
 		if r.Scheduled {
 			taskOpts = append(taskOpts, asynq.ProcessAt(r.ProcessAt))
 		}
-		// The record holds the invite: the task carries only a reference
-		// to it (tasks.InviteRef), so the two do not store it twice.
-		payload, err := inv.Ref().Payload()
+		payload, err := payload(inv, refs)
 		if err != nil {
 			return 0, err
 		}

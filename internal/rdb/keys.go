@@ -24,6 +24,7 @@ import (
 //	{prefix}:pauses                  zset   "{scope}:{name}" of every pause, scored by its start (ms)
 //	{prefix}:senders                 hash   sender name -> when a worker serving it last said so (ms; served.go)
 //	{prefix}:workers                 zset   worker ID -> until when its heartbeat says it is alive (ms; liveness.go)
+//	{prefix}:workers:refs            zset   the same, for workers that read tasks.InviteRef payloads (liveness.go)
 //	{prefix}:worker:{id}:held        set    invites that worker began and may still hold (active, owner = id; takeover.go)
 //	{prefix}:schedules               hash   recurring campaign name -> definition (JSON; schedule.go)
 //	{prefix}:schedule-ticks          hash   recurring campaign name -> its last tick (JSON)
@@ -78,12 +79,13 @@ func GateName(sender string, path record.Path) string {
 	return sender + ":" + string(path)
 }
 
-func (k Keys) pauses() string            { return k.prefix + ":pauses" }
-func (k Keys) senders() string           { return k.prefix + ":senders" }
-func (k Keys) workers() string           { return k.prefix + ":workers" }
-func (k Keys) held(worker string) string { return k.prefix + ":worker:" + worker + ":held" }
-func (k Keys) schedules() string         { return k.prefix + ":schedules" }
-func (k Keys) scheduleTicks() string     { return k.prefix + ":schedule-ticks" }
+func (k Keys) pauses() string             { return k.prefix + ":pauses" }
+func (k Keys) senders() string            { return k.prefix + ":senders" }
+func (k Keys) workers() string            { return k.prefix + ":workers" }
+func (k Keys) workersReadingRefs() string { return k.prefix + ":workers:refs" }
+func (k Keys) held(worker string) string  { return k.prefix + ":worker:" + worker + ":held" }
+func (k Keys) schedules() string          { return k.prefix + ":schedules" }
+func (k Keys) scheduleTicks() string      { return k.prefix + ":schedule-ticks" }
 
 func (k Keys) pause(scope, name string) string { return k.prefix + ":pause:" + scope + ":" + name }
 

@@ -24,15 +24,55 @@ const (
 )
 
 // heartbeatScript says a worker is alive until now + ttl (Redis's clock,
-// the one every script compares with).
+// the one every script compares with), and that it reads tasks that carry
+// a reference to their record (tasks.InviteRef): a worker of an earlier
+// release beats only into {prefix}:workers, and while one is alive
+// producers send whole invites (ReadersOfRefs). Entries of workers gone
+// for a minute are dropped from the second set here.
 //
 // KEYS[1] -> {prefix}:workers
+// KEYS[2] -> {prefix}:workers:refs
 // ARGV[1] -> the worker's ID
 // ARGV[2] -> ttl (ms)
 var heartbeatScript = newScript("heartbeat", stateless(`
-redis.call('ZADD', KEYS[1], now_ms() + tonumber(ARGV[2]), ARGV[1])
+local now = now_ms()
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. (now - 60000))
 return 1
 `))
+
+// readersOfRefsScript tells whether every live worker reads references
+// (its beat is in both sets).
+//
+// KEYS[1] -> {prefix}:workers
+// KEYS[2] -> {prefix}:workers:refs
+//
+// Returns 1, or 0 and the ID of a live worker that does not.
+var readersOfRefsScript = newScript("readers-of-refs", stateless(`
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], now_ms(), '+inf')) do
+  if not redis.call('ZSCORE', KEYS[2], id) then return {0, id} end
+end
+return {1}
+`))
+
+// ReadersOfRefs reports whether every live worker reads tasks that carry
+// only a reference to their record (tasks.InviteRef); when not, other is
+// a live worker that does not (an earlier release's, mid-upgrade): a
+// producer then sends whole invites, which every release reads. With no
+// live worker, ok is true: the workers that start later are expected to
+// be of this release or a later one.
+func (c *Client) ReadersOfRefs(ctx context.Context) (ok bool, other string, err error) {
+	res, err := readersOfRefsScript.Run(ctx, c.rdb, []string{c.k.workers(), c.k.workersReadingRefs()}).Slice()
+	if err != nil {
+		return false, "", fmt.Errorf("read which workers read references: %w", err)
+	}
+	if len(res) == 2 {
+		other, _ = res[1].(string)
+		return false, other, nil
+	}
+	return true, "", nil
+}
 
 // deadWorkersScript lists the workers whose beats have lapsed.
 //
@@ -43,7 +83,7 @@ return redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. now_ms())
 
 // Heartbeat records that worker is alive for ttl more.
 func (c *Client) Heartbeat(ctx context.Context, worker string, ttl time.Duration) error {
-	if err := heartbeatScript.Run(ctx, c.rdb, []string{c.k.workers()}, worker, ttl.Milliseconds()).Err(); err != nil {
+	if err := heartbeatScript.Run(ctx, c.rdb, []string{c.k.workers(), c.k.workersReadingRefs()}, worker, ttl.Milliseconds()).Err(); err != nil {
 		return fmt.Errorf("worker heartbeat: %w", err)
 	}
 	return nil
