@@ -97,8 +97,10 @@ func (c *Client) Heartbeat(ctx context.Context, worker string, ttl time.Duration
 //
 // KEYS[1] -> {prefix}:workers
 // KEYS[2] -> the worker's held set
+// KEYS[3] -> {prefix}:workers:refs (a worker gone reads nothing)
 // ARGV[1] -> the worker's ID
 var leaveScript = newScript("leave", stateless(`
+redis.call('ZREM', KEYS[3], ARGV[1])
 if redis.call('SCARD', KEYS[2]) == 0 then
   redis.call('ZREM', KEYS[1], ARGV[1])
   return 0
@@ -110,7 +112,7 @@ return 1
 // Leave says worker stopped (leaveScript). Call it once its deliveries
 // have ended and its held set was pruned (ClaimFrom with self).
 func (c *Client) Leave(ctx context.Context, worker string) error {
-	if err := leaveScript.Run(ctx, c.rdb, []string{c.k.workers(), c.k.held(worker)}, worker).Err(); err != nil {
+	if err := leaveScript.Run(ctx, c.rdb, []string{c.k.workers(), c.k.held(worker), c.k.workersReadingRefs()}, worker).Err(); err != nil {
 		return fmt.Errorf("worker leaving: %w", err)
 	}
 	return nil

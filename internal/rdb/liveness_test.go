@@ -32,4 +32,10 @@ func TestReadersOfRefsWhileAnEarlierWorkerLives(t *testing.T) {
 	if ok, other, err := c.ReadersOfRefs(ctx); err != nil || !ok {
 		t.Fatalf("the earlier worker's beat lapsed: %v %q (%v), want references", ok, other, err)
 	}
+	if err := c.Leave(ctx, "new-worker"); err != nil {
+		t.Fatal(err)
+	}
+	if n := conn.Exists(ctx, c.k.workersReadingRefs()).Val(); n != 0 {
+		t.Fatal("a worker that left is still listed as reading references")
+	}
 }
