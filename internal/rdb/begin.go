@@ -354,25 +354,28 @@ func parseBegin(req beginReq, v []string) beginRes {
 			return beginRes{err: fmt.Errorf("begin invite %s: %s", key, v[1])}
 		}
 	case "go", "sent":
-		if req.whole == nil && len(v) == 14 {
-			r := parseBegin(beginReq{ref: req.ref, whole: &tasks.Invite{}}, v[:9])
-			if r.err == nil {
-				medium := cmp.Or(v[10], mediumOf(v[11]))
-				r.inv, r.err = req.ref.Invite(v[9], medium, v[11], v[12], v[13])
-			}
+		switch {
+		case req.whole != nil && len(v) == 9:
+			return beginRes{p: parseProgress(key, v)}
+		case req.whole == nil && len(v) == 14:
+			// A reference: the record's identity follows.
+			r := beginRes{p: parseProgress(key, v)}
+			r.inv, r.err = req.ref.Invite(v[9], cmp.Or(v[10], mediumOf(v[11])), v[11], v[12], v[13])
 			return r
-		}
-		if req.whole != nil && len(v) == 9 {
-			p := record.Progress{Key: key, First429: msTime(v[3]), NotBefore: msTime(v[4]), Sent: v[0] == "sent",
-				Trouble: v[6] == "1", Campaign: v[7]}
-			p.Failures, _ = strconv.Atoi(v[8])
-			p.Retries, _ = strconv.Atoi(v[1])
-			p.Ambiguous, _ = strconv.Atoi(v[2])
-			p.ReservedAt, _ = strconv.ParseInt(v[5], 10, 64)
-			return beginRes{p: p}
 		}
 	}
 	return bad
+}
+
+// parseProgress reads the progress of a "go" or "sent" reply.
+func parseProgress(key string, v []string) record.Progress {
+	p := record.Progress{Key: key, First429: msTime(v[3]), NotBefore: msTime(v[4]), Sent: v[0] == "sent",
+		Trouble: v[6] == "1", Campaign: v[7]}
+	p.Failures, _ = strconv.Atoi(v[8])
+	p.Retries, _ = strconv.Atoi(v[1])
+	p.Ambiguous, _ = strconv.Atoi(v[2])
+	p.ReservedAt, _ = strconv.ParseInt(v[5], 10, 64)
+	return p
 }
 
 // replyStrings is a script's array reply as strings (integers formatted).
