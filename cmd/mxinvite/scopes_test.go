@@ -147,7 +147,7 @@ func TestAdjacentRefusedAddressesEndOnTheirOwnSchedule(t *testing.T) {
 	if r := mxinvite(t, e.enqueueArgs("adjacent", e.file("adjacent.txt", strings.Join(list, "\n")+"\n"))...); r.code != 0 {
 		t.Fatalf("enqueue: exit %d %s", r.code, r.stderr)
 	}
-	args := join([]string{"worker", "--until-idle", "--log-level", "error", "--concurrency", "10",
+	args := join([]string{"worker", "--until-idle", "--log-level", "debug", "--concurrency", "10",
 		"--retry-waits", "100ms,200ms,300ms", "--max-retries", "3"}, e.redisArgs(), e.profileArgs())
 	if r := mxinviteWithin(t, 30*time.Second, args...); r.code != 0 {
 		t.Fatalf("worker: exit %d\n%s", r.code, r.stderr)
@@ -282,9 +282,17 @@ func TestPerAddressAnswersKeepTheirOwnWaits(t *testing.T) {
 	if r := mxinvite(t, e.enqueueArgs("mixed", e.file("mixed.txt", strings.Join(list, "\n")+"\n"))...); r.code != 0 {
 		t.Fatalf("enqueue: exit %d %s", r.code, r.stderr)
 	}
-	args := join([]string{"worker", "--until-idle", "--log-level", "error", "--concurrency", "10",
+	args := join([]string{"worker", "--until-idle", "--log-level", "debug", "--concurrency", "10",
 		"--retry-waits", "100ms,200ms,300ms", "--timeouts", "1s", "--max-retries", "3"}, e.redisArgs(), e.profileArgs())
-	if r := mxinvite(t, args...); r.code != 0 {
+	// Usually about 5 s. Rarely, at the tail, when only invitees limited
+	// on their own are left and nothing accepted tells whose a 429 is, the
+	// scope rules confirm a sender limit from an invitee's advice and pace
+	// the sender at it (docs/NOTES.md, sessions 9 and 10): every request
+	// still waits its advice, so what this test asserts holds, but the run
+	// takes a minute or more under -race. How late waits are is the bench's
+	// row I20c, not this test's; the limit only stops a hang. (Debug logs:
+	// printed if the limit is reached, "whose the 429 is" says why.)
+	if r := mxinviteWithin(t, 4*time.Minute, args...); r.code != 0 {
 		t.Fatalf("worker: exit %d\n%s", r.code, r.stderr)
 	}
 	recs := e.records("mixed")
