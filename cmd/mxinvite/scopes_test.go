@@ -284,14 +284,17 @@ func TestPerAddressAnswersKeepTheirOwnWaits(t *testing.T) {
 	}
 	args := join([]string{"worker", "--until-idle", "--log-level", "debug", "--concurrency", "10",
 		"--retry-waits", "100ms,200ms,300ms", "--timeouts", "1s", "--max-retries", "3"}, e.redisArgs(), e.profileArgs())
-	// Usually about 5 s. Rarely, at the tail, when only invitees limited
-	// on their own are left and nothing accepted tells whose a 429 is, the
-	// scope rules confirm a sender limit from an invitee's advice and pace
-	// the sender at it (docs/NOTES.md, sessions 9 and 10): every request
-	// still waits its advice, so what this test asserts holds, but the run
-	// takes a minute or more under -race. How late waits are is the bench's
-	// row I20c, not this test's; the limit only stops a hang. (Debug logs:
-	// printed if the limit is reached, "whose the 429 is" says why.)
+	// Usually about 5 s. Rarely, at the tail, when only addresses failing
+	// on their own are left and little is accepted between their answers,
+	// the sender's back-off closes its gate (three failures with no
+	// success between) and doubles its wait with each failed probe, or the
+	// scope rules take an invitee's 429 for the sender's and pace the
+	// sender at its advice (docs/NOTES.md, sessions 9 and 10): every
+	// request still waits what it must, so what this test asserts holds,
+	// but the run can take a minute or more under -race. How late waits
+	// are is the bench's row I20c, not this test's; the limit only stops a
+	// hang. (Debug logs are printed if it is reached: "sender backs off"
+	// and "whose the 429 is" say which.)
 	if r := mxinviteWithin(t, 4*time.Minute, args...); r.code != 0 {
 		t.Fatalf("worker: exit %d\n%s", r.code, r.stderr)
 	}
