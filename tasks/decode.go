@@ -18,13 +18,28 @@ import (
 // Every error is a *FieldError naming the field (or "payload") and matches
 // ErrInvalid; retrying such a task cannot help.
 func DecodeInvite(payload []byte) (Invite, error) {
+	fields, err := payloadFields(payload)
+	if err != nil {
+		return Invite{}, err
+	}
+	return inviteOf(fields)
+}
+
+// payloadFields decodes a payload of at most MaxPayloadBytes as a JSON
+// object, its fields left undecoded.
+func payloadFields(payload []byte) (map[string]json.RawMessage, error) {
 	if len(payload) > MaxPayloadBytes {
-		return Invite{}, payloadTooLarge(payload)
+		return nil, payloadTooLarge(payload)
 	}
 	var fields map[string]json.RawMessage
 	if err := json.Unmarshal(payload, &fields); err != nil || fields == nil {
-		return Invite{}, fieldError("payload", string(payload), "must be a JSON object")
+		return nil, fieldError("payload", string(payload), "must be a JSON object")
 	}
+	return fields, nil
+}
+
+// inviteOf reads a whole invite's fields (DecodeInvite's rules).
+func inviteOf(fields map[string]json.RawMessage) (Invite, error) {
 	d := decoder{fields: fields}
 	inv := Invite{
 		Campaign: d.stringField("campaign", true),

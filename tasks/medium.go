@@ -26,3 +26,18 @@ func ParseMedium(s string) (Medium, error) {
 func (m Medium) valid() bool {
 	return m == MediumEmail || m == MediumMSISDN
 }
+
+// MediumOf is the medium a normalised address spells (NormalizeAddress):
+// an email address has an '@', a phone number (E.164 digits) none; "" for
+// no address. Records leave out a medium their address spells, and
+// readers take it back from here.
+func MediumOf(address string) Medium {
+	switch {
+	case address == "":
+		return ""
+	case strings.Contains(address, "@"):
+		return MediumEmail
+	default:
+		return MediumMSISDN
+	}
+}

@@ -1,6 +1,7 @@
 package tasks
 
 import (
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -49,7 +50,7 @@ func (r InviteRef) TaskID() string { return TaskIDOf(r.Key, r.Generation) }
 // Validate checks the campaign and sender as Invite.Validate does, and the
 // key's form.
 func (r InviteRef) Validate() error {
-	if _, _, ok := ParseTaskID(r.TaskID()); !ok || len(r.Key) != keyHexLen || r.Generation < 0 {
+	if _, err := hex.DecodeString(r.Key); err != nil || len(r.Key) != keyHexLen || r.Generation < 0 {
 		return fieldError("key", r.TaskID(), "must be an invite's key (32 hex digits) and generation")
 	}
 	if reason := campaignProblem(r.Campaign); reason != "" {
@@ -89,15 +90,12 @@ type Delivery struct {
 // the same invite: ParseTaskID). Errors are *FieldError values, as
 // DecodeInvite's.
 func DecodeDelivery(taskID string, payload []byte) (Delivery, error) {
-	if len(payload) > MaxPayloadBytes {
-		return Delivery{}, payloadTooLarge(payload)
-	}
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(payload, &fields); err != nil || fields == nil {
-		return Delivery{}, fieldError("payload", string(payload), "must be a JSON object")
+	fields, err := payloadFields(payload)
+	if err != nil {
+		return Delivery{}, err
 	}
 	if string(fields["ref"]) != "true" {
-		inv, err := DecodeInvite(payload)
+		inv, err := inviteOf(fields)
 		if err != nil {
 			return Delivery{}, err
 		}

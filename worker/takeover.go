@@ -166,11 +166,11 @@ func (w *Worker) redeliver(ctx context.Context, worker string, self bool) {
 				log.Warn().Err(err).Str("task_id", cd.TaskID).Msg("the task of an invite to take over")
 				continue
 			}
-			d, err := tasks.DecodeDelivery(info.ID, info.Payload)
-			if err != nil {
+			base, ok := baseTaskID(info.ID)
+			if !ok {
 				continue
 			}
-			cl.NewTaskID = tasks.RedeliveryTaskID(d.TaskID(), time.Now().UnixMilli())
+			cl.NewTaskID = tasks.RedeliveryTaskID(base, time.Now().UnixMilli())
 			tasksOf[cd.Key] = info
 		}
 		claims = append(claims, cl)
@@ -232,12 +232,12 @@ func (w *Worker) adoptOrphans(ctx context.Context) {
 			if err != nil {
 				continue
 			}
-			d, err := tasks.DecodeDelivery(info.ID, info.Payload)
-			if err != nil {
+			key, _, ok := tasks.ParseTaskID(info.ID)
+			if !ok {
 				continue
 			}
-			infos[d.Key] = info
-			keys = append(keys, d.Key)
+			infos[key] = info
+			keys = append(keys, key)
 		}
 	}
 	if len(keys) == 0 {
@@ -253,9 +253,9 @@ func (w *Worker) adoptOrphans(ctx context.Context) {
 		if cd.TaskID != info.ID || !cd.State.Pending() {
 			continue // the record belongs to another delivery, or is final
 		}
-		d, _ := tasks.DecodeDelivery(info.ID, info.Payload)
+		base, _ := baseTaskID(info.ID)
 		claims = append(claims, rdb.Claim{Key: cd.Key, Expect: cd.Expect,
-			NewTaskID: tasks.RedeliveryTaskID(d.TaskID(), time.Now().UnixMilli())})
+			NewTaskID: tasks.RedeliveryTaskID(base, time.Now().UnixMilli())})
 	}
 	if len(claims) == 0 {
 		return
@@ -290,4 +290,13 @@ func (w *Worker) taskInfo(ctx context.Context, campaign, id string) (info *asynq
 		}
 	}
 	return info, err
+}
+
+// baseTaskID is the task ID of the invite a task delivers, a re-delivery's
+// included: its key and generation are in its ID (tasks.ParseTaskID), so
+// a re-delivery needs nothing of the payload, which it copies as it is
+// (a whole invite or a reference to the record).
+func baseTaskID(id string) (string, bool) {
+	key, gen, ok := tasks.ParseTaskID(id)
+	return tasks.TaskIDOf(key, gen), ok
 }

@@ -360,7 +360,7 @@ func parseBegin(req beginReq, v []string) beginRes {
 		case req.whole == nil && len(v) == 14:
 			// A reference: the record's identity follows.
 			r := beginRes{p: parseProgress(key, v)}
-			r.inv, r.err = req.ref.Invite(v[9], cmp.Or(v[10], mediumOf(v[11])), v[11], v[12], v[13])
+			r.inv, r.err = req.ref.Invite(v[9], cmp.Or(v[10], string(tasks.MediumOf(v[11]))), v[11], v[12], v[13])
 			return r
 		}
 	}

@@ -33,7 +33,7 @@ import (
 //	its rate limits, when that request went out (ms), "1" when the answer
 //	shows the sender's server working, the status name,
 //	possible_duplicate ("1"|"0"), "1" when the record may leave its medium
-//	out (its address spells it: mediumOf), n, then n field/value pairs (finished_at,
+//	out (its address spells it: tasks.MediumOf), n, then n field/value pairs (finished_at,
 //	and http_status, status_code, status, errcode, error,
 //	possible_duplicate, delivery, user_id, joined_at_ms … when not empty or
 //	zero; a Success has no status_code or status: finalFields)
@@ -210,7 +210,7 @@ func (c *Client) writeFinishes(ctx context.Context, reqs []finishReq) ([]finishR
 		fields := finalFields(r.f)
 		args = append(args, r.p.Key, r.p.Campaign, r.inv.TaskID(), r.u.Attempts, r.u.RequestsDelta, r.u.RateLimited,
 			string(r.u.LimitScope), r.inv.RoomID, boolArg(r.u.Accepted), r.u.SentAt, boolArg(r.u.Recovers),
-			r.f.Status.String(), boolArg(r.f.PossibleDuplicate), boolArg(mediumOf(r.inv.Address) == string(r.inv.Medium)),
+			r.f.Status.String(), boolArg(r.f.PossibleDuplicate), boolArg(tasks.MediumOf(r.inv.Address) == r.inv.Medium),
 			len(fields)/2)
 		args = append(args, fields...)
 	}

@@ -2,7 +2,6 @@ package rdb
 
 import (
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/mxinvite/mxinvite/internal/record"
@@ -16,7 +15,7 @@ import (
 // inflight, owner, begins, and task_id when it is tasks.TaskIDOf(key,
 // generation); generation is written only when above 0; a Success has no
 // status_code or status; a finished record has no medium when its address
-// spells it (mediumOf); times are stampLayout).
+// spells it (tasks.MediumOf); times are stampLayout).
 //
 //	identity  campaign room_id medium address sender enqueued_at [id_server] [process_at]
 //	          generation, task_id (written when a worker begins it; else it is
@@ -114,27 +113,12 @@ func resultFromHash(key string, h map[string]string) record.Result {
 		r.TaskID = tasks.TaskIDOf(key, r.Generation)
 	}
 	if r.Medium == "" {
-		r.Medium = mediumOf(r.Address) // finish leaves out the medium the address spells
+		r.Medium = string(tasks.MediumOf(r.Address)) // finish leaves out the medium the address spells
 	}
 	if r.Status == "" && r.State == record.StateDone {
 		r.Status = r.StatusCode.String() // a Success keeps neither (finalFields)
 	}
 	return r
-}
-
-// mediumOf is the medium an address spells: an email address has an '@',
-// a phone number (digits) none. A finished record leaves its medium out
-// when it is this (Finish tells finishScript), and readers take it back
-// from the address.
-func mediumOf(address string) string {
-	switch {
-	case address == "":
-		return ""
-	case strings.Contains(address, "@"):
-		return string(tasks.MediumEmail)
-	default:
-		return string(tasks.MediumMSISDN)
-	}
 }
 
 func msOrZero(t time.Time) string {
