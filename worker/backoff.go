@@ -23,9 +23,10 @@ import (
 // again closes it for the next wait; the first success re-opens it, at the
 // pace the server showed it can keep (the time from the gate's closing to
 // that success), from which it speeds up again as a new gate does, halving
-// the interval while requests succeed; a failure while it speeds up sets
-// the pace back to the last one that worked (and spares the invite's
-// retry), which the gate then relaxes slowly as after a 429.
+// the interval while requests succeed; an invite's first failure while it
+// speeds up sets the pace back to the last one that worked (and spares the
+// invite's retry), which the gate then relaxes slowly as after a 429 (a
+// failure of an invite that failed before is likelier its own).
 // Invites that fail while the sender backs off do not spend their own
 // retries (the cause is not theirs) — until the back-off reaches its
 // longest wait, when each failed probe does, so a sender whose server never

@@ -129,7 +129,7 @@ func fmtParts(parts []memPart) string {
 const (
 	memQueuedGoal       = 700
 	memFinishedGoal     = 400 // with its results stream entry
-	memFinishedBareGoal = 250 // without (--results-stream-max 0, or the stream trimmed)
+	memFinishedBareGoal = 250 // without (its entry trimmed past --results-stream-max)
 )
 
 // memoryRows are Redis's bytes per queued and per finished invite.
@@ -157,6 +157,6 @@ func memoryRows(mx p1Run, err error) []row {
 				fmtParts(m.finishedParts)},
 		{id: "M2s", what: bareWhat, measured: fmt.Sprintf("%.0f B", fb), goal: bGoal, met: verdict(fb <= memFinishedBareGoal),
 			notes: "M2's used_memory delta less the results stream's MEMORY USAGE (SAMPLES 0), ÷ " + fmtInt(p1Invites) +
-				": what a finished invite costs when the stream is off (--results-stream-max 0) or trimmed"},
+				": what a finished invite costs once its stream entry is trimmed (past --results-stream-max, default 100,000 entries; 0 means no cap, not no stream)"},
 	}
 }

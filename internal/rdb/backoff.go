@@ -92,7 +92,13 @@ local g = redis.call('HMGET', KEYS[1], 'backoff_level', 'backoff_open_at', 'prob
 local level = tonumber(g[1] or '0')
 if g[4] ~= '1' then redis.call('HSET', KEYS[1], 'trouble', 1, 'trouble_since', now) end
 if g[3] == ARGV[1] then redis.call('HDEL', KEYS[1], 'probe', 'probe_until') end
-if level == 0 and g[6] == '1' then
+-- Only an invite's first failure can say a pace went too far: one that
+-- failed before and fails again is likelier failing on its own (a refused
+-- address, issue 20), and it would otherwise set a sender whose failures
+-- were all its invitees' back to a slow pace for the rest of the campaign
+-- (bench I20c: 4.7 s late at the tail). It is counted as any failure
+-- below, and still starts a back-off once the sender is suspected.
+if level == 0 and g[6] == '1' and fresh then
   -- Failed while speeding up again after a back-off. A request reserved at
   -- the current pace says the last halving went too far: back to the pace
   -- before it (never slower than the one the server kept), and stay there.
@@ -106,7 +112,7 @@ if level == 0 and g[6] == '1' then
   owe()
   return {1, interval, 0, 0, owed}
 end
-if level == 0 and g[11] and tonumber(ARGV[2]) >= tonumber(g[8] or '0') then
+if level == 0 and g[11] and fresh and tonumber(ARGV[2]) >= tonumber(g[8] or '0') then
   -- Failed right after the pace sped up (gate.go): back to the pace that
   -- worked, for another quiet time; the failure is spared, but owed.
   redis.call('HSET', KEYS[1], 'interval', g[11], 'pace_set_at', now, 'quiet_since', now, 'step_at', now + tonumber(ARGV[5]))

@@ -165,3 +165,52 @@ func TestFailuresSparedAtTheFirstLevelAreOwedUntilAFailedProbe(t *testing.T) {
 		}
 	}
 }
+
+// While the pace speeds up again after a back-off, only an invite's first
+// failure sets it back: an invite that failed before and fails again is
+// likelier failing on its own (a refused address among good ones), and
+// once slowed the pace stays slow for the rest of the campaign (bench
+// I20c was 4.7 s late at the tail when a twice-scripted 500 did it).
+func TestOnlyAFreshFailureSetsASpeedingUpPaceBack(t *testing.T) {
+	c, conn := newTestClient(t)
+	ctx := t.Context()
+	gate := c.k.gate("s")
+	early := time.Now().Add(-time.Minute).UnixMilli()
+	speedingUp := func() {
+		t.Helper()
+		conn.Del(ctx, gate, c.k.fails("s"), c.k.owed("s"))
+		conn.HSet(ctx, gate, "interval", 100, "kept", 400, "recovering", 1, "pace_set_at", early,
+			"quiet_since", early, "backoff_level", 0)
+	}
+	now := time.Now().UnixMilli()
+	speedingUp()
+	v, err := c.Failed(ctx, "s", "spring", "again", now, now, false, 3, []time.Duration{time.Second})
+	if err != nil || v.Level != 0 {
+		t.Fatalf("an invite failing again while the pace speeds up: %+v %v; want no back-off", v, err)
+	}
+	if g := conn.HMGet(ctx, gate, "interval", "recovering").Val(); g[0] != "100" || g[1] != "1" {
+		t.Fatalf("an invite failing again set the pace back: interval %v, recovering %v; want 100 ms, still speeding up", g[0], g[1])
+	}
+	speedingUp()
+	if _, err := c.Failed(ctx, "s", "spring", "fresh", now, now, true, 3, []time.Duration{time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	if g := conn.HMGet(ctx, gate, "interval", "recovering").Val(); g[0] != "200" || g[1] != "0" {
+		t.Fatalf("a fresh failure while the pace speeds up: interval %v, recovering %v; want back to 200 ms and staying", g[0], g[1])
+	}
+	// The same for a pace that sped up after a quiet time (gate.go).
+	conn.Del(ctx, gate)
+	conn.HSet(ctx, gate, "interval", 100, "good", 400, "pace_set_at", early, "backoff_level", 0)
+	if _, err := c.Failed(ctx, "s", "spring", "again2", now, now, false, 3, []time.Duration{time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	if iv := conn.HGet(ctx, gate, "interval").Val(); iv != "100" {
+		t.Fatalf("an invite failing again after the pace sped up: interval %s, want 100 (unchanged)", iv)
+	}
+	if _, err := c.Failed(ctx, "s", "spring", "fresh2", now, now, true, 3, []time.Duration{time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	if iv := conn.HGet(ctx, gate, "interval").Val(); iv != "400" {
+		t.Fatalf("a fresh failure after the pace sped up: interval %s, want back to the 400 that worked", iv)
+	}
+}
