@@ -93,13 +93,21 @@ func (d *decoder) timeField(name string) time.Time {
 	if s == "" || d.err != nil {
 		return time.Time{}
 	}
+	t, err := parseTime(name, s)
+	if err != nil {
+		d.err = err
+	}
+	return t
+}
+
+// parseTime reads the RFC 3339 time s of the field name, in UTC so that a
+// decoded invite compares equal to a re-decoded one.
+func parseTime(name, s string) (time.Time, *FieldError) {
 	t, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
-		d.err = fieldError(name, s, "must be an RFC 3339 timestamp")
-		return time.Time{}
+		return time.Time{}, fieldError(name, s, "must be an RFC 3339 timestamp")
 	}
-	// UTC, so that a decoded invite compares equal to a re-decoded one.
-	return t.UTC()
+	return t.UTC(), nil
 }
 
 func (d *decoder) intField(name string) int {

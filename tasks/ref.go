@@ -4,7 +4,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"time"
 )
 
 // InviteRef is the payload of a registered invite's task: a producer that
@@ -121,12 +120,12 @@ func DecodeDelivery(taskID string, payload []byte) (Delivery, error) {
 // its identity hashes to r.Key; an error says the record is not this
 // reference's.
 func (r InviteRef) Invite(roomID, medium, address, idServer, enqueuedAt string) (Invite, error) {
-	at, err := time.Parse(time.RFC3339Nano, enqueuedAt)
+	at, err := parseTime("enqueued_at", enqueuedAt)
 	if err != nil {
-		return Invite{}, fieldError("enqueued_at", enqueuedAt, "must be an RFC 3339 timestamp")
+		return Invite{}, err
 	}
 	inv := Invite{Campaign: r.Campaign, RoomID: roomID, Medium: Medium(medium), Address: address,
-		IDServer: idServer, Sender: r.Sender, EnqueuedAt: at.UTC(), Generation: r.Generation}
+		IDServer: idServer, Sender: r.Sender, EnqueuedAt: at, Generation: r.Generation}
 	if err := inv.Validate(); err != nil {
 		return Invite{}, err
 	}
