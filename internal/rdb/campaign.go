@@ -2,7 +2,6 @@ package rdb
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -131,9 +130,6 @@ func (c *Client) CampaignSender(ctx context.Context, campaign string) (string, e
 	if err != nil || len(keys) == 0 {
 		return "", err
 	}
-	sender, err = c.rdb.HGet(ctx, c.k.invite(keys[0]), "sender").Result()
-	if errors.Is(err, redis.Nil) {
-		return "", nil
-	}
-	return sender, err
+	r, _, err := c.Get(ctx, keys[0])
+	return r.Sender, err
 }

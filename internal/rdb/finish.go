@@ -12,9 +12,10 @@ import (
 // results stream, exactly once per generation.
 //
 // KEYS[1] -> {prefix}:results
-// KEYS[1+4(i-1)+1..4] -> per invite i: its record, its campaign's counts,
+// KEYS[1+5(i-1)+1..5] -> per invite i: its record, its campaign's counts,
 //
-//	its sender's gate of its path (GateName), that gate's fails set
+//	its sender's gate of its path (GateName), that gate's fails set, its
+//	campaign's meta
 //
 // KEYS[#KEYS] -> the caller's held set ({prefix}:worker:{id}:held,
 //
@@ -51,7 +52,14 @@ import (
 // owner, begins, and task_id when it is the task ID of the key and
 // generation), zero counts and generation, and the medium its address
 // spells: a finished record keeps what results, status, re-imports and the
-// dashboard read (issue 26).
+// dashboard read (issue 26). It also drops the room_id and sender every
+// finished record of its campaign shares: the campaign's first finish keeps
+// its record's in the meta hash as finished_room_id and finished_sender,
+// never changed after, and a finished record with the same room or sender
+// leaves it out (readers fill it in: Client.fillShared). Meta's room_id and
+// sender cannot serve: they turn "*" once two invites disagree, and a record
+// must read back the same whatever is registered later. Re-inviting a
+// finished invite (--again) writes its whole identity again.
 //
 // Returns one reply per invite: 1 when recorded, 0 when the invite was
 // already final, {"error", message}.
@@ -64,10 +72,13 @@ import (
 // finishes are one gap from the last finish and 0 from each other.
 var finishScript = newScript("finish", script(luaBatch, luaScope, luaRecovered, `
 local maxlen, ttl = tonumber(ARGV[1]), tonumber(ARGV[2])
-local held_set = (#KEYS - 1) % 4 == 1 and KEYS[#KEYS] or nil
+local held_set = (#KEYS - 1) % 5 == 1 and KEYS[#KEYS] or nil
 local finished, finished_order = {}, {}
 local flows, flow_order = {}, {}
 local well, well_order = {}, {}
+-- shared[meta]: the room and sender the campaign's finished records leave
+-- out (read once per campaign of the batch).
+local shared = {}
 -- keep_count writes a count the record keeps, or drops a zero one it had
 -- (a missing count reads as 0).
 local function keep_count(set, del, name, n, had)
@@ -95,6 +106,19 @@ local function one(b, key, campaign, tid, da, dr, dl, scope, room, acc, res, ok,
   if cur[7] == '0' then table.insert(del, 'generation') end
   -- The medium the address spells: readers take it from the address.
   if spelt == '1' then table.insert(del, 'medium') end
+  -- The room and sender the campaign's finished records share.
+  if cur[3] and cur[6] then
+    local meta = KEYS[b + 5]
+    local s = shared[meta]
+    if not s then
+      s = redis.call('HMGET', meta, 'finished_room_id', 'finished_sender')
+      if not s[1] then s[1] = cur[3]; redis.call('HSET', meta, 'finished_room_id', s[1]) end
+      if not s[2] then s[2] = cur[6]; redis.call('HSET', meta, 'finished_sender', s[2]) end
+      shared[meta] = s
+    end
+    if s[1] == cur[3] then table.insert(del, 'room_id') end
+    if s[2] == cur[6] then table.insert(del, 'sender') end
+  end
   keep_count(set, del, 'attempts', attempts, cur[8])
   keep_count(set, del, 'requests', requests, cur[9])
   keep_count(set, del, 'rate_limited', limited, cur[10])
@@ -137,7 +161,7 @@ end
 local out, i, n = {}, 4, 0
 while i <= #ARGV do
   local first, last = i + 15, i + 14 + 2 * tonumber(ARGV[i + 14])
-  local ok, res = pcall(one, 1 + 4 * n, ARGV[i], ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3]), tonumber(ARGV[i + 4]),
+  local ok, res = pcall(one, 1 + 5 * n, ARGV[i], ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3]), tonumber(ARGV[i + 4]),
     tonumber(ARGV[i + 5]), ARGV[i + 6], ARGV[i + 7], ARGV[i + 8], tonumber(ARGV[i + 9]), ARGV[i + 10], ARGV[i + 11],
     ARGV[i + 12], ARGV[i + 13], first, last)
   if not ok then res = failure(res) end
@@ -201,12 +225,13 @@ func (c *Client) Finish(ctx context.Context, inv tasks.Invite, p record.Progress
 
 // writeFinishes runs finishScript once for a batch.
 func (c *Client) writeFinishes(ctx context.Context, reqs []finishReq) ([]finishRes, error) {
-	keys := make([]string, 0, 2+4*len(reqs))
+	keys := make([]string, 0, 2+5*len(reqs))
 	keys = append(keys, c.k.results())
 	args := make([]any, 0, 3+len(reqs)*(15+2*10))
 	args = append(args, max(c.opts.StreamMaxLen, 0), c.opts.FinishedTTL.Milliseconds(), MaxGateInterval.Milliseconds())
 	for _, r := range reqs {
-		keys = append(keys, c.k.invite(r.p.Key), c.k.counts(r.p.Campaign), c.k.gate(GateName(r.inv.Sender, r.p.Path)), c.k.fails(GateName(r.inv.Sender, r.p.Path)))
+		keys = append(keys, c.k.invite(r.p.Key), c.k.counts(r.p.Campaign), c.k.gate(GateName(r.inv.Sender, r.p.Path)), c.k.fails(GateName(r.inv.Sender, r.p.Path)),
+			c.k.meta(r.p.Campaign))
 		fields := finalFields(r.f)
 		args = append(args, r.p.Key, r.p.Campaign, r.inv.TaskID(), r.u.Attempts, r.u.RequestsDelta, r.u.RateLimited,
 			string(r.u.LimitScope), r.inv.RoomID, boolArg(r.u.Accepted), r.u.SentAt, boolArg(r.u.Recovers),

@@ -143,3 +143,88 @@ func TestFinishedPhoneInviteReadsItsMediumFromItsAddress(t *testing.T) {
 		t.Errorf("stream %v: want medium msisdn", e)
 	}
 }
+
+// TestFinishedRecordLeavesOutWhatItsCampaignShares: a finished record
+// leaves out the room and sender of its campaign's first finished record
+// (kept in the meta, never changed after) and keeps those that differ;
+// every reader fills them in, also once a later invite in another room
+// turns the meta's room_id to "*"; the stream entry keeps every field; a
+// re-invite writes the whole identity again.
+func TestFinishedRecordLeavesOutWhatItsCampaignShares(t *testing.T) {
+	c, conn := newTestClient(t)
+	ctx := t.Context()
+	a := testInvite(t, "a@example.org")
+	b, err := tasks.NewInvite(tasks.Invite{Campaign: "spring", RoomID: "!other:test", Medium: tasks.MediumEmail,
+		Address: "b@example.org", EnqueuedAt: time.Now().UTC()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	register(t, c, record.RegisterOptions{}, &a, &b)
+	ok := record.Final{Status: matrix.Success, HTTPStatus: 200, FinishedAt: time.Now()}
+	for _, inv := range []tasks.Invite{a, b} { // one batch each: a's finish comes first
+		p, _ := c.Begin(ctx, inv, BeginOptions{})
+		if _, err := c.Finish(ctx, inv, p, record.AttemptUpdate{Attempts: 1}, ok); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ha, hb := conn.HGetAll(ctx, c.k.invite(a.Key())).Val(), conn.HGetAll(ctx, c.k.invite(b.Key())).Val()
+	if _, has := ha["room_id"]; has {
+		t.Errorf("a's finished record keeps the campaign's room: %v", ha)
+	}
+	if _, has := ha["sender"]; has {
+		t.Errorf("a's finished record keeps the campaign's sender: %v", ha)
+	}
+	if _, has := hb["sender"]; has || hb["room_id"] != "!other:test" {
+		t.Errorf("b's finished record %v: want its own room kept, the shared sender left out", hb)
+	}
+	// A third invite in a third room: the meta's room_id turns "*".
+	x, err := tasks.NewInvite(tasks.Invite{Campaign: "spring", RoomID: "!third:test", Medium: tasks.MediumEmail,
+		Address: "x@example.org", EnqueuedAt: time.Now().UTC()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	register(t, c, record.RegisterOptions{}, &x)
+	if room := conn.HGet(ctx, c.k.meta("spring"), "room_id").Val(); room != "*" {
+		t.Fatalf("meta room_id %q, want * once the campaign's invites disagree", room)
+	}
+	want := map[string][2]string{a.Key(): {testRoom, a.Sender}, b.Key(): {"!other:test", b.Sender}, x.Key(): {"!third:test", x.Sender}}
+	check := func(how string, r record.Result) {
+		t.Helper()
+		if w := want[r.Key]; r.RoomID != w[0] || r.Sender != w[1] || r.Sender == "" {
+			t.Errorf("%s read %s in %q from %q, want %q from %q", how, r.Address, r.RoomID, r.Sender, w[0], w[1])
+		}
+	}
+	for _, inv := range []tasks.Invite{a, b, x} {
+		r, _, err := c.Get(ctx, inv.Key())
+		if err != nil {
+			t.Fatal(err)
+		}
+		check("Get", r)
+		d, _, err := c.Detail(ctx, inv.Key())
+		if err != nil {
+			t.Fatal(err)
+		}
+		check("Detail", d.Result)
+	}
+	n := 0
+	if err := c.Results(ctx, "spring", func(r record.Result) error { n++; check("Results", r); return nil }); err != nil || n != 3 {
+		t.Fatalf("Results: %d invites (%v), want 3", n, err)
+	}
+	found, err := c.FindInvites(ctx, a.TaskID())
+	if err != nil || len(found) != 1 {
+		t.Fatalf("FindInvites(%s): %d (%v)", a.TaskID(), len(found), err)
+	}
+	check("FindInvites", found[0].Result)
+	if s, err := c.CampaignSender(ctx, "spring"); err != nil || s != a.Sender {
+		t.Errorf("CampaignSender %q (%v), want %q", s, err, a.Sender)
+	}
+	entries, _ := c.ReadResults(ctx, "", 10)
+	if len(entries) != 2 || entries[0].Fields["room_id"] != testRoom || entries[0].Fields["sender"] != a.Sender {
+		t.Errorf("stream %v: want a's entry with its room and sender", entries)
+	}
+	// Re-invited, a's record holds its whole identity again.
+	register(t, c, record.RegisterOptions{Again: true}, &a)
+	if h := conn.HGetAll(ctx, c.k.invite(a.Key())).Val(); h["room_id"] != testRoom || h["sender"] != a.Sender {
+		t.Errorf("re-invited record %v: want its room and sender", h)
+	}
+}

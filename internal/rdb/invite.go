@@ -95,8 +95,12 @@ func (c *Client) FindInvites(ctx context.Context, query string) ([]record.Detail
 		return nil, fmt.Errorf("find %q: %w", query, err)
 	}
 	var out []record.Detail
+	shared := c.sharedFill()
 	for i, cmd := range cmds {
 		if h := cmd.Val(); len(h) > 0 {
+			if err := shared.fill(ctx, h); err != nil {
+				return nil, err
+			}
 			out = append(out, detailFromHash(keys[i], h))
 		}
 	}

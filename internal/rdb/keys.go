@@ -13,7 +13,8 @@ import (
 //	{prefix}:invite:{key}            hash   one record per invite: its identity, progress and final result (record.go)
 //	{prefix}:campaign:{name}:counts  hash   per-campaign counters (counts.go)
 //	{prefix}:campaign:{name}:invites zset   invite keys of the campaign, scored by enqueue time (ms)
-//	{prefix}:campaign:{name}:meta    hash   what the campaign is: room_id, sender, id_server, medium, created_at_ms
+//	{prefix}:campaign:{name}:meta    hash   what the campaign is: room_id, sender, id_server, medium, created_at_ms;
+//	                                        finished_room_id, finished_sender (what its finished records share: shared.go)
 //	{prefix}:campaigns               set    campaign names
 //	{prefix}:results                 stream one entry per final result, for downstream consumers
 //	{prefix}:gate:{sender}           hash   the sender's shared rate-limit gate of 3PID invites (gate.go)

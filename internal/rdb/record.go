@@ -15,7 +15,9 @@ import (
 // inflight, owner, begins, and task_id when it is tasks.TaskIDOf(key,
 // generation); generation is written only when above 0; a Success has no
 // status_code or status; a finished record has no medium when its address
-// spells it (tasks.MediumOf); times are stampLayout).
+// spells it (tasks.MediumOf), and no room_id or sender when its campaign's
+// meta keeps the same as finished_room_id and finished_sender: shared.go;
+// times are stampLayout).
 //
 //	identity  campaign room_id medium address sender enqueued_at [id_server] [process_at]
 //	          generation, task_id (written when a worker begins it; else it is

@@ -19,14 +19,21 @@ func (c *Client) Get(ctx context.Context, key string) (r record.Result, ok bool,
 	return resultFromHash(key, h), true, nil
 }
 
-// inviteHash reads one invite's record as it is stored; ok is false when
-// there is none (or on error).
+// inviteHash reads one invite's record, with what a finished record
+// shares with its campaign filled in (sharedFill); ok is false when there is
+// none (or on error).
 func (c *Client) inviteHash(ctx context.Context, key string) (map[string]string, bool, error) {
 	h, err := c.rdb.HGetAll(ctx, c.k.invite(key)).Result()
 	if err != nil {
 		return nil, false, fmt.Errorf("read invite %s: %w", key, err)
 	}
-	return h, len(h) > 0, nil
+	if len(h) == 0 {
+		return nil, false, nil
+	}
+	if err := c.sharedFill().fill(ctx, h); err != nil {
+		return nil, false, err
+	}
+	return h, true, nil
 }
 
 // Holders returns the Holder of each invite's record, by invite key, in one
@@ -65,6 +72,7 @@ const resultsPage = 500
 // order, reading them a page at a time (memory does not grow with the
 // campaign). fn returning an error stops the walk with that error.
 func (c *Client) Results(ctx context.Context, campaign string, fn func(record.Result) error) error {
+	shared := c.sharedFill()
 	for start := int64(0); ; start += resultsPage {
 		keys, err := c.rdb.ZRange(ctx, c.k.invites(campaign), start, start+resultsPage-1).Result()
 		if err != nil {
@@ -85,6 +93,9 @@ func (c *Client) Results(ctx context.Context, campaign string, fn func(record.Re
 		}
 		for i, cmd := range cmds {
 			if h := cmd.Val(); len(h) > 0 {
+				if err := shared.fill(ctx, h); err != nil {
+					return err
+				}
 				if err := fn(resultFromHash(keys[i], h)); err != nil {
 					return err
 				}
