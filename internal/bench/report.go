@@ -123,6 +123,9 @@ const methodNotes = `## How the rows are measured
   burst + rate × t invites in t seconds from the first request, so the achieved rate is
   (accepted − burst) ÷ (last acceptance − first acceptance), compared with the allowed rate.
 - Early requests (P3) are the simulator's own count, strict (no slack for requests in flight).
+  I11e allows 10 ms after a 429 leaves (its scaled limit answers after 0.5 ms, not Synapse's
+  500 ms): a request arriving that soon was sent while the answer was on its way, and the row
+  says how many did (the simulator's CrossedRequests).
 - Retry lateness (P4) is the arrival of an invite's retry minus (time its 429 was written +
   the advised retry_after_ms), measured in a middleware in front of the simulator. P4a/P4b
   measure the waits with the senders' lane servers running (a first invite per sender went

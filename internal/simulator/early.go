@@ -47,12 +47,16 @@ func (s *Server) peekTarget(r *http.Request) inviteTarget {
 // when the invite targets an account, and a scripted 429's address.
 func (s *Server) countEarly(u User, roomID string, t inviteTarget, at time.Time) {
 	var scopes []string
-	if !t.matrixID && s.limiter.early(u.UserID, at) {
-		scopes = append(scopes, ScopeThirdPartyInvite)
+	crossed := false
+	if !t.matrixID {
+		var early bool
+		if early, crossed = s.limiter.early(u.UserID, at); early {
+			scopes = append(scopes, ScopeThirdPartyInvite)
+		}
 	}
 	if t.invitee != "" {
 		for _, k := range s.inviteLimits.keys(roomID, t.invitee, u.UserID) {
-			if k.lim.early(k.key, at) {
+			if early, _ := k.lim.early(k.key, at); early {
 				scopes = append(scopes, k.scope)
 			}
 		}
@@ -64,6 +68,9 @@ func (s *Server) countEarly(u User, roomID string, t inviteTarget, at time.Time)
 	ruleEarly := ruleKey != "" && s.rules.early(ruleKey, at)
 	if ruleEarly {
 		scopes = append(scopes, ScopeRule)
+	}
+	if crossed {
+		s.rec.count(func(st *Stats) { st.CrossedRequests++ })
 	}
 	if len(scopes) == 0 {
 		return

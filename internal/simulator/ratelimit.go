@@ -143,12 +143,20 @@ func (l *limiter) reset() {
 // early reports whether a request from sender that arrived at arrival
 // came back before the time a previous 429 told it to wait for. A request
 // that arrived before that 429 was issued (plus EarlySlack) is not early:
-// it was in flight.
-func (l *limiter) early(sender string, arrival time.Time) bool {
+// it was in flight; crossed reports one that arrived inside the slack
+// (after the 429 was issued, before the advised time), which the slack
+// excused.
+func (l *limiter) early(sender string, arrival time.Time) (early, crossed bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	a, ok := l.advice[sender]
-	return ok && !arrival.Before(a.issued.Add(l.cfg.EarlySlack)) && arrival.Before(a.until)
+	if !ok || !arrival.Before(a.until) || arrival.Before(a.issued) {
+		return false, false
+	}
+	if arrival.Before(a.issued.Add(l.cfg.EarlySlack)) {
+		return false, true
+	}
+	return true, false
 }
 
 // check takes a token for sender at now. When none is left it returns the

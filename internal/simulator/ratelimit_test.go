@@ -151,7 +151,19 @@ func TestEarlySlackExcusesCrossingRequests(t *testing.T) {
 	invite(t, ts, "a@example.org")
 	wantStatus(t, invite(t, ts, "b@example.org"), 429, "M_LIMIT_EXCEEDED")
 	wantStatus(t, invite(t, ts, "b@example.org"), 429, "M_LIMIT_EXCEEDED")
-	if st := sim.Stats(); st.EarlyRequests != 0 {
-		t.Errorf("stats %+v, want the retry inside the slack excused", st)
+	if st := sim.Stats(); st.EarlyRequests != 0 || st.CrossedRequests != 1 {
+		t.Errorf("stats %+v, want the retry inside the slack excused and counted as crossed", st)
+	}
+}
+
+// Without a slack, the same retry is early and nothing is counted as
+// crossing the 429.
+func TestStrictCountsARetryInsideTheAdviceEarly(t *testing.T) {
+	sim, ts := simtest.NewServer(t, simulator.Config{RateLimit: simulator.RateLimit{PerSecond: 1, Burst: 1}})
+	invite(t, ts, "a@example.org")
+	wantStatus(t, invite(t, ts, "b@example.org"), 429, "M_LIMIT_EXCEEDED")
+	wantStatus(t, invite(t, ts, "b@example.org"), 429, "M_LIMIT_EXCEEDED")
+	if st := sim.Stats(); st.EarlyRequests != 1 || st.CrossedRequests != 0 {
+		t.Errorf("stats %+v, want the retry early, none crossed", st)
 	}
 }

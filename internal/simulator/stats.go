@@ -70,6 +70,12 @@ type Stats struct {
 	// Invites by Matrix ID are not charged to that limit, so never early
 	// here. Equal to EarlyByScope["third_party_invite"].
 	EarlyRequests int64 `json:"early_requests"`
+	// CrossedRequests counts 3PID invite requests that arrived after an
+	// rc_third_party_invite 429 to the same sender was issued, before the
+	// time it advised, but within RateLimit.EarlySlack of its issue: sent
+	// while that answer was on its way, so not early (always 0 while
+	// EarlySlack is 0, the default).
+	CrossedRequests int64 `json:"crossed_requests"`
 	// EarlyByScope counts requests that came back before the time a 429
 	// of that scope advised for the same key: "third_party_invite" (the
 	// sender, 3PID invites), "per_room" (the room), "per_user" (the
