@@ -56,7 +56,7 @@ import (
 // finished record of its campaign shares: the campaign's first finish keeps
 // its record's in the meta hash as finished_room_id and finished_sender,
 // never changed after, and a finished record with the same room or sender
-// leaves it out (readers fill it in: Client.fillShared). Meta's room_id and
+// leaves it out (readers fill it in: sharedFill, shared.go). Meta's room_id and
 // sender cannot serve: they turn "*" once two invites disagree, and a record
 // must read back the same whatever is registered later. Re-inviting a
 // finished invite (--again) writes its whole identity again.
