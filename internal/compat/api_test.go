@@ -91,6 +91,13 @@ func campaignCounts(ctx context.Context, rdb *redis.Client, name string) (counts
 	for s, n := range c.States {
 		states[string(s)] = n
 	}
+	// Counts shows the active invites of a worker whose beat lapsed as
+	// recovering (a snapshot from a release with worker liveness holds the
+	// killed worker's); the stored counter, like their records, says active.
+	if n := states[string(rec.StateRecovering)]; n > 0 {
+		states[string(rec.StateActive)] += n
+		delete(states, string(rec.StateRecovering))
+	}
 	return counts{Enqueued: c.Enqueued, States: states, Statuses: c.Statuses,
 		Requests: c.Requests, PossibleDuplicates: c.PossibleDuplicates}, nil
 }
