@@ -32,8 +32,8 @@ const (
 	// i11bCrossSlack excuses a request that arrives within 10 ms of a 429
 	// to its sender: it was sent while that answer was on its way (the
 	// scaled limit pauses 0.5 ms before answering where Synapse pauses
-	// 500 ms). Counted strictly, I11e was 1 or 2 in most runs of session
-	// 12, each arriving 1.3–3.2 ms after the 429 left: two processes'
+	// 500 ms). Counted strictly, I11e was 1 or 2 in most runs, each
+	// request arriving 1.3–3.2 ms after the 429 left: two processes'
 	// requests released a few ms apart while the pace is still a guess
 	// (scope.go: provisional sender 429s do not move it), the second one
 	// already sent when the first was answered. The slack is 2.6 % of the
