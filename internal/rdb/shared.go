@@ -15,15 +15,14 @@ import (
 // reads a record sees the same whether it was finished before or after.
 
 // sharedFill fills in what finished records leave out, reading each
-// campaign's meta once per reader call.
+// campaign's meta once per reader call (and not at all when every record
+// it sees is whole).
 type sharedFill struct {
 	c          *Client
-	byCampaign map[string][2]*string
+	byCampaign map[string][2]*string // made at the first record that needs it
 }
 
-func (c *Client) sharedFill() *sharedFill {
-	return &sharedFill{c: c, byCampaign: map[string][2]*string{}}
-}
+func (c *Client) sharedFill() *sharedFill { return &sharedFill{c: c} }
 
 // fill completes record hash h in place. A record that has both fields, or
 // is not finished, is left as it is.
@@ -44,6 +43,9 @@ func (s *sharedFill) fill(ctx context.Context, h map[string]string) error {
 			if x, ok := got[i].(string); ok {
 				v[i] = &x
 			}
+		}
+		if s.byCampaign == nil {
+			s.byCampaign = map[string][2]*string{}
 		}
 		s.byCampaign[campaign] = v
 	}

@@ -69,13 +69,13 @@ func (s *Server) countEarly(u User, roomID string, t inviteTarget, at time.Time)
 	if ruleEarly {
 		scopes = append(scopes, ScopeRule)
 	}
-	if crossed {
-		s.rec.count(func(st *Stats) { st.CrossedRequests++ })
-	}
-	if len(scopes) == 0 {
+	if len(scopes) == 0 && !crossed {
 		return
 	}
 	s.rec.count(func(st *Stats) {
+		if crossed {
+			st.CrossedRequests++
+		}
 		for _, sc := range scopes {
 			st.EarlyByScope[sc]++
 			if sc == ScopeThirdPartyInvite {
