@@ -142,7 +142,8 @@ func TestPurgeCampaign(t *testing.T) {
 		t.Fatalf("purge after cancel: %+v; want spring deleted", got)
 	}
 	names, _ := e.prod.Store().Campaigns(context.Background())
-	if n, _ := e.rdb.Exists(context.Background(), e.cfg.KeyPrefix+":campaign:spring:counts", e.cfg.KeyPrefix+":campaign:spring:invites").Result(); n != 0 || !slices.Equal(names, []string{"autumn"}) {
+	if n, _ := e.rdb.Exists(context.Background(), e.cfg.KeyPrefix+":campaign:spring:counts", e.cfg.KeyPrefix+":campaign:spring:invites",
+		e.cfg.KeyPrefix+":campaign:spring:order").Result(); n != 0 || !slices.Equal(names, []string{"autumn"}) {
 		t.Fatalf("spring's keys left: %d, campaigns %v", n, names)
 	}
 	if _, err := e.prod.Purge(context.Background(), record.PurgeOptions{Campaign: "spring"}); err == nil {

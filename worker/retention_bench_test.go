@@ -122,7 +122,7 @@ func memoryOf(b *testing.B, rdb *redis.Client, invites []tasks.Invite, queue str
 	q := "asynq:{" + queue + "}:"
 	return map[string]float64{
 		"record":                               usage(records),
-		"campaign index (zset)":                usage([]string{"mxinvite:campaign:spring-2026:invites"}),
+		"campaign index (list, rdb/index.go)":  usage([]string{"mxinvite:campaign:spring-2026:order"}),
 		"campaign counters":                    usage([]string{"mxinvite:campaign:spring-2026:counts"}),
 		"results stream":                       usage([]string{"mxinvite:results"}),
 		"asynq task hash":                      usage(taskHashes),

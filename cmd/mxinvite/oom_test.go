@@ -52,7 +52,7 @@ func TestEnqueueStopsCleanlyWhenRedisIsOutOfMemory(t *testing.T) {
 	}
 	// The summary is what Redis holds: a task per enqueued invite, a record
 	// (queued) per registered one.
-	records, err := e.rdb.ZCard(ctx, e.prefix+":campaign:oom:invites").Result()
+	records, err := e.rdb.LLen(ctx, e.prefix+":campaign:oom:order").Result() // the campaign's index (rdb/index.go)
 	if err != nil {
 		t.Fatal(err)
 	}

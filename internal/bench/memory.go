@@ -90,7 +90,7 @@ func (e *env) queuedParts(ctx context.Context, prefix, queue, campaign string, i
 		{"record hash", e.meanBytes(ctx, invs, func(i tasks.Invite) string { return prefix + ":invite:" + i.Key() })},
 		{"asynq task hash", e.meanBytes(ctx, invs, func(i tasks.Invite) string { return "asynq:{" + queue + "}:t:" + i.TaskID() })},
 		{"asynq pending list", e.keyBytes(ctx, "asynq:{"+queue+"}:pending") / n},
-		{"campaign index zset", e.keyBytes(ctx, prefix+":campaign:"+campaign+":invites") / n},
+		{"campaign index list", e.keyBytes(ctx, prefix+":campaign:"+campaign+":order") / n},
 	}
 }
 
@@ -114,7 +114,7 @@ func (e *env) finishedParts(ctx context.Context, prefix, campaign string, invs [
 	if e.rdb.Exists(ctx, prefix+":results").Val() == 1 {
 		parts = append(parts, memPart{"results stream", e.keyBytes(ctx, prefix+":results") / n})
 	}
-	return append(parts, memPart{"campaign index zset", e.keyBytes(ctx, prefix+":campaign:"+campaign+":invites") / n})
+	return append(parts, memPart{"campaign index list", e.keyBytes(ctx, prefix+":campaign:"+campaign+":order") / n})
 }
 
 func fmtParts(parts []memPart) string {

@@ -17,18 +17,21 @@ import (
 // gateAcquireScript would — one script per invite instead of two.
 //
 // KEYS[1] -> {prefix}:campaigns
-// KEYS[1+8(i-1)+1..8] -> per invite i: its record; the counts and index of
+// KEYS[1+10(i-1)+1..10] -> per invite i: its record; the counts and index of
 //
 //	campaign C (the one its record is expected to belong to); its
 //	campaign's pause; its sender's pause; its sender's gate; the counts and
-//	index of campaign T (its task's campaign, for a record created here)
+//	index of campaign T (its task's campaign, for a record created here:
+//	the index is not written, a record created here goes to the end of T's
+//	list); the lists (index.go) of C and of T
 //
 // KEYS[#KEYS-1] -> {prefix}:workers (liveness.go)
 // KEYS[#KEYS] -> the caller's held set ({prefix}:worker:{id}:held, takeover.go)
 //
 // ARGV[1+9(i-1)+1..] -> per invite i: invite key, the task's generation,
 //
-//	score for a record created here, try ("1": the caller may send now — it
+//	score (not read: a record created here goes to the end of its
+//	campaign's list, index.go), try ("1": the caller may send now — it
 //	knows an identity server), final_on_5xx ("1": an ambiguous attempt
 //	needs no re-check before the next), C, T, the task ID, the room ("" for
 //	a reference, tasks.InviteRef: the record's, which the reply then
@@ -110,7 +113,7 @@ local function one(b, key, gen, score, try, final5xx, c_name, t_name, tid, room,
     if cur[4] and cur[4] ~= c_name then return {'rekey', cur[4]} end
     if g < gen then
       if first > last then return {'adopt'} end
-      forget(rec, key, counts, KEYS[b + 3])
+      forget(rec, key, counts, KEYS[b + 3], KEYS[b + 9])
       cur = {false}
     end
   end
@@ -121,10 +124,13 @@ local function one(b, key, gen, score, try, final5xx, c_name, t_name, tid, room,
     check('adopt', false, ST.queued)
     local set = {'state', ST.queued}
     if gen > 0 then table.insert(set, 'generation'); table.insert(set, gen) end -- missing reads as 0
+    -- The end of campaign T's list (index.go).
+    local pos = redis.call('RPUSH', KEYS[b + 10], key)
+    table.insert(set, 'ix'); table.insert(set, pos)
     for j = first, last do table.insert(set, ARGV[j]) end
     redis.call('HSET', rec, unpack(set))
     redis.call('HINCRBY', counts, 'state:' .. ST.queued, 1)
-    redis.call('ZADD', KEYS[b + 8], score, key)
+    redis.call('HINCRBY', counts, 'indexed', 1)
     redis.call('SADD', KEYS[1], campaign)
     cur = {ST.queued, false, false, campaign}
   end
@@ -177,7 +183,7 @@ end
 local out, i, n = {}, 1, 0
 while i < #ARGV do
   local first, last = i + 10, i + 9 + 2 * tonumber(ARGV[i + 9])
-  local ok, res = pcall(one, 1 + 8 * n, ARGV[i], tonumber(ARGV[i + 1]), ARGV[i + 2], ARGV[i + 3], ARGV[i + 4],
+  local ok, res = pcall(one, 1 + 10 * n, ARGV[i], tonumber(ARGV[i + 1]), ARGV[i + 2], ARGV[i + 3], ARGV[i + 4],
     ARGV[i + 5], ARGV[i + 6], ARGV[i + 7], ARGV[i + 8], first, last)
   if not ok then res = failure(res) end
   table.insert(out, res)
@@ -284,14 +290,15 @@ func (c *Client) begin(ctx context.Context, req beginReq) (beginRes, error) {
 
 // writeBegins runs beginScript once for a batch.
 func (c *Client) writeBegins(ctx context.Context, reqs []beginReq) ([]beginRes, error) {
-	keys := make([]string, 0, 1+8*len(reqs))
+	keys := make([]string, 0, 1+10*len(reqs))
 	keys = append(keys, c.k.campaigns())
 	args := make([]any, 0, len(reqs)*(9+2*8))
 	for _, r := range reqs {
 		ref := r.ref
 		keys = append(keys, c.k.invite(ref.Key), c.k.counts(r.campaign), c.k.invites(r.campaign),
 			c.k.pause(string(record.PauseCampaign), ref.Campaign), c.k.pause(string(record.PauseSender), ref.Sender),
-			c.k.gate(ref.Sender), c.k.counts(ref.Campaign), c.k.invites(ref.Campaign))
+			c.k.gate(ref.Sender), c.k.counts(ref.Campaign), c.k.invites(ref.Campaign),
+			c.k.order(r.campaign), c.k.order(ref.Campaign))
 		tid := ref.TaskID()
 		if r.opts.TaskID != "" {
 			tid = r.opts.TaskID

@@ -88,7 +88,7 @@ func (c *Client) campaignInfos(ctx context.Context, names []string) ([]campaignR
 	out := make([]campaignRead, len(names))
 	for i, name := range names {
 		meta := all[i].meta.Val()
-		counts := countsFromHash(name, all[i].counts.Val(), all[i].size.Val())
+		counts := countsFromHash(name, all[i].counts.Val(), all[i].size.Val()+listed(all[i].counts.Val()))
 		showRecovering(&counts, rec[name])
 		info := record.CampaignInfo{
 			Name: name, RoomID: meta["room_id"], Sender: meta["sender"], IDServer: meta["id_server"],
@@ -110,12 +110,17 @@ func (c *Client) FirstInvite(ctx context.Context, campaign string) (r record.Res
 	if err != nil {
 		return r, at, false, fmt.Errorf("read the first invite of campaign %q: %w", campaign, err)
 	}
-	if len(first) == 0 {
-		return r, at, false, nil
+	var key string
+	if len(first) > 0 {
+		at = time.UnixMilli(int64(first[0].Score)).UTC()
+		key, _ = first[0].Member.(string)
+	} else if key, err = c.firstListed(ctx, campaign); err != nil || key == "" {
+		return r, at, false, err
 	}
-	at = time.UnixMilli(int64(first[0].Score)).UTC()
-	key, _ := first[0].Member.(string)
 	r, ok, err = c.Get(ctx, key)
+	if at.IsZero() {
+		at = r.EnqueuedAt // the list keeps no enqueue times
+	}
 	return r, at, ok, err
 }
 
@@ -126,10 +131,9 @@ func (c *Client) CampaignSender(ctx context.Context, campaign string) (string, e
 	if err == nil && sender != "" && sender != "*" {
 		return sender, nil
 	}
-	keys, err := c.rdb.ZRange(ctx, c.k.invites(campaign), 0, 0).Result()
-	if err != nil || len(keys) == 0 {
+	r, _, ok, err := c.FirstInvite(ctx, campaign)
+	if err != nil || !ok {
 		return "", err
 	}
-	r, _, err := c.Get(ctx, keys[0])
-	return r.Sender, err
+	return r.Sender, nil
 }

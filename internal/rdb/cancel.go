@@ -93,47 +93,36 @@ func (c *Client) Cancel(ctx context.Context, campaign, base string) (record.Canc
 		return st, err
 	}
 	now := stamp(time.Now())
-	for first := int64(0); ; first += cancelPage {
-		keys, gens, err := c.indexPage(ctx, campaign, first, cancelPage)
+	err = c.walkIndex(ctx, campaign, cancelPage, func(entries []indexEntry) error {
+		held, gens, err := c.heldEntries(ctx, campaign, entries)
+		if err != nil || len(held) == 0 {
+			return err
+		}
+		rkeys := []string{c.k.counts(campaign), asynqZset(queue, asynqScheduled), asynqZset(queue, asynqRetry)}
+		args := []any{campaign, now, asynqScheduled, asynqRetry, asynqPending}
+		for i, e := range held {
+			id := tasks.TaskIDOf(e.key, gens[i])
+			rkeys = append(rkeys, c.k.invite(e.key), asynqTask(queue, id))
+			args = append(args, e.key, gens[i], id)
+		}
+		res, err := cancelScript.Run(ctx, c.rdb, rkeys, args...).Int64Slice()
+		if err == nil && len(res) != 6 {
+			err = fmt.Errorf("%d values in the reply, want 6", len(res))
+		}
 		if err != nil {
-			return st, fmt.Errorf("cancel campaign %q: %w", campaign, err)
+			return err
 		}
-		if len(keys) > 0 {
-			rkeys := []string{c.k.counts(campaign), asynqZset(queue, asynqScheduled), asynqZset(queue, asynqRetry)}
-			args := []any{campaign, now, asynqScheduled, asynqRetry, asynqPending}
-			for i, key := range keys {
-				id := tasks.TaskIDOf(key, gens[i])
-				rkeys = append(rkeys, c.k.invite(key), asynqTask(queue, id))
-				args = append(args, key, gens[i], id)
-			}
-			res, err := cancelScript.Run(ctx, c.rdb, rkeys, args...).Int64Slice()
-			if err == nil && len(res) != 6 {
-				err = fmt.Errorf("%d values in the reply, want 6", len(res))
-			}
-			if err != nil {
-				return st, fmt.Errorf("cancel campaign %q: %w", campaign, err)
-			}
-			st.Cancelled += int(res[0])
-			st.InFlight += int(res[1])
-			st.Finished += int(res[2])
-			st.AlreadyCancelled += int(res[3])
-			st.TasksLeft += int(res[5])
-		}
-		if len(keys) < cancelPage {
-			return st, nil
-		}
+		st.Cancelled += int(res[0])
+		st.InFlight += int(res[1])
+		st.Finished += int(res[2])
+		st.AlreadyCancelled += int(res[3])
+		st.TasksLeft += int(res[5])
+		return nil
+	})
+	if err != nil {
+		return st, fmt.Errorf("cancel campaign %q: %w", campaign, err)
 	}
-}
-
-// indexPage reads count invite keys of a campaign's index from rank first,
-// and the generation of each one's record (0 when it has none).
-func (c *Client) indexPage(ctx context.Context, campaign string, first, count int64) ([]string, []int, error) {
-	keys, err := c.rdb.ZRange(ctx, c.k.invites(campaign), first, first+count-1).Result()
-	if err != nil || len(keys) == 0 {
-		return nil, nil, err
-	}
-	gens, err := c.generations(ctx, keys)
-	return keys, gens, err
+	return st, nil
 }
 
 // generations reads the generation of each invite's record.

@@ -20,10 +20,11 @@ import (
 // went), "registered" and "joined" (the funnel: records with
 // registered_at_ms, joined_at_ms; track.go), "possible_duplicates" (invites that
 // succeeded after an ambiguous attempt), "pace_gap_ms" and "pace_at_ms"
-// (finish.go), "breaker" (breaker.go). Every invite of the campaign is in
-// its index and in exactly one state, so the index's size (ZCARD, reported
-// as "enqueued") is the sum of the state counters; a re-invite replaces its
-// record and keeps it one invite. (Data written before session 2 also has
+// (finish.go), "breaker" (breaker.go), "indexed" (the invites in the
+// list part of its index: index.go). Every invite of the campaign is in
+// its index and in exactly one state, so the index's size (its sorted
+// set's ZCARD plus "indexed", reported as "enqueued") is the sum of the
+// state counters; a re-invite replaces its record and keeps it one invite. (Data written before session 2 also has
 // an "enqueued" counter of registrations ever made; nothing reads it.)
 
 // Counts reads a campaign's counters and the size of its index, in one
@@ -39,7 +40,7 @@ func (c *Client) Counts(ctx context.Context, campaign string) (record.CampaignCo
 	if err != nil {
 		return record.CampaignCounts{}, fmt.Errorf("read counters of campaign %q: %w", campaign, err)
 	}
-	counts := countsFromHash(campaign, hash.Val(), size.Val())
+	counts := countsFromHash(campaign, hash.Val(), size.Val()+listed(hash.Val()))
 	if counts.States[record.StateActive] > 0 {
 		rec, err := c.recovering(ctx)
 		if err != nil {

@@ -12,7 +12,8 @@ import (
 //
 //	{prefix}:invite:{key}            hash   one record per invite: its identity, progress and final result (record.go)
 //	{prefix}:campaign:{name}:counts  hash   per-campaign counters (counts.go)
-//	{prefix}:campaign:{name}:invites zset   invite keys of the campaign, scored by enqueue time (ms)
+//	{prefix}:campaign:{name}:invites zset   invite keys of the campaign, scored by enqueue time (ms): the index of earlier releases (index.go)
+//	{prefix}:campaign:{name}:order   list   invite keys of the campaign in registration order, after those of :invites (index.go)
 //	{prefix}:campaign:{name}:meta    hash   what the campaign is: room_id, sender, id_server, medium, created_at_ms;
 //	                                        finished_room_id, finished_sender (what its finished records share: shared.go)
 //	{prefix}:campaigns               set    campaign names
@@ -61,6 +62,7 @@ func (k Keys) Prefix() string { return k.prefix }
 func (k Keys) invite(key string) string       { return k.prefix + ":invite:" + key }
 func (k Keys) counts(campaign string) string  { return k.prefix + ":campaign:" + campaign + ":counts" }
 func (k Keys) invites(campaign string) string { return k.prefix + ":campaign:" + campaign + ":invites" }
+func (k Keys) order(campaign string) string   { return k.prefix + ":campaign:" + campaign + ":order" }
 func (k Keys) meta(campaign string) string    { return k.prefix + ":campaign:" + campaign + ":meta" }
 func (k Keys) campaigns() string              { return k.prefix + ":campaigns" }
 func (k Keys) results() string                { return k.prefix + ":results" }

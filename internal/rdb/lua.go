@@ -63,13 +63,28 @@ local function move(counts, rec, new, old, op)
 end
 `
 
+// luaUnlist blanks the entry of key at position pos of a campaign's list
+// (order) and counts it out of "indexed" (counts), when it is still key's
+// (index.go).
+const luaUnlist = `
+local function unlist(counts, order, key, pos)
+  if pos >= 1 and redis.call('LINDEX', order, pos - 1) == key then
+    redis.call('LSET', order, pos - 1, '')
+    redis.call('HINCRBY', counts, 'indexed', -1)
+  end
+end
+`
+
 // luaForget deletes a record and its share of its campaign's counters and
-// index (counts and index must be the record's campaign's), so that a
-// re-invite (a new generation) can take its place, or a purge drop it.
-const luaForget = `
-local function forget(rec, key, counts, index, op)
+// index (counts, index and order must be the record's campaign's: its
+// sorted set and its list, index.go), so that a re-invite (a new
+// generation) can take its place, or a purge drop it. A record with a
+// position blanks its entry of the list and leaves "indexed"; one without
+// is removed from the sorted set.
+const luaForget = luaUnlist + `
+local function forget(rec, key, counts, index, order, op)
   local cur = redis.call('HMGET', rec, 'state', 'status', 'possible_duplicate', 'campaign', 'delivery',
-    'joined_at_ms', 'registered_at_ms')
+    'joined_at_ms', 'registered_at_ms', 'ix')
   local state = cur[1]
   check(op or 'forget', state, false)
   if state == ST.done and not cur[2] then cur[2] = 'Success' end -- a Success keeps no status (finalFields)
@@ -81,7 +96,11 @@ local function forget(rec, key, counts, index, op)
     if state == ST.done and cur[5] and cur[2] == 'Success' then redis.call('HINCRBY', counts, 'delivery:' .. cur[5], -1) end
     if cur[6] then redis.call('HINCRBY', counts, 'joined', -1) end
     if cur[7] then redis.call('HINCRBY', counts, 'registered', -1) end
-    redis.call('ZREM', index, key)
+    if cur[8] then
+      unlist(counts, order, key, tonumber(cur[8]))
+    else
+      redis.call('ZREM', index, key)
+    end
   end
   redis.call('DEL', rec)
 end

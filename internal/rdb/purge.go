@@ -20,9 +20,10 @@ import (
 // round trip instead of one (asynq's Inspector has no batch delete by ID).
 //
 // KEYS[1] -> the campaign's counts
-// KEYS[2] -> the campaign's invites index
-// KEYS[3..5] -> asynq's archived, completed and retry sets of the queue
-// KEYS[6..] -> per invite: its record, then the task hashes of its
+// KEYS[2] -> the campaign's invites index (the sorted set)
+// KEYS[3] -> the campaign's list (index.go)
+// KEYS[4..6] -> asynq's archived, completed and retry sets of the queue
+// KEYS[7..] -> per invite: its record, then the task hashes of its
 //
 //	generations 0..g (g read before the call)
 //
@@ -33,30 +34,39 @@ import (
 //
 // ARGV[3] -> "1" for a dry run (count, delete nothing)
 // ARGV[4..6] -> asynq's names of the archived, completed and retry states
-// ARGV[7..] -> per invite: key, g, then the g+1 task IDs
+// ARGV[7..] -> per invite: key, its entry's position (0 for the sorted
 //
-// An index entry whose record is gone (expired by the finished-record TTL)
-// or belongs to another campaign is dropped from the index; the counters
-// keep counting an expired record, whose state is unknown.
+//	set), g, then the g+1 task IDs
+//
+// An index entry that does not hold its record (index.go: the record is
+// gone, expired by the finished-record TTL, or belongs to another campaign
+// or place) is dropped from the sorted set, or blanked in the list and
+// counted out of "indexed"; the state counters keep counting an expired
+// record, whose state is unknown.
 //
 // Returns {records purged, tasks purged, stale index entries, kept}.
 var purgeScript = newScript("purge", script(luaForget, `
 local campaign, cutoff, dry = ARGV[1], ARGV[2], ARGV[3] == '1'
-local sets = {[ARGV[4]] = KEYS[3], [ARGV[5]] = KEYS[4], [ARGV[6]] = KEYS[5]}
+local sets = {[ARGV[4]] = KEYS[4], [ARGV[5]] = KEYS[5], [ARGV[6]] = KEYS[6]}
 local purged, tasks, stale, kept = 0, 0, 0, 0
-local i, k = 7, 6
+local i, k = 7, 7
 while i <= #ARGV do
-  local key, gen = ARGV[i], tonumber(ARGV[i + 1])
+  local key, pos, gen = ARGV[i], tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2])
   local rec = KEYS[k]
-  local r = redis.call('HMGET', rec, 'state', 'finished_at', 'campaign', 'generation', 'requests', 'rate_limited')
-  if not r[1] or r[3] ~= campaign then
+  local r = redis.call('HMGET', rec, 'state', 'finished_at', 'campaign', 'generation', 'requests', 'rate_limited', 'ix')
+  local holds
+  if pos == 0 then holds = r[1] and r[3] == campaign and not r[7]
+  else holds = r[1] and r[3] == campaign and r[7] == tostring(pos) end
+  if not holds then
     stale = stale + 1
-    if not dry then redis.call('ZREM', KEYS[2], key) end
+    if not dry then
+      if pos == 0 then redis.call('ZREM', KEYS[2], key) else unlist(KEYS[1], KEYS[3], key, pos) end
+    end
   elseif (r[1] == ST.done or r[1] == ST.cancelled) and (cutoff == '' or string.sub(r[2] or '', 1, 19) < cutoff) then
     purged = purged + 1
     if tonumber(r[4] or '0') == gen then
       for g = 0, gen do
-        local tk, id = KEYS[k + 1 + g], ARGV[i + 2 + g]
+        local tk, id = KEYS[k + 1 + g], ARGV[i + 3 + g]
         local set = sets[redis.call('HGET', tk, 'state') or '']
         if set then
           tasks = tasks + 1
@@ -71,12 +81,12 @@ while i <= #ARGV do
       local req, lim = tonumber(r[5] or '0'), tonumber(r[6] or '0')
       if req ~= 0 then redis.call('HINCRBY', KEYS[1], 'requests', -req) end
       if lim ~= 0 then redis.call('HINCRBY', KEYS[1], 'rate_limited', -lim) end
-      forget(rec, key, KEYS[1], KEYS[2])
+      forget(rec, key, KEYS[1], KEYS[2], KEYS[3])
     end
   else
     kept = kept + 1
   end
-  i = i + 3 + gen
+  i = i + 4 + gen
   k = k + 2 + gen
 end
 return {purged, tasks, stale, kept}
@@ -128,19 +138,20 @@ return {matched, last}
 // name. It checks in the same step, so an invite registered meanwhile
 // keeps its campaign.
 //
-// KEYS[1] -> the campaign's invites index
+// KEYS[1] -> the campaign's invites index (the sorted set)
 // KEYS[2] -> its counts
 // KEYS[3] -> its meta
 // KEYS[4] -> its pause
 // KEYS[5] -> {prefix}:pauses
 // KEYS[6] -> {prefix}:campaigns
+// KEYS[7] -> its list (index.go; only blanked entries are left in it)
 // ARGV[1] -> the campaign
 // ARGV[2] -> its pause's member in {prefix}:pauses
 //
 // Returns 1 when deleted, 0 when invites are left.
 var dropCampaignScript = newScript("dropCampaign", stateless(`
-if redis.call('ZCARD', KEYS[1]) > 0 then return 0 end
-redis.call('DEL', KEYS[2], KEYS[3], KEYS[4])
+if redis.call('ZCARD', KEYS[1]) > 0 or tonumber(redis.call('HGET', KEYS[2], 'indexed') or '0') > 0 then return 0 end
+redis.call('DEL', KEYS[2], KEYS[3], KEYS[4], KEYS[7])
 redis.call('ZREM', KEYS[5], ARGV[2])
 redis.call('SREM', KEYS[6], ARGV[1])
 return 1
@@ -193,20 +204,29 @@ func (c *Client) purgeCampaign(ctx context.Context, queue, campaign string, opts
 		cutoffMS = opts.FinishedBefore.Truncate(time.Second).UnixMilli()
 	}
 	removed := 0 // index entries this campaign loses (or would)
+	batch := func(entries []indexEntry) ([]int64, error) {
+		res, err := c.purgeBatch(ctx, queue, campaign, cutoff, opts.DryRun, entries)
+		if err != nil {
+			return nil, fmt.Errorf("purge campaign %q: %w", campaign, err)
+		}
+		st.Records += int(res[0])
+		st.Tasks += int(res[1])
+		st.StaleIndexEntries += int(res[2])
+		removed += int(res[0] + res[2])
+		return res, nil
+	}
+	// The sorted set loses what is purged, so a page's kept entries are the
+	// next page's first ranks.
 	for first := int64(0); ; {
-		keys, done, err := c.purgePage(ctx, campaign, first, int64(opts.BatchSize), cutoffMS)
+		entries, done, err := c.purgePage(ctx, campaign, first, int64(opts.BatchSize), cutoffMS)
 		if err != nil {
 			return fmt.Errorf("purge campaign %q: %w", campaign, err)
 		}
-		if len(keys) > 0 {
-			res, err := c.purgeBatch(ctx, queue, campaign, cutoff, opts.DryRun, keys)
+		if len(entries) > 0 {
+			res, err := batch(entries)
 			if err != nil {
-				return fmt.Errorf("purge campaign %q: %w", campaign, err)
+				return err
 			}
-			st.Records += int(res[0])
-			st.Tasks += int(res[1])
-			st.StaleIndexEntries += int(res[2])
-			removed += int(res[0] + res[2])
 			first += res[3] // the kept entries stay before the next batch
 			if opts.DryRun {
 				first += res[0] + res[2] // and so does everything, in a dry run
@@ -216,6 +236,16 @@ func (c *Client) purgeCampaign(ctx context.Context, queue, campaign string, opts
 			break
 		}
 	}
+	// The list keeps its entries' positions (blanked, not removed). It has
+	// no enqueue times: each record tells whether it finished before the
+	// cutoff.
+	err := c.walkList(ctx, campaign, int64(opts.BatchSize), func(entries []indexEntry) error {
+		_, err := batch(entries)
+		return err
+	})
+	if err != nil {
+		return err
+	}
 	return c.deleteIfEmpty(ctx, campaign, removed, opts.DryRun, st)
 }
 
@@ -223,7 +253,7 @@ func (c *Client) purgeCampaign(ctx context.Context, queue, campaign string, opts
 // enqueued before cutoffMS (index scores are enqueue times: an invite
 // enqueued at or after the cutoff cannot have finished before it). done is
 // set when the page reaches the end of the index or the cutoff.
-func (c *Client) purgePage(ctx context.Context, campaign string, first, count, cutoffMS int64) (keys []string, done bool, err error) {
+func (c *Client) purgePage(ctx context.Context, campaign string, first, count, cutoffMS int64) (keys []indexEntry, done bool, err error) {
 	entries, err := c.rdb.ZRangeWithScores(ctx, c.k.invites(campaign), first, first+count-1).Result()
 	if err != nil {
 		return nil, false, err
@@ -234,25 +264,29 @@ func (c *Client) purgePage(ctx context.Context, campaign string, first, count, c
 			return keys, true, nil
 		}
 		key, _ := e.Member.(string)
-		keys = append(keys, key)
+		keys = append(keys, indexEntry{key: key})
 	}
 	return keys, done, nil
 }
 
-// purgeBatch runs purgeScript for keys.
-func (c *Client) purgeBatch(ctx context.Context, queue, campaign, cutoff string, dry bool, keys []string) ([]int64, error) {
+// purgeBatch runs purgeScript for the entries.
+func (c *Client) purgeBatch(ctx context.Context, queue, campaign, cutoff string, dry bool, entries []indexEntry) ([]int64, error) {
+	keys := make([]string, len(entries))
+	for i, e := range entries {
+		keys[i] = e.key
+	}
 	gens, err := c.generations(ctx, keys)
 	if err != nil {
 		return nil, err
 	}
-	rkeys := []string{c.k.counts(campaign), c.k.invites(campaign),
+	rkeys := []string{c.k.counts(campaign), c.k.invites(campaign), c.k.order(campaign),
 		asynqZset(queue, asynqArchived), asynqZset(queue, asynqCompleted), asynqZset(queue, asynqRetry)}
 	args := []any{campaign, cutoff, boolArg(dry), asynqArchived, asynqCompleted, asynqRetry}
-	for i, key := range keys {
-		rkeys = append(rkeys, c.k.invite(key))
-		args = append(args, key, gens[i])
+	for i, e := range entries {
+		rkeys = append(rkeys, c.k.invite(e.key))
+		args = append(args, e.key, e.pos, gens[i])
 		for g := 0; g <= gens[i]; g++ {
-			id := tasks.TaskIDOf(key, g)
+			id := tasks.TaskIDOf(e.key, g)
 			rkeys = append(rkeys, asynqTask(queue, id))
 			args = append(args, id)
 		}
@@ -267,7 +301,7 @@ func (c *Client) purgeBatch(ctx context.Context, queue, campaign, cutoff string,
 // deleteIfEmpty counts the campaign's invites left and deletes a campaign
 // left without any: its counters and its name.
 func (c *Client) deleteIfEmpty(ctx context.Context, campaign string, removed int, dry bool, st *record.PurgeStats) error {
-	n, err := c.rdb.ZCard(ctx, c.k.invites(campaign)).Result()
+	n, err := c.indexSize(ctx, campaign)
 	if err != nil {
 		return fmt.Errorf("purge campaign %q: %w", campaign, err)
 	}
@@ -281,7 +315,7 @@ func (c *Client) deleteIfEmpty(ctx context.Context, campaign string, removed int
 	}
 	if !dry {
 		ok, err := dropCampaignScript.Run(ctx, c.rdb, []string{c.k.invites(campaign), c.k.counts(campaign), c.k.meta(campaign),
-			c.k.pause(string(record.PauseCampaign), campaign), c.k.pauses(), c.k.campaigns()},
+			c.k.pause(string(record.PauseCampaign), campaign), c.k.pauses(), c.k.campaigns(), c.k.order(campaign)},
 			campaign, pauseMember(string(record.PauseCampaign), campaign)).Int()
 		if err != nil {
 			return fmt.Errorf("purge campaign %q: %w", campaign, err)

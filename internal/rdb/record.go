@@ -21,7 +21,9 @@ import (
 //
 //	identity  campaign room_id medium address sender enqueued_at [id_server] [process_at]
 //	          generation, task_id (written when a worker begins it; else it is
-//	          tasks.TaskIDOf(key, generation)), import_run
+//	          tasks.TaskIDOf(key, generation)), import_run, ix (its place
+//	          in its campaign's list; none in the sorted set of earlier
+//	          releases: index.go)
 //	state     state (record.State), inflight ("1" while a request is out),
 //	          owner (the worker ID of the delivery holding it, "" after a
 //	          takeover's claim; takeover.go), takeovers (re-deliveries),

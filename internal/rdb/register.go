@@ -31,13 +31,16 @@ end
 // batch per call, because a bulk import runs it for every row and Redis time
 // per row is what bounds the import rate. Per invite it makes two calls
 // (HMGET, HSET); the counters, the campaign index, the campaign set and the
-// campaign meta are updated once per campaign at the end.
+// campaign meta are updated once per campaign at the end. A registered
+// invite goes to the end of its campaign's list (index.go), its record
+// keeping its position ("ix").
 //
 // KEYS[1] -> {prefix}:campaigns
-// KEYS[1+3(j-1)+1..3] -> counts, invites index and meta of campaign slot j (j = 1..m)
-// KEYS[1+3m+3(i-1)+1..3] -> invite i's record, and the counts and index of
+// KEYS[1+3(j-1)+1..3] -> counts, list (index.go) and meta of campaign slot j (j = 1..m)
+// KEYS[1+3m+4(i-1)+1..4] -> invite i's record, and the counts, index and
 //
-//	the campaign an existing record of it is expected to belong to
+//	list (index.go) of the campaign an existing record of it is expected
+//	to belong to
 //
 // ARGV[1] -> "1" to re-invite finished invites (--again)
 // ARGV[2] -> import run ID ("" for none)
@@ -95,7 +98,7 @@ while i <= #ARGV do
   local slot, key, state, score, expected = tonumber(ARGV[i]), ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
   local first, last = i + 6, i + 5 + 2 * tonumber(ARGV[i + 5])
   i = last + 1
-  local base = 1 + 3 * m + 3 * (n - 1)
+  local base = 1 + 3 * m + 4 * (n - 1)
   local rec = KEYS[base + 1]
   local cur = redis.call('HMGET', rec, 'state', 'generation', 'import_run', 'ambiguous', 'campaign')
   local verdict, gen, carried, replacing = 1, tonumber(cur[2] or '0'), nil, false
@@ -117,7 +120,7 @@ while i <= #ARGV do
         if replacing then
           gen = gen + 1
           if cur[1] == ST.cancelled and tonumber(cur[4] or '0') > 0 then carried = cur[4] end
-          forget(rec, key, KEYS[base + 2], KEYS[base + 3])
+          forget(rec, key, KEYS[base + 2], KEYS[base + 3], KEYS[base + 4])
         end
       end
     end
@@ -134,11 +137,13 @@ while i <= #ARGV do
     if gen > 0 then table.insert(set, 'generation'); table.insert(set, gen) end -- missing reads as 0
     if run ~= '' then table.insert(set, 'import_run'); table.insert(set, run) end
     if carried then table.insert(set, 'ambiguous'); table.insert(set, carried) end
+    -- Its position: after the list's entries and the batch's before it.
+    if not c.next_pos then c.next_pos = redis.call('LLEN', KEYS[3 + 3 * (slot - 1)]) + 1 end
+    table.insert(set, 'ix'); table.insert(set, c.next_pos + #c.index)
     for j = first, last do table.insert(set, ARGV[j]) end
     redis.call('HSET', rec, unpack(set))
     if not c.states[state] then table.insert(c.state_order, state) end
     c.states[state] = (c.states[state] or 0) + 1
-    table.insert(c.index, score)
     table.insert(c.index, key)
   end
   table.insert(out, verdict)
@@ -156,7 +161,10 @@ for j = 1, m do
     redis.call('HSET', KEYS[at + 1], 'sched_from_ms', from, 'sched_until_ms', untl)
   end
   for _, state in ipairs(c.state_order) do redis.call('HINCRBY', KEYS[at + 1], 'state:' .. state, c.states[state]) end
-  if #c.index > 0 then redis.call('ZADD', KEYS[at + 2], unpack(c.index)) end
+  if #c.index > 0 then
+    redis.call('RPUSH', KEYS[at + 2], unpack(c.index))
+    redis.call('HINCRBY', KEYS[at + 1], 'indexed', #c.index)
+  end
   if c.first_score then
     redis.call('SADD', KEYS[1], c.name)
     write_meta(KEYS[at + 3], c)
@@ -167,7 +175,7 @@ return out
 `))
 
 // maxRegisterBatch bounds the invites of one registerScript call, which
-// unpacks two values per invite into one ZADD: Lua's C stack holds 8,000.
+// unpacks them into one RPUSH: Lua's C stack holds 8,000 values.
 const maxRegisterBatch = 1000
 
 // Register registers several invites, up to maxRegisterBatch per
@@ -226,10 +234,10 @@ func (c *Client) registerOnce(ctx context.Context, regs []record.Registration, t
 			slots[name] = len(names)
 		}
 	}
-	keys := make([]string, 0, 1+3*len(names)+3*len(todo))
+	keys := make([]string, 0, 1+3*len(names)+4*len(todo))
 	keys = append(keys, c.k.campaigns())
 	for _, name := range names {
-		keys = append(keys, c.k.counts(name), c.k.invites(name), c.k.meta(name))
+		keys = append(keys, c.k.counts(name), c.k.order(name), c.k.meta(name))
 	}
 	args := make([]any, 0, 3+len(names)+len(todo)*(6+2*8))
 	args = append(args, boolArg(opts.Again), opts.ImportRun, len(names))
@@ -240,7 +248,7 @@ func (c *Client) registerOnce(ctx context.Context, regs []record.Registration, t
 	for _, i := range todo {
 		r := &regs[i]
 		key := r.Invite.Key() // once: it normalises the address again (issue 26's P2 profile)
-		keys = append(keys, c.k.invite(key), c.k.counts(expected[i]), c.k.invites(expected[i]))
+		keys = append(keys, c.k.invite(key), c.k.counts(expected[i]), c.k.invites(expected[i]), c.k.order(expected[i]))
 		args = c.appendRegisterArgs(args, r, key, slots[r.Invite.Campaign], expected[i])
 	}
 	res, err := registerScript.Run(ctx, c.rdb, keys, args...).Slice()

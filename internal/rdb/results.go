@@ -73,18 +73,11 @@ const resultsPage = 500
 // campaign). fn returning an error stops the walk with that error.
 func (c *Client) Results(ctx context.Context, campaign string, fn func(record.Result) error) error {
 	shared := c.sharedFill()
-	for start := int64(0); ; start += resultsPage {
-		keys, err := c.rdb.ZRange(ctx, c.k.invites(campaign), start, start+resultsPage-1).Result()
-		if err != nil {
-			return fmt.Errorf("list invites of campaign %q: %w", campaign, err)
-		}
-		if len(keys) == 0 {
-			return nil
-		}
-		cmds := make([]*redis.MapStringStringCmd, len(keys))
-		_, err = c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-			for i, k := range keys {
-				cmds[i] = p.HGetAll(ctx, c.k.invite(k))
+	return c.walkIndex(ctx, campaign, resultsPage, func(entries []indexEntry) error {
+		cmds := make([]*redis.MapStringStringCmd, len(entries))
+		_, err := c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for i, e := range entries {
+				cmds[i] = p.HGetAll(ctx, c.k.invite(e.key))
 			}
 			return nil
 		})
@@ -92,17 +85,17 @@ func (c *Client) Results(ctx context.Context, campaign string, fn func(record.Re
 			return fmt.Errorf("read invites of campaign %q: %w", campaign, err)
 		}
 		for i, cmd := range cmds {
-			if h := cmd.Val(); len(h) > 0 {
-				if err := shared.fill(ctx, h); err != nil {
-					return err
-				}
-				if err := fn(resultFromHash(keys[i], h)); err != nil {
-					return err
-				}
+			h := cmd.Val()
+			if !entries[i].holds(campaign, len(h) > 0, h["campaign"], h[fieldPosition]) {
+				continue
+			}
+			if err := shared.fill(ctx, h); err != nil {
+				return err
+			}
+			if err := fn(resultFromHash(entries[i].key, h)); err != nil {
+				return err
 			}
 		}
-		if len(keys) < resultsPage {
-			return nil
-		}
-	}
+		return nil
+	})
 }
