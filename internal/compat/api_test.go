@@ -22,6 +22,8 @@ import (
 	"github.com/mxinvite/mxinvite/internal/rdb"
 	rec "github.com/mxinvite/mxinvite/internal/record"
 	"github.com/mxinvite/mxinvite/internal/schedule"
+	"github.com/mxinvite/mxinvite/internal/simulator"
+	"github.com/mxinvite/mxinvite/tasks"
 	"github.com/mxinvite/mxinvite/worker"
 )
 
@@ -213,4 +215,44 @@ func runWorkerUntilIdle(ctx context.Context, addr string, senders []sender) (hel
 		return held, nil
 	}
 	return nil, err
+}
+
+// enqueueInvites registers and enqueues invites of campaign (again: also
+// finished ones, as a new generation) into the room of the snapshot's
+// campaigns, for the default sender.
+func enqueueInvites(ctx context.Context, rdb *redis.Client, campaign string, again bool, addresses ...string) error {
+	items := make([]producer.Item, len(addresses))
+	for i, a := range addresses {
+		inv, err := tasks.NewInvite(tasks.Invite{Campaign: campaign, RoomID: simulator.DefaultRoomID, Medium: tasks.MediumEmail,
+			Address: a, EnqueuedAt: time.Now().UTC()})
+		if err != nil {
+			return err
+		}
+		items[i] = producer.Item{Invite: inv}
+	}
+	verdicts, err := producer.New(store(rdb), queue).EnqueueBatch(ctx, items, producer.Options{Again: again})
+	for i, v := range verdicts {
+		if err == nil && v != rec.Registered {
+			err = fmt.Errorf("invite of %s: verdict %v", addresses[i], v)
+		}
+	}
+	return err
+}
+
+// purgeCampaign purges a campaign's finished invites; deleted reports
+// whether the campaign went with them.
+func purgeCampaign(ctx context.Context, rdb *redis.Client, name string) (deleted bool, err error) {
+	st, err := store(rdb).Purge(ctx, queue, rec.PurgeOptions{Campaign: name})
+	return len(st.CampaignsDeleted) == 1, err
+}
+
+// indexKeys are the keys of a campaign's index: the sorted set earlier
+// releases wrote and the list of this one (internal/rdb/index.go).
+func indexKeys(name string) []string {
+	return []string{prefix + ":campaign:" + name + ":invites", prefix + ":campaign:" + name + ":order"}
+}
+
+// listLength is the length of a campaign's list (indexKeys).
+func listLength(ctx context.Context, rdb *redis.Client, name string) (int64, error) {
+	return rdb.LLen(ctx, indexKeys(name)[1]).Result()
 }

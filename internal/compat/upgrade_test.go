@@ -163,6 +163,66 @@ func testUpgradeFinishes(t *testing.T, name string) {
 	}
 	checkOutcomes(t, before, after, sim)
 	checkRecurring(t, ctx, rdb)
+	checkOldCampaignTakesNewInvites(t, ctx, rdb, srv.Addr, senders, after["spring"].Records)
+}
+
+// checkOldCampaignTakesNewInvites goes on with campaign spring, whose index
+// is the sorted set of the release that wrote the snapshot: a new invite
+// and a re-invite of a finished one (--again) go to this release's list,
+// and every walk meets each invite once, the sorted set's first; then a
+// purge deletes the campaign with both parts of its index.
+func checkOldCampaignTakesNewInvites(t *testing.T, ctx context.Context, rdb *redis.Client, addr string, senders []sender, spring []record) {
+	t.Helper()
+	if n, err := rdb.Exists(ctx, indexKeys("spring")...).Result(); err != nil || n != 1 {
+		t.Fatalf("campaign spring has %d index keys (%v), want the sorted set only", n, err)
+	}
+	var again record
+	for _, r := range spring {
+		if r.State == stateDone && r.Status == "Success" && r.Sender == "default" && r.RoomID == simulator.DefaultRoomID {
+			again = r
+			break
+		}
+	}
+	if again.Key == "" {
+		t.Fatal("campaign spring has no Success of the default sender to re-invite")
+	}
+	if err := enqueueInvites(ctx, rdb, "spring", false, "newcomer@example.org"); err != nil {
+		t.Fatal(err)
+	}
+	if err := enqueueInvites(ctx, rdb, "spring", true, again.Address); err != nil {
+		t.Fatal(err)
+	}
+	if held, err := runWorkerUntilIdle(ctx, addr, senders); err != nil || held != nil {
+		t.Fatalf("run 3: held by %v, error %v; want every invite final", held, err)
+	}
+	now := readAll(t, ctx, rdb)
+	if p := problems(now); len(p) > 0 {
+		t.Fatalf("after new invites into an old campaign the counts do not add up:\n%s", strings.Join(p, "\n"))
+	}
+	recs := now["spring"].Records
+	if len(recs) != len(spring)+1 || now["spring"].Counts.Enqueued != len(spring)+1 {
+		t.Fatalf("campaign spring walks %d invites and counts %d enqueued, want %d", len(recs), now["spring"].Counts.Enqueued, len(spring)+1)
+	}
+	last := recs[len(recs)-2:]
+	if last[0].Address != "newcomer@example.org" || last[1].Key != again.Key || last[1].Generation != again.Generation+1 {
+		t.Errorf("campaign spring ends with %s (%s) and %s generation %d; want the newcomer, then %s re-invited as generation %d",
+			last[0].Key, last[0].Address, last[1].Key, last[1].Generation, again.Key, again.Generation+1)
+	}
+	for _, r := range recs {
+		if r.State != stateDone {
+			t.Errorf("invite %s of campaign spring is %s after run 3", r.Key, r.State)
+		}
+	}
+	if n, err := listLength(ctx, rdb, "spring"); err != nil || n != 2 {
+		t.Errorf("campaign spring's list has %d entries (%v), want the newcomer and the re-invite", n, err)
+	}
+	deleted, err := purgeCampaign(ctx, rdb, "spring")
+	if err != nil || !deleted {
+		t.Fatalf("purge of campaign spring: deleted %v, %v", deleted, err)
+	}
+	if n, err := rdb.Exists(ctx, indexKeys("spring")...).Result(); err != nil || n != 0 {
+		t.Errorf("%d index keys of the purged campaign spring left (%v)", n, err)
+	}
 }
 
 // checkSnapshotHolds checks that the snapshot holds what
