@@ -212,11 +212,10 @@ func (e *env) controlOp(ctx context.Context, op string, c cCampaign) cResult {
 // Redis: invites that ended IncorrectRequest (retry), invites pending
 // (cancel), invites in the campaign's index (purge).
 func (e *env) controlTodo(ctx context.Context, op string, c cCampaign) (int, error) {
-	if op == "purge" {
-		n, err := e.rdb.ZCard(ctx, "mxinvite:campaign:"+c.name+":invites").Result()
-		return int(n), err
-	}
 	counts, err := rdb.New(e.rdb, rdb.Options{Prefix: ""}).Counts(ctx, c.name)
+	if op == "purge" {
+		return counts.Enqueued, err // the campaign's index (rdb/index.go)
+	}
 	if op == "retry" {
 		return counts.Statuses["IncorrectRequest"], err
 	}
