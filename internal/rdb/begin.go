@@ -17,21 +17,19 @@ import (
 // gateAcquireScript would — one script per invite instead of two.
 //
 // KEYS[1] -> {prefix}:campaigns
-// KEYS[1+10(i-1)+1..10] -> per invite i: its record; the counts and index of
+// KEYS[1+9(i-1)+1..9] -> per invite i: its record; the counts and index of
 //
 //	campaign C (the one its record is expected to belong to); its
-//	campaign's pause; its sender's pause; its sender's gate; the counts and
-//	index of campaign T (its task's campaign, for a record created here:
-//	the index is not written, a record created here goes to the end of T's
-//	list); the lists (index.go) of C and of T
+//	campaign's pause; its sender's pause; its sender's gate; the counts of
+//	campaign T (its task's campaign, for a record created here); the lists
+//	(index.go) of C and of T (a record created here goes to the end of T's)
 //
 // KEYS[#KEYS-1] -> {prefix}:workers (liveness.go)
 // KEYS[#KEYS] -> the caller's held set ({prefix}:worker:{id}:held, takeover.go)
 //
-// ARGV[1+9(i-1)+1..] -> per invite i: invite key, the task's generation,
+// ARGV[1..] -> per invite i: invite key, the task's generation,
 //
-//	score (not read: a record created here goes to the end of its
-//	campaign's list, index.go), try ("1": the caller may send now — it
+//	try ("1": the caller may send now — it
 //	knows an identity server), final_on_5xx ("1": an ambiguous attempt
 //	needs no re-check before the next), C, T, the task ID, the room ("" for
 //	a reference, tasks.InviteRef: the record's, which the reply then
@@ -100,7 +98,7 @@ local function gate_of(key, room)
   end
   return {g[1] and g.rooms[room], g[2]}
 end
-local function one(b, key, gen, score, try, final5xx, c_name, t_name, tid, room, first, last)
+local function one(b, key, gen, try, final5xx, c_name, t_name, tid, room, first, last)
   local rec, counts = KEYS[b + 1], KEYS[b + 2]
   local cur = redis.call('HMGET', rec, 'state', 'generation', 'inflight', 'campaign', 'retries', 'ambiguous',
     'first_429_ms', 'not_before_ms', 'attempts', 'requests', 'failures', 'owner', 'task_id', 'begins',
@@ -113,7 +111,7 @@ local function one(b, key, gen, score, try, final5xx, c_name, t_name, tid, room,
     if cur[4] and cur[4] ~= c_name then return {'rekey', cur[4]} end
     if g < gen then
       if first > last then return {'adopt'} end
-      forget(rec, key, counts, KEYS[b + 3], KEYS[b + 9])
+      forget(rec, key, counts, KEYS[b + 3], KEYS[b + 8])
       cur = {false}
     end
   end
@@ -125,7 +123,7 @@ local function one(b, key, gen, score, try, final5xx, c_name, t_name, tid, room,
     local set = {'state', ST.queued}
     if gen > 0 then table.insert(set, 'generation'); table.insert(set, gen) end -- missing reads as 0
     -- The end of campaign T's list (index.go).
-    local pos = redis.call('RPUSH', KEYS[b + 10], key)
+    local pos = redis.call('RPUSH', KEYS[b + 9], key)
     table.insert(set, 'ix'); table.insert(set, pos)
     for j = first, last do table.insert(set, ARGV[j]) end
     redis.call('HSET', rec, unpack(set))
@@ -182,9 +180,9 @@ local function one(b, key, gen, score, try, final5xx, c_name, t_name, tid, room,
 end
 local out, i, n = {}, 1, 0
 while i < #ARGV do
-  local first, last = i + 10, i + 9 + 2 * tonumber(ARGV[i + 9])
-  local ok, res = pcall(one, 1 + 10 * n, ARGV[i], tonumber(ARGV[i + 1]), ARGV[i + 2], ARGV[i + 3], ARGV[i + 4],
-    ARGV[i + 5], ARGV[i + 6], ARGV[i + 7], ARGV[i + 8], first, last)
+  local first, last = i + 9, i + 8 + 2 * tonumber(ARGV[i + 8])
+  local ok, res = pcall(one, 1 + 9 * n, ARGV[i], tonumber(ARGV[i + 1]), ARGV[i + 2], ARGV[i + 3], ARGV[i + 4],
+    ARGV[i + 5], ARGV[i + 6], ARGV[i + 7], first, last)
   if not ok then res = failure(res) end
   table.insert(out, res)
   i = last + 1
@@ -290,29 +288,27 @@ func (c *Client) begin(ctx context.Context, req beginReq) (beginRes, error) {
 
 // writeBegins runs beginScript once for a batch.
 func (c *Client) writeBegins(ctx context.Context, reqs []beginReq) ([]beginRes, error) {
-	keys := make([]string, 0, 1+10*len(reqs))
+	keys := make([]string, 0, 1+9*len(reqs))
 	keys = append(keys, c.k.campaigns())
-	args := make([]any, 0, len(reqs)*(9+2*8))
+	args := make([]any, 0, len(reqs)*(8+2*8)+1)
 	for _, r := range reqs {
 		ref := r.ref
 		keys = append(keys, c.k.invite(ref.Key), c.k.counts(r.campaign), c.k.invites(r.campaign),
 			c.k.pause(string(record.PauseCampaign), ref.Campaign), c.k.pause(string(record.PauseSender), ref.Sender),
-			c.k.gate(ref.Sender), c.k.counts(ref.Campaign), c.k.invites(ref.Campaign),
-			c.k.order(r.campaign), c.k.order(ref.Campaign))
+			c.k.gate(ref.Sender), c.k.counts(ref.Campaign), c.k.order(r.campaign), c.k.order(ref.Campaign))
 		tid := ref.TaskID()
 		if r.opts.TaskID != "" {
 			tid = r.opts.TaskID
 		}
 		var fields []any
-		var score int64
 		room := "" // a reference's: the record's
 		if inv := r.whole; inv != nil {
-			score, room = inv.EnqueuedAt.UnixMilli(), inv.RoomID
+			room = inv.RoomID
 			if r.fields {
 				fields = append([]any{"task_id", tid}, identityFields(*inv)...)
 			}
 		}
-		args = append(args, ref.Key, ref.Generation, score, boolArg(r.opts.Send), boolArg(r.opts.FinalOn5xx),
+		args = append(args, ref.Key, ref.Generation, boolArg(r.opts.Send), boolArg(r.opts.FinalOn5xx),
 			r.campaign, ref.Campaign, tid, room, len(fields)/2)
 		args = append(args, fields...)
 	}
