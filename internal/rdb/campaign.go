@@ -88,7 +88,7 @@ func (c *Client) campaignInfos(ctx context.Context, names []string) ([]campaignR
 	out := make([]campaignRead, len(names))
 	for i, name := range names {
 		meta := all[i].meta.Val()
-		counts := countsFromHash(name, all[i].counts.Val(), all[i].size.Val()+listed(all[i].counts.Val()))
+		counts := countsFromHash(name, all[i].counts.Val(), all[i].size.Val())
 		showRecovering(&counts, rec[name])
 		info := record.CampaignInfo{
 			Name: name, RoomID: meta["room_id"], Sender: meta["sender"], IDServer: meta["id_server"],

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/mxinvite/mxinvite/internal/record"
 	"github.com/mxinvite/mxinvite/tasks"
 )
@@ -123,25 +121,4 @@ func (c *Client) Cancel(ctx context.Context, campaign, base string) (record.Canc
 		return st, fmt.Errorf("cancel campaign %q: %w", campaign, err)
 	}
 	return st, nil
-}
-
-// generations reads the generation of each invite's record.
-func (c *Client) generations(ctx context.Context, keys []string) ([]int, error) {
-	cmds := make([]*redis.SliceCmd, len(keys))
-	_, err := c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for i, key := range keys {
-			cmds[i] = p.HMGet(ctx, c.k.invite(key), "generation")
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	gens := make([]int, len(keys))
-	for i, cmd := range cmds {
-		if s, ok := cmd.Val()[0].(string); ok {
-			fmt.Sscan(s, &gens[i])
-		}
-	}
-	return gens, nil
 }

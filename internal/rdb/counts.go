@@ -40,7 +40,7 @@ func (c *Client) Counts(ctx context.Context, campaign string) (record.CampaignCo
 	if err != nil {
 		return record.CampaignCounts{}, fmt.Errorf("read counters of campaign %q: %w", campaign, err)
 	}
-	counts := countsFromHash(campaign, hash.Val(), size.Val()+listed(hash.Val()))
+	counts := countsFromHash(campaign, hash.Val(), size.Val())
 	if counts.States[record.StateActive] > 0 {
 		rec, err := c.recovering(ctx)
 		if err != nil {
@@ -65,9 +65,11 @@ func showRecovering(c *record.CampaignCounts, n int) {
 	c.States[record.StateRecovering] = n
 }
 
-// countsFromHash decodes a counters hash; enqueued is the index's size.
-func countsFromHash(campaign string, h map[string]string, enqueued int64) record.CampaignCounts {
-	c := record.CampaignCounts{Campaign: campaign, Enqueued: int(enqueued), States: map[record.State]int{}, Statuses: map[string]int{}}
+// countsFromHash decodes a counters hash; sorted is the size of the
+// campaign's sorted set (ZCARD): "enqueued" adds the list's invites
+// (index.go).
+func countsFromHash(campaign string, h map[string]string, sorted int64) record.CampaignCounts {
+	c := record.CampaignCounts{Campaign: campaign, Enqueued: int(sorted + listed(h[fieldIndexed])), States: map[record.State]int{}, Statuses: map[string]int{}}
 	for f, v := range h {
 		n, _ := strconv.Atoi(v)
 		switch {

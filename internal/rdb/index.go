@@ -45,16 +45,16 @@ type indexEntry struct {
 	pos int64
 }
 
-// holds reports whether the entry is its invite's, given the invite's
-// record: whether it exists, its campaign and its position ("ix").
-func (e indexEntry) holds(campaign string, exists bool, recCampaign, ix string) bool {
-	if !exists {
+// holds reports whether the entry of campaign's index is its invite's,
+// given what was read of the invite's record.
+func (e indexEntry) holds(campaign string, r entryRecord) bool {
+	if !r.exists {
 		return false
 	}
 	if e.pos == 0 {
-		return ix == ""
+		return r.position == ""
 	}
-	return recCampaign == campaign && ix == strconv.FormatInt(e.pos, 10)
+	return r.campaign == campaign && r.position == strconv.FormatInt(e.pos, 10)
 }
 
 // Fields of the list part.
@@ -184,7 +184,7 @@ func (c *Client) heldEntries(ctx context.Context, campaign string, entries []ind
 	var held []indexEntry
 	var gens []int
 	for i, e := range entries {
-		if e.holds(campaign, recs[i].exists, recs[i].campaign, recs[i].position) {
+		if e.holds(campaign, recs[i]) {
 			held = append(held, e)
 			gens = append(gens, recs[i].generation)
 		}
@@ -205,13 +205,13 @@ func (c *Client) indexSize(ctx context.Context, campaign string) (int64, error) 
 	if err != nil && err != redis.Nil {
 		return 0, err
 	}
-	n, _ := strconv.ParseInt(indexed.Val(), 10, 64)
-	return zcard.Val() + n, nil
+	return zcard.Val() + listed(indexed.Val()), nil
 }
 
-// listed is the number of invites in a campaign's list, from its counters.
-func listed(counts map[string]string) int64 {
-	n, _ := strconv.ParseInt(counts[fieldIndexed], 10, 64)
+// listed is the number of invites in a campaign's list: its counters'
+// "indexed" field (missing reads as 0).
+func listed(indexed string) int64 {
+	n, _ := strconv.ParseInt(indexed, 10, 64)
 	return n
 }
 

@@ -271,11 +271,7 @@ func (c *Client) purgePage(ctx context.Context, campaign string, first, count, c
 
 // purgeBatch runs purgeScript for the entries.
 func (c *Client) purgeBatch(ctx context.Context, queue, campaign, cutoff string, dry bool, entries []indexEntry) ([]int64, error) {
-	keys := make([]string, len(entries))
-	for i, e := range entries {
-		keys[i] = e.key
-	}
-	gens, err := c.generations(ctx, keys)
+	recs, err := c.entryRecords(ctx, entries)
 	if err != nil {
 		return nil, err
 	}
@@ -284,8 +280,8 @@ func (c *Client) purgeBatch(ctx context.Context, queue, campaign, cutoff string,
 	args := []any{campaign, cutoff, boolArg(dry), asynqArchived, asynqCompleted, asynqRetry}
 	for i, e := range entries {
 		rkeys = append(rkeys, c.k.invite(e.key))
-		args = append(args, e.key, e.pos, gens[i])
-		for g := 0; g <= gens[i]; g++ {
+		args = append(args, e.key, e.pos, recs[i].generation)
+		for g := 0; g <= recs[i].generation; g++ {
 			id := tasks.TaskIDOf(e.key, g)
 			rkeys = append(rkeys, asynqTask(queue, id))
 			args = append(args, id)

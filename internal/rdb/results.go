@@ -86,7 +86,7 @@ func (c *Client) Results(ctx context.Context, campaign string, fn func(record.Re
 		}
 		for i, cmd := range cmds {
 			h := cmd.Val()
-			if !entries[i].holds(campaign, len(h) > 0, h["campaign"], h[fieldPosition]) {
+			if !entries[i].holds(campaign, entryRecord{exists: len(h) > 0, campaign: h["campaign"], position: h[fieldPosition]}) {
 				continue
 			}
 			if err := shared.fill(ctx, h); err != nil {
